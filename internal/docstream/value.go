@@ -1,0 +1,261 @@
+package docstream
+
+import "unicode/utf8"
+
+// maxDepth bounds the nesting of skipped values; recursion stays shallow and
+// memory stays constant even for hostile input.
+const maxDepth = 256
+
+// str reads a JSON string (the opening quote already consumed) with full
+// unescaping, appending at most max bytes to dst. over reports that the value
+// was longer than max; the string is still consumed and validated.
+func (s *scanner) str(dst []byte, max int) (out []byte, over bool, err error) {
+	for {
+		if !s.more() {
+			return dst, over, s.fail()
+		}
+		start := s.pos
+		for s.pos < s.end {
+			c := s.buf[s.pos]
+			if c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			s.pos++
+		}
+		dst, over = appendCapped(dst, s.buf[start:s.pos], max, over)
+		if s.pos == s.end {
+			continue
+		}
+		c := s.buf[s.pos]
+		s.pos++
+		switch {
+		case c == '"':
+			return dst, over, nil
+		case c < 0x20:
+			s.pos--
+			return dst, over, s.syntax("control character in string")
+		}
+		var tmp [2 * utf8.UTFMax]byte
+		esc, err := s.escape(tmp[:0])
+		if err != nil {
+			return dst, over, err
+		}
+		dst, over = appendCapped(dst, esc, max, over)
+	}
+}
+
+func appendCapped(dst, b []byte, max int, over bool) ([]byte, bool) {
+	if room := max - len(dst); len(b) > room {
+		return append(dst, b[:room]...), true
+	}
+	return append(dst, b...), over
+}
+
+// escape decodes one escape sequence after its backslash and appends its
+// UTF-8 form to dst. UTF-16 surrogate pairs are combined; a lone surrogate
+// becomes U+FFFD, as encoding/json does.
+func (s *scanner) escape(dst []byte) ([]byte, error) {
+	c, err := s.next()
+	if err != nil {
+		return dst, err
+	}
+	switch c {
+	case '"', '\\', '/':
+		return append(dst, c), nil
+	case 'b':
+		return append(dst, '\b'), nil
+	case 'f':
+		return append(dst, '\f'), nil
+	case 'n':
+		return append(dst, '\n'), nil
+	case 'r':
+		return append(dst, '\r'), nil
+	case 't':
+		return append(dst, '\t'), nil
+	case 'u':
+		return s.unicodeEscape(dst)
+	}
+	s.pos--
+	return dst, s.syntax("invalid escape in string")
+}
+
+func isSurrogate(r rune) bool { return r >= 0xD800 && r < 0xE000 }
+
+func (s *scanner) unicodeEscape(dst []byte) ([]byte, error) {
+	r, err := s.hex4()
+	if err != nil {
+		return dst, err
+	}
+	if !isSurrogate(r) {
+		return utf8.AppendRune(dst, r), nil
+	}
+	if r >= 0xDC00 || !s.startsWith(`\u`) {
+		return utf8.AppendRune(dst, utf8.RuneError), nil
+	}
+	s.pos += 2
+	lo, err := s.hex4()
+	if err != nil {
+		return dst, err
+	}
+	if lo >= 0xDC00 && lo < 0xE000 {
+		return utf8.AppendRune(dst, 0x10000+(r-0xD800)<<10+(lo-0xDC00)), nil
+	}
+	dst = utf8.AppendRune(dst, utf8.RuneError)
+	if isSurrogate(lo) {
+		lo = utf8.RuneError // approximation: encoding/json would try to pair it
+	}
+	return utf8.AppendRune(dst, lo), nil
+}
+
+// startsWith reports whether the unread input begins with p (len(p) <= 2 in
+// practice). It may refill the buffer, moving unread bytes to its front.
+func (s *scanner) startsWith(p string) bool {
+	if s.end-s.pos < len(p) && !s.ensure(len(p)) {
+		return false
+	}
+	return string(s.buf[s.pos:s.pos+len(p)]) == p
+}
+
+func (s *scanner) hex4() (rune, error) {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c, err := s.next()
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			s.pos--
+			return 0, s.syntax("invalid \\u escape")
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, nil
+}
+
+// skipValue consumes any JSON value (whitespace already skipped), validating
+// it; depth counts enclosing skipped containers.
+func (s *scanner) skipValue(depth int) error {
+	c, err := s.peek()
+	if err != nil {
+		return err
+	}
+	switch c {
+	case '{':
+		return s.object(func(_ []byte) error { return s.skipMember(depth + 1) }, depth+1)
+	case '[':
+		return s.array(depth + 1)
+	case '"':
+		s.pos++
+		_, _, err = s.str(nil, 0)
+		return err
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	}
+	if c == '-' || ('0' <= c && c <= '9') {
+		var buf [maxNumberLen]byte
+		_, err = s.number(&buf)
+		return err
+	}
+	return s.syntax("expected a value")
+}
+
+func (s *scanner) skipMember(depth int) error {
+	if _, err := s.skipSpace(); err != nil {
+		return err
+	}
+	return s.skipValue(depth)
+}
+
+// maxKeyLen is longer than any key we look for; longer keys are unknown keys.
+const maxKeyLen = 32
+
+// object consumes a JSON object whose '{' is next, calling member for each
+// key with the scanner positioned after the colon. The key slice is only
+// valid during the call.
+func (s *scanner) object(member func(key []byte) error, depth int) error {
+	if depth > maxDepth {
+		return s.syntax("nesting too deep")
+	}
+	s.pos++ // '{'
+	c, err := s.skipSpace()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		s.pos++
+		return nil
+	}
+	var keyBuf [maxKeyLen]byte
+	for {
+		if err := s.expect('"', "expected a key"); err != nil {
+			return err
+		}
+		key, over, err := s.str(keyBuf[:0], maxKeyLen)
+		if err != nil {
+			return err
+		}
+		if over {
+			key = nil // matches no known key
+		}
+		if err := s.expect(':', "expected ':'"); err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		if done, err := s.endOrComma('}'); done || err != nil {
+			return err
+		}
+	}
+}
+
+func (s *scanner) array(depth int) error {
+	if depth > maxDepth {
+		return s.syntax("nesting too deep")
+	}
+	s.pos++ // '['
+	c, err := s.skipSpace()
+	if err != nil {
+		return err
+	}
+	if c == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		if err := s.skipMember(depth); err != nil {
+			return err
+		}
+		if done, err := s.endOrComma(']'); done || err != nil {
+			return err
+		}
+	}
+}
+
+// endOrComma consumes ',' (more members follow) or the closing byte.
+func (s *scanner) endOrComma(closing byte) (done bool, err error) {
+	c, err := s.skipSpace()
+	if err != nil {
+		return false, err
+	}
+	s.pos++
+	switch c {
+	case ',':
+		return false, nil
+	case closing:
+		return true, nil
+	}
+	s.pos--
+	return false, s.syntax("expected ',' or closing bracket")
+}
