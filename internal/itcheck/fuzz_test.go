@@ -1,0 +1,48 @@
+package itcheck
+
+import (
+	"testing"
+)
+
+// FuzzChecks feeds arbitrary bytes to every check: none may panic, and the
+// reason never contains the value (for values long enough to be telling).
+func FuzzChecks(f *testing.F) {
+	for _, s := range []string{"RSSMRA80A01H501U", "RSSMRAULALMHRLMD", "12345678903", "a@b.it", "H501", "RM",
+		"29-02-2024", "2024-01-31", "a|data:text/plain;base64,aGVsbG8=", "", "\xc2\xa0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		errs := []error{CodiceFiscalePersona(s), CodiceFiscale(s), PartitaIVA(s), Email(s), CodComune(s),
+			CodProvincia(s), Date(s), FileValue(s, 1<<20)}
+		for _, err := range errs {
+			if err != nil && len(s) >= 4 && containsFold(err.Error(), s) {
+				t.Fatalf("reason %q contains the value", err)
+			}
+		}
+	})
+}
+
+// FuzzBase64 compares Base64 with encoding/base64.
+func FuzzBase64(f *testing.F) {
+	for _, s := range []string{"", "aGVsbG8=", "aA==", "====", "a===", "aGVs\nbG8=", "abcdefghABCDEFGH+/+/0123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkAgainstStdlib(t, s) })
+}
+
+func containsFold(haystack, needle string) bool {
+	up := func(s string) []byte {
+		b := []byte(s)
+		for i, c := range b {
+			b[i] = upper(c)
+		}
+		return b
+	}
+	h, n := up(haystack), up(needle)
+	for i := 0; i+len(n) <= len(h); i++ {
+		if string(h[i:i+len(n)]) == string(n) {
+			return true
+		}
+	}
+	return false
+}
