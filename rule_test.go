@@ -2,6 +2,7 @@ package visengine
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -211,7 +212,7 @@ func TestExplainTruncated(t *testing.T) {
 func assertMinimalOption(t *testing.T, r *Rule, present FieldSet, opt []string) {
 	t.Helper()
 	with := func(skip string) FieldSet {
-		s := FieldSet{words: slices.Clone(present.words)}
+		s := FieldSet{words: slices.Clone(present.words), other: maps.Clone(present.other)}
 		for _, k := range opt {
 			if k != skip {
 				s.Add(k)
@@ -545,4 +546,47 @@ func BenchmarkExplainA2(b *testing.B) {
 			b.Fatal(e)
 		}
 	}
+}
+
+// FuzzParseRule: no panic; errors carry an in-range offset; accepted rules
+// evaluate like the naive parser's tree and print to an equivalent rule.
+func FuzzParseRule(f *testing.F) {
+	for _, s := range []string{ruleA2, "$0 && $1  ", "$0", "$0 | $1", "($0 && $1", "$0\u00a0&& $1", "()", "$01 || $1",
+		"$0 && ($1 || $2 && $3) && ($4 || $5)", worstPairs(8), "((($0)))", "$0 and $1", "!$0", ""} {
+		f.Add(s, uint64(1))
+	}
+	f.Fuzz(func(t *testing.T, expr string, seed uint64) {
+		r, err := ParseRule(expr)
+		if err != nil {
+			var se *RuleSyntaxError
+			require.ErrorAs(t, err, &se)
+			require.True(t, se.Offset >= 0 && se.Offset <= len(expr), "offset %d of %d", se.Offset, len(expr))
+			_ = se.Caret()
+			return
+		}
+		tr := parseTestRule(t, expr)
+		back, err := ParseRule(r.String())
+		require.NoError(t, err, r.String())
+		require.Equal(t, r.Fields(), back.Fields())
+		rng := rand.New(rand.NewPCG(seed, 7))
+		fields := r.Fields()
+		for range 8 {
+			var keys []string
+			for _, k := range fields {
+				if rng.IntN(3) != 0 {
+					keys = append(keys, k)
+				}
+			}
+			s := FieldSetOf(keys...)
+			want := tr.eval(keys)
+			require.Equal(t, want, r.Eval(s), expr)
+			require.Equal(t, want, back.Eval(s), expr)
+			e := r.Explain(s)
+			require.Equal(t, want, e.Satisfied)
+			if !want {
+				require.NotEmpty(t, e.Options)
+				assertMinimalOption(t, r, s, e.Options[0])
+			}
+		}
+	})
 }
