@@ -45,6 +45,21 @@ type Struttura struct {
 	Istruzioni string `json:"istruzioni"`
 	// IstruzioniRicerca is the search step's instructions, base64 HTML.
 	IstruzioniRicerca string `json:"istruzioni_ricerca"`
+
+	// compiled caches Validazione parsed at decode time, so Validate does not
+	// re-parse it; it is immutable once set, hence safe to share between
+	// copies and concurrent calls (see validation.go).
+	compiled *compiledRule
+}
+
+// UnmarshalJSON decodes the structure and compiles its rule once.
+func (s *Struttura) UnmarshalJSON(b []byte) error {
+	type plain Struttura // no methods: avoids recursion
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	s.compiled = compileRule(s.Validazione)
+	return nil
 }
 
 // IstruzioniHTML decodes Istruzioni, which Visengine sends as base64 HTML
