@@ -367,7 +367,9 @@ func TestRedirectNotFollowed(t *testing.T) {
 	})
 	for _, call := range []func(c *Client) error{
 		func(c *Client) error { _, err := c.ListVisure(context.Background()); return err },
-		func(c *Client) error { return c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, nil) },
+		func(c *Client) error {
+			return c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, nil)
+		},
 	} {
 		err := call(newTestClient(t, srv.URL))
 		require.Error(t, err)

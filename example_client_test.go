@@ -16,7 +16,7 @@ import (
 // Visengine so the examples run anywhere.
 func catalogueServer() *httptest.Server {
 	files := map[string]string{
-		"/visure":                                  "testdata/spec/get_visure_200.json",
+		"/visure": "testdata/spec/get_visure_200.json",
 		"/visure/2631ec9b62135de4186f509fea7d954b": "testdata/visura_a2.json",
 	}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
