@@ -1,0 +1,225 @@
+// Package transport holds the client's retry policy and the per-attempt
+// bookkeeping it needs: which attempt this is, and whether the request's
+// headers left the process. It is internal so that the policy can be tested
+// on its own and the public package stays small.
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Call is the state of one logical call across its attempts.
+type Call struct {
+	// Idempotent says whether the call may be resent after it left the
+	// process (GET, HEAD); POST and PUT are not, because a resent POST
+	// /richiesta can charge twice.
+	Idempotent bool
+
+	attempts atomic.Int32
+	wrote    atomic.Bool  // headers of the current attempt were written
+	everSent atomic.Bool  // headers of some attempt were written
+	sentAt   atomic.Int64 // unix nanoseconds of the first written attempt
+}
+
+// Attempts reports how many attempts reached the transport.
+func (c *Call) Attempts() int { return int(c.attempts.Load()) }
+
+// MaybeSent reports whether any attempt's headers were written, so the server
+// may have seen the request.
+func (c *Call) MaybeSent() bool { return c.everSent.Load() }
+
+// SentAt is when the first attempt that may have reached the server started.
+func (c *Call) SentAt() time.Time {
+	ns := c.sentAt.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+type callKey struct{}
+
+// WithCall attaches c to ctx so the transport and the retry policy can see it.
+func WithCall(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// CallFrom returns the call attached to ctx, or nil.
+func CallFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// RoundTripper counts attempts, watches whether headers were written (via
+// httptrace) and, when Logger is set, logs one line per attempt: method,
+// path, status, attempt and duration — never the URL's query, a header or a
+// body.
+type RoundTripper struct {
+	Next   http.RoundTripper
+	Logger *slog.Logger
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	call := CallFrom(req.Context())
+	attempt := 0
+	if call != nil {
+		attempt = int(call.attempts.Add(1))
+		call.wrote.Store(false)
+		start := time.Now().UnixNano()
+		trace := &httptrace.ClientTrace{WroteHeaders: func() {
+			call.wrote.Store(true)
+			call.everSent.Store(true)
+			call.sentAt.CompareAndSwap(0, start)
+		}}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
+	start := time.Now()
+	resp, err := t.Next.RoundTrip(req)
+	if t.Logger != nil {
+		t.log(req, attempt, resp, err, time.Since(start))
+	}
+	return resp, err
+}
+
+func (t *RoundTripper) log(req *http.Request, attempt int, resp *http.Response, err error, d time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.Path),
+		slog.Int("attempt", attempt),
+		slog.Duration("duration", d),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", errorClass(err)))
+		t.Logger.LogAttrs(req.Context(), slog.LevelWarn, "visengine request failed", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	t.Logger.LogAttrs(req.Context(), slog.LevelInfo, "visengine request", attrs...)
+}
+
+// errorClass names a transport failure without its text, which for some
+// errors embeds addresses or, from custom transports, anything at all.
+func errorClass(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	default:
+		return "transport error"
+	}
+}
+
+// CheckRetry is the retry policy for go-retryablehttp. An idempotent call is
+// retried on transport errors (but not certificate failures), 429 and 5xx
+// other than 501. A non-idempotent call is retried only when its last
+// attempt provably never left the process: its headers were never written.
+func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	call := CallFrom(ctx)
+	idempotent := call == nil || call.Idempotent
+	if err != nil {
+		if isPermanent(err) {
+			return false, nil
+		}
+		if idempotent {
+			return true, nil
+		}
+		return !call.wrote.Load(), nil
+	}
+	if !idempotent {
+		return false, nil
+	}
+	return RetryableStatus(resp.StatusCode), nil
+}
+
+// RetryableStatus says whether an idempotent call answered with code is worth
+// another attempt.
+func RetryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests ||
+		(code >= 500 && code != http.StatusNotImplemented)
+}
+
+func isPermanent(err error) bool {
+	var unknownAuth x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownAuth) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verify)
+}
+
+// Backoff waits min·2^attempt with jitter, capped at max; a Retry-After on
+// 429 or 503 is honoured but never beyond max, so a server cannot park the
+// caller for an hour.
+func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return clamp(d, 0, max)
+		}
+	}
+	return Jittered(min, max, attempt)
+}
+
+// Jittered returns an exponential delay for attempt (0-based) between min
+// and max, drawn from its upper half so retries from many clients spread out.
+func Jittered(min, max time.Duration, attempt int) time.Duration {
+	if max < min {
+		max = min
+	}
+	d := min
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = clamp(d, min, max)
+	if half := d / 2; half > 0 {
+		d = half + rand.N(half+1)
+	}
+	return clamp(d, min, max)
+}
+
+// RetryAfter parses a Retry-After value: delay seconds or an HTTP date.
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		if s > int64(24*time.Hour/time.Second) {
+			s = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	return min(max(d, lo), hi)
+}
+
+// KeepResponse is an ErrorHandler that returns the last response when
+// retries give up, so its status and body still become a typed error.
+func KeepResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil {
+		return resp, nil
+	}
+	return nil, err
+}

@@ -1,0 +1,325 @@
+package visengine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func decodeRichiesta(t *testing.T, file string) *Richiesta {
+	t.Helper()
+	var env struct {
+		Data Richiesta `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
+	return &env.Data
+}
+
+func TestDecodeRichiestaCreated(t *testing.T) {
+	r := decodeRichiesta(t, "spec/post_richiesta_200.json")
+	assert.Equal(t, "5f2829ce065afc21cc60ad0e", r.ID)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.Equal(t, "eccbc87e4b5ce2fe28308fd9f2a7baf3", r.HashVisura)
+	assert.Equal(t, "_rib_cam_Ordinaria", r.Callback)
+	assert.Equal(t, Price(478), r.PrezzoVisura)
+	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
+	assert.Nil(t, r.CallbackData, `"callback_data": false`)
+	assert.Nil(t, r.Opzioni)
+	assert.Nil(t, r.IndiceRicerca)
+	assert.Empty(t, r.IDRicerca)
+	assert.Equal(t, time.Unix(1596467662, 0).UTC(), r.TimestampCreation)
+	assert.Equal(t, time.Unix(1596467663, 0).UTC(), r.TimestampStati.At(StatoInErogazione))
+	assert.True(t, r.TimestampStati.At(StatoDatiDisponibili).IsZero())
+	require.Len(t, r.Ricerche, 1)
+	assert.Equal(t, Values{"$1": "RM", "$0": "1378273"}, r.Ricerche[0].Valori)
+	assert.Equal(t, "1378273", r.Ricerche[0].JSONMappato["NRea"])
+	assert.Nil(t, r.Ricerche[0].Risultati)
+	assert.Equal(t, Esito{Codice: "0", Info: "OK"}, r.Esito)
+	assert.False(t, r.DocumentReady())
+	assert.False(t, r.SearchResultsReady())
+	assert.False(t, r.Terminal())
+}
+
+func TestDecodeRichiestaDone(t *testing.T) {
+	r := decodeRichiesta(t, "spec/get_richiesta_id_200.json")
+	assert.Equal(t, StatoVisuraEvasa, r.StatoRichiesta)
+	assert.Equal(t, []string{"5f22f722065afc42223c7131.pdf"}, r.Allegati)
+	assert.Equal(t, Price(500), r.PrezzoVisura)
+	ts := r.TimestampStati
+	assert.Equal(t, []int64{1596127010, 1596127010, 1596127017, 1596127022},
+		[]int64{ts.InRicerca.Unix(), ts.InErogazione.Unix(), ts.DatiDisponibili.Unix(), ts.VisuraEvasa.Unix()})
+	assert.True(t, r.DocumentReady())
+	assert.True(t, r.Terminal())
+	assert.Equal(t, Values{"$0": "SCRLCU73R02H501H"}, r.Ricerche[0].Valori)
+}
+
+func TestDecodeRichiestaSearches(t *testing.T) {
+	r := decodeRichiesta(t, "spec/post_richiesta_id_200.json")
+	assert.Equal(t, StatoInRicerca, r.StatoRichiesta)
+	assert.True(t, r.Ricerca)
+	assert.Equal(t, Price(38), r.PrezzoRicerca)
+	require.Len(t, r.Ricerche, 2)
+	first, last := r.Ricerche[0], r.LastRicerca()
+	assert.Equal(t, RicercaEvasa, first.StatoRicerca)
+	assert.Equal(t, []int{0}, first.Indici())
+	assert.Equal(t, "12485671007", first.Risultati[0].String("CodFisc"))
+	assert.Equal(t, RicercaErrore, last.StatoRicerca)
+	assert.Nil(t, last.Risultati)
+	assert.False(t, r.SearchResultsReady(), "the last search failed")
+	assert.Equal(t, "101", r.Esito.Codice)
+
+	chosen := decodeRichiesta(t, "spec/put_richiesta_id_ricerche_200.json")
+	require.NotNil(t, chosen.IndiceRicerca)
+	assert.Equal(t, 1, *chosen.IndiceRicerca)
+	assert.Equal(t, "5f283eae065afc21cf466ea4_0", chosen.IDRicerca)
+	res := chosen.Ricerche[0]
+	assert.Equal(t, []int{0, 1, 2, 3, 4}, res.Indici())
+	assert.Equal(t, "ALTRAVIA SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].String("Denominazione"))
+	assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].String("NatGiu"))
+	assert.Equal(t, "", res.Risultati[1].String("missing"))
+	assert.Equal(t, Values{"$1": "", "$0": "altravia"}, res.Valori)
+}
+
+func TestDecodeRichiestaList(t *testing.T) {
+	var env struct {
+		Data []RichiestaSummary `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, "spec/get_richiesta_200.json"), &env))
+	require.NotEmpty(t, env.Data)
+	var open *RichiestaSummary
+	for i := range env.Data {
+		if env.Data[i].State == StateDraft {
+			open = &env.Data[i]
+		}
+	}
+	require.NotNil(t, open, "the spec's list holds a draft")
+	assert.Equal(t, StatoAnnullata, open.StatoRichiesta)
+	assert.Equal(t, "5f22f722065afc42223c7131", env.Data[0].ID)
+	assert.Equal(t, time.Unix(1596127010, 0).UTC(), env.Data[0].TimestampCreation)
+}
+
+func TestDecodeRichiestaLeniently(t *testing.T) {
+	var r Richiesta
+	require.NoError(t, json.Unmarshal([]byte(`{"_id":"abc","state":"1","ricerca":1,"indice_ricerca":"2",
+		"stato_richiesta":"Sospesa","prezzo_visura":"20","timestamp_creation":null,"allegati":null,
+		"callback_data":{"url":"https://x.example/cb","method":"POST","field":"data","data":{"k":"v"}},
+		"opzioni":{"opzione_1":true,"opzione_0":true,"opzione_2":false},"esito":{"codice":101,"info":null},
+		"ricerche":[{"id_ricerca":"abc_0","json_ricerca":"{not json","json_risultato":"[1]"}],"new_key":{"x":1}}`), &r))
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.True(t, r.Ricerca)
+	assert.Equal(t, 2, *r.IndiceRicerca)
+	assert.Equal(t, Stato("Sospesa"), r.StatoRichiesta)
+	assert.False(t, r.StatoRichiesta.Known())
+	assert.Equal(t, Price(2000), r.PrezzoVisura)
+	assert.True(t, r.TimestampCreation.IsZero())
+	require.NotNil(t, r.CallbackData)
+	assert.Equal(t, "v", r.CallbackData.Data["k"])
+	assert.Equal(t, []Opzione{{Nome: "opzione_0"}, {Nome: "opzione_1"}}, r.Opzioni)
+	assert.Equal(t, "101", r.Esito.Codice)
+	assert.Nil(t, r.Ricerche[0].Valori, "an unreadable json_ricerca leaves Valori nil")
+	assert.Equal(t, "{not json", r.Ricerche[0].JSONRicerca)
+	assert.Nil(t, r.Ricerche[0].Risultati)
+
+	for _, bad := range []string{`{"state":"x"}`, `{"callback_data":{"url":1}}`, `{"ricerche":"x"}`, `[]`} {
+		assert.Error(t, json.Unmarshal([]byte(bad), &r), bad)
+	}
+}
+
+func TestStatoPredicates(t *testing.T) {
+	for _, tc := range []struct {
+		s                      Stato
+		ready, terminal, known bool
+	}{
+		{StatoInRicerca, false, false, true}, {StatoInErogazione, false, false, true},
+		{StatoDatiDisponibili, true, false, true}, {StatoVisuraEvasa, true, true, true},
+		{StatoAnnullata, false, true, true}, {"Boh", false, false, false},
+	} {
+		assert.Equal(t, tc.ready, tc.s.DocumentReady(), tc.s)
+		assert.Equal(t, tc.terminal, tc.s.Terminal(), tc.s)
+		assert.Equal(t, tc.known, tc.s.Known(), tc.s)
+	}
+}
+
+func TestRichiestaFormatHidesPersonalData(t *testing.T) {
+	r := decodeRichiesta(t, "spec/get_richiesta_id_200.json")
+	cb, err := NewCallback("https://hooks.example.com/visengine?token=q", CallbackJSON)
+	require.NoError(t, err)
+	r.CallbackData = cb
+	for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
+		for _, v := range []any{r, *r, r.Ricerche[0], cb, *cb} {
+			s := fmt.Sprintf(verb, v)
+			assert.NotContains(t, s, "SCRLCU73R02H501H", verb)
+			assert.NotContains(t, s, "a.venanzoni@altravia.com", verb)
+			assert.NotContains(t, s, cb.Secret(), verb)
+			assert.NotContains(t, s, "token=q", verb)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(r), "5f22f722065afc42223c7131")
+}
+
+const richiestaOK = `{"data":{"_id":"5f2829ce065afc21cc60ad0e","state":%d,"hash_visura":"2631ec9b62135de4186f509fea7d954b","stato_richiesta":"In erogazione"},"success":true,"message":"","error":null}`
+
+func TestRequestShapeRichiestaCalls(t *testing.T) {
+	c, mock := mockClient(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	cb := &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "payload", Data: map[string]any{"k": "v"}}
+	base := ProductionURL + "/richiesta"
+	id := "5f2829ce065afc21cc60ad0e"
+	cases := []struct {
+		name, method, url, body string
+		call                    func(ctx context.Context) (*Richiesta, error)
+	}{
+		{"create draft", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":0,"test":false,
+			"json_visura":{"$0":"Ada"},"email_target":"caf@example.com","opzioni":{"opzione_0":true,"opzione_1":true},
+			"callback_data":{"url":"https://hooks.example.com/v","method":"POST","field":"payload","data":{"k":"v"}}}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, JSONVisura: Values{"$0": "Ada"},
+					EmailTarget: "caf@example.com", Opzioni: []string{"urgenza", "opzione_1"}, Visura: a2, CallbackData: cb})
+			}},
+		{"create test", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":1,"test":true,"opzioni":{"opzione_1":true}}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, State: StateSubmitted, Test: true, Opzioni: []string{"opzione_1"}})
+			}},
+		{"update", "PUT", base + "/" + id, `{"state":0,"json_visura.$3":"3331234567","json_visura.$10":"x","email_target":"a@b.it"}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.UpdateRichiesta(ctx, id, &UpdateParams{Fields: Values{"$3": "3331234567", "$10": "x"}, EmailTarget: "a@b.it"})
+			}},
+		{"update whole", "PUT", base + "/" + id, `{"state":0,"json_visura":{"$0":"Ada","$1":"Lovelace"}}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.UpdateRichiesta(ctx, id, &UpdateParams{JSONVisura: Values{"$0": "Ada", "$1": "Lovelace"}})
+			}},
+		{"close", "PUT", base + "/" + id, `{"state":1}`,
+			func(ctx context.Context) (*Richiesta, error) { return c.CloseRichiesta(ctx, id) }},
+		{"add ricerca", "POST", base + "/" + id, `{"json_visura":{"$0":"","$1":"12345678910"}}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.AddRicerca(ctx, id, Values{"$0": "", "$1": "12345678910"})
+			}},
+		{"choose", "PUT", base + "/" + id + "/ricerche", `{"id_ricerca":"5f2829ce065afc21cc60ad0e_0","indice":1}`,
+			func(ctx context.Context) (*Richiesta, error) { return c.ChooseRisultato(ctx, id, id+"_0", 1) }},
+		{"get", "GET", base + "/" + id, ``,
+			func(ctx context.Context) (*Richiesta, error) { return c.GetRichiesta(ctx, id) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mock.Reset()
+			mock.RegisterResponder(tc.method, tc.url, func(r *http.Request) (*http.Response, error) {
+				assertCommonHeaders(t, r)
+				var b []byte
+				if r.Body != nil {
+					b, _ = io.ReadAll(r.Body)
+				}
+				if tc.body == "" {
+					assert.Empty(t, b)
+				} else {
+					assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+					assert.JSONEq(t, tc.body, string(b))
+				}
+				return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, 1)), nil
+			})
+			r, err := tc.call(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, id, r.ID)
+			assert.Equal(t, 1, mock.GetTotalCallCount())
+		})
+	}
+}
+
+func TestIndiceIsAnIntegerOnTheWire(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("PUT", `=~/ricerche$`, func(r *http.Request) (*http.Response, error) {
+		var body map[string]json.RawMessage
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&body))
+		assert.Equal(t, "0", string(body["indice"]), "indice must be a JSON number, not a string")
+		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, 1)), nil
+	})
+	_, err := c.ChooseRisultato(context.Background(), "abc", "abc_0", 0)
+	require.NoError(t, err)
+}
+
+func TestListRichiesteEmptyAccount(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+		httpmock.NewBytesResponder(404, readTestdata(t, "spec/get_richiesta_404.json")))
+	list, err := c.ListRichieste(context.Background())
+	require.NoError(t, err)
+	assert.NotNil(t, list)
+	assert.Empty(t, list)
+
+	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+		httpmock.NewStringResponder(404, `{"data":null,"success":false,"message":"other","error":999}`))
+	_, err = c.ListRichieste(context.Background())
+	assert.ErrorIs(t, err, ErrNotFound, "only error 203 means an empty account")
+}
+
+func TestBadArgumentsSendNothing(t *testing.T) {
+	c, mock := mockClient(t)
+	ctx := context.Background()
+	a2 := decodeVisura(t, "visura_a2.json")
+	calls := map[string]func() error{
+		"get empty":     func() error { _, err := c.GetRichiesta(ctx, ""); return err },
+		"get slash":     func() error { _, err := c.GetRichiesta(ctx, "a/b"); return err },
+		"get space":     func() error { _, err := c.GetRichiesta(ctx, "a b"); return err },
+		"get dots":      func() error { _, err := c.GetRichiesta(ctx, ".."); return err },
+		"close newline": func() error { _, err := c.CloseRichiesta(ctx, "abc\n"); return err },
+		"update nil":    func() error { _, err := c.UpdateRichiesta(ctx, "abc", nil); return err },
+		"update bad key": func() error {
+			_, err := c.UpdateRichiesta(ctx, "abc", &UpdateParams{Fields: Values{"x": "1"}})
+			return err
+		},
+		"add empty":     func() error { _, err := c.AddRicerca(ctx, "abc", nil); return err },
+		"choose neg":    func() error { _, err := c.ChooseRisultato(ctx, "abc", "abc_0", -1); return err },
+		"choose bad id": func() error { _, err := c.ChooseRisultato(ctx, "abc", "abc/0", 1); return err },
+		"create nil":    func() error { _, err := c.CreateRichiesta(ctx, nil); return err },
+		"create hash":   func() error { _, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: "a/b"}); return err },
+		"create state": func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: "abc", State: 2})
+			return err
+		},
+		"option by tipo without visura": func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: "abc", Opzioni: []string{"urgenza"}})
+			return err
+		},
+		"unknown option": func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, Visura: a2, Opzioni: []string{"express"}})
+			return err
+		},
+		"http callback": func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: "abc", CallbackData: &Callback{URL: "http://example.com", Method: CallbackJSON}})
+			return err
+		},
+		"submit nil visura": func() error { _, err := c.Submit(ctx, nil, Values{}); return err },
+		"wait bad id":       func() error { _, err := c.Wait(ctx, "a b"); return err },
+		"reconcile hash":    func() error { _, err := c.Reconcile(ctx, "", nil, time.Now()); return err },
+	}
+	for name, call := range calls {
+		assert.ErrorIs(t, call(), ErrInvalidArgument, name)
+	}
+	assert.Zero(t, mock.GetTotalCallCount())
+}
+
+func TestNewCallback(t *testing.T) {
+	cb, err := NewCallback("https://hooks.example.com/v", CallbackPOST)
+	require.NoError(t, err)
+	assert.Len(t, cb.Secret(), 64, "256 bits in hex")
+	assert.Equal(t, "data", cb.Field)
+	other, err := NewCallback("http://127.0.0.1:9/cb", CallbackJSON)
+	require.NoError(t, err)
+	assert.NotEqual(t, cb.Secret(), other.Secret())
+	for _, bad := range [][2]string{{"http://example.com/cb", CallbackJSON}, {"hooks.example.com", CallbackJSON},
+		{"https://hooks.example.com", "PUT"}, {"::", CallbackJSON}} {
+		_, err := NewCallback(bad[0], bad[1])
+		assert.ErrorIs(t, err, ErrInvalidArgument, bad)
+	}
+	b, err := json.Marshal(cb)
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(b), cb.Secret()), "the secret does travel in callback_data")
+}

@@ -1,0 +1,288 @@
+package visengine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func loadA2(tb testing.TB) *Visura {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/visura_a2.json")
+	require.NoError(tb, err)
+	var env struct {
+		Data Visura `json:"data"`
+	}
+	require.NoError(tb, json.Unmarshal(b, &env))
+	return &env.Data
+}
+
+// a2Applicant is a complete, well-formed A2 applicant ($7 is optional).
+func a2Applicant(fileSize int) Values {
+	return Values{
+		"$0": "Mario",
+		"$1": "Rossi",
+		"$2": "mario.rossi@example.it",
+		"$3": "+39 333 1234567",
+		"$4": "RSSMRA80A01H501U",
+		"$5": FileValue("documento.pdf", "application/pdf", make([]byte, fileSize)),
+		"$6": FileValue("cf.jpg", "image/jpeg", []byte("jpeg")),
+	}
+}
+
+func TestValidateA2Complete(t *testing.T) {
+	v := loadA2(t)
+	require.NotNil(t, v.JSONStruttura.compiled, "compiled at decode time")
+	assert.NoError(t, v.Validate(a2Applicant(1000)))
+	vals := a2Applicant(10)
+	vals.Set("$7", FileValue("mandato.pdf", "application/pdf", []byte("%PDF")))
+	assert.NoError(t, v.Validate(vals))
+}
+
+func TestValidateA2MissingPhone(t *testing.T) {
+	v := loadA2(t)
+	vals := a2Applicant(10)
+	vals.Set("$3", "   ") // blank counts as missing
+	err := v.Validate(vals)
+	require.ErrorIs(t, err, ErrInvalidFields)
+	assert.NotErrorIs(t, err, ErrRuleUnsupported)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.NotNil(t, ve.Missing)
+	assert.Equal(t, [][]string{{"$3"}}, ve.Missing.Options)
+	assert.Equal(t, "CELLULARE", ve.Names["$3"])
+	assert.Empty(t, ve.Invalid)
+	assert.Equal(t, "visengine: invalid fields: manca «CELLULARE» ($3)", err.Error())
+}
+
+// Canary values must never reach an error string, whatever the verb.
+func TestValidateReportsEverythingWithoutValues(t *testing.T) {
+	v := loadA2(t)
+	vals := Values{
+		"$0":        "CANARY-NOME",
+		"$2":        "CANARY-EMAIL <x@y.it>",
+		"$4":        "CANARYCANARYCAN1",
+		"$5":        "CANARY|data:application/pdf;base64,%%%%",
+		"$9":        "CANARY-UNKNOWN",
+		"$0 ":       "CANARY-KEY-SPACE",
+		"$3":        "",
+		"CANARY-$X": "",
+	}
+	err := v.Validate(vals)
+	require.ErrorIs(t, err, ErrInvalidFields)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{"$1", "$3", "$6"}, ve.Missing.Required)
+	assert.Equal(t, []FieldError{
+		{"$2", "Email", "email", "e-mail must be a bare address such as name@example.it"},
+		{"$4", "CODICE FISCALE", "codice_fiscale_persona_fisica", "codice fiscale does not have the letter/digit layout of a natural person's code"},
+		{"$5", "COPIA DOCUMENTO D`IDENTITÀ FRONTE RETRO", "file", "file content is not valid standard base64"},
+	}, ve.Invalid)
+	assert.Equal(t, []string{"$0 ", "$9", "CANARY-$X"}, ve.UnknownKeys)
+	for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%s", err)} {
+		for k, val := range vals {
+			if val != "" && !strings.HasPrefix(k, "CANARY") {
+				assert.NotContains(t, s, val)
+			}
+		}
+		assert.NotContains(t, s, "CANARY-NOME")
+		assert.Contains(t, s, "manca «Cognome» ($1), manca «CELLULARE» ($3), manca «COPIA CODICE FISCALE FRONTE RETRO» ($6)")
+		assert.Contains(t, s, "«CODICE FISCALE» ($4): codice fiscale")
+	}
+}
+
+// testVisura builds a document in code (no JSON decoding, so no cache).
+func testVisura(rule string, tipi ...string) *Visura {
+	campi := map[string]Campo{}
+	for i, tipo := range tipi {
+		campi[fmt.Sprintf("$%d", i)] = Campo{Nome: strings.ToUpper(tipo), Tipo: tipo}
+	}
+	return &Visura{JSONStruttura: Struttura{Campi: campi, Validazione: rule}}
+}
+
+func TestValidateFormatsByTipo(t *testing.T) {
+	tests := []struct {
+		tipo, value, reason string
+	}{
+		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501U", ""},
+		{"codice_fiscale_persona_fisica", "rssmra80a01h501u", ""},
+		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501A", "codice fiscale check character is wrong"},
+		{"codice_fiscale_persona_fisica", " RSSMRA80A01H501U", "has leading or trailing blanks"},
+		{"codice_fiscale", "02342520158", ""},
+		{"codice_fiscale", "12345678901", "partita IVA check digit is wrong"},
+		{"partita_iva", "12345678903", ""},
+		{"partita_iva", "RSSMRA80A01H501U", ""},
+		{"partita_iva", "IT12345678903", "partita IVA must be 11 digits (or a 16-character codice fiscale)"},
+		{"email", "a@b.it", ""},
+		{"email", "Mario <a@b.it>", "e-mail must be a bare address such as name@example.it"},
+		{"cod_comune", "h501", ""},
+		{"cod_comune", "H5011", "codice comune must be one letter and three digits, such as H501"},
+		{"cod_provincia", "RM", ""},
+		{"cod_provincia", "R1", "sigla provincia must be two letters, such as RM"},
+		{"data_iso8601", "31-01-2024", ""},
+		{"data_iso8601", "2024-01-31", ""},
+		{"data_iso8601", "31-02-2024", "date must be a real calendar date written DD-MM-YYYY or YYYY-MM-DD"},
+		{"file", FileValue("a.txt", "text/plain", []byte("hello")), ""},
+		{"file", "a.txt|data:text/plain;base64,aGVsbG8", "file content length is not a multiple of 4 (base64 padding)"},
+		{"file", FileValue("big.bin", "application/octet-stream", make([]byte, DefaultMaxFileSize+1)), "file is larger than the allowed size"},
+		{"testo", "anything at all", ""},
+		{"radio", "A", ""},
+		{"tipo_from_the_future", "???", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tipo+"/"+tt.value[:min(len(tt.value), 20)], func(t *testing.T) {
+			v := testVisura("$0", tt.tipo)
+			err := v.Validate(Values{"$0": tt.value})
+			if tt.reason == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Nil(t, ve.Missing, "a filled field satisfies presence even when malformed")
+			assert.Equal(t, []FieldError{{"$0", strings.ToUpper(tt.tipo), tt.tipo, tt.reason}}, ve.Invalid)
+		})
+	}
+}
+
+func TestValidateMaxFileSize(t *testing.T) {
+	v := testVisura("$0", "file")
+	vals := Values{"$0": FileValue("a.bin", "application/octet-stream", make([]byte, 100))}
+	assert.NoError(t, v.Validate(vals, MaxFileSize(100)))
+	assert.ErrorIs(t, v.Validate(vals, MaxFileSize(99)), ErrInvalidFields)
+}
+
+func TestValidateRuleUnsupported(t *testing.T) {
+	tests := []struct {
+		rule   string
+		target any
+	}{
+		{"$0 and $1", new(*RuleSyntaxError)},
+		{"$0 && $9", new(*UnknownFieldError)},
+		{"", new(*RuleSyntaxError)},
+	}
+	for _, tt := range tests {
+		v := testVisura(tt.rule, "email", "testo")
+		// Fail open: presence is left to the server, formats are still checked.
+		assert.NoError(t, v.Validate(Values{}), tt.rule)
+		err := v.Validate(Values{"$0": "not an e-mail"})
+		assert.ErrorIs(t, err, ErrInvalidFields)
+		assert.NotErrorIs(t, err, ErrRuleUnsupported)
+
+		err = v.Validate(Values{"$0": "a@b.it", "$1": "x"}, Strict())
+		assert.ErrorIs(t, err, ErrRuleUnsupported, tt.rule)
+		assert.NotErrorIs(t, err, ErrInvalidFields, tt.rule)
+		assert.ErrorAs(t, err, tt.target, tt.rule)
+		_, rerr := v.Rule()
+		assert.ErrorAs(t, rerr, tt.target)
+	}
+}
+
+func TestValidateUsesCurrentRule(t *testing.T) {
+	v := loadA2(t)
+	v.JSONStruttura.Validazione = "$0"
+	assert.NoError(t, v.Validate(Values{"$0": "Mario"}))
+	r, err := v.Rule()
+	require.NoError(t, err)
+	assert.Equal(t, "$0", r.String())
+}
+
+func TestValidateConcurrent(t *testing.T) {
+	v := loadA2(t)
+	copyOfV := *v // copies share the immutable compiled rule
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := v
+			if i%2 == 1 {
+				target = &copyOfV
+			}
+			for range 50 {
+				assert.NoError(t, target.Validate(a2Applicant(10)))
+				assert.Error(t, target.Validate(Values{"$0": "Mario"}))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestValuesSetField(t *testing.T) {
+	v := loadA2(t)
+	vals := Values{}
+	require.NoError(t, vals.SetField(v, "cellulare", "333"))
+	require.NoError(t, vals.SetField(v, " CODICE FISCALE ", "RSSMRA80A01H501U"))
+	assert.Equal(t, Values{"$3": "333", "$4": "RSSMRA80A01H501U"}, vals)
+	err := vals.SetField(v, "Telefono", "333")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	assert.NotContains(t, err.Error(), "333")
+}
+
+func TestFileValue(t *testing.T) {
+	assert.Equal(t, "a.txt|data:text/plain;base64,aGVsbG8=", FileValue("a.txt", "text/plain", []byte("hello")))
+}
+
+func TestValidationErrorAlternatives(t *testing.T) {
+	v := testVisura("$0 && ($1 || $2 && $3)", "testo", "testo", "testo", "testo")
+	v.JSONStruttura.Campi["$1"] = Campo{Nome: "Telefono", Tipo: "testo"}
+	err := v.Validate(Values{"$2": "x"})
+	assert.EqualError(t, err, "visengine: invalid fields: manca «TESTO» ($0) e serve uno tra {«Telefono» ($1)} | {«TESTO» ($3)}")
+	var ve *ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, "$0 && ($1 || $3)", ve.Missing.Residual)
+}
+
+func BenchmarkValidateA2(b *testing.B) {
+	v := loadA2(b)
+	vals := a2Applicant(100 << 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := v.Validate(vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateA2SmallFiles(b *testing.B) {
+	v := loadA2(b)
+	vals := a2Applicant(100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := v.Validate(vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzValidate: arbitrary values and keys never panic, and errors never
+// carry a value.
+func FuzzValidate(f *testing.F) {
+	f.Add("Mario", "mario.rossi@example.it", "RSSMRA80A01H501U", FileValue("a.pdf", "application/pdf", []byte("x")), "$7", "")
+	f.Add("", "a@b", "rssmra80a01h501u", "a|data:;base64,", "$99", "value")
+	f.Add(" ", "<a@b.it>", "RSSMRA80Z99H501U", "|data:a/b;base64,====", "$01", "\xc2\xa0")
+	v := loadA2(f)
+	f.Fuzz(func(t *testing.T, nome, email, cf, file, key, extra string) {
+		vals := Values{"$0": nome, "$2": email, "$4": cf, "$5": file, key: extra}
+		err := v.Validate(vals)
+		if err == nil {
+			return
+		}
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.ErrorIs(t, err, ErrInvalidFields)
+		msg := fmt.Sprintf("%+v", err)
+		for k, val := range vals {
+			if len(val) >= 24 && !strings.Contains(k, val) && strings.Contains(msg, val) {
+				t.Fatalf("message contains the value of %s", k)
+			}
+		}
+	})
+}

@@ -1,0 +1,362 @@
+package visengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// VisuraSummary is one entry of the catalogue (GET /visure).
+type VisuraSummary struct {
+	NomeVisura    string `json:"nome_visura"`    // the service's name
+	NomeCategoria string `json:"nome_categoria"` // e.g. "Camerali", "Patronato"
+	HashVisura    string `json:"hash_visura"`    // the service's opaque id
+}
+
+// Visura is one service's structure and price (GET /visure/{hash}): the
+// fields to fill, the rule they must satisfy, options and prices.
+type Visura struct {
+	HashVisura    string          `json:"hash_visura"`
+	NomeVisura    string          `json:"nome_visura"`
+	NomeCategoria string          `json:"nome_categoria"`
+	JSONStruttura Struttura       `json:"json_struttura"`
+	Ricerca       Flag            `json:"ricerca"`        // the service starts with a search step
+	PrezzoVisura  Price           `json:"prezzo_visura"`  // price of the document
+	PrezzoRicerca Price           `json:"prezzo_ricerca"` // price of the search step
+	Sincrona      Flag            `json:"sincrona"`       // undocumented by Visengine
+	Opzioni       []Opzione       `json:"opzioni"`        // paid extras; nil when the wire has null
+	Fornitori     json.RawMessage `json:"fornitori"`      // undocumented; kept raw
+}
+
+// Struttura is the json_struttura of a Visura.
+type Struttura struct {
+	// Campi maps keys ("$0", "$1", …) to field descriptions.
+	Campi map[string]Campo `json:"campi"`
+	// Validazione is the rule over the keys that must hold, e.g. "$0 && $1".
+	Validazione string `json:"validazione"`
+	// Istruzioni is HTML encoded in base64; see IstruzioniHTML.
+	Istruzioni string `json:"istruzioni"`
+	// IstruzioniRicerca is the search step's instructions, base64 HTML.
+	IstruzioniRicerca string `json:"istruzioni_ricerca"`
+
+	// compiled caches Validazione parsed at decode time, so Validate does not
+	// re-parse it; it is immutable once set, hence safe to share between
+	// copies and concurrent calls (see validation.go).
+	compiled *compiledRule
+}
+
+// UnmarshalJSON decodes the structure and compiles its rule once.
+func (s *Struttura) UnmarshalJSON(b []byte) error {
+	type plain Struttura // no methods: avoids recursion
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	s.compiled = compileRule(s.Validazione)
+	return nil
+}
+
+// IstruzioniHTML decodes Istruzioni, which Visengine sends as base64 HTML
+// (the delegation form's link, for the services that need one, is in it).
+func (s *Struttura) IstruzioniHTML() (string, error) {
+	return decodeBase64Text(s.Istruzioni)
+}
+
+// IstruzioniRicercaHTML decodes IstruzioniRicerca like IstruzioniHTML.
+func (s *Struttura) IstruzioniRicercaHTML() (string, error) {
+	return decodeBase64Text(s.IstruzioniRicerca)
+}
+
+func decodeBase64Text(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(s); err != nil {
+			return "", fmt.Errorf("%w: istruzioni are not base64", ErrUnexpectedResponse)
+		}
+	}
+	return string(b), nil
+}
+
+// Campo describes one input field as the wire has it.
+type Campo struct {
+	Nome       string          `json:"nome"`       // label, e.g. "CODICE FISCALE"
+	Tipo       string          `json:"tipo"`       // e.g. "testo", "email", "file"; unknown values kept
+	Null       Flag            `json:"null"`       // the wire's "null" flag; false on required fields
+	Ordine     Ordine          `json:"ordine"`     // display position, sent as a string
+	Istruzioni string          `json:"istruzioni"` // plain-text help for the field
+	Opzioni    json.RawMessage `json:"opzioni"`    // choices, seen as a string or an object; kept raw
+}
+
+// Field is a Campo with its key, as Fields returns them.
+type Field struct {
+	Key string // "$3"
+	Campo
+}
+
+// Index is the number in the key ("$3" → 3), or -1 when it has none.
+func (f Field) Index() int { return keyIndex(f.Key) }
+
+func keyIndex(key string) int {
+	if len(key) < 2 || key[0] != '$' {
+		return -1
+	}
+	n, err := strconv.Atoi(key[1:])
+	if err != nil || n < 0 || strings.ContainsAny(key[1:], "+-") {
+		return -1
+	}
+	return n
+}
+
+// Fields returns the campi in display order: by ordine, fields without one
+// last, then by key number, so forms show them the way Visengine does.
+func (v *Visura) Fields() []Field {
+	fields := make([]Field, 0, len(v.JSONStruttura.Campi))
+	for k, c := range v.JSONStruttura.Campi {
+		fields = append(fields, Field{Key: k, Campo: c})
+	}
+	slices.SortFunc(fields, compareFields)
+	return fields
+}
+
+func compareFields(a, b Field) int {
+	ao, aok := a.Ordine.Value()
+	bo, bok := b.Ordine.Value()
+	switch {
+	case aok != bok:
+		if aok {
+			return -1
+		}
+		return 1
+	case ao != bo:
+		return ao - bo
+	}
+	if ai, bi := a.Index(), b.Index(); ai != bi {
+		return ai - bi
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// Field returns the field with the given key ("$3") or name ("CELLULARE",
+// compared without regard to case or surrounding blanks).
+func (v *Visura) Field(keyOrName string) (Field, bool) {
+	if c, ok := v.JSONStruttura.Campi[keyOrName]; ok {
+		return Field{Key: keyOrName, Campo: c}, true
+	}
+	want := strings.TrimSpace(keyOrName)
+	for _, f := range v.Fields() {
+		if strings.EqualFold(strings.TrimSpace(f.Nome), want) {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Opzione is a paid extra of a service, such as "urgenza".
+type Opzione struct {
+	Tipo   string `json:"tipo"`   // what it is, e.g. "urgenza"
+	Prezzo Price  `json:"prezzo"` // its price
+	Nome   string `json:"nome"`   // its key in a request, e.g. "opzione_0"
+}
+
+// Option finds an option by its nome ("opzione_0") or tipo ("urgenza").
+func (v *Visura) Option(nameOrTipo string) (*Opzione, bool) {
+	for i := range v.Opzioni {
+		if o := &v.Opzioni[i]; o.Nome == nameOrTipo || o.Tipo == nameOrTipo {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// Total is the price of the document with the chosen options (by nome or
+// tipo), summed exactly in cents. An unknown option is an error, so a typo
+// cannot silently drop a paid extra.
+func (v *Visura) Total(options ...string) (Price, error) {
+	total := v.PrezzoVisura
+	for _, name := range options {
+		o, ok := v.Option(name)
+		if !ok {
+			return 0, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
+		}
+		total += o.Prezzo
+	}
+	return total, nil
+}
+
+// Price is an amount in euro cents. It is decoded from the JSON number's
+// text (20, 4.78, 0.38), never through a float, so sums are exact.
+type Price int64
+
+// Cents returns the amount in euro cents.
+func (p Price) Cents() int64 { return int64(p) }
+
+// String formats the amount as "€4.78".
+func (p Price) String() string {
+	sign, c := "", int64(p)
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s€%d.%02d", sign, c/100, c%100)
+}
+
+// MarshalJSON writes the amount as a JSON number in euro, like the wire.
+func (p Price) MarshalJSON() ([]byte, error) {
+	s := p.String()
+	return []byte(strings.Replace(s, "€", "", 1)), nil
+}
+
+// UnmarshalJSON reads a number (or a numeric string, or null as zero).
+func (p *Price) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*p = 0
+		return nil
+	}
+	s := strings.Trim(string(b), `"`)
+	c, err := ParsePrice(s)
+	if err != nil {
+		return err
+	}
+	*p = c
+	return nil
+}
+
+// ErrBadPrice reports a price that is not a decimal amount in whole cents.
+var ErrBadPrice = errors.New("visengine: bad price")
+
+// ParsePrice reads a decimal euro amount ("20", "4.78", "4.780", "1e1") into
+// cents. Digits beyond the cent must be zero: sub-cent prices would make
+// totals inexact, so they are refused rather than rounded.
+func ParsePrice(s string) (Price, error) {
+	if !decimalSyntax(s) {
+		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+	}
+	r.Mul(r, big.NewRat(100, 1))
+	if !r.IsInt() {
+		return 0, fmt.Errorf("%w: finer than a cent", ErrBadPrice)
+	}
+	if !r.Num().IsInt64() {
+		return 0, fmt.Errorf("%w: out of range", ErrBadPrice)
+	}
+	return Price(r.Num().Int64()), nil
+}
+
+// decimalSyntax admits what JSON numbers look like, with a short exponent so
+// that "1e999999999" cannot make big.Rat allocate a huge number.
+func decimalSyntax(s string) bool {
+	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
+	mant = strings.TrimPrefix(mant, "-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) || len(mant) > 40 {
+		return false
+	}
+	if hasExp {
+		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
+			exp = exp[1:]
+		}
+		return exp != "" && len(exp) <= 2 && allDigits(exp)
+	}
+	return true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Flag is a boolean that Visengine sends as true/false, 0/1 or "1"/"0".
+type Flag bool
+
+// UnmarshalJSON accepts true, false, 0, 1, their string forms and null
+// (false).
+func (f *Flag) UnmarshalJSON(b []byte) error {
+	switch strings.Trim(string(bytes.TrimSpace(b)), `"`) {
+	case "true", "1":
+		*f = true
+	case "false", "0", "", "null":
+		*f = false
+	default:
+		return fmt.Errorf("%w: flag is not a boolean", ErrUnexpectedResponse)
+	}
+	return nil
+}
+
+// Ordine is a field's display position, sent as a string ("3"); absent or
+// unreadable values sort last.
+type Ordine struct {
+	n   int
+	set bool
+}
+
+// Value returns the position and whether the field has one.
+func (o Ordine) Value() (int, bool) { return o.n, o.set }
+
+// UnmarshalJSON accepts "3", 3 and null.
+func (o *Ordine) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(strings.Trim(string(bytes.TrimSpace(b)), `"`))
+	n, err := strconv.Atoi(s)
+	*o = Ordine{n: n, set: err == nil}
+	return nil
+}
+
+// MarshalJSON writes the wire's string form, or null.
+func (o Ordine) MarshalJSON() ([]byte, error) {
+	if !o.set {
+		return []byte("null"), nil
+	}
+	return []byte(strconv.Quote(strconv.Itoa(o.n))), nil
+}
+
+// ListVisure returns the catalogue of the account's environment.
+func (c *Client) ListVisure(ctx context.Context) ([]VisuraSummary, error) {
+	var out []VisuraSummary
+	if err := c.call(ctx, "GET", "/visure", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetVisura returns one service's fields, rule, options and prices.
+func (c *Client) GetVisura(ctx context.Context, hash string) (*Visura, error) {
+	if err := checkHash(hash); err != nil {
+		return nil, err
+	}
+	var v Visura
+	if err := c.call(ctx, "GET", "/visure/"+hash, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// checkHash accepts the characters hashes use: they are opaque 32-character
+// strings, mostly hex but not always ("afa0b4cu7yd0…"), so only letters and
+// digits are required.
+func checkHash(hash string) error {
+	if hash == "" {
+		return invalidArg("hash", "is empty")
+	}
+	if len(hash) > 64 {
+		return invalidArg("hash", "is longer than 64 characters")
+	}
+	for i := 0; i < len(hash); i++ {
+		if c := hash[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return invalidArg("hash", "has a character other than a letter or digit")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package visengine
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func decodeVisura(t *testing.T, file string) *Visura {
+	t.Helper()
+	var env struct {
+		Data Visura `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
+	return &env.Data
+}
+
+func keys(fields []Field) []string {
+	var out []string
+	for _, f := range fields {
+		out = append(out, f.Key)
+	}
+	return out
+}
+
+func TestDecodeVisuraExamples(t *testing.T) {
+	cases := []struct {
+		file        string
+		hash, nome  string
+		categoria   string
+		prezzo      Price
+		ricerca     bool
+		order       []string
+		validazione string
+		opzioni     int
+		fornitori   string
+	}{
+		{"spec/get_visure_hash_200.json", "eccbc87e4b5ce2fe28308fd9f2a7baf3", "Visura Camerale Ordinaria - società di Capitale ",
+			"Camerali", 490, false, []string{"$1", "$0"}, "$0 && $1  ", 0, ""},
+		{"visura_a2.json", "2631ec9b62135de4186f509fea7d954b", "Domanda Esame A2 per Carta di Soggiorno",
+			"Patronato", 2000, false, []string{"$1", "$4", "$3", "$2", "$5", "$6", "$7", "$0"},
+			"($0 && $1 && $2 && $3 && $4 && $5 && $6 && $7) || ($0 && $1 && $2 && $3 && $4 && $5 && $6)", 2, "[]"},
+		{"visura_cariche_attive.json", "f3a0979f15915b337aafabcd89c5ee70", "Cariche Attive Persona",
+			"Camerali", 210, false, []string{"$0"}, "$0", 0, "[]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			v := decodeVisura(t, tc.file)
+			assert.Equal(t, tc.hash, v.HashVisura)
+			assert.Equal(t, tc.nome, v.NomeVisura)
+			assert.Equal(t, tc.categoria, v.NomeCategoria)
+			assert.Equal(t, tc.prezzo, v.PrezzoVisura)
+			assert.Equal(t, Price(0), v.PrezzoRicerca)
+			assert.Equal(t, tc.ricerca, bool(v.Ricerca))
+			assert.Equal(t, tc.order, keys(v.Fields()))
+			assert.Equal(t, tc.validazione, v.JSONStruttura.Validazione)
+			assert.Len(t, v.Opzioni, tc.opzioni)
+			assert.Equal(t, tc.fornitori, string(v.Fornitori))
+		})
+	}
+}
+
+func TestVisuraCameraleIstruzioni(t *testing.T) {
+	v := decodeVisura(t, "spec/get_visure_hash_200.json")
+	html, err := v.JSONStruttura.IstruzioniHTML()
+	require.NoError(t, err)
+	assert.Equal(t, "<p>Per richiedere la Visura Camerale Ordinaria - Societ&agrave; di Capitale inserisci i seguenti dati:&nbsp;&nbsp;<strong>Nrea</strong>&nbsp;e <strong>Cciaa</strong></p>\r\n", html)
+	assert.Nil(t, v.Opzioni, "opzioni: null stays nil")
+	f, ok := v.Field("$0")
+	require.True(t, ok)
+	assert.Equal(t, "NRea", f.Nome)
+	assert.Equal(t, "denominazione", f.Tipo)
+	assert.False(t, bool(f.Null))
+	_, has := f.Ordine.Value()
+	assert.False(t, has)
+	empty, err := (&Struttura{}).IstruzioniHTML()
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+	_, err = (&Struttura{Istruzioni: "%%%"}).IstruzioniHTML()
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+}
+
+func TestA2FieldsOptionsAndTotal(t *testing.T) {
+	v := decodeVisura(t, "visura_a2.json")
+	f, ok := v.Field("codice fiscale")
+	require.True(t, ok, "lookup by name ignores case")
+	assert.Equal(t, "$4", f.Key)
+	assert.Equal(t, 4, f.Index())
+	assert.Equal(t, "codice_fiscale_persona_fisica", f.Tipo)
+	n, has := f.Ordine.Value()
+	assert.True(t, has)
+	assert.Equal(t, 2, n)
+
+	urg, ok := v.Option("urgenza")
+	require.True(t, ok)
+	assert.Equal(t, "opzione_0", urg.Nome)
+	assert.Equal(t, Price(400), urg.Prezzo)
+	byName, ok := v.Option("opzione_1")
+	require.True(t, ok)
+	assert.Equal(t, "assistenza_dedicata", byName.Tipo)
+
+	total, err := v.Total("urgenza", "opzione_1")
+	require.NoError(t, err)
+	assert.Equal(t, Price(3400), total)
+	assert.Equal(t, "€34.00", total.String())
+	_, err = v.Total("urgenzza")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	_, ok = v.Field("nope")
+	assert.False(t, ok)
+}
+
+func TestDecodeCatalogueExample(t *testing.T) {
+	var env struct {
+		Data []VisuraSummary `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, "spec/get_visure_200.json"), &env))
+	require.Len(t, env.Data, 92)
+	byHash := map[string]VisuraSummary{}
+	cats := map[string]int{}
+	for _, s := range env.Data {
+		byHash[s.HashVisura] = s
+		cats[s.NomeCategoria]++
+		require.NoError(t, checkHash(s.HashVisura), "every real hash passes our check: %q", s.HashVisura)
+	}
+	assert.Equal(t, "Domanda Esame A2 per Carta di Soggiorno", byHash["2631ec9b62135de4186f509fea7d954b"].NomeVisura)
+	assert.Equal(t, "Visura Camerale Ordinaria con Ricerca", byHash["afa0b4cu7yd06226i5d89p00077c3j6t"].NomeVisura)
+	assert.Equal(t, map[string]int{"Camerali": 32, "Catastali": 2, "Servizi immobiliari": 3, "Patronato": 55}, cats)
+}
+
+func TestMalformedHashRejectedBeforeRequest(t *testing.T) {
+	c, mock := mockClient(t)
+	for _, h := range []string{"", "a/b", "../visure", "ab cd", "ab%2F", "àbc", "abc?x=1", "abc#f", string(make([]byte, 65))} {
+		_, err := c.GetVisura(context.Background(), h)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", h)
+	}
+	assert.Zero(t, mock.GetTotalCallCount())
+}
+
+func TestGetVisuraWrongHash(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		w.Write(readTestdata(t, "spec/get_visure_hash_400.json"))
+	})
+	_, err := newTestClient(t, srv.URL).GetVisura(context.Background(), "ffffffffffffffffffffffffffffffff")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, APIError{StatusCode: 400, Code: 200, Message: "wrong hash_visura"}, *apiErr)
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+}
+
+func TestParsePrice(t *testing.T) {
+	good := map[string]Price{"20": 2000, "4.78": 478, "0.38": 38, "4.9": 490, "4.780": 478, "1e1": 1000,
+		"1E+1": 1000, "478e-2": 478, "-0.5": -50, "0": 0, ".5": 50, "5.": 500, "0.00": 0, "182.03": 18203}
+	for s, want := range good {
+		got, err := ParsePrice(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	for _, s := range []string{"", "-", ".", "4.785", "abc", "1e999", "0x10", "1/3", "4,78", "1e", "--1", "9e30", "1.2.3", " 1"} {
+		_, err := ParsePrice(s)
+		assert.ErrorIs(t, err, ErrBadPrice, "%q", s)
+	}
+}
+
+func TestPriceJSON(t *testing.T) {
+	var p struct{ A, B, C, D Price }
+	require.NoError(t, json.Unmarshal([]byte(`{"A":20,"B":4.78,"C":"0.38","D":null}`), &p))
+	assert.Equal(t, []Price{2000, 478, 38, 0}, []Price{p.A, p.B, p.C, p.D})
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"A":20.00,"B":4.78,"C":0.38,"D":0.00}`, string(b))
+	assert.Equal(t, "-€1.05", Price(-105).String())
+	assert.Error(t, json.Unmarshal([]byte(`{"A":true}`), &p))
+	assert.Error(t, json.Unmarshal([]byte(`{"A":4.785}`), &p))
+}
+
+func TestFlagJSON(t *testing.T) {
+	for in, want := range map[string]bool{`true`: true, `false`: false, `1`: true, `0`: false, `"1"`: true, `"0"`: false, `null`: false, `"true"`: true} {
+		var f Flag
+		require.NoError(t, json.Unmarshal([]byte(in), &f), in)
+		assert.Equal(t, want, bool(f), in)
+	}
+	var f Flag
+	assert.ErrorIs(t, json.Unmarshal([]byte(`"yes"`), &f), ErrUnexpectedResponse)
+	assert.Error(t, json.Unmarshal([]byte(`2`), &f))
+}
+
+func TestOrdineJSON(t *testing.T) {
+	var c struct{ A, B, C, D Ordine }
+	require.NoError(t, json.Unmarshal([]byte(`{"A":"3","B":4,"C":null,"D":"x"}`), &c))
+	for _, tc := range []struct {
+		o   Ordine
+		n   int
+		set bool
+	}{{c.A, 3, true}, {c.B, 4, true}, {c.C, 0, false}, {c.D, 0, false}} {
+		n, set := tc.o.Value()
+		assert.Equal(t, tc.set, set)
+		if set {
+			assert.Equal(t, tc.n, n)
+		}
+	}
+	b, _ := json.Marshal(c)
+	assert.JSONEq(t, `{"A":"3","B":"4","C":null,"D":null}`, string(b))
+}
+
+func TestUnknownKeysAndTiposKept(t *testing.T) {
+	var v Visura
+	require.NoError(t, json.Unmarshal([]byte(`{"hash_visura":"x","extra":{"a":[1]},"ricerca":"1",
+		"json_struttura":{"campi":{"$0":{"nome":"Tipo","tipo":"radio","opzioni":{"@P":"Privato","A":"Azienda"}}},"validazione":"$0"},
+		"prezzo_visura":"4.78","opzioni":[{"tipo":"urgenza","prezzo":4,"nome":"opzione_0"}]}`), &v))
+	assert.True(t, bool(v.Ricerca))
+	f, _ := v.Field("$0")
+	assert.Equal(t, "radio", f.Tipo)
+	assert.JSONEq(t, `{"@P":"Privato","A":"Azienda"}`, string(f.Opzioni))
+	assert.Equal(t, Price(478), v.PrezzoVisura)
+}
