@@ -122,6 +122,8 @@ func (c *Client) download(ctx context.Context, id string, w io.Writer, cfg downl
 // body that was read completely.
 func checkDocument(status int, meta docstream.Meta, sniff *zipSniffer) error {
 	switch {
+	case !meta.Success && meta.ErrorCode == nil && meta.Message == "":
+		return unexpectedResponse(status, "envelope without success or error")
 	case !meta.Success:
 		code := 0
 		if meta.ErrorCode != nil {

@@ -108,6 +108,7 @@ func TestDownloadDocumentoBadContent(t *testing.T) {
 		"too short":       {phpEnvelope("x.zip", 2, []byte("PK")), ErrNotZip, false},
 		"no file":         {`{"data":{"nome":"x.zip","dimensione":3},"success":true}`, ErrUnexpectedResponse, false},
 		"html":            {`<html>Bad gateway</html>`, ErrUnexpectedResponse, false},
+		"empty envelope":  {`{"trace":{}}`, ErrUnexpectedResponse, false},
 		"bad base64":      {`{"data":{"file":"UEsDBA*="},"success":true}`, ErrUnexpectedResponse, false},
 	}
 	for name, tc := range cases {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path"
 	"sort"
@@ -130,6 +131,9 @@ func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrNotZip)
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // our own checks are stricter
 		return nil, fmt.Errorf("%w: %w", ErrNotZip, err)
@@ -220,10 +224,20 @@ func checkEntry(f *zip.File, cfg zipConfig) (string, bool, error) {
 		return "", false, unsafeZip(f.Name, "stored entry with different compressed and uncompressed sizes")
 	case f.UncompressedSize64 > uint64(cfg.maxTotalSize):
 		return "", false, unsafeZip(f.Name, fmt.Sprintf("declared size over the limit of %d bytes", cfg.maxTotalSize))
-	case f.UncompressedSize64 > zipRatioMinSize && f.UncompressedSize64 > f.CompressedSize64*uint64(cfg.maxRatio):
+	case f.UncompressedSize64 > zipRatioMinSize && overRatio(f.UncompressedSize64, f.CompressedSize64, cfg.maxRatio):
 		return "", false, unsafeZip(f.Name, fmt.Sprintf("compression ratio over %d:1", cfg.maxRatio))
 	}
 	return name, isDir, nil
+}
+
+// overRatio reports whether u > c·r, without the overflow a forged
+// compressed size could cause.
+func overRatio(u, c uint64, r int64) bool {
+	if r <= 0 {
+		return true
+	}
+	hi, lo := bits.Mul64(c, uint64(r))
+	return hi == 0 && u > lo
 }
 
 // unsafeName returns why a (trailing-slash-trimmed) entry name cannot be

@@ -182,6 +182,13 @@ func TestOpenZipLimits(t *testing.T) {
 	t.Run("not a zip", func(t *testing.T) {
 		_, err := openBytes([]byte("%PDF-1.7 not a zip"))
 		assert.ErrorIs(t, err, ErrNotZip)
+		_, err = OpenZip(nil, 0)
+		assert.ErrorIs(t, err, ErrNotZip)
+	})
+	t.Run("forged compressed size cannot overflow the ratio check", func(t *testing.T) {
+		assert.False(t, overRatio(1<<30, 1<<62, 100))
+		assert.True(t, overRatio(1<<30, 1<<20, 100))
+		assert.False(t, overRatio(100<<20, 1<<20, 100))
 	})
 }
 
