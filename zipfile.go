@@ -79,9 +79,13 @@ func integrity(entry, reason string, cause error) error {
 // Default limits for OpenZip. A Visengine zip holds a handful of PDFs; the
 // limits leave ample room while stopping bombs.
 const (
-	DefaultZipMaxEntries   = 1000
+	// DefaultZipMaxEntries is the most entries (files and folders) accepted.
+	DefaultZipMaxEntries = 1000
+	// DefaultZipMaxTotalSize is the most bytes all entries may declare (1 GiB).
 	DefaultZipMaxTotalSize = 1 << 30
-	DefaultZipMaxRatio     = 100
+	// DefaultZipMaxRatio is the highest uncompressed:compressed ratio of an
+	// entry over 64 KiB; PDFs rarely pass 10:1, bombs reach 1000:1.
+	DefaultZipMaxRatio = 100
 	// zipRatioMinSize exempts small entries from the ratio check: a few KiB
 	// of repetitive text legitimately compress far better than 100:1.
 	zipRatioMinSize = 64 << 10
