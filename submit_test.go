@@ -449,3 +449,11 @@ func goroutineDump() string {
 	buf := make([]byte, 1<<16)
 	return string(buf[:runtime.Stack(buf, true)])
 }
+
+func TestSubmitPassesValidationOptions(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	_, err := fs.client().Submit(context.Background(), a2, validA2Values(t), WithValidation(MaxFileSize(2)))
+	assert.ErrorIs(t, err, ErrInvalidFields, "a 3-byte scan over a 2-byte cap")
+	assert.Zero(t, fs.srv.hits.Load())
+}
