@@ -19,6 +19,7 @@ type submitConfig struct {
 	email    string
 	options  []string
 	dryRun   bool
+	validate []ValidateOption
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -33,6 +34,12 @@ func WithEmailTarget(addr string) SubmitOption { return func(c *submitConfig) { 
 // anything is sent.
 func WithOptions(nameOrTipo ...string) SubmitOption {
 	return func(c *submitConfig) { c.options = append(c.options, nameOrTipo...) }
+}
+
+// WithValidation passes opts (Strict, MaxFileSize) to the local Validate
+// that runs before anything is sent.
+func WithValidation(opts ...ValidateOption) SubmitOption {
+	return func(c *submitConfig) { c.validate = append(c.validate, opts...) }
 }
 
 // DryRun makes Submit a single test request: the server validates and
@@ -76,7 +83,7 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if err := v.Validate(values); err != nil {
+	if err := v.Validate(values, cfg.validate...); err != nil {
 		return nil, err
 	}
 	p := &RichiestaParams{HashVisura: v.HashVisura, JSONVisura: values, CallbackData: cfg.callback,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/visengine-go/visengine/internal/itcheck"
@@ -29,6 +30,17 @@ const DefaultMaxFileSize = 10 << 20
 // json_visura of POST /richiesta. An empty or blank value counts as not
 // filled.
 type Values map[string]string
+
+// Format prints the keys with their values hidden, for every verb: values
+// are personal data and must not reach logs through %v or %+v.
+func (vs Values) Format(f fmt.State, _ rune) {
+	keys := make([]string, 0, len(vs))
+	for k := range vs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(f, "visengine.Values{%d keys: %s}", len(keys), strings.Join(keys, " "))
+}
 
 // Set stores value under key ("$3").
 func (vs Values) Set(key, value string) { vs[key] = value }

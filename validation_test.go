@@ -286,3 +286,13 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestValuesFormatHidesValues(t *testing.T) {
+	vs := Values{"$4": "RSSMRA80A01H501U", "$2": "mario@example.it"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		s := fmt.Sprintf(verb, vs)
+		assert.NotContains(t, s, "RSSMRA80A01H501U", verb)
+		assert.NotContains(t, s, "mario@example.it", verb)
+		assert.Contains(t, s, "$2 $4", verb)
+	}
+}

@@ -223,3 +223,11 @@ func KeepResponse(resp *http.Response, err error, _ int) (*http.Response, error)
 	}
 	return nil, err
 }
+
+// CloseIdleConnections forwards to the wrapped transport, so that
+// http.Client.CloseIdleConnections keeps working through the wrapper.
+func (t *RoundTripper) CloseIdleConnections() {
+	if c, ok := t.Next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

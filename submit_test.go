@@ -1,0 +1,459 @@
+package visengine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flowServer is a small stateful stand-in for Visengine's richiesta
+// endpoints, with one-shot faults on the paid calls. The full fake lives in
+// visenginetest; this one keeps these tests about the client alone.
+type flowServer struct {
+	t    *testing.T
+	srv  *countingServer
+	mu   sync.Mutex
+	rich map[string]*flowRichiesta
+	ids  []string
+	next int
+
+	creates, closes, charges atomic.Int32
+	fetched                  []string // ids read with GET /richiesta/{id}
+	// one-shot faults: drop the connection after reading the body, having
+	// applied the call (after) or not (before).
+	dropCreateAfter, dropCloseAfter, dropCloseBefore atomic.Bool
+}
+
+type flowRichiesta struct {
+	ID      string
+	Hash    string
+	State   int
+	Stato   Stato
+	Created int64
+	Values  map[string]string
+}
+
+func (r *flowRichiesta) wire() map[string]any {
+	vals, _ := json.Marshal(r.Values)
+	return map[string]any{"_id": r.ID, "state": r.State, "hash_visura": r.Hash, "stato_richiesta": r.Stato,
+		"prezzo_visura": 20, "timestamp_creation": r.Created, "callback_data": false, "allegati": []string{},
+		"ricerche": []map[string]any{{"id_ricerca": r.ID + "_0", "stato_ricerca": RicercaEvasa, "json_ricerca": string(vals), "json_risultato": nil}}}
+}
+
+func newFlowServer(t *testing.T) *flowServer {
+	fs := &flowServer{t: t, rich: map[string]*flowRichiesta{}}
+	fs.srv = newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) { fs.serve(w, r) })
+	return fs
+}
+
+func (fs *flowServer) client(opts ...Option) *Client { return newTestClient(fs.t, fs.srv.URL, opts...) }
+
+// add stores a richiesta directly, as if created earlier.
+func (fs *flowServer) add(hash string, created time.Time, values map[string]string, state int) string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.next++
+	id := fmt.Sprintf("%024x", fs.next)
+	fs.rich[id] = &flowRichiesta{ID: id, Hash: hash, State: state, Stato: StatoInErogazione, Created: created.Unix(), Values: values}
+	fs.ids = append(fs.ids, id)
+	return id
+}
+
+func (fs *flowServer) reply(w http.ResponseWriter, data any) {
+	b, _ := json.Marshal(map[string]any{"data": data, "success": true, "message": "", "error": nil})
+	w.Write(b)
+}
+
+func drop(w http.ResponseWriter) {
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		conn.Close()
+	}
+}
+
+func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var in struct {
+		Hash   string            `json:"hash_visura"`
+		State  *int              `json:"state"`
+		Values map[string]string `json:"json_visura"`
+	}
+	_ = json.Unmarshal(body, &in)
+	id := strings.TrimPrefix(r.URL.Path, "/richiesta/")
+	switch {
+	case r.Method == "POST" && r.URL.Path == "/richiesta":
+		fs.creates.Add(1)
+		require.NotNil(fs.t, in.State, "state must always be sent")
+		nid := fs.add(in.Hash, time.Now(), in.Values, *in.State)
+		if fs.dropCreateAfter.CompareAndSwap(true, false) {
+			drop(w)
+			return
+		}
+		fs.reply(w, fs.get(nid).wire())
+	case r.Method == "GET" && r.URL.Path == "/richiesta":
+		fs.mu.Lock()
+		list := make([]map[string]any, 0, len(fs.ids))
+		for _, id := range fs.ids {
+			list = append(list, fs.rich[id].wire())
+		}
+		fs.mu.Unlock()
+		fs.reply(w, list)
+	case r.Method == "GET":
+		fs.mu.Lock()
+		fs.fetched = append(fs.fetched, id)
+		fs.mu.Unlock()
+		fs.reply(w, fs.get(id).wire())
+	case r.Method == "PUT" && in.State != nil && *in.State == 1:
+		fs.close(w, id)
+	default:
+		writeJSON(w, 400, `{"data":null,"success":false,"message":"unexpected","error":1}`)
+	}
+}
+
+func (fs *flowServer) close(w http.ResponseWriter, id string) {
+	fs.closes.Add(1)
+	if fs.dropCloseBefore.CompareAndSwap(true, false) {
+		drop(w)
+		return
+	}
+	rr := fs.get(id)
+	fs.mu.Lock()
+	already := rr.State == 1
+	if !already {
+		rr.State = 1
+		fs.charges.Add(1)
+	}
+	fs.mu.Unlock()
+	if already {
+		writeJSON(w, 400, `{"data":null,"success":false,"message":"the request has already been closed","error":239}`)
+		return
+	}
+	if fs.dropCloseAfter.CompareAndSwap(true, false) {
+		drop(w)
+		return
+	}
+	fs.reply(w, rr.wire())
+}
+
+func (fs *flowServer) get(id string) *flowRichiesta {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.rich[id]
+}
+
+func validA2Values(t *testing.T) Values {
+	t.Helper()
+	return Values{
+		"$0": "Mario", "$1": "Rossi", "$2": "mario.rossi@example.it", "$3": "3331234567",
+		"$4": "RSSMRA80A01H501U", "$5": FileValue("id.pdf", "application/pdf", []byte("%PDF-1.4 id")),
+		"$6": FileValue("cf.jpg", "image/jpeg", []byte{0xff, 0xd8, 0xff}),
+	}
+}
+
+func TestSubmitDraftThenClose(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	r, err := fs.client().Submit(context.Background(), a2, validA2Values(t))
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.EqualValues(t, 1, fs.creates.Load())
+	assert.EqualValues(t, 1, fs.closes.Load())
+	assert.EqualValues(t, 1, fs.charges.Load())
+	assert.Equal(t, validA2Values(t), Values(fs.get(r.ID).Values))
+}
+
+func TestSubmitInvalidApplicantSendsNothing(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	values := validA2Values(t)
+	delete(values, "$3")
+	values["$4"] = "RSSMRA80A01H501A" // wrong check character
+	_, err := fs.client().Submit(context.Background(), a2, values)
+	assert.ErrorIs(t, err, ErrInvalidFields)
+	assert.Contains(t, err.Error(), "CELLULARE")
+	assert.Zero(t, fs.srv.hits.Load(), "an invalid applicant must not reach the server")
+}
+
+func TestSubmitCloseDroppedAfterApplyIsNotClosedTwice(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.dropCloseAfter.Store(true)
+	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	require.NoError(t, err, "the read-back shows the close was applied")
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.EqualValues(t, 1, fs.closes.Load(), "exactly one closing PUT")
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+func TestSubmitCloseDroppedBeforeApplyClosesAgain(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.dropCloseBefore.Store(true)
+	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.EqualValues(t, 2, fs.closes.Load(), "read back open, so closed once more")
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+func TestSubmitDraftDroppedThenReconcile(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	values := validA2Values(t)
+	now := time.Now()
+	// A busy account: 1,000 richieste, some of the same service and time
+	// window with other applicants.
+	for i := range 1000 {
+		hash := a2.HashVisura
+		if i%10 != 0 {
+			hash = "eccbc87e4b5ce2fe28308fd9f2a7baf3"
+		}
+		created := now.Add(-time.Duration(i) * time.Hour)
+		if i%100 == 0 {
+			created = now.Add(-time.Duration(i/100) * time.Minute)
+		}
+		fs.add(hash, created, map[string]string{"$0": fmt.Sprint("Other", i)}, 1)
+	}
+	fs.dropCreateAfter.Store(true)
+	c := fs.client()
+	_, err := c.Submit(context.Background(), a2, values)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "draft", se.Step)
+	assert.Empty(t, se.ID)
+	assert.Zero(t, fs.closes.Load(), "no close for an id we do not know")
+	var ou *OutcomeUnknownError
+	require.ErrorAs(t, err, &ou)
+
+	before := fs.srv.hits.Load()
+	r, err := c.Reconcile(context.Background(), a2.HashVisura, values, ou.SentAt)
+	require.NoError(t, err)
+	assert.Equal(t, StateDraft, r.State)
+	assert.Equal(t, values, Values(fs.get(r.ID).Values))
+	// One list, then only candidates: richieste of the A2 service created
+	// within ±10 minutes (the new draft and ten others), closest first.
+	fs.mu.Lock()
+	fetched := fs.fetched
+	fs.mu.Unlock()
+	require.NotEmpty(t, fetched)
+	assert.LessOrEqual(t, len(fetched), 11)
+	assert.EqualValues(t, 1+len(fetched), fs.srv.hits.Load()-before)
+	for _, id := range fetched {
+		rr := fs.get(id)
+		assert.Equal(t, a2.HashVisura, rr.Hash, "fetched a richiesta of another service")
+		assert.LessOrEqual(t, time.Since(time.Unix(rr.Created, 0)), 11*time.Minute, "fetched a richiesta outside the window")
+	}
+	assert.Equal(t, r.ID, fetched[len(fetched)-1], "stops at the match")
+	assert.EqualValues(t, 1, fs.creates.Load())
+
+	// Now the draft is known, closing it costs exactly one charge.
+	closed, err := c.CloseRichiesta(context.Background(), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, closed.State)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+func TestReconcileReportsNone(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs.add(a2.HashVisura, time.Now(), map[string]string{"$0": "Someone else"}, 0)
+	fs.add(a2.HashVisura, time.Now().Add(-2*time.Hour), validA2Values(t), 0)
+	_, err := fs.client().Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now())
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestSubmitDryRun(t *testing.T) {
+	fs := newFlowServer(t)
+	_, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t), DryRun())
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, fs.creates.Load())
+	assert.Zero(t, fs.closes.Load())
+}
+
+// scriptedServer answers GET /richiesta/{id} with successive bodies; the
+// last one repeats.
+func scriptedServer(t *testing.T, bodies ...string) *countingServer {
+	return newCountingServer(t, func(n int32, w http.ResponseWriter, r *http.Request) {
+		i := min(int(n)-1, len(bodies)-1)
+		if strings.HasPrefix(bodies[i], "status:") {
+			var code int
+			fmt.Sscanf(bodies[i], "status:%d", &code)
+			writeJSON(w, code, `{"data":null,"success":false,"message":"busy","error":0}`)
+			return
+		}
+		writeJSON(w, 200, `{"data":`+bodies[i]+`,"success":true,"message":"","error":null}`)
+	})
+}
+
+func richiestaIn(stato Stato) string {
+	return fmt.Sprintf(`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"stato_richiesta":%q}`, stato)
+}
+
+func fastPoll() WaitOption { return PollInterval(time.Millisecond, 2*time.Millisecond) }
+
+func TestWaitUntilEachEnd(t *testing.T) {
+	search := decodeRichiesta(t, "spec/put_richiesta_id_ricerche_200.json")
+	search.StatoRichiesta = StatoInRicerca
+	searchJSON := string(mustJSON(t, readSpecData(t, "spec/put_richiesta_id_ricerche_200.json", map[string]any{"stato_richiesta": "In ricerca"})))
+	cases := []struct {
+		name   string
+		bodies []string
+		want   Stato
+		err    error
+	}{
+		{"document", []string{richiestaIn(StatoInErogazione), richiestaIn(StatoInErogazione), richiestaIn(StatoDatiDisponibili)}, StatoDatiDisponibili, nil},
+		{"evasa", []string{richiestaIn(StatoInErogazione), richiestaIn(StatoVisuraEvasa)}, StatoVisuraEvasa, nil},
+		{"search results", []string{richiestaIn(StatoInRicerca), searchJSON}, StatoInRicerca, nil},
+		{"cancelled", []string{richiestaIn(StatoInErogazione), richiestaIn(StatoAnnullata)}, StatoAnnullata, ErrCancelled},
+		{"transient failures", []string{"status:503", "status:502", richiestaIn(StatoVisuraEvasa)}, StatoVisuraEvasa, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := scriptedServer(t, tc.bodies...)
+			var seen []Stato
+			r, err := newTestClient(t, srv.URL, WithRetry(1, 0, 0)).Wait(context.Background(), "5f2829ce065afc21cc60ad0e",
+				fastPoll(), OnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				var ce *CancelledError
+				require.ErrorAs(t, err, &ce)
+				r = ce.Richiesta
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tc.want, r.StatoRichiesta)
+			assert.Equal(t, tc.want, seen[len(seen)-1])
+			for i := 1; i < len(seen); i++ {
+				assert.NotEqual(t, seen[i-1], seen[i], "OnChange only on changes")
+			}
+		})
+	}
+}
+
+func TestWaitGivesUpOnPermanentError(t *testing.T) {
+	srv := scriptedServer(t, "status:404")
+	_, err := newTestClient(t, srv.URL).Wait(context.Background(), "abc", fastPoll())
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.EqualValues(t, 1, srv.hits.Load())
+	srv = scriptedServer(t, "status:503")
+	_, err = newTestClient(t, srv.URL, WithRetry(1, 0, 0)).Wait(context.Background(), "abc", fastPoll())
+	assert.ErrorIs(t, err, ErrServer)
+	assert.EqualValues(t, 5, srv.hits.Load(), "five temporary failures in a row end the wait")
+}
+
+func TestWaitCancelledPromptlyWithoutLeaks(t *testing.T) {
+	srv := scriptedServer(t, richiestaIn(StatoInErogazione))
+	c := newTestClient(t, srv.URL)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Wait(ctx, "abc", PollInterval(time.Hour, time.Hour))
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return srv.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
+	cancelled := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		assert.Less(t, time.Since(cancelled), 50*time.Millisecond)
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait ignored the cancellation")
+	}
+	c.http.HTTPClient.CloseIdleConnections()
+	// Polled by hand: assert.Eventually runs its condition on goroutines of
+	// its own, which would be counted.
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("goroutines: %d before, %d after\n%s", before, n, goroutineDump())
+	}
+}
+
+func TestSearchFlowFromSpecExamples(t *testing.T) {
+	id := "5f283eae065afc21cf466ea4"
+	results := string(mustJSON(t, readSpecData(t, "spec/put_richiesta_id_ricerche_200.json",
+		map[string]any{"stato_richiesta": "In ricerca", "id_ricerca": nil, "indice_ricerca": nil})))
+	chosen := string(mustJSON(t, readSpecData(t, "spec/put_richiesta_id_ricerche_200.json", nil)))
+	done := string(mustJSON(t, readSpecData(t, "spec/get_richiesta_id_200.json", map[string]any{"_id": id})))
+	var phase atomic.Int32
+	var choice map[string]any
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		body := results
+		switch {
+		case r.Method == "PUT" && r.URL.Path == "/richiesta/"+id+"/ricerche":
+			require.NoError(t, json.NewDecoder(r.Body).Decode(&choice))
+			phase.Store(1)
+			body = chosen
+		case phase.Load() == 1:
+			phase.Store(2)
+			body = chosen
+		case phase.Load() == 2:
+			body = done
+		}
+		writeJSON(w, 200, `{"data":`+body+`,"success":true,"message":"","error":null}`)
+	})
+	c := newTestClient(t, srv.URL)
+	ctx := context.Background()
+	r, err := c.Wait(ctx, id, fastPoll())
+	require.NoError(t, err)
+	require.True(t, r.SearchResultsReady())
+	last := r.LastRicerca()
+	assert.Equal(t, "ALTRAVIA SRL", last.Risultati[0].String("Denominazione"))
+
+	r, err = c.ChooseRisultato(ctx, id, last.IDRicerca, last.Indici()[1])
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"id_ricerca": id + "_0", "indice": float64(1)}, choice)
+	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
+
+	var seen []Stato
+	r, err = c.Wait(ctx, id, fastPoll(), OnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
+	require.NoError(t, err)
+	assert.Equal(t, []Stato{StatoInErogazione, StatoVisuraEvasa}, seen)
+	assert.Equal(t, []string{"5f22f722065afc42223c7131.pdf"}, r.Allegati)
+}
+
+// readSpecData returns the data object of a spec example with some keys
+// replaced.
+func readSpecData(t *testing.T, file string, set map[string]any) map[string]any {
+	var env struct {
+		Data map[string]any `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
+	for k, v := range set {
+		env.Data[k] = v
+	}
+	return env.Data
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+func goroutineDump() string {
+	buf := make([]byte, 1<<16)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+func TestSubmitPassesValidationOptions(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	_, err := fs.client().Submit(context.Background(), a2, validA2Values(t), WithValidation(MaxFileSize(2)))
+	assert.ErrorIs(t, err, ErrInvalidFields, "a 3-byte scan over a 2-byte cap")
+	assert.Zero(t, fs.srv.hits.Load())
+}
