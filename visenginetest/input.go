@@ -29,13 +29,13 @@ type postBody struct {
 }
 
 // decodeObject reads body into a map of raw values; anything but a JSON
-// object gives an empty map, as PHP's json_decode would give null.
-func decodeObject(body []byte) map[string]json.RawMessage {
-	var m map[string]json.RawMessage
+// object gives an empty map, as PHP's json_decode would give null, and
+// ok false.
+func decodeObject(body []byte) (m map[string]json.RawMessage, ok bool) {
 	if json.Unmarshal(body, &m) != nil || m == nil {
-		return map[string]json.RawMessage{}
+		return map[string]json.RawMessage{}, false
 	}
-	return m
+	return m, true
 }
 
 // absent reports a missing key or a JSON null.

@@ -129,7 +129,7 @@ func insufficientCredit(code int, balance int64) *apiError {
 	return &apiError{http.StatusPaymentRequired, code, "Insufficient Credit in Wallet: " + euro(balance).text(true)}
 }
 
-func readBody(r *http.Request) map[string]json.RawMessage {
+func readBody(r *http.Request) (map[string]json.RawMessage, bool) {
 	b, _ := io.ReadAll(r.Body) // already in memory, see Server.handler
 	return decodeObject(b)
 }
@@ -232,7 +232,7 @@ func (s *Server) lookupLocked(id string) (*richiesta, *apiError) {
 // updateRichiesta is PUT /richiesta/{id}: edit a draft, and close it with
 // "state": 1. Nothing changes unless the whole call succeeds.
 func (s *Server) updateRichiesta(w http.ResponseWriter, r *http.Request) {
-	body := readBody(r)
+	body, isObject := readBody(r)
 	s.respond(w, func() (*richiesta, *apiError) {
 		rq, e := s.lookupLocked(r.PathValue("id"))
 		if e != nil {
@@ -240,6 +240,9 @@ func (s *Server) updateRichiesta(w http.ResponseWriter, r *http.Request) {
 		}
 		if rq.state != 0 || rq.stato == statoAnnullata {
 			return nil, &apiError{http.StatusBadRequest, 239, "the request has already been closed"}
+		}
+		if !isObject {
+			return nil, &apiError{http.StatusPreconditionFailed, 229, "error in the input data: "}
 		}
 		return rq, s.editLocked(rq, body)
 	})

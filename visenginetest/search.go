@@ -147,7 +147,7 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, 219, "Invalid id")
 		return
 	}
-	body := readBody(r)
+	body, _ := readBody(r)
 	s.respond(w, func() (*richiesta, *apiError) {
 		rq, e := s.lookupLocked(id)
 		if e != nil {
@@ -184,7 +184,7 @@ func searchable(rq *richiesta, jsonVisura json.RawMessage) *apiError {
 // chooseRisultato is PUT /richiesta/{id}/ricerche: pick a candidate, pay the
 // search, and let the richiesta go on to "In erogazione".
 func (s *Server) chooseRisultato(w http.ResponseWriter, r *http.Request) {
-	body := readBody(r)
+	body, _ := readBody(r)
 	s.respond(w, func() (*richiesta, *apiError) {
 		rq, e := s.lookupLocked(r.PathValue("id"))
 		if e != nil {
