@@ -1,0 +1,142 @@
+package visenginetest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
+)
+
+// rawDo sends a request and returns the transport error, if any.
+func rawDo(t *testing.T, srv *Server, method, path, body string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	resp, err := srv.ts.Client().Do(req)
+	if err == nil {
+		_, err = readAll(resp)
+	}
+	return resp, err
+}
+
+func readAll(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+const ordBody = `{"hash_visura":"eccbc87e4b5ce2fe28308fd9f2a7baf3","json_visura":{"$0":"1378273","$1":"RM"}}`
+
+func TestFaultStatusRetryAfter(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("GET", "/visure", Fault{Status: 503, RetryAfter: "0"})
+	a := call(t, srv, "GET", "/visure", nil)
+	assert.Equal(t, 503, a.Status)
+	assert.Equal(t, "0", a.Header.Get("Retry-After"))
+	assert.Equal(t, 503, a.code())
+	assert.Equal(t, 200, call(t, srv, "GET", "/visure", nil).Status, "one-shot")
+
+	srv.Fault("GET", "/visure", Fault{Status: 502, Body: []byte("<html>Bad Gateway</html>"), Times: 2})
+	list, err := srv.Client().ListVisure(context.Background())
+	require.NoError(t, err, "the client retries past two 502s")
+	assert.Len(t, list, 92)
+	assert.Len(t, srv.Requests(), 5)
+}
+
+func TestFaultStatusDoesNotApply(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("POST", "/richiesta", Fault{Status: 429, RetryAfter: "1"})
+	resp, err := rawDo(t, srv, "POST", "/richiesta", ordBody)
+	require.NoError(t, err)
+	assert.Equal(t, 429, resp.StatusCode)
+	n, _ := srv.Charges()
+	assert.Zero(t, n)
+}
+
+func TestFaultDropBeforeApply(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("POST", "/richiesta", Fault{Drop: DropBeforeApply})
+	_, err := rawDo(t, srv, "POST", "/richiesta", ordBody)
+	require.Error(t, err)
+	n, _ := srv.Charges()
+	assert.Zero(t, n, "nothing applied")
+	assert.Equal(t, 404, call(t, srv, "GET", "/richiesta", nil).Status)
+	require.Len(t, srv.Requests(), 2)
+	assert.Equal(t, ordBody, string(srv.Requests()[0].Body), "the body was read")
+}
+
+func TestFaultDropAfterApply(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("POST", "/richiesta", Fault{Drop: DropAfterApply})
+	_, err := rawDo(t, srv, "POST", "/richiesta", ordBody)
+	require.Error(t, err, "no answer")
+	n, total := srv.Charges()
+	assert.Equal(t, 1, n, "applied exactly once")
+	assert.Equal(t, visengine.Price(490), total)
+	list := call(t, srv, "GET", "/richiesta", nil).Env["data"].([]any)
+	assert.Len(t, list, 1)
+}
+
+func TestFaultTruncate(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("*", "/richiesta/{id}", Fault{Truncate: 10})
+	id := create(t, srv, specBody(t, "post_richiesta_request.json"))
+	resp, err := rawDo(t, srv, "GET", "/richiesta/"+id, "")
+	require.Error(t, err, "body cut short")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 200, call(t, srv, "GET", "/richiesta/"+id, nil).Status)
+}
+
+func TestFaultTruncateApplies(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("POST", "/richiesta", Fault{Truncate: 1})
+	_, err := rawDo(t, srv, "POST", "/richiesta", ordBody)
+	require.Error(t, err)
+	n, _ := srv.Charges()
+	assert.Equal(t, 1, n)
+}
+
+func TestFaultDelay(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("GET", "/visure/{hash}", Fault{Delay: 50 * time.Millisecond})
+	start := time.Now()
+	assert.Equal(t, 200, call(t, srv, "GET", "/visure/"+hashA2, nil).Status)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	start = time.Now()
+	call(t, srv, "GET", "/visure/"+hashA2, nil)
+	assert.Less(t, time.Since(start), 50*time.Millisecond)
+}
+
+func TestFaultDelayEndsOnClose(t *testing.T) {
+	srv := NewServer()
+	srv.Fault("", "/visure", Fault{Delay: time.Hour})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		srv.Close()
+	}()
+	start := time.Now()
+	_, _ = rawDo(t, srv, "GET", "/visure", "")
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestFaultPatternsAndClear(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("GET", "/richiesta/*", Fault{Status: 500, Times: -1})
+	assert.Equal(t, 404, call(t, srv, "GET", "/richiesta", nil).Status, "no segment for *")
+	for range 3 {
+		assert.Equal(t, 500, call(t, srv, "GET", "/richiesta/abc", nil).Status)
+	}
+	assert.Equal(t, 404, call(t, srv, "PUT", "/richiesta/abc", map[string]int{"state": 1}).Status, "other method")
+	srv.ClearFaults()
+	assert.Equal(t, 404, call(t, srv, "GET", "/richiesta/abc", nil).Status)
+
+	srv.Fault("", "/richiesta/{rest...}", Fault{Status: 418})
+	assert.Equal(t, 418, call(t, srv, "PUT", "/richiesta/abc/ricerche", map[string]int{}).Status)
+}

@@ -1,0 +1,78 @@
+package visenginetest
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/visengine-go/visengine"
+)
+
+// Request is one request the server received, recorded before any fault
+// or check, so tests can see exactly what a client sent.
+type Request struct {
+	Method string
+	Path   string // URL path, without the query
+	Header http.Header
+	Body   []byte
+	Time   time.Time
+}
+
+// Charge is one debit of the wallet.
+type Charge struct {
+	RichiestaID string
+	What        string // "visura" (document and options) or "ricerca" (the chosen search)
+	Amount      visengine.Price
+	Time        time.Time
+}
+
+func (s *Server) record(r *http.Request, body []byte) {
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Time: time.Now()}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+func (s *Server) chargeLocked(id, what string, cents int64) {
+	s.wallet -= cents
+	s.charges = append(s.charges, Charge{RichiestaID: id, What: what, Amount: visengine.Price(cents), Time: time.Now()})
+}
+
+// Charges returns how many times the wallet was debited and the total, in
+// exact cents.
+func (s *Server) Charges() (count int, total visengine.Price) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.charges {
+		total += c.Amount
+	}
+	return len(s.charges), total
+}
+
+// ChargeLog returns every debit, oldest first.
+func (s *Server) ChargeLog() []Charge {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.charges)
+}
+
+// Balance returns what is left in the wallet.
+func (s *Server) Balance() visengine.Price {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return visengine.Price(s.wallet)
+}
+
+// SetBalance refills or drains the wallet, e.g. to test a 402 mid-flow.
+func (s *Server) SetBalance(balance visengine.Price) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wallet = int64(balance)
+}

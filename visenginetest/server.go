@@ -1,0 +1,317 @@
+// Package visenginetest is a fake Visengine 2.0 server for tests, in the
+// manner of net/http/httptest: it runs in process on a loopback address and
+// speaks the wire format of the real service (envelope, status codes, error
+// codes and messages), so code written against visengine.Client, or against
+// raw HTTP, can be tested without a token or a wallet.
+//
+// The fake holds the vendor's 92-service catalogue, validates requests with
+// each service's real validazione rule, charges a wallet, moves richieste
+// through their states (on a timer with WithProgress, or by hand with
+// Advance, Complete and Cancel), runs the search step of the "con Ricerca"
+// services, delivers callbacks, and serves the finished document as a zip
+// holding a small PDF. Tests can read what it received (Requests), what it
+// charged (Charges), what it called back (Callbacks), and make it misbehave
+// (Fault).
+package visenginetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/visengine-go/visengine"
+)
+
+// maxBody caps a request body; A2 requests carry scanned documents inline.
+const maxBody = 64 << 20
+
+// Server is a fake Visengine server listening on a loopback address.
+type Server struct {
+	// URL is the base URL, "http://127.0.0.1:port", set by Start.
+	URL string
+	// Token is the bearer token the server accepts: random per server,
+	// unless set with WithToken.
+	Token string
+	// Listener may be replaced before Start, as with httptest.Server.
+	Listener net.Listener
+
+	ts     *httptest.Server
+	cfg    config
+	cat    *catalogue
+	cbc    *http.Client    // callback deliveries
+	ctx    context.Context // cancelled by Close: stops waits and callbacks
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	close  sync.Once
+
+	mu        sync.Mutex
+	closed    bool
+	richieste map[string]*richiesta
+	order     []*richiesta // creation order
+	wallet    int64        // cents
+	charges   []Charge
+	requests  []Request
+	faults    []*faultRule
+	callbacks []CallbackDelivery
+}
+
+// config holds what the options set.
+type config struct {
+	wallet     int64
+	step       time.Duration
+	token      string
+	owner      string
+	cbAttempts int
+	cbBackoff  time.Duration
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithWallet sets the wallet's starting balance. Default: €1000.
+func WithWallet(balance visengine.Price) Option {
+	return func(c *config) { c.wallet = int64(balance) }
+}
+
+// WithProgress makes every started richiesta move on by one state each
+// step (In erogazione → Dati disponibili → Visura evasa) without being told.
+// Default: 0, the states change only through Advance, Complete and Cancel.
+// Search richieste still wait in "In ricerca" for a choice.
+func WithProgress(step time.Duration) Option {
+	return func(c *config) { c.step = step }
+}
+
+// WithToken fixes the accepted bearer token instead of a random one.
+func WithToken(token string) Option {
+	return func(c *config) { c.token = token }
+}
+
+// WithOwner sets the account e-mail shown as "owner". Default:
+// "test@example.com".
+func WithOwner(email string) Option {
+	return func(c *config) { c.owner = email }
+}
+
+// WithCallbackRetry sets how many times a callback is attempted in all and
+// the wait before the second attempt, doubled for each further one.
+// Default: 3 attempts, 20ms.
+func WithCallbackRetry(attempts int, backoff time.Duration) Option {
+	return func(c *config) { c.cbAttempts, c.cbBackoff = max(attempts, 1), max(backoff, 0) }
+}
+
+// NewServer starts a fake server on a loopback address. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a server that listens (so Listener can be
+// swapped) but does not serve until Start.
+func NewUnstartedServer(opts ...Option) *Server {
+	cfg := config{wallet: 1000_00, owner: "test@example.com", cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.token == "" {
+		cfg.token = newObjectID()
+	}
+	s := &Server{
+		Token:     cfg.token,
+		cfg:       cfg,
+		cat:       mustCatalogue(),
+		richieste: map[string]*richiesta{},
+		wallet:    cfg.wallet,
+		cbc:       newCallbackClient(),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ts = httptest.NewUnstartedServer(s.handler())
+	s.Listener = s.ts.Listener
+	return s
+}
+
+// Start starts serving; it sets URL.
+func (s *Server) Start() {
+	if s.Listener != s.ts.Listener {
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = s.Listener
+	}
+	s.ts.Start()
+	s.URL = s.ts.URL
+}
+
+// Close shuts the server down and waits for what it runs in the background:
+// progress timers are stopped and callback deliveries cancelled.
+func (s *Server) Close() {
+	s.close.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.stopTimersLocked()
+		s.mu.Unlock()
+		s.cancel()
+		s.ts.Close()
+		s.bg.Wait()
+		s.cbc.CloseIdleConnections()
+	})
+}
+
+// Client returns a visengine.Client for this server, with fast retries so
+// tests with faults stay quick; opts come after those defaults. It panics if
+// opts are invalid, as a test's setup mistake.
+func (s *Server) Client(opts ...visengine.Option) *visengine.Client {
+	base := []visengine.Option{
+		visengine.WithBaseURL(s.URL),
+		visengine.WithHTTPClient(s.ts.Client()),
+		visengine.WithRetry(4, time.Millisecond, 20*time.Millisecond),
+	}
+	c, err := visengine.NewClient(s.Token, append(base, opts...)...)
+	if err != nil {
+		panic("visenginetest: Client: " + err.Error())
+	}
+	return c
+}
+
+// handler is the whole server: record the request, apply any fault, check
+// the token, route.
+func (s *Server) handler() http.Handler {
+	mux := s.routes()
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			fail(w, http.StatusUnauthorized, 401, "Unauthorized: missing or invalid bearer token")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer recoverPanic(w)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			fail(w, http.StatusRequestEntityTooLarge, 413, "request body too large or unreadable")
+			return
+		}
+		s.record(r, body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.serveWithFault(w, r, api)
+	})
+}
+
+// recoverPanic turns a bug into a 500 envelope instead of a dropped
+// connection, but lets deliberate aborts (faults) through.
+func recoverPanic(w http.ResponseWriter) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		fail(w, http.StatusInternalServerError, 500, "internal error")
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	return len(h) > len(prefix) && h[:len(prefix)] == prefix && h[len(prefix):] == s.Token
+}
+
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /visure", s.listVisure)
+	m.HandleFunc("GET /visure/{hash}", s.getVisura)
+	m.HandleFunc("GET /richiesta", s.listRichieste)
+	m.HandleFunc("POST /richiesta", s.createRichiesta)
+	m.HandleFunc("GET /richiesta/{id}", s.getRichiesta)
+	m.HandleFunc("PUT /richiesta/{id}", s.updateRichiesta)
+	m.HandleFunc("PUT /richiesta/{$}", idRequired(226))
+	m.HandleFunc("POST /richiesta/{id}", s.addRicerca)
+	m.HandleFunc("PUT /richiesta/{id}/ricerche", s.chooseRisultato)
+	m.HandleFunc("GET /documento/{id}", s.getDocumento)
+	m.HandleFunc("GET /documento/{$}", idRequired(242))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusNotFound, 404, "resource not found: "+r.Method+" "+r.URL.Path)
+	})
+	return m
+}
+
+func idRequired(code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		fail(w, http.StatusPreconditionRequired, code, "id required")
+	}
+}
+
+// envelope is every answer's shape.
+type envelope struct {
+	Data    any    `json:"data"`
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+	Error   *int   `json:"error"`
+}
+
+func ok(w http.ResponseWriter, data any) { okMessage(w, data, "") }
+
+func okMessage(w http.ResponseWriter, data any, msg string) {
+	writeJSON(w, http.StatusOK, envelope{Data: data, Success: true, Message: msg})
+}
+
+// fail writes an error envelope, with the "data" key last as in the spec.
+func fail(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, struct {
+		Success bool   `json:"success"`
+		Message string `json:"message"`
+		Error   int    `json:"error"`
+		Data    any    `json:"data"`
+	}{false, msg, code, nil})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"success":false,"message":"internal error","error":500,"data":null}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// marshal encodes like json.Marshal without escaping <, > and &, which PHP's
+// json_encode leaves alone too.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// newObjectID returns a 24-hex id shaped like a MongoDB ObjectId: four bytes
+// of time, then random bytes.
+func newObjectID() string {
+	var b [12]byte
+	t := uint32(time.Now().Unix())
+	b[0], b[1], b[2], b[3] = byte(t>>24), byte(t>>16), byte(t>>8), byte(t)
+	_, _ = rand.Read(b[4:])
+	return hex.EncodeToString(b[:])
+}
+
+// wait sleeps for d unless the request or the server ends first.
+func (s *Server) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	case <-s.ctx.Done():
+	}
+}

@@ -1,0 +1,151 @@
+package visenginetest
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// The fake keeps its own wire structs, independent of the SDK's types, so
+// that its answers follow the vendor's format (visengine-api.md §2.11) and
+// not whatever the SDK happens to decode.
+
+// Stati of a richiesta, as on the wire.
+const (
+	statoInRicerca       = "In ricerca"
+	statoInErogazione    = "In erogazione"
+	statoDatiDisponibili = "Dati disponibili"
+	statoVisuraEvasa     = "Visura evasa"
+	statoAnnullata       = "Annullata"
+)
+
+// Stati of one search.
+const (
+	ricercaEvasa  = "Ricerca evasa"
+	ricercaErrore = "Errore su richiesta dati"
+)
+
+// wireRichiesta is the "data" of GET /richiesta/{id} and of the calls that
+// change a richiesta, with keys in the spec's order.
+type wireRichiesta struct {
+	ID                  string          `json:"_id"`
+	State               int             `json:"state"`
+	HashVisura          string          `json:"hash_visura"`
+	Nome                string          `json:"nome"`
+	Callback            string          `json:"callback"`
+	Ricerca             bool            `json:"ricerca"`
+	IDRicerca           *string         `json:"id_ricerca"`
+	PrezzoVisura        euro            `json:"prezzo_visura"`
+	PrezzoRicerca       euro            `json:"prezzo_ricerca"`
+	IndiceRicerca       *int            `json:"indice_ricerca"`
+	StatoRichiesta      string          `json:"stato_richiesta"`
+	EmailTarget         *string         `json:"email_target"`
+	Allegati            []string        `json:"allegati"`
+	TimestampCreation   int64           `json:"timestamp_creation"`
+	TimestampLastUpdate int64           `json:"timestamp_last_update"`
+	TimestampStati      timestampStati  `json:"timestamp_stati"`
+	CallbackData        json.RawMessage `json:"callback_data"` // the object sent, or false
+	Opzioni             []wireOpzione   `json:"opzioni"`       // null when none was chosen
+	Owner               string          `json:"owner"`
+	Sincrona            bool            `json:"sincrona"`
+	Ricerche            []wireRicerca   `json:"ricerche"`
+	Esito               esito           `json:"esito"`
+}
+
+// wireSummary is one item of GET /richiesta.
+type wireSummary struct {
+	ID                  string  `json:"_id"`
+	State               int     `json:"state"`
+	HashVisura          string  `json:"hash_visura"`
+	Nome                string  `json:"nome"`
+	Ricerca             bool    `json:"ricerca"`
+	IDRicerca           *string `json:"id_ricerca"`
+	PrezzoVisura        euro    `json:"prezzo_visura"`
+	PrezzoRicerca       euro    `json:"prezzo_ricerca"`
+	IndiceRicerca       *int    `json:"indice_ricerca"`
+	StatoRichiesta      string  `json:"stato_richiesta"`
+	EmailTarget         *string `json:"email_target"`
+	TimestampCreation   int64   `json:"timestamp_creation"`
+	TimestampLastUpdate int64   `json:"timestamp_last_update"`
+	Owner               string  `json:"owner"`
+	Sincrona            bool    `json:"sincrona"`
+}
+
+// timestampStati has keys only for the states reached.
+type timestampStati struct {
+	InRicerca       *int64 `json:"in_ricerca,omitempty"`
+	InErogazione    *int64 `json:"in_erogazione,omitempty"`
+	DatiDisponibili *int64 `json:"dati_disponibili,omitempty"`
+	VisuraEvasa     *int64 `json:"visura_evasa,omitempty"`
+	Annullata       *int64 `json:"annullata,omitempty"`
+}
+
+type wireOpzione struct {
+	Tipo   string `json:"tipo"`
+	Prezzo euro   `json:"prezzo"`
+	Nome   string `json:"nome"`
+}
+
+type wireRicerca struct {
+	IDRicerca     string            `json:"id_ricerca"`
+	StatoRicerca  string            `json:"stato_ricerca"`
+	JSONRicerca   string            `json:"json_ricerca"`   // JSON text of the input
+	JSONMappato   map[string]string `json:"json_mappato"`   // campo nome → value
+	JSONRisultato *string           `json:"json_risultato"` // JSON text of the candidates, or null
+}
+
+type esito struct {
+	Codice string `json:"codice"`
+	Info   string `json:"info"`
+}
+
+var esitoOK = esito{Codice: "0", Info: "OK"}
+
+// wire renders r; the caller holds the server's lock.
+func (r *richiesta) wire(owner string) wireRichiesta {
+	w := wireRichiesta{
+		ID: r.id, State: r.state, HashVisura: r.svc.v.HashVisura, Nome: r.svc.v.NomeVisura,
+		Callback: "_rib_fake", Ricerca: bool(r.svc.v.Ricerca), IDRicerca: r.idRicerca,
+		PrezzoVisura: euro(r.svc.v.PrezzoVisura), PrezzoRicerca: euro(r.svc.v.PrezzoRicerca),
+		IndiceRicerca: r.indice, StatoRichiesta: r.stato, EmailTarget: r.email,
+		Allegati: []string{}, TimestampCreation: r.created, TimestampLastUpdate: r.updated,
+		TimestampStati: r.stati, CallbackData: json.RawMessage("false"), Owner: owner,
+		Sincrona: bool(r.svc.v.Sincrona), Ricerche: []wireRicerca{}, Esito: r.esito,
+	}
+	if r.callbackData != nil {
+		w.CallbackData = r.callbackData
+	}
+	if r.documentReady() {
+		w.Allegati = []string{r.id + ".pdf"}
+	}
+	for _, o := range r.opzioni {
+		w.Opzioni = append(w.Opzioni, wireOpzione{Tipo: o.Tipo, Prezzo: euro(o.Prezzo), Nome: o.Nome})
+	}
+	for _, rc := range r.ricerche {
+		w.Ricerche = append(w.Ricerche, rc.wire(r.svc))
+	}
+	return w
+}
+
+func (r *richiesta) summary(owner string) wireSummary {
+	w := r.wire(owner)
+	return wireSummary{
+		ID: w.ID, State: w.State, HashVisura: w.HashVisura, Nome: w.Nome, Ricerca: w.Ricerca,
+		IDRicerca: w.IDRicerca, PrezzoVisura: w.PrezzoVisura, PrezzoRicerca: w.PrezzoRicerca,
+		IndiceRicerca: w.IndiceRicerca, StatoRichiesta: w.StatoRichiesta, EmailTarget: w.EmailTarget,
+		TimestampCreation: w.TimestampCreation, TimestampLastUpdate: w.TimestampLastUpdate,
+		Owner: w.Owner, Sincrona: w.Sincrona,
+	}
+}
+
+func (rc *ricerca) wire(svc *service) wireRicerca {
+	input, _ := marshal(rc.input)
+	mapped := make(map[string]string, len(rc.input))
+	for _, k := range slices.Sorted(maps.Keys(rc.input)) {
+		mapped[svc.fieldName(k)] = rc.input[k]
+	}
+	return wireRicerca{
+		IDRicerca: rc.id, StatoRicerca: rc.stato, JSONRicerca: string(input),
+		JSONMappato: mapped, JSONRisultato: rc.risultato,
+	}
+}
