@@ -974,14 +974,20 @@ func residualOptions(res *node, nFields int) [][]int {
 	return out
 }
 
-// greedyOption starts from every field of the residual and drops each one
-// that is not needed: the result is inclusion-minimal.
-func greedyOption(res *node, nFields int) []int {
-	fields := fieldsOf(res, nFields)
+// bitsOf returns a bitset over nFields with fields set.
+func bitsOf(fields []int, nFields int) []uint64 {
 	b := make([]uint64, (nFields+63)/64)
 	for _, f := range fields {
 		b[f>>6] |= 1 << (f & 63)
 	}
+	return b
+}
+
+// greedyOption starts from every field of the residual and drops each one
+// that is not needed: the result is inclusion-minimal.
+func greedyOption(res *node, nFields int) []int {
+	fields := fieldsOf(res, nFields)
+	b := bitsOf(fields, nFields)
 	var out []int
 	for _, f := range fields {
 		b[f>>6] &^= 1 << (f & 63)
@@ -997,10 +1003,7 @@ func greedyOption(res *node, nFields int) []int {
 // f is required iff the residual is false with every other field present.
 func requiredByEval(res *node, nFields int) []int {
 	fields := fieldsOf(res, nFields)
-	b := make([]uint64, (nFields+63)/64)
-	for _, f := range fields {
-		b[f>>6] |= 1 << (f & 63)
-	}
+	b := bitsOf(fields, nFields)
 	var out []int
 	for _, f := range fields {
 		b[f>>6] &^= 1 << (f & 63)

@@ -150,18 +150,7 @@ func (s *Server) createRichiesta(w http.ResponseWriter, r *http.Request) {
 		okMessage(w, rq.wire(s.cfg.owner), "Test Request, deleting")
 		return
 	}
-	s.mu.Lock()
-	e = s.storeLocked(rq)
-	var data wireRichiesta
-	if e == nil {
-		data = rq.wire(s.cfg.owner)
-	}
-	s.mu.Unlock()
-	if e != nil {
-		e.write(w)
-		return
-	}
-	ok(w, data)
+	s.respond(w, func() (*richiesta, *apiError) { return rq, s.storeLocked(rq) })
 }
 
 // newRichiesta checks a POST body and builds the richiesta it asks for; a
