@@ -1,0 +1,189 @@
+// Catalogue browses what Visengine offers. Without flags it lists every
+// service grouped by category, sorted (names without regard to case), one "hash  name" line each. With
+// -hash it shows one service's structure: its fields in display order, its
+// price and paid options, its validazione rule and what the rule means
+// (the minimal sets of fields that satisfy it, the fields always required
+// and those it leaves optional), and its decoded istruzioni, if any.
+//
+// Run it with
+//
+//	go run ./examples/catalogue
+//	go run ./examples/catalogue -hash 2631ec9b62135de4186f509fea7d954b
+//
+// With no VISENGINE_TOKEN set it reads the catalogue of an embedded fake
+// Visengine server (the vendor's 92 services). With VISENGINE_TOKEN set it
+// reads the real catalogue (the sandbox with -sandbox); reading is free.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/examples/internal/env"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "catalogue:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole example; main calls it with the command line and stdout,
+// tests with their own arguments and a buffer.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("catalogue", flag.ContinueOnError)
+	fs.SetOutput(out)
+	sandbox := fs.Bool("sandbox", false, "use the Visengine sandbox (needs a sandbox token in VISENGINE_TOKEN)")
+	hash := fs.String("hash", "", "show the structure of this service instead of the list")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	c, _, cleanup, err := env.Open(out, *sandbox)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	if *hash != "" {
+		return showVisura(ctx, c, out, *hash)
+	}
+	return listCatalogue(ctx, c, out)
+}
+
+// listCatalogue prints the services grouped by category, both sorted.
+func listCatalogue(ctx context.Context, c *visengine.Client, out io.Writer) error {
+	list, err := c.ListVisure(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the catalogue: %w", err)
+	}
+	byCategory := map[string][]visengine.VisuraSummary{}
+	for _, s := range list {
+		cat := strings.TrimSpace(s.NomeCategoria)
+		byCategory[cat] = append(byCategory[cat], s)
+	}
+	categories := make([]string, 0, len(byCategory))
+	for cat := range byCategory {
+		categories = append(categories, cat)
+	}
+	slices.Sort(categories)
+	fmt.Fprintf(out, "\n%d services in %d categories\n", len(list), len(categories))
+	for _, cat := range categories {
+		services := byCategory[cat]
+		slices.SortFunc(services, func(a, b visengine.VisuraSummary) int {
+			an, bn := strings.TrimSpace(a.NomeVisura), strings.TrimSpace(b.NomeVisura)
+			return cmp.Or(strings.Compare(strings.ToLower(an), strings.ToLower(bn)),
+				strings.Compare(an, bn), strings.Compare(a.HashVisura, b.HashVisura))
+		})
+		fmt.Fprintf(out, "\n%s (%d)\n", cat, len(services))
+		for _, s := range services {
+			fmt.Fprintf(out, "  %s  %s\n", s.HashVisura, strings.TrimSpace(s.NomeVisura))
+		}
+	}
+	return nil
+}
+
+// showVisura prints one service's structure, price, rule and instructions.
+func showVisura(ctx context.Context, c *visengine.Client, out io.Writer, hash string) error {
+	v, err := c.GetVisura(ctx, hash)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", hash, err)
+	}
+	fmt.Fprintf(out, "\n%s\n", strings.TrimSpace(v.NomeVisura))
+	fmt.Fprintf(out, "Category: %s\nHash: %s\nSearch step: %t\n", v.NomeCategoria, v.HashVisura, bool(v.Ricerca))
+
+	fmt.Fprintln(out, "\nFields, in display order:")
+	for _, f := range v.Fields() {
+		fmt.Fprintf(out, "  %-4s %-46s %s\n", f.Key, f.Nome, f.Tipo)
+	}
+
+	fmt.Fprintf(out, "\nPrice: %s", v.PrezzoVisura)
+	if v.Ricerca {
+		fmt.Fprintf(out, " (search step %s)", v.PrezzoRicerca)
+	}
+	fmt.Fprintln(out)
+	if len(v.Opzioni) == 0 {
+		fmt.Fprintln(out, "Options: none")
+	}
+	for _, o := range v.Opzioni {
+		total, err := v.Total(o.Nome)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Option %s (%s): +%s, total %s\n", o.Tipo, o.Nome, o.Prezzo, total)
+	}
+
+	rule := v.JSONStruttura.Validazione
+	fmt.Fprintf(out, "\nRule (validazione): %s\n", rule)
+	if err := explainRule(out, v, rule); err != nil {
+		return err
+	}
+
+	html, err := v.JSONStruttura.IstruzioniHTML()
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "\nIstruzioni: cannot be decoded: %v\n", err)
+	case strings.TrimSpace(html) == "":
+		fmt.Fprintln(out, "\nIstruzioni: none")
+	default:
+		fmt.Fprintf(out, "\nIstruzioni (decoded HTML):\n%s\n", strings.TrimSpace(html))
+	}
+	return nil
+}
+
+// explainRule prints what the rule asks for when nothing is filled in.
+func explainRule(out io.Writer, v *visengine.Visura, expr string) error {
+	r, err := visengine.ParseRule(expr)
+	var syntax *visengine.RuleSyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		fmt.Fprintf(out, "  The rule does not parse: %s\n  %s\n", syntax.Msg, syntax.Caret())
+		fmt.Fprintln(out, "  Validate cannot check it locally; the server will judge it.")
+		return nil
+	case err != nil:
+		return err
+	}
+	label := func(key string) string {
+		if c, ok := v.JSONStruttura.Campi[key]; ok {
+			return key + " " + c.Nome
+		}
+		return key + " (not a field of this service)"
+	}
+	x := r.Explain(visengine.FieldSetOf())
+	if x.Satisfied {
+		fmt.Fprintln(out, "  Satisfied with no field filled in.")
+		return nil
+	}
+	fmt.Fprintf(out, "  Minimal sets of fields that satisfy it (%d):\n", len(x.Options))
+	for i, o := range x.Options {
+		fmt.Fprintf(out, "    %d. %s\n", i+1, strings.Join(o, " "))
+	}
+	if x.Truncated {
+		fmt.Fprintln(out, "    (too many alternatives: one shown)")
+	}
+	fmt.Fprintln(out, "  Required in every case:")
+	for _, k := range x.Required {
+		fmt.Fprintf(out, "    %s\n", label(k))
+	}
+	if opt := r.Optional(); len(opt) > 0 {
+		fmt.Fprintln(out, "  Optional (named by the rule, never needed):")
+		for _, k := range opt {
+			fmt.Fprintf(out, "    %s\n", label(k))
+		}
+	}
+	return nil
+}
