@@ -142,9 +142,10 @@ func ReconcileWindow(d time.Duration) ReconcileOption {
 // outcome created: among the account's richieste of the same service created
 // around sentAt (OutcomeUnknownError.SentAt), it reads only those candidates
 // and compares their submitted values with values. A candidate whose values
-// cannot be read back is accepted only when it is the sole candidate. When
-// no richiesta matches, the error wraps ErrNotFound: the POST never arrived
-// and sending it again is safe.
+// cannot be read back is accepted only when it is the sole candidate; when
+// several such candidates remain, the error wraps ErrOutcomeUnknown, since
+// any of them may be the one. When no richiesta matches, the error wraps
+// ErrNotFound: the POST never arrived and sending it again is safe.
 func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sentAt time.Time, opts ...ReconcileOption) (*Richiesta, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
@@ -175,6 +176,12 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	}
 	if len(candidates) == 1 && len(unverifiable) == 1 {
 		return unverifiable[0], nil
+	}
+	if len(unverifiable) > 0 {
+		// Any of these may be the one the POST created: "not found" would
+		// tell the caller that sending it again is safe, which it is not.
+		return nil, fmt.Errorf("visengine: reconcile: %d richieste of %s created within %s of %s show no values to compare: %w",
+			len(unverifiable), hash, cfg.window, sentAt.UTC().Format(time.RFC3339), ErrOutcomeUnknown)
 	}
 	return nil, fmt.Errorf("visengine: reconcile: no richiesta of %s created within %s of %s has these values: %w",
 		hash, cfg.window, sentAt.UTC().Format(time.RFC3339), ErrNotFound)

@@ -449,3 +449,25 @@ func TestSubmitPassesValidationOptions(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidFields, "a 3-byte scan over a 2-byte cap")
 	assert.Zero(t, fs.srv.hits.Load())
 }
+
+// TestReconcileUnverifiableIsNotNotFound: two candidates that show no values
+// cannot be told apart; either may be the richiesta the POST created, so
+// Reconcile must not answer ErrNotFound ("safe to send again").
+func TestReconcileUnverifiableIsNotNotFound(t *testing.T) {
+	now := time.Now().Unix()
+	a2 := "2631ec9b62135de4186f509fea7d954b"
+	item := func(id string) string {
+		return fmt.Sprintf(`{"_id":%q,"state":0,"hash_visura":%q,"stato_richiesta":"In ricerca","timestamp_creation":%d}`, id, a2, now)
+	}
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		body := "[" + item("000000000000000000000001") + "," + item("000000000000000000000002") + "]"
+		if id := strings.TrimPrefix(r.URL.Path, "/richiesta/"); id != r.URL.Path {
+			body = item(id) // no ricerche: the values cannot be read back
+		}
+		writeJSON(w, 200, `{"data":`+body+`,"success":true,"message":"","error":null}`)
+	})
+	_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), time.Now())
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.NotErrorIs(t, err, ErrNotFound)
+	assert.EqualValues(t, 3, srv.hits.Load(), "one list, two candidate reads")
+}

@@ -1,0 +1,270 @@
+package visenginetest_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/visenginetest"
+)
+
+func TestSDKCodiceFiscaleHelper(t *testing.T) {
+	// The brief's known-good code, so the generator is checked against the
+	// SDK's own validation and not only against itself.
+	assert.Equal(t, "RSSMRA80A01H501U", codiceFiscale("RSSMRA80A01H501"))
+	_, c := fake(t)
+	v := getVisura(t, c, hashA2)
+	for n := range 31 {
+		require.NoError(t, v.Validate(applicant(n)), "applicant %d", n)
+	}
+}
+
+// TestSDKSubmitA2 pays for an A2 with the urgency option through Submit: a
+// free draft, then one closing PUT, one charge of exactly €24.00.
+func TestSDKSubmitA2(t *testing.T) {
+	srv, c := fake(t)
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	total, err := v.Total("urgenza")
+	require.NoError(t, err)
+	require.Equal(t, visengine.Price(2400), total, "20 + 4 from the catalogue")
+	values := applicant(0)
+	require.Equal(t, "RSSMRA80A01H501U", values["$4"])
+
+	n0 := len(srv.Requests())
+	r, err := c.Submit(ctx, v, values, visengine.WithOptions("urgenza"))
+	require.NoError(t, err)
+	assert.Equal(t, visengine.StateSubmitted, r.State)
+	assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
+	assert.Equal(t, hashA2, r.HashVisura)
+	assert.Equal(t, visengine.Price(2000), r.PrezzoVisura)
+	require.Len(t, r.Opzioni, 1)
+	assert.Equal(t, "urgenza", r.Opzioni[0].Tipo)
+	require.NotEmpty(t, r.Ricerche)
+	assert.Equal(t, values, r.Ricerche[0].Valori, "the fake saw exactly the values sent")
+
+	n, sum := srv.Charges()
+	assert.Equal(t, 1, n)
+	assert.Equal(t, visengine.Price(2400), sum)
+	assert.Equal(t, "€24.00", sum.String())
+	log := srv.ChargeLog()
+	require.Len(t, log, 1)
+	assert.Equal(t, r.ID, log[0].RichiestaID)
+	assert.Equal(t, "visura", log[0].What)
+	assert.Equal(t, visengine.Price(100_000-2400), srv.Balance())
+
+	reqs := since(srv, n0)
+	require.Len(t, reqs, 2, summary(reqs))
+	var create struct {
+		Hash    string            `json:"hash_visura"`
+		State   *int              `json:"state"`
+		Test    bool              `json:"test"`
+		Values  map[string]string `json:"json_visura"`
+		Opzioni map[string]bool   `json:"opzioni"`
+	}
+	assert.Equal(t, []string{"POST", "/richiesta"}, []string{reqs[0].Method, reqs[0].Path})
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &create))
+	require.NotNil(t, create.State)
+	assert.Equal(t, 0, *create.State, "the create is a free draft")
+	assert.Contains(t, string(reqs[0].Body), `"state":0`)
+	assert.False(t, create.Test)
+	assert.Equal(t, hashA2, create.Hash)
+	assert.Equal(t, map[string]string(values), create.Values)
+	assert.Equal(t, map[string]bool{"opzione_0": true}, create.Opzioni)
+	assert.Equal(t, []string{"PUT", "/richiesta/" + r.ID}, []string{reqs[1].Method, reqs[1].Path})
+	assert.JSONEq(t, `{"state":1}`, string(reqs[1].Body))
+	for _, q := range reqs {
+		assert.Equal(t, "Bearer "+srv.Token, q.Header.Get("Authorization"))
+		assert.Empty(t, q.Header.Get("Idempotency-Key"))
+	}
+}
+
+// TestSDKSubmitInvalidApplicant: a broken applicant is refused locally and
+// costs nothing, not even a request.
+func TestSDKSubmitInvalidApplicant(t *testing.T) {
+	srv, c := fake(t)
+	v := getVisura(t, c, hashA2)
+	cases := map[string]func(visengine.Values){
+		"bad check character": func(vs visengine.Values) { vs["$4"] = "RSSMRA80A01H501X" },
+		"missing file":        func(vs visengine.Values) { delete(vs, "$6") },
+		"bad e-mail":          func(vs visengine.Values) { vs["$2"] = "mario.rossi@" },
+		"unknown key":         func(vs visengine.Values) { vs["$9"] = "x" },
+		"file not inline":     func(vs visengine.Values) { vs["$5"] = "documento.pdf" },
+	}
+	for name, spoil := range cases {
+		t.Run(name, func(t *testing.T) {
+			values := applicant(1)
+			spoil(values)
+			n0 := len(srv.Requests())
+			r, err := c.Submit(testCtx(t), v, values, visengine.WithOptions("urgenza"))
+			require.ErrorIs(t, err, visengine.ErrInvalidFields)
+			assert.Nil(t, r)
+			var ve *visengine.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Empty(t, since(srv, n0), "nothing may be sent for an invalid applicant")
+			for _, s := range values {
+				if len(s) > 3 {
+					assert.NotContains(t, err.Error(), s, "no value in the error")
+				}
+			}
+		})
+	}
+	n, _ := srv.Charges()
+	assert.Zero(t, n)
+}
+
+// TestSDKSubmitCloseFaults breaks the paid closing PUT in every way the fake
+// can, and checks that Submit ends with exactly one charge and never closes
+// a richiesta that was already closed.
+func TestSDKSubmitCloseFaults(t *testing.T) {
+	cases := []struct {
+		name   string
+		fault  visenginetest.Fault
+		closes int // closing PUTs the server receives
+		reads  int // GET /richiesta/{id} read-backs
+	}{
+		{"dropped after apply", visenginetest.Fault{Drop: visenginetest.DropAfterApply}, 1, 1},
+		{"dropped before apply", visenginetest.Fault{Drop: visenginetest.DropBeforeApply}, 2, 1},
+		{"answer truncated", visenginetest.Fault{Truncate: 40}, 1, 1},
+		{"gateway 502, not applied", visenginetest.Fault{Status: http.StatusBadGateway}, 2, 1},
+		{"delayed then dropped after apply", visenginetest.Fault{Delay: 20 * time.Millisecond, Drop: visenginetest.DropAfterApply}, 1, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c := fake(t)
+			v := getVisura(t, c, hashA2)
+			srv.Fault("PUT", "/richiesta/{id}", tc.fault)
+			n0 := len(srv.Requests())
+			r, err := c.Submit(testCtx(t), v, applicant(2))
+			require.NoError(t, err, "Submit reads the richiesta back after an unknown outcome")
+			assert.Equal(t, visengine.StateSubmitted, r.State)
+			assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
+
+			reqs := since(srv, n0)
+			assert.Equal(t, 1, count(reqs, "POST", "/richiesta"), summary(reqs))
+			assert.Equal(t, tc.closes, closes(reqs, r.ID), summary(reqs))
+			assert.Equal(t, tc.reads, count(reqs, "GET", "/richiesta/*"), summary(reqs))
+			assert.Len(t, reqs, 1+tc.closes+tc.reads, summary(reqs))
+			n, sum := srv.Charges()
+			assert.Equal(t, 1, n, "exactly one charge")
+			assert.Equal(t, visengine.Price(2000), sum)
+			stato, _ := srv.Stato(r.ID)
+			assert.Equal(t, "In erogazione", stato)
+		})
+	}
+}
+
+// TestSDKSubmitCloseKeepsFailing: when every closing PUT is dropped before
+// it is applied, Submit gives up after a bounded number of closes, reports
+// the draft's id so the caller can resume, and nothing is charged.
+func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
+	srv, c := fake(t)
+	v := getVisura(t, c, hashA2)
+	srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Drop: visenginetest.DropBeforeApply, Times: -1})
+	n0 := len(srv.Requests())
+	_, err := c.Submit(testCtx(t), v, applicant(3))
+	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+	var se *visengine.SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "close", se.Step)
+	require.Len(t, se.ID, 24)
+	reqs := since(srv, n0)
+	assert.Equal(t, 3, closes(reqs, se.ID), summary(reqs))
+	n, _ := srv.Charges()
+	assert.Zero(t, n)
+
+	srv.ClearFaults()
+	r, err := c.CloseRichiesta(testCtx(t), se.ID)
+	require.NoError(t, err, "the draft can be closed once the network is back")
+	assert.Equal(t, visengine.StateSubmitted, r.State)
+	n, _ = srv.Charges()
+	assert.Equal(t, 1, n)
+}
+
+// TestSDKSubmitInsufficientCredit: a wallet short of the price refuses the
+// close with 402; the error carries the balance and nothing is charged.
+func TestSDKSubmitInsufficientCredit(t *testing.T) {
+	srv, c := fake(t, visenginetest.WithWallet(visengine.Price(1503)))
+	v := getVisura(t, c, hashA2)
+	n0 := len(srv.Requests())
+	r, err := c.Submit(testCtx(t), v, applicant(7), visengine.WithOptions("urgenza"))
+	require.ErrorIs(t, err, visengine.ErrInsufficientCredit)
+	assert.Nil(t, r)
+	assert.NotErrorIs(t, err, visengine.ErrOutcomeUnknown)
+	var apiErr *visengine.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusPaymentRequired, apiErr.StatusCode)
+	assert.Equal(t, 211, apiErr.Code)
+	assert.Contains(t, apiErr.Message, "15.03")
+	assert.Contains(t, err.Error(), "Insufficient Credit in Wallet: 15.03")
+	var se *visengine.SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "close", se.Step)
+	reqs := since(srv, n0)
+	assert.Equal(t, 1, closes(reqs, se.ID), "a refusal is an answer: no read-back, no second close: %s", summary(reqs))
+	assert.Len(t, reqs, 2, summary(reqs))
+	n, _ := srv.Charges()
+	assert.Zero(t, n)
+	assert.Equal(t, visengine.Price(1503), srv.Balance())
+	stato, _ := c.GetRichiesta(testCtx(t), se.ID)
+	assert.Equal(t, visengine.StateDraft, stato.State, "still an open draft, to close after a top-up")
+
+	srv.SetBalance(visengine.Price(2400))
+	closed, err := c.CloseRichiesta(testCtx(t), se.ID)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.StateSubmitted, closed.State)
+	assert.Equal(t, visengine.Price(0), srv.Balance())
+}
+
+// TestSDKRetryAfterOnGet: a 503 with Retry-After on an idempotent GET is
+// retried once, after the server's delay (capped by the client's maxWait).
+func TestSDKRetryAfterOnGet(t *testing.T) {
+	cases := []struct {
+		name    string
+		retry   visengine.Option
+		minWait time.Duration
+	}{
+		{"Retry-After capped at maxWait", visengine.WithRetry(4, time.Millisecond, 200*time.Millisecond), 200 * time.Millisecond},
+		{"fake's fast default client", nil, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := visenginetest.NewServer()
+			t.Cleanup(srv.Close)
+			c := srv.Client()
+			if tc.retry != nil {
+				c = srv.Client(tc.retry)
+			}
+			srv.Fault("GET", "/visure/{hash}", visenginetest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "1"})
+			n0 := len(srv.Requests())
+			start := time.Now()
+			v, err := c.GetVisura(testCtx(t), hashA2)
+			elapsed := time.Since(start)
+			require.NoError(t, err)
+			assert.Equal(t, hashA2, v.HashVisura)
+			assert.Equal(t, 2, count(since(srv, n0), "GET", "/visure/"+hashA2), "one retry")
+			assert.GreaterOrEqual(t, elapsed, tc.minWait, "Retry-After honoured up to maxWait")
+			assert.Less(t, elapsed, 900*time.Millisecond, "a 1s Retry-After never beyond maxWait")
+		})
+	}
+}
+
+// TestSDKPermanentStatusNotRetried: a 503 that persists is retried only as
+// often as the client allows and then surfaces as ErrServer.
+func TestSDKPermanentStatusNotRetried(t *testing.T) {
+	srv, c := fake(t)
+	srv.Fault("GET", "/visure/{hash}", visenginetest.Fault{Status: http.StatusServiceUnavailable, Times: -1})
+	n0 := len(srv.Requests())
+	_, err := c.GetVisura(testCtx(t), hashA2)
+	require.ErrorIs(t, err, visengine.ErrServer)
+	assert.Equal(t, 4, count(since(srv, n0), "GET", "/visure/*"), "WithRetry(4, …) of Server.Client")
+	var apiErr *visengine.APIError
+	require.True(t, errors.As(err, &apiErr))
+	assert.True(t, apiErr.Temporary())
+}
