@@ -165,13 +165,13 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 		if err != nil {
 			return nil, fmt.Errorf("visengine: reconcile: %w", err)
 		}
-		switch submittedValues(r) {
-		case nil:
+		got := submittedValues(r)
+		if got == nil {
 			unverifiable = append(unverifiable, r)
-		default:
-			if sameValues(submittedValues(r), values) {
-				return r, nil
-			}
+			continue
+		}
+		if sameValues(got, values) {
+			return r, nil
 		}
 	}
 	if len(candidates) == 1 && len(unverifiable) == 1 {
