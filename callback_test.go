@@ -140,3 +140,40 @@ func TestCallbackEventReread(t *testing.T) {
 	_, err := (&CallbackEvent{Richiesta: reread}).Reread(context.Background())
 	assert.Error(t, err, "without a client there is nothing to re-read with")
 }
+
+// FuzzCallbackHandler posts arbitrary bodies: the handler must never panic,
+// never call fn without the secret, and answer only the documented statuses.
+func FuzzCallbackHandler(f *testing.F) {
+	const secret = "fuzz-secret"
+	f.Add("application/json", delivery(secret))
+	f.Add("application/json", delivery("nope"))
+	f.Add("application/x-www-form-urlencoded", url.Values{"data": {delivery(secret)}}.Encode())
+	f.Add("application/json", `{"data":{"_id":"a","callback_data":{"data":{"visengine_secret":1}}}}`)
+	f.Add("text/plain", "x")
+	f.Fuzz(func(t *testing.T, ctype, body string) {
+		called := false
+		h := CallbackHandler(func(_ context.Context, ev *CallbackEvent) error {
+			called = true
+			if ev.Richiesta.CallbackData.Secret() != secret {
+				t.Fatal("fn called without the secret")
+			}
+			return nil
+		}, WithCallbackSecret(secret), WithCallbackMaxBody(4096))
+		req := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200:
+			if !called {
+				t.Fatal("200 without fn")
+			}
+		case 400, 401, 413, 415:
+			if called {
+				t.Fatalf("fn called, then %d", rec.Code)
+			}
+		default:
+			t.Fatalf("unexpected status %d", rec.Code)
+		}
+	})
+}
