@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/visengine-go/visengine/internal/benchutil"
 )
 
 func benchBody(b *testing.B, size int) []byte {
@@ -79,68 +76,11 @@ func BenchmarkNaive(b *testing.B) {
 	}
 }
 
-// serveEnvelope generates a documento response of ?size= decoded bytes on
-// the fly from a seeded PRNG, PHP style (\/ escapes, \n wrapping), so the
-// server itself never holds the document.
-func serveEnvelope(w http.ResponseWriter, r *http.Request) {
-	size, _ := strconv.ParseInt(r.URL.Query().Get("size"), 10, 64)
-	fmt.Fprintf(w, `{"success":true,"data":{"nome":"x.zip","dimensione":%d,"file":"`, size)
-	src := rand.NewChaCha8([32]byte{1})
-	chunk := make([]byte, 57*1024)
-	var out bytes.Buffer
-	for left := size; left > 0; left -= int64(len(chunk)) {
-		chunk = chunk[:min(int64(len(chunk)), left)]
-		_, _ = src.Read(chunk)
-		out.Reset()
-		if left != size {
-			out.WriteString(`\n`)
-		}
-		writeFile(&out, chunk, true, `\n`)
-		if _, err := w.Write(out.Bytes()); err != nil {
-			return
-		}
-	}
-	fmt.Fprint(w, `"},"message":"","error":null}`)
-}
-
-// peakHeap runs f while sampling the live heap about every millisecond and
-// returns the highest value seen above the level before f.
-func peakHeap(f func()) uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	runtime.GC()
-	base := read()
-	var peak atomic.Uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			if v := read(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-done
-	if p := peak.Load(); p > base {
-		return p - base
-	}
-	return 0
-}
-
 // BenchmarkPeakHeap measures peak heap while downloading a documento from a
 // loopback server: constant for the stream, about five times the document
 // for the naive path. Run with -benchtime=1x; it moves hundreds of MiB.
 func BenchmarkPeakHeap(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(serveEnvelope))
+	srv := httptest.NewServer(benchutil.EnvelopeHandler(false))
 	defer srv.Close()
 	cases := []struct {
 		name  string
@@ -155,7 +95,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
-				peak = max(peak, peakHeap(func() { download(b, srv, c.size, c.naive) }))
+				peak = max(peak, benchutil.PeakHeap(func() { download(b, srv, c.size, c.naive) }))
 			}
 			b.SetBytes(c.size)
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/visengine-go/visengine/internal/benchutil"
 )
 
 // envelopeSpec describes one generated documento response.
@@ -71,26 +73,7 @@ func encodeFile(payload []byte, escape bool, wrap string) string {
 // writeFile writes payload as base64 JSON string content, in lines of 76
 // characters separated by wrap, with "/" escaped when escape is set.
 func writeFile(dst *bytes.Buffer, payload []byte, escape bool, wrap string) {
-	var line [76]byte
-	for len(payload) > 0 {
-		n := min(57, len(payload)) // 57 bytes encode to 76 characters
-		l := line[:base64.StdEncoding.EncodedLen(n)]
-		base64.StdEncoding.Encode(l, payload[:n])
-		payload = payload[n:]
-		for escape {
-			i := bytes.IndexByte(l, '/')
-			if i < 0 {
-				break
-			}
-			dst.Write(l[:i])
-			dst.WriteString(`\/`)
-			l = l[i+1:]
-		}
-		dst.Write(l)
-		if wrap != "" && len(payload) > 0 {
-			dst.WriteString(wrap)
-		}
-	}
+	benchutil.WriteBase64(dst, payload, escape, wrap)
 }
 
 // naive is the reference decoder: encoding/json plus DecodeString, with
