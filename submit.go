@@ -156,7 +156,7 @@ func alreadyClosed(err error) bool {
 // ReconcileOption configures Reconcile.
 type ReconcileOption func(*reconcileConfig)
 
-type reconcileConfig struct{ window time.Duration }
+type reconcileConfig struct{ window, settle time.Duration }
 
 // ReconcileWindow sets how far from sentAt a richiesta's creation time may
 // be and still count (default 10 minutes, for clock skew between the two
@@ -165,19 +165,31 @@ func ReconcileWindow(d time.Duration) ReconcileOption {
 	return func(c *reconcileConfig) { c.window = d }
 }
 
+// ReconcileSettle sets how long after sentAt an absence is conclusive
+// (default 2 minutes). A gateway can time out while the backend is still
+// creating the richiesta; until then "none found" only means "not yet".
+func ReconcileSettle(d time.Duration) ReconcileOption {
+	return func(c *reconcileConfig) { c.settle = d }
+}
+
 // Reconcile finds the richiesta that a POST /richiesta with an unknown
 // outcome created: among the account's richieste of the same service created
 // around sentAt (OutcomeUnknownError.SentAt), it reads only those candidates
-// and compares their submitted values with values. A candidate whose values
-// cannot be read back is accepted only when it is the sole candidate; when
-// several such candidates remain, the error wraps ErrOutcomeUnknown, since
-// any of them may be the one. When no richiesta matches, the error wraps
-// ErrNotFound: the POST never arrived and sending it again is safe.
+// and returns the one whose submitted values equal values.
+//
+// It answers ErrNotFound only when that is safe to act on: no candidate
+// matches, none hides its values, and the settle time has passed since
+// sentAt. Otherwise the error still wraps ErrOutcomeUnknown: a candidate
+// whose values cannot be read may be the one (it is never guessed, since
+// closing another applicant's draft would charge for the wrong person), or
+// the richiesta may not be visible yet. For a lost draft (Submit's first
+// step), submitting again is free whatever Reconcile says: drafts are not
+// charged, and an orphan draft is never closed.
 func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sentAt time.Time, opts ...ReconcileOption) (*Richiesta, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
-	cfg := reconcileConfig{window: 10 * time.Minute}
+	cfg := reconcileConfig{window: 10 * time.Minute, settle: 2 * time.Minute}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -185,33 +197,36 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	if err != nil {
 		return nil, fmt.Errorf("visengine: reconcile: %w", err)
 	}
-	candidates := reconcileCandidates(list, hash, sentAt, cfg.window)
-	var unverifiable []*Richiesta
-	for _, id := range candidates {
+	var unverifiable []string
+	for _, id := range reconcileCandidates(list, hash, sentAt, cfg.window) {
 		r, err := c.GetRichiesta(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("visengine: reconcile: %w", err)
 		}
 		got := submittedValues(r)
 		if got == nil {
-			unverifiable = append(unverifiable, r)
+			unverifiable = append(unverifiable, r.ID)
 			continue
 		}
 		if sameValues(got, values) {
 			return r, nil
 		}
 	}
-	if len(candidates) == 1 && len(unverifiable) == 1 {
-		return unverifiable[0], nil
+	return nil, reconcileMiss(hash, sentAt, cfg, unverifiable)
+}
+
+// reconcileMiss says why nothing was found, and whether that is conclusive.
+func reconcileMiss(hash string, sentAt time.Time, cfg reconcileConfig, unverifiable []string) error {
+	around := fmt.Sprintf("%s created within %s of %s", hash, cfg.window, sentAt.UTC().Format(time.RFC3339))
+	switch {
+	case len(unverifiable) > 0:
+		return fmt.Errorf("visengine: reconcile: richieste of %s show no values to compare (%s): %w",
+			around, strings.Join(unverifiable, ", "), ErrOutcomeUnknown)
+	case time.Since(sentAt) < cfg.settle:
+		return fmt.Errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
+			around, sentAt.Add(cfg.settle).UTC().Format(time.RFC3339), ErrOutcomeUnknown)
 	}
-	if len(unverifiable) > 0 {
-		// Any of these may be the one the POST created: "not found" would
-		// tell the caller that sending it again is safe, which it is not.
-		return nil, fmt.Errorf("visengine: reconcile: %d richieste of %s created within %s of %s show no values to compare: %w",
-			len(unverifiable), hash, cfg.window, sentAt.UTC().Format(time.RFC3339), ErrOutcomeUnknown)
-	}
-	return nil, fmt.Errorf("visengine: reconcile: no richiesta of %s created within %s of %s has these values: %w",
-		hash, cfg.window, sentAt.UTC().Format(time.RFC3339), ErrNotFound)
+	return fmt.Errorf("visengine: reconcile: no richiesta of %s has these values: %w", around, ErrNotFound)
 }
 
 // reconcileCandidates returns the ids of richieste of hash created within

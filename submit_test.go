@@ -299,8 +299,31 @@ func TestReconcileReportsNone(t *testing.T) {
 	a2 := decodeVisura(t, "visura_a2.json")
 	fs.add(a2.HashVisura, time.Now(), map[string]string{"$0": "Someone else"}, 0)
 	fs.add(a2.HashVisura, time.Now().Add(-2*time.Hour), validA2Values(t), 0)
-	_, err := fs.client().Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now())
+	c := fs.client()
+	_, err := c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now())
+	assert.ErrorIs(t, err, ErrOutcomeUnknown, "too early to say the POST never arrived")
+	assert.NotErrorIs(t, err, ErrNotFound)
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now().Add(-3*time.Minute))
+	assert.ErrorIs(t, err, ErrNotFound, "past the settle time, the absence is conclusive")
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), ReconcileSettle(0))
 	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// A lone candidate that hides its values may be another applicant's draft:
+// it is never guessed to be ours.
+func TestReconcileNeverGuessesALoneUnverifiableCandidate(t *testing.T) {
+	a2 := "2631ec9b62135de4186f509fea7d954b"
+	item := fmt.Sprintf(`{"_id":"000000000000000000000007","state":0,"hash_visura":%q,"timestamp_creation":%d}`, a2, time.Now().Unix())
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		body := item
+		if r.URL.Path == "/richiesta" {
+			body = "[" + item + "]"
+		}
+		writeJSON(w, 200, `{"data":`+body+`,"success":true,"message":"","error":null}`)
+	})
+	_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), time.Now(), ReconcileSettle(0))
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "000000000000000000000007")
 }
 
 func TestSubmitDryRun(t *testing.T) {

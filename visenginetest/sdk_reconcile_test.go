@@ -106,7 +106,8 @@ func TestSDKSubmitCreateDroppedThenReconcile(t *testing.T) {
 }
 
 // TestSDKReconcileNothingArrived: when the POST was dropped before it was
-// applied, Reconcile says so with ErrNotFound, so creating again is safe.
+// applied, Reconcile says so with ErrNotFound once the settle time is over,
+// so creating again is safe.
 func TestSDKReconcileNothingArrived(t *testing.T) {
 	srv, c := fake(t)
 	ctx := testCtx(t)
@@ -117,7 +118,13 @@ func TestSDKReconcileNothingArrived(t *testing.T) {
 	_, err = c.Submit(ctx, v, applicant(6))
 	var ou *visengine.OutcomeUnknownError
 	require.ErrorAs(t, err, &ou)
+	// Right after the loss an absence is not conclusive: the backend may
+	// still be creating it.
 	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt)
+	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+	require.NotErrorIs(t, err, visengine.ErrNotFound)
+	// The fake applies at once, so no settle time is needed here.
+	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.ReconcileSettle(0))
 	require.ErrorIs(t, err, visengine.ErrNotFound)
 
 	r, err := c.Submit(ctx, v, applicant(6))
