@@ -300,6 +300,31 @@ func (e *CancelledError) Error() string {
 // Is matches ErrCancelled.
 func (e *CancelledError) Is(target error) bool { return target == ErrCancelled }
 
+// ErrSearchFailed: the richiesta's last search found nothing or was refused
+// ("Errore su richiesta dati"); it waits for another search (AddRicerca).
+var ErrSearchFailed = errors.New("visengine: search failed")
+
+// SearchFailedError is returned by Wait when the last search failed, since
+// nothing will change until the caller adds a search.
+type SearchFailedError struct {
+	Richiesta *Richiesta // as last read; LastRicerca and Esito say more
+}
+
+// Error implements error. The provider's esito text is left out: it may
+// quote the searched values.
+func (e *SearchFailedError) Error() string {
+	return fmt.Sprintf("visengine: search %s of richiesta %s failed (esito %s); add another with AddRicerca",
+		e.Richiesta.LastRicerca().IDRicerca, e.Richiesta.ID, e.Richiesta.Esito.Codice)
+}
+
+// Is matches ErrSearchFailed.
+func (e *SearchFailedError) Is(target error) bool { return target == ErrSearchFailed }
+
+func searchFailed(r *Richiesta) bool {
+	last := r.LastRicerca()
+	return r.StatoRichiesta == StatoInRicerca && last != nil && last.StatoRicerca == RicercaErrore
+}
+
 // WaitOption configures Wait.
 type WaitOption func(*waitConfig)
 
@@ -311,8 +336,12 @@ type waitConfig struct {
 
 // PollInterval sets the first and the longest wait between polls (default
 // 15s growing to 10m: documents made by operators take hours). Tests can
-// use milliseconds.
+// use milliseconds; a first wait of zero or less means one second, so a
+// mistake cannot turn Wait into a busy loop against the API.
 func PollInterval(first, longest time.Duration) WaitOption {
+	if first <= 0 {
+		first = time.Second
+	}
 	return func(c *waitConfig) { c.min, c.max = first, max(first, longest) }
 }
 
@@ -321,9 +350,11 @@ func PollInterval(first, longest time.Duration) WaitOption {
 func OnChange(fn func(*Richiesta)) WaitOption { return func(c *waitConfig) { c.onChange = fn } }
 
 // Wait polls the richiesta until its document is ready, its search results
-// wait for a choice, or it is cancelled (an error wrapping ErrCancelled that
-// carries the richiesta). Temporary failures (5xx, 429, network) are
-// tolerated up to five in a row. It returns ctx.Err() as soon as ctx ends.
+// wait for a choice, its last search failed (a *SearchFailedError, matching
+// ErrSearchFailed) or it is cancelled (a *CancelledError, matching
+// ErrCancelled); both errors carry the richiesta. Temporary failures (5xx,
+// 429, network) are polled through; the fifth in a row ends the wait. It
+// returns ctx.Err() as soon as ctx ends.
 func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -366,6 +397,8 @@ func waitStep(r *Richiesta, last *Stato, onChange func(*Richiesta)) (bool, error
 	switch {
 	case r.StatoRichiesta == StatoAnnullata:
 		return true, &CancelledError{Richiesta: r}
+	case searchFailed(r):
+		return true, &SearchFailedError{Richiesta: r}
 	case r.DocumentReady(), r.SearchResultsReady():
 		return true, nil
 	}

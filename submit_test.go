@@ -394,6 +394,28 @@ func TestWaitUntilEachEnd(t *testing.T) {
 	}
 }
 
+func TestWaitEndsOnFailedSearch(t *testing.T) {
+	failed := string(mustJSON(t, readSpecData(t, "spec/post_richiesta_id_200.json", nil)))
+	srv := scriptedServer(t, richiestaIn(StatoInRicerca), failed)
+	_, err := newTestClient(t, srv.URL).Wait(context.Background(), "5f2829ce065afc21cc60ad0e", fastPoll())
+	require.ErrorIs(t, err, ErrSearchFailed)
+	var sf *SearchFailedError
+	require.ErrorAs(t, err, &sf)
+	assert.Equal(t, RicercaErrore, sf.Richiesta.LastRicerca().StatoRicerca)
+	assert.Contains(t, err.Error(), "5f2829ce065afc21cc60ad0e_1")
+	assert.NotContains(t, err.Error(), "12345678910", "the searched values stay out of the error")
+	assert.EqualValues(t, 2, srv.hits.Load())
+}
+
+func TestPollIntervalNeverBusyLoops(t *testing.T) {
+	srv := scriptedServer(t, richiestaIn(StatoInErogazione))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := newTestClient(t, srv.URL).Wait(ctx, "abc", PollInterval(0, 0))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.EqualValues(t, 1, srv.hits.Load(), "a zero interval means one second, not a busy loop")
+}
+
 func TestWaitGivesUpOnPermanentError(t *testing.T) {
 	srv := scriptedServer(t, "status:404")
 	_, err := newTestClient(t, srv.URL).Wait(context.Background(), "abc", fastPoll())
