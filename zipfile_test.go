@@ -167,6 +167,21 @@ func TestOpenZipLimits(t *testing.T) {
 		_, err = openBytes(b, ZipMaxEntries(100_000))
 		assert.NoError(t, err)
 	})
+	t.Run("count read from the end record first", func(t *testing.T) {
+		// An end record alone, claiming 60,000 entries: refused on the
+		// claim, before archive/zip would read (or allocate) a directory.
+		eocd := []byte{'P', 'K', 5, 6, 0, 0, 0, 0, 0x60, 0xea, 0x60, 0xea, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+		_, err := openBytes(eocd)
+		require.ErrorIs(t, err, ErrUnsafeZip)
+		assert.Contains(t, err.Error(), "60000 entries declared")
+		entries := make([]zipEntry, 1001)
+		for i := range entries {
+			entries[i] = file("f"+strconv.Itoa(i), "")
+		}
+		_, err = openBytes(buildZip(t, entries...))
+		assert.ErrorIs(t, err, ErrUnsafeZip)
+		assert.Contains(t, err.Error(), "1001 entries declared")
+	})
 	t.Run("total size", func(t *testing.T) {
 		b := buildZip(t, file("a", "12345"), file("b", "67890"))
 		_, err := openBytes(b, ZipMaxTotalSize(9))
