@@ -532,3 +532,87 @@ func TestAPIErrorMessageCleaned(t *testing.T) {
 	assert.Equal(t, "visengine: HTTP 402 Payment Required (error 211): Insufficient Credit in Wallet: 182.03",
 		newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error())
 }
+
+// A 2xx answer to a POST or PUT means the server took the call, and for a paid
+// one charged it. When the answer cannot be interpreted the outcome is
+// unknown, not a failure that invites sending the call again; a readable
+// "success": false stays a known refusal.
+func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
+	bigOK := `{"data":"` + strings.Repeat("x", maxResponseBody) + `","success":true}`
+	cases := []struct {
+		name string
+		body string
+	}{
+		{"html", "<html>ok</html>"},
+		{"empty", ""},
+		{"no success key", `{"data":{"_id":"5f2829ce065afc21cc60ad0e"}}`},
+		{"success without data", `{"data":null,"success":true,"message":"","error":null}`},
+		{"undecodable data", `{"data":[1,2],"success":true,"message":"","error":null}`},
+		{"unusable id", `{"data":{"_id":17,"state":1},"success":true,"message":"","error":null}`},
+		{"body over the cap", bigOK},
+	}
+	for _, method := range []string{http.MethodPost, http.MethodPut} {
+		for _, tc := range cases {
+			t.Run(method+" "+tc.name, func(t *testing.T) {
+				c, mock := mockClient(t)
+				mock.RegisterResponder(method, ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
+					resp := httpmock.NewStringResponse(200, tc.body)
+					resp.Request = r
+					return resp, nil
+				})
+				var r Richiesta
+				err := c.call(context.Background(), method, "/richiesta/5f2829ce065afc21cc60ad0e", map[string]int{"state": 1}, &r)
+				require.ErrorIs(t, err, ErrOutcomeUnknown)
+				var ou *OutcomeUnknownError
+				require.ErrorAs(t, err, &ou)
+				assert.Equal(t, method, ou.Method)
+				assert.Equal(t, "/richiesta/5f2829ce065afc21cc60ad0e", ou.Path)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "the answer's problem stays reachable")
+				assert.Equal(t, 200, apiErr.StatusCode)
+				assert.ErrorIs(t, err, ErrUnexpectedResponse)
+				assert.Equal(t, 1, mock.GetTotalCallCount(), "never resent")
+			})
+		}
+		t.Run(method+" success false is a known refusal", func(t *testing.T) {
+			c, mock := mockClient(t)
+			mock.RegisterResponder(method, ProductionURL+"/richiesta", httpmock.NewStringResponder(200,
+				`{"data":null,"success":false,"message":"wrong hash_visura","error":200}`))
+			err := c.call(context.Background(), method, "/richiesta", map[string]int{"state": 1}, &Richiesta{})
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 200, apiErr.Code)
+		})
+	}
+	t.Run("answer without its request", func(t *testing.T) {
+		c, mock := mockClient(t)
+		mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(*http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(200, "<html></html>"), nil // Request left nil
+		})
+		err := c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, &Richiesta{})
+		assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	})
+	t.Run("GET stays a plain unexpected response", func(t *testing.T) {
+		c, mock := mockClient(t)
+		mock.RegisterResponder("GET", ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
+		_, err := c.GetRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
+		assert.ErrorIs(t, err, ErrUnexpectedResponse)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	})
+}
+
+// The same through the public calls and a real listener.
+func TestCreateRichiesta2xxUndecodableIsOutcomeUnknown(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 201, `{"data":{"_id":["x"]},"success":true}`)
+	})
+	c := newTestClient(t, srv.URL)
+	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b", State: StateSubmitted})
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	_, err = c.CloseRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	var apiErr *APIError
+	assert.ErrorAs(t, err, &apiErr)
+	assert.EqualValues(t, 2, srv.hits.Load())
+}

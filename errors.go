@@ -149,8 +149,10 @@ func utfStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // OutcomeUnknownError is returned when a non-idempotent call (POST, PUT) may
 // have reached the server but no answer was read: the connection dropped,
-// the context ended, or a gateway failed after the request was sent. The
-// call was not resent, because resending POST /richiesta can charge twice.
+// the context ended, or a gateway failed after the request was sent. It is
+// also returned when the server answered 2xx (it took the call, and may have
+// charged it) but the answer could not be interpreted; Err is then the
+// *APIError saying what was wrong with it. The call was not resent, because resending POST /richiesta can charge twice.
 // Read the state back (GetRichiesta, or Reconcile after a create) before
 // trying again.
 type OutcomeUnknownError struct {
