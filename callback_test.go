@@ -40,7 +40,7 @@ func TestCallbackHandler(t *testing.T) {
 		{"form missing field", "POST", "application/x-www-form-urlencoded", form("other", delivery(secret)), nil, nil, 400, 0},
 		{"wrong secret", "POST", "application/json", delivery("guess"), nil, nil, 401, 0},
 		{"secret prefix", "POST", "application/json", delivery(secret[:10]), nil, nil, 401, 0},
-		{"missing secret", "POST", "application/json", `{"data":{"_id":"abc","callback_data":false}}`, nil, nil, 401, 0},
+		{"missing secret", "POST", "application/json", `{"data":{"_id":"abc","state":1,"callback_data":false}}`, nil, nil, 401, 0},
 		{"handler without secret", "POST", "application/json", delivery(""), nil, []CallbackOption{WithCallbackSecret("")}, 401, 0},
 		{"too big", "POST", "application/json", delivery(secret) + strings.Repeat(" ", 2<<20), nil, nil, 413, 0},
 		{"small cap", "POST", "application/json", delivery(secret), nil, []CallbackOption{WithCallbackMaxBody(64)}, 413, 0},
