@@ -212,6 +212,13 @@ type RichiestaSummary struct {
 	Sincrona            bool
 }
 
+// Format prints identifiers and progress only, for every verb: the owner's
+// and the target's e-mail addresses are left out of %v, %+v and %#v.
+func (s RichiestaSummary) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "visengine.RichiestaSummary{ID:%s State:%d HashVisura:%s Stato:%q Prezzo:%s}",
+		s.ID, s.State, s.HashVisura, s.StatoRichiesta, s.PrezzoVisura)
+}
+
 // wireRichiesta is the JSON shape; Richiesta is decoded through it so the
 // public type can use time.Time, *Callback and decoded searches.
 //
@@ -676,6 +683,19 @@ type RichiestaParams struct {
 	Visura *Visura
 }
 
+// Format prints the service, the state and how much is set, for every verb:
+// the values, the e-mail address and the callback (with its secret) are
+// personal or secret and never printed; nor are the values' keys, since a
+// value put where a key goes would show.
+func (p RichiestaParams) Format(f fmt.State, _ rune) {
+	visura := ""
+	if p.Visura != nil {
+		visura = p.Visura.HashVisura
+	}
+	fmt.Fprintf(f, "visengine.RichiestaParams{HashVisura:%s State:%d Test:%t JSONVisura:%d values CallbackData:%t EmailTarget:%t Opzioni:%d Visura:%s}",
+		p.HashVisura, p.State, p.Test, len(p.JSONVisura), p.CallbackData != nil, p.EmailTarget != "", len(p.Opzioni), visura)
+}
+
 var optionNome = regexp.MustCompile(`^opzione_[0-9]+$`)
 
 func (p *RichiestaParams) body() (map[string]any, error) {
@@ -779,6 +799,13 @@ type UpdateParams struct {
 	Fields Values
 	// EmailTarget changes the address the document is e-mailed to.
 	EmailTarget string
+}
+
+// Format prints how much is set, for every verb: values, keys and the
+// e-mail address are never printed.
+func (p UpdateParams) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "visengine.UpdateParams{JSONVisura:%d values Fields:%d EmailTarget:%t}",
+		len(p.JSONVisura), len(p.Fields), p.EmailTarget != "")
 }
 
 // UpdateRichiesta edits a draft (state 0) and leaves it open: "state": 0 is

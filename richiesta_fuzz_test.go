@@ -92,7 +92,7 @@ func decodeAndFormat(t *testing.T, data []byte, canaries ...string) {
 	if s.ID != r.ID || s.State != r.State || s.Owner != r.Owner || s.EmailTarget != r.EmailTarget {
 		t.Fatalf("summary differs from richiesta")
 	}
-	values := []any{r, &r}
+	values := []any{r, &r, s, &s}
 	for _, rc := range r.Ricerche {
 		values = append(values, rc)
 	}

@@ -481,3 +481,31 @@ func TestNewCallback(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(b), cb.Secret()), "the secret does travel in callback_data")
 }
+
+// Nothing personal or secret may reach a log through fmt, whatever the verb.
+func TestParamsAndSummaryFormatHidePersonalData(t *testing.T) {
+	cb, err := NewCallback("https://hooks.example.com/visengine?token=CANARYQUERY", CallbackJSON)
+	require.NoError(t, err)
+	canaries := []string{"CANARY-NOME", "canary.target@example.com", "RSSMRA85M01H501Q", "canary.owner@example.com",
+		cb.Secret(), "CANARYQUERY"}
+	vals := Values{"$0": "CANARY-NOME", "RSSMRA85M01H501Q": "$4"}
+	params := RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b", JSONVisura: vals, State: StateSubmitted,
+		CallbackData: cb, EmailTarget: "canary.target@example.com", Opzioni: []string{"urgenza"}}
+	update := UpdateParams{JSONVisura: vals, Fields: Values{"$4": "RSSMRA85M01H501Q"}, EmailTarget: "canary.target@example.com"}
+	var summary RichiestaSummary
+	require.NoError(t, json.Unmarshal([]byte(`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"hash_visura":"2631ec9b62135de4186f509fea7d954b",
+		"stato_richiesta":"In erogazione","email_target":"canary.target@example.com","owner":"canary.owner@example.com"}`), &summary))
+	require.Equal(t, "canary.owner@example.com", summary.Owner)
+	list := []RichiestaSummary{summary}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T %v"} {
+		for _, v := range []any{params, &params, update, &update, summary, &summary, list} {
+			s := fmt.Sprintf(verb, v)
+			for _, c := range canaries {
+				assert.NotContains(t, s, c, "%s of %T", verb, v)
+			}
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", summary), "5f2829ce065afc21cc60ad0e")
+	assert.Contains(t, fmt.Sprintf("%v", &params), "2631ec9b62135de4186f509fea7d954b")
+	assert.Contains(t, fmt.Sprintf("%v", update), "JSONVisura:2 values")
+}
