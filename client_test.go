@@ -616,3 +616,39 @@ func TestCreateRichiesta2xxUndecodableIsOutcomeUnknown(t *testing.T) {
 	assert.ErrorAs(t, err, &apiErr)
 	assert.EqualValues(t, 2, srv.hits.Load())
 }
+
+// Visengine's 412 messages may echo the applicant's input after the colon:
+// Error stops there, Message keeps everything.
+func TestAPIError412HidesEchoedInput(t *testing.T) {
+	cases := []struct {
+		code      int
+		msg, want string
+	}{
+		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request: …"},
+		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 Precondition Failed (error 229): error in the input data: …"},
+		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request:"},
+		{250, "Insufficient data to validate the request", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request"},
+	}
+	for _, tc := range cases {
+		e := newAPIError(412, tc.code, tc.msg)
+		assert.Equal(t, tc.want, e.Error())
+		assert.NotContains(t, fmt.Sprintf("%v %+v", e, error(e)), "RSSMRA85M01H501Q")
+		assert.NotContains(t, e.Error(), "mario.rossi")
+		assert.Equal(t, strings.TrimSpace(tc.msg), e.Message, "Message stays verbatim")
+		assert.ErrorIs(t, e, ErrInvalidRequest)
+	}
+
+	// Through the client, as the server answers it.
+	c, mock := mockClient(t)
+	mock.RegisterResponder("POST", ProductionURL+"/richiesta", httpmock.NewStringResponder(412,
+		`{"success":false,"message":"error in the input data: RSSMRA85M01H501Q","error":229,"data":null}`))
+	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b"})
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "error in the input data: RSSMRA85M01H501Q", apiErr.Message)
+
+	// Other statuses print the message whole (it carries ids and balances).
+	assert.Contains(t, newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error(), ": 182.03")
+}
