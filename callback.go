@@ -38,12 +38,35 @@ type Callback struct {
 // NewCallback returns a callback to rawURL delivered as method (CallbackJSON
 // or CallbackPOST, whose form field is "data"), with a random 256-bit secret
 // planted in Data. The URL must be HTTPS, or plain HTTP on loopback.
+//
+// Create ONE callback when the application is first set up, persist its
+// Secret (next to the token, in the secret store) and reuse the same
+// callback for every Submit or CreateRichiesta, also after restarts (rebuild
+// it with NewCallbackWithSecret). CallbackHandler accepts only the secrets it
+// is given: a callback created per request, or anew at each start, carries a
+// secret the handler does not know, and its deliveries are refused with 401.
 func NewCallback(rawURL, method string) (*Callback, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("visengine: callback secret: %w", err)
 	}
-	cb := &Callback{URL: rawURL, Method: method, Data: map[string]any{CallbackSecretKey: hex.EncodeToString(secret)}}
+	return NewCallbackWithSecret(rawURL, method, hex.EncodeToString(secret))
+}
+
+// MinCallbackSecretLen is the shortest secret NewCallbackWithSecret accepts,
+// in bytes. NewCallback's secrets are 64 hex characters.
+const MinCallbackSecretLen = 32
+
+// NewCallbackWithSecret is NewCallback with a secret of the caller's: the
+// one persisted when the callback was first created (Callback.Secret), so a
+// restarted application sends the secret its CallbackHandler checks. The
+// secret must be at least MinCallbackSecretLen bytes, e.g. 32 random bytes
+// in hex, and is never printed by Format.
+func NewCallbackWithSecret(rawURL, method, secret string) (*Callback, error) {
+	if len(secret) < MinCallbackSecretLen {
+		return nil, invalidArg("callback secret", fmt.Sprintf("is shorter than %d bytes", MinCallbackSecretLen))
+	}
+	cb := &Callback{URL: rawURL, Method: method, Data: map[string]any{CallbackSecretKey: secret}}
 	if method == CallbackPOST {
 		cb.Field = "data"
 	}
@@ -53,7 +76,8 @@ func NewCallback(rawURL, method string) (*Callback, error) {
 	return cb, nil
 }
 
-// Secret returns the secret NewCallback planted, for CallbackHandler.
+// Secret returns the secret NewCallback or NewCallbackWithSecret planted,
+// to persist and to give CallbackHandler.
 func (c *Callback) Secret() string {
 	s, _ := c.Data[CallbackSecretKey].(string)
 	return s
@@ -114,9 +138,28 @@ type CallbackFunc func(ctx context.Context, ev *CallbackEvent) error
 // CallbackOption configures CallbackHandler.
 type CallbackOption func(*callbackHandler)
 
-// WithCallbackSecret sets the secret deliveries must carry (Callback.Secret).
+// WithCallbackSecret sets the secret deliveries must carry (Callback.Secret
+// of the one callback the application sends with every request). It
+// replaces the secrets of an earlier WithCallbackSecret or
+// WithCallbackSecrets; an empty secret accepts nothing.
 func WithCallbackSecret(secret string) CallbackOption {
-	return func(h *callbackHandler) { h.secret = []byte(secret) }
+	return WithCallbackSecrets(secret)
+}
+
+// WithCallbackSecrets accepts a delivery that carries any of secrets, for
+// rotation: while richieste sent with the old callback may still call back,
+// list the old secret and the new one, and drop the old one once they are
+// done. Each is compared in constant time, all of them for every delivery.
+// Empty secrets are ignored; it replaces the secrets of earlier options.
+func WithCallbackSecrets(secrets ...string) CallbackOption {
+	return func(h *callbackHandler) {
+		h.secrets = nil
+		for _, s := range secrets {
+			if s != "" {
+				h.secrets = append(h.secrets, []byte(s))
+			}
+		}
+	}
 }
 
 // WithCallbackClient lets CallbackEvent.Reread use c.
@@ -133,7 +176,7 @@ func WithCallbackField(name string) CallbackOption {
 
 type callbackHandler struct {
 	fn      CallbackFunc
-	secret  []byte
+	secrets [][]byte
 	client  *Client
 	maxBody int64
 	field   string
@@ -146,6 +189,11 @@ type callbackHandler struct {
 // 400 to bad JSON and 401 when the secret is wrong or missing (compared in
 // constant time; a handler without WithCallbackSecret refuses everything).
 // It answers 200 only after fn succeeded and 500 when fn failed.
+//
+// The handler checks the secret(s) it is given, not one per richiesta: send
+// the same callback (created once with NewCallback, its secret persisted and
+// restored with NewCallbackWithSecret) with every request, and pass its
+// Secret here. Use WithCallbackSecrets while rotating to a new secret.
 func CallbackHandler(fn CallbackFunc, opts ...CallbackOption) http.Handler {
 	h := &callbackHandler{fn: fn, maxBody: 1 << 20, field: "data"}
 	for _, opt := range opts {
@@ -207,11 +255,19 @@ func (h *callbackHandler) payload(w http.ResponseWriter, r *http.Request) ([]byt
 	return []byte(form.Get(h.field)), 0
 }
 
-// genuine compares the echoed secret with ours in constant time.
+// genuine compares the echoed secret with each of ours in constant time,
+// without stopping at a match, so timing tells neither which one matched.
 func (h *callbackHandler) genuine(r *Richiesta) bool {
-	if len(h.secret) == 0 || r.CallbackData == nil {
+	if len(h.secrets) == 0 || r.CallbackData == nil {
 		return false
 	}
 	got, _ := r.CallbackData.Data[CallbackSecretKey].(string)
-	return subtle.ConstantTimeCompare([]byte(got), h.secret) == 1
+	if got == "" {
+		return false
+	}
+	ok := 0
+	for _, s := range h.secrets {
+		ok |= subtle.ConstantTimeCompare([]byte(got), s)
+	}
+	return ok == 1
 }

@@ -40,7 +40,7 @@ func TestCallbackHandler(t *testing.T) {
 		{"form missing field", "POST", "application/x-www-form-urlencoded", form("other", delivery(secret)), nil, nil, 400, 0},
 		{"wrong secret", "POST", "application/json", delivery("guess"), nil, nil, 401, 0},
 		{"secret prefix", "POST", "application/json", delivery(secret[:10]), nil, nil, 401, 0},
-		{"missing secret", "POST", "application/json", `{"data":{"_id":"abc","callback_data":false}}`, nil, nil, 401, 0},
+		{"missing secret", "POST", "application/json", `{"data":{"_id":"abc","state":1,"callback_data":false}}`, nil, nil, 401, 0},
 		{"handler without secret", "POST", "application/json", delivery(""), nil, []CallbackOption{WithCallbackSecret("")}, 401, 0},
 		{"too big", "POST", "application/json", delivery(secret) + strings.Repeat(" ", 2<<20), nil, nil, 413, 0},
 		{"small cap", "POST", "application/json", delivery(secret), nil, []CallbackOption{WithCallbackMaxBody(64)}, 413, 0},
@@ -176,4 +176,71 @@ func FuzzCallbackHandler(f *testing.F) {
 			t.Fatalf("unexpected status %d", rec.Code)
 		}
 	})
+}
+
+func TestNewCallbackWithSecret(t *testing.T) {
+	secret := strings.Repeat("k", MinCallbackSecretLen)
+	cb, err := NewCallbackWithSecret("https://hooks.example.com/v", CallbackPOST, secret)
+	require.NoError(t, err)
+	assert.Equal(t, secret, cb.Secret())
+	assert.Equal(t, "data", cb.Field)
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		assert.NotContains(t, fmt.Sprintf(verb, cb), secret)
+	}
+
+	for _, short := range []string{"", "short", secret[:MinCallbackSecretLen-1]} {
+		cb, err := NewCallbackWithSecret("https://hooks.example.com/v", CallbackJSON, short)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", short)
+		assert.Nil(t, cb)
+	}
+	_, err = NewCallbackWithSecret("http://hooks.example.com/v", CallbackJSON, secret)
+	assert.ErrorIs(t, err, ErrInvalidArgument, "the URL is still checked")
+
+	// The persisted callback rebuilt after a restart is accepted by a
+	// handler given the same secret.
+	first, err := NewCallback("https://hooks.example.com/v", CallbackJSON)
+	require.NoError(t, err)
+	again, err := NewCallbackWithSecret(first.URL, first.Method, first.Secret())
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	h := CallbackHandler(func(context.Context, *CallbackEvent) error { return nil }, WithCallbackSecret(first.Secret()))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/cb", strings.NewReader(delivery(again.Secret())))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, 200, rec.Code)
+}
+
+func TestCallbackHandlerSecretsForRotation(t *testing.T) {
+	oldSecret := strings.Repeat("o", 64)
+	newSecret := strings.Repeat("n", 64)
+	post := func(h http.Handler, secret string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/cb", strings.NewReader(delivery(secret)))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	ok := func(context.Context, *CallbackEvent) error { return nil }
+
+	both := CallbackHandler(ok, WithCallbackSecrets(oldSecret, newSecret))
+	assert.Equal(t, 200, post(both, oldSecret))
+	assert.Equal(t, 200, post(both, newSecret))
+	assert.Equal(t, 401, post(both, "guess"))
+	assert.Equal(t, 401, post(both, ""))
+	assert.Equal(t, 401, post(both, oldSecret[:10]))
+	assert.Equal(t, 401, post(both, oldSecret+newSecret))
+
+	withEmpty := CallbackHandler(ok, WithCallbackSecrets("", newSecret))
+	assert.Equal(t, 401, post(withEmpty, ""), "an empty secret never matches")
+	assert.Equal(t, 200, post(withEmpty, newSecret))
+
+	none := CallbackHandler(ok, WithCallbackSecrets())
+	assert.Equal(t, 401, post(none, ""))
+	assert.Equal(t, 401, post(none, oldSecret))
+
+	// The last option wins: after rotation the old secret is refused.
+	rotated := CallbackHandler(ok, WithCallbackSecrets(oldSecret, newSecret), WithCallbackSecret(newSecret))
+	assert.Equal(t, 401, post(rotated, oldSecret))
+	assert.Equal(t, 200, post(rotated, newSecret))
 }

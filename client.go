@@ -315,17 +315,37 @@ func decodeResult(resp *http.Response, call *transport.Call, out any) error {
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	err := interpret(status, body, readErr, limit, out)
-	if err != nil && !call.Idempotent && unknownOutcome(status, readErr) {
-		return &OutcomeUnknownError{Method: resp.Request.Method, Path: resp.Request.URL.Path, SentAt: call.SentAt(), Err: err}
+	if err != nil && !call.Idempotent && unknownOutcome(status, readErr, err) {
+		ou := &OutcomeUnknownError{SentAt: call.SentAt(), Err: err}
+		// A RoundTripper other than net/http's may leave Request unset.
+		if req := resp.Request; req != nil {
+			ou.Method = req.Method
+			if req.URL != nil {
+				ou.Path = req.URL.Path
+			}
+		}
+		return ou
 	}
 	return err
 }
 
 // unknownOutcome says whether a non-idempotent call with this answer may
 // still have been applied: a 5xx comes from a server or gateway that may have
-// done the work, and an answer cut short hides whether it did.
-func unknownOutcome(status int, readErr error) bool {
-	return status >= 500 || readErr != nil
+// done the work, and an answer cut short hides whether it did. A 2xx means
+// the server took the call (and, for a paid one, charged it): unless the
+// answer is a readable envelope with "success": false, a known refusal,
+// whatever we could not interpret (no envelope, data we cannot decode, a body
+// over the cap) hides an outcome that was probably a success, so it must not
+// read as a plain failure that invites sending the call again.
+func unknownOutcome(status int, readErr, err error) bool {
+	if status >= 500 || readErr != nil {
+		return true
+	}
+	if status/100 != 2 {
+		return false
+	}
+	var apiErr *APIError
+	return !errors.As(err, &apiErr) || apiErr.unexpected
 }
 
 func interpret(status int, body []byte, readErr error, limit int64, out any) error {

@@ -551,3 +551,123 @@ func TestPostThroughUntracedTransportNotResent(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a dial failure proves the POST never left")
 	assert.Equal(t, 4, mock.GetTotalCallCount())
 }
+
+// A 2xx answer to a POST or PUT means the server took the call, and for a paid
+// one charged it. When the answer cannot be interpreted the outcome is
+// unknown, not a failure that invites sending the call again; a readable
+// "success": false stays a known refusal.
+func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
+	bigOK := `{"data":"` + strings.Repeat("x", maxResponseBody) + `","success":true}`
+	cases := []struct {
+		name string
+		body string
+	}{
+		{"html", "<html>ok</html>"},
+		{"empty", ""},
+		{"no success key", `{"data":{"_id":"5f2829ce065afc21cc60ad0e"}}`},
+		{"success without data", `{"data":null,"success":true,"message":"","error":null}`},
+		{"undecodable data", `{"data":[1,2],"success":true,"message":"","error":null}`},
+		{"unusable id", `{"data":{"_id":17,"state":1},"success":true,"message":"","error":null}`},
+		{"body over the cap", bigOK},
+	}
+	for _, method := range []string{http.MethodPost, http.MethodPut} {
+		for _, tc := range cases {
+			t.Run(method+" "+tc.name, func(t *testing.T) {
+				c, mock := mockClient(t)
+				mock.RegisterResponder(method, ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
+					resp := httpmock.NewStringResponse(200, tc.body)
+					resp.Request = r
+					return resp, nil
+				})
+				var r Richiesta
+				err := c.call(context.Background(), method, "/richiesta/5f2829ce065afc21cc60ad0e", map[string]int{"state": 1}, &r)
+				require.ErrorIs(t, err, ErrOutcomeUnknown)
+				var ou *OutcomeUnknownError
+				require.ErrorAs(t, err, &ou)
+				assert.Equal(t, method, ou.Method)
+				assert.Equal(t, "/richiesta/5f2829ce065afc21cc60ad0e", ou.Path)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "the answer's problem stays reachable")
+				assert.Equal(t, 200, apiErr.StatusCode)
+				assert.ErrorIs(t, err, ErrUnexpectedResponse)
+				assert.Equal(t, 1, mock.GetTotalCallCount(), "never resent")
+			})
+		}
+		t.Run(method+" success false is a known refusal", func(t *testing.T) {
+			c, mock := mockClient(t)
+			mock.RegisterResponder(method, ProductionURL+"/richiesta", httpmock.NewStringResponder(200,
+				`{"data":null,"success":false,"message":"wrong hash_visura","error":200}`))
+			err := c.call(context.Background(), method, "/richiesta", map[string]int{"state": 1}, &Richiesta{})
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 200, apiErr.Code)
+		})
+	}
+	t.Run("answer without its request", func(t *testing.T) {
+		c, mock := mockClient(t)
+		mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(*http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(200, "<html></html>"), nil // Request left nil
+		})
+		err := c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, &Richiesta{})
+		assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	})
+	t.Run("GET stays a plain unexpected response", func(t *testing.T) {
+		c, mock := mockClient(t)
+		mock.RegisterResponder("GET", ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
+		_, err := c.GetRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
+		assert.ErrorIs(t, err, ErrUnexpectedResponse)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	})
+}
+
+// The same through the public calls and a real listener.
+func TestCreateRichiesta2xxUndecodableIsOutcomeUnknown(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 201, `{"data":{"_id":["x"]},"success":true}`)
+	})
+	c := newTestClient(t, srv.URL)
+	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b", State: StateSubmitted})
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	_, err = c.CloseRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	var apiErr *APIError
+	assert.ErrorAs(t, err, &apiErr)
+	assert.EqualValues(t, 2, srv.hits.Load())
+}
+
+// Visengine's 412 messages may echo the applicant's input after the colon:
+// Error stops there, Message keeps everything.
+func TestAPIError412HidesEchoedInput(t *testing.T) {
+	cases := []struct {
+		code      int
+		msg, want string
+	}{
+		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request: …"},
+		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 Precondition Failed (error 229): error in the input data: …"},
+		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request:"},
+		{250, "Insufficient data to validate the request", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request"},
+	}
+	for _, tc := range cases {
+		e := newAPIError(412, tc.code, tc.msg)
+		assert.Equal(t, tc.want, e.Error())
+		assert.NotContains(t, fmt.Sprintf("%v %+v", e, error(e)), "RSSMRA85M01H501Q")
+		assert.NotContains(t, e.Error(), "mario.rossi")
+		assert.Equal(t, strings.TrimSpace(tc.msg), e.Message, "Message stays verbatim")
+		assert.ErrorIs(t, e, ErrInvalidRequest)
+	}
+
+	// Through the client, as the server answers it.
+	c, mock := mockClient(t)
+	mock.RegisterResponder("POST", ProductionURL+"/richiesta", httpmock.NewStringResponder(412,
+		`{"success":false,"message":"error in the input data: RSSMRA85M01H501Q","error":229,"data":null}`))
+	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b"})
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "error in the input data: RSSMRA85M01H501Q", apiErr.Message)
+
+	// Other statuses print the message whole (it carries ids and balances).
+	assert.Contains(t, newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error(), ": 182.03")
+}

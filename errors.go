@@ -43,7 +43,8 @@ var (
 // "success": false, or a status or body that is not a Visengine answer at all.
 // Code and Message are the envelope's "error" and "message"; the message is
 // the server's, kept verbatim (it embeds ids and the wallet balance) apart
-// from control characters, and cut at 256 bytes.
+// from control characters, and cut at 256 bytes. Error prints it whole except
+// for a 412, whose message may echo the input after its first ": ".
 type APIError struct {
 	StatusCode int    // HTTP status
 	Code       int    // Visengine "error" code; 0 when absent
@@ -63,10 +64,28 @@ func (e *APIError) Error() string {
 	if e.Code != 0 {
 		fmt.Fprintf(&b, " (error %d)", e.Code)
 	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+	if msg := e.printableMessage(); msg != "" {
+		b.WriteString(": " + msg)
 	}
 	return b.String()
+}
+
+// printableMessage is Message as Error prints it. Visengine's 412 messages
+// ("Insufficient data to validate the request: …", "error in the input
+// data: …") may echo the applicant's input after the first ": ", so for a
+// 412 only the part up to there is printed; Message keeps it all.
+func (e *APIError) printableMessage() string {
+	if e.StatusCode != http.StatusPreconditionFailed || e.unexpected {
+		return e.Message
+	}
+	head, tail, found := strings.Cut(e.Message, ": ")
+	switch {
+	case !found:
+		return e.Message
+	case strings.TrimSpace(tail) == "":
+		return head + ":"
+	}
+	return head + ": …"
 }
 
 // Is matches the sentinel that the status and code stand for.
@@ -149,8 +168,10 @@ func utfStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // OutcomeUnknownError is returned when a non-idempotent call (POST, PUT) may
 // have reached the server but no answer was read: the connection dropped,
-// the context ended, or a gateway failed after the request was sent. The
-// call was not resent, because resending POST /richiesta can charge twice.
+// the context ended, or a gateway failed after the request was sent. It is
+// also returned when the server answered 2xx (it took the call, and may have
+// charged it) but the answer could not be interpreted; Err is then the
+// *APIError saying what was wrong with it. The call was not resent, because resending POST /richiesta can charge twice.
 // Read the state back (GetRichiesta, or Reconcile after a create) before
 // trying again.
 type OutcomeUnknownError struct {

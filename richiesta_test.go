@@ -129,8 +129,166 @@ func TestDecodeRichiestaLeniently(t *testing.T) {
 	assert.Equal(t, "{not json", r.Ricerche[0].JSONRicerca)
 	assert.Nil(t, r.Ricerche[0].Risultati)
 
-	for _, bad := range []string{`{"state":"x"}`, `{"callback_data":{"url":1}}`, `{"ricerche":"x"}`, `[]`} {
+	for _, bad := range []string{`{"_id":"abc","state":"x"}`, `[]`} {
 		assert.Error(t, json.Unmarshal([]byte(bad), &r), bad)
+	}
+}
+
+// richiestaWith is a minimal valid richiesta with one more key.
+func richiestaWith(key, value string) string {
+	return `{"_id":"5f2829ce065afc21cc60ad0e","state":1,"hash_visura":"2631ec9b62135de4186f509fea7d954b","` + key + `":` + value + `}`
+}
+
+// PHP backends send false, [], {}, null or numbers where strings and objects
+// are expected; each shape must decode, to the zero value or the number's
+// text, for Richiesta and RichiestaSummary alike.
+func TestDecodeRichiestaPHPShapes(t *testing.T) {
+	empty := []string{`false`, `null`, `[]`, `{}`, `true`}
+	type check func(t *testing.T, r *Richiesta)
+	cases := []struct {
+		key    string
+		values []string
+		check  check
+	}{
+		{"callback_data", []string{`false`, `null`, `[]`, `0`, `"x"`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.CallbackData) }},
+		{"email_target", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.EmailTarget) }},
+		{"id_ricerca", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.IDRicerca) }},
+		{"nome", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Nome) }},
+		{"owner", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Owner) }},
+		{"hash_visura", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.HashVisura) }},
+		{"stato_richiesta", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.StatoRichiesta) }},
+		{"callback", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Callback) }},
+		{"motivo_annullamento", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.MotivoAnnullamento) }},
+		{"allegati", []string{`false`, `{}`, `null`, `[]`, `"a.pdf"`, `{"0":"a.pdf"}`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Allegati) }},
+		{"ricerche", []string{`false`, `{}`, `null`, `[]`, `"x"`, `[false,null,1,"x",[]]`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Ricerche) }},
+		{"esito", []string{`false`, `null`, `[]`, `"OK"`, `0`}, func(t *testing.T, r *Richiesta) { assert.Equal(t, Esito{}, r.Esito) }},
+		{"timestamp_stati", []string{`[]`, `false`, `null`, `{}`, `{"in_ricerca":false,"annullata":"x"}`}, func(t *testing.T, r *Richiesta) {
+			assert.Equal(t, TimestampStati{}, r.TimestampStati)
+		}},
+		{"timestamp_creation", []string{`false`, `null`, `[]`, `"x"`, `-5`}, func(t *testing.T, r *Richiesta) { assert.True(t, r.TimestampCreation.IsZero()) }},
+		{"opzioni", []string{`false`, `null`, `[]`, `{}`, `"x"`, `[1,2]`, `{"opzione_0":"maybe"}`, `[{"prezzo":"x"}]`}, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Opzioni) }},
+		{"ricerca", []string{`false`, `null`, `[]`, `{}`, `"x"`, `2`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Ricerca) }},
+		{"sincrona", []string{`false`, `null`, `[]`, `{}`, `"x"`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Sincrona) }},
+		{"prezzo_visura", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Zero(t, r.PrezzoVisura) }},
+		{"indice_ricerca", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.IndiceRicerca) }},
+	}
+	for _, tc := range cases {
+		for _, v := range tc.values {
+			t.Run(tc.key+"="+v, func(t *testing.T) {
+				raw := richiestaWith(tc.key, v)
+				var r Richiesta
+				require.NoError(t, json.Unmarshal([]byte(raw), &r))
+				assert.Equal(t, "5f2829ce065afc21cc60ad0e", r.ID)
+				assert.Equal(t, StateSubmitted, r.State)
+				tc.check(t, &r)
+				var s RichiestaSummary
+				require.NoError(t, json.Unmarshal([]byte(raw), &s))
+				assert.Equal(t, r.ID, s.ID)
+				assert.Equal(t, r.EmailTarget, s.EmailTarget)
+				assert.Equal(t, r.Owner, s.Owner)
+			})
+		}
+	}
+
+	t.Run("numbers as text", func(t *testing.T) {
+		for key, get := range map[string]func(r *Richiesta) string{
+			"email_target": func(r *Richiesta) string { return r.EmailTarget },
+			"id_ricerca":   func(r *Richiesta) string { return r.IDRicerca },
+			"nome":         func(r *Richiesta) string { return r.Nome },
+			"owner":        func(r *Richiesta) string { return r.Owner },
+			"hash_visura":  func(r *Richiesta) string { return r.HashVisura },
+			"callback":     func(r *Richiesta) string { return r.Callback },
+			"stato_richiesta": func(r *Richiesta) string {
+				return string(r.StatoRichiesta)
+			},
+		} {
+			var r Richiesta
+			require.NoError(t, json.Unmarshal([]byte(richiestaWith(key, `12.5`)), &r), key)
+			assert.Equal(t, "12.5", get(&r), key)
+		}
+	})
+
+	t.Run("callback_data.data not an object", func(t *testing.T) {
+		for _, data := range []string{`[]`, `false`, `null`, `"x"`, `7`} {
+			var r Richiesta
+			require.NoError(t, json.Unmarshal([]byte(richiestaWith("callback_data",
+				`{"url":"https://x.it/cb","method":"POST","field":"d","data":`+data+`}`)), &r), data)
+			require.NotNil(t, r.CallbackData, data)
+			assert.Nil(t, r.CallbackData.Data, data)
+			assert.Equal(t, "https://x.it/cb", r.CallbackData.URL)
+			assert.Equal(t, "d", r.CallbackData.Field)
+		}
+		var r Richiesta
+		require.NoError(t, json.Unmarshal([]byte(richiestaWith("callback_data", `{"url":1,"method":false,"data":{"k":"v"}}`)), &r))
+		assert.Equal(t, &Callback{URL: "1", Data: map[string]any{"k": "v"}}, r.CallbackData)
+	})
+
+	t.Run("allegati keeps the strings", func(t *testing.T) {
+		var r Richiesta
+		require.NoError(t, json.Unmarshal([]byte(richiestaWith("allegati", `["a.pdf",false,3,null,{"x":1},"b.p7m"]`)), &r))
+		assert.Equal(t, []string{"a.pdf", "b.p7m"}, r.Allegati)
+	})
+
+	t.Run("esito with odd members", func(t *testing.T) {
+		var r Richiesta
+		require.NoError(t, json.Unmarshal([]byte(richiestaWith("esito", `{"codice":0,"info":false}`)), &r))
+		assert.Equal(t, Esito{Codice: "0"}, r.Esito)
+	})
+
+	t.Run("ricerche with PHP shapes inside", func(t *testing.T) {
+		var r Richiesta
+		require.NoError(t, json.Unmarshal([]byte(richiestaWith("ricerche", `[false,{"id_ricerca":7,"stato_ricerca":false,
+			"json_ricerca":{"$0":"RSSMRA85M01H501Q","$1":3},"json_mappato":[],"json_risultato":{"indice_0":{"Denominazione":"ACME"},"indice_1":false}},
+			{"id_ricerca":"x_1","json_ricerca":false,"json_mappato":false,"json_risultato":"{\"indice_2\":{\"CodFisc\":\"1\"}}"}]`)), &r))
+		require.Len(t, r.Ricerche, 2)
+		a, b := r.Ricerche[0], r.Ricerche[1]
+		assert.Equal(t, "7", a.IDRicerca)
+		assert.Empty(t, a.StatoRicerca)
+		assert.Nil(t, a.JSONMappato)
+		assert.Equal(t, Values{"$0": "RSSMRA85M01H501Q", "$1": "3"}, a.Valori, "json_ricerca as an object")
+		assert.JSONEq(t, `{"$0":"RSSMRA85M01H501Q","$1":3}`, a.JSONRicerca)
+		assert.Equal(t, []int{0}, a.Indici(), "json_risultato as an object; a non-object entry skipped")
+		assert.Equal(t, "ACME", a.Risultati[0].String("Denominazione"))
+		assert.Empty(t, b.JSONRicerca)
+		assert.Nil(t, b.Valori)
+		assert.Nil(t, b.JSONMappato)
+		assert.Equal(t, "1", b.Risultati[2].String("CodFisc"), "json_risultato as JSON in a string")
+	})
+
+	// The reviewer's answers to a paid POST.
+	for _, raw := range []string{
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"email_target":false,"callback_data":false}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"callback_data":{"url":"https://x.it/cb","method":"POST","field":"d","data":[]}}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"allegati":false}`,
+	} {
+		var r Richiesta
+		assert.NoError(t, json.Unmarshal([]byte(raw), &r), raw)
+	}
+}
+
+// Only what is dangerous to misread stays strict: an id we cannot address, a
+// state that is not draft or charged, a malformed price or chosen indice.
+func TestDecodeRichiestaStrictWhereItMatters(t *testing.T) {
+	good := `{"_id":"5f2829ce065afc21cc60ad0e","state":1}`
+	for _, raw := range []string{
+		`{"state":1}`, `{"_id":null,"state":1}`, `{"_id":false,"state":1}`, `{"_id":17,"state":1}`,
+		`{"_id":"","state":1}`, `{"_id":"../x","state":1}`, `{"_id":{"$oid":"5f28"},"state":1}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e"}`, `{"_id":"5f2829ce065afc21cc60ad0e","state":null}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":false}`, `{"_id":"5f2829ce065afc21cc60ad0e","state":2}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":"x"}`, `{"_id":"5f2829ce065afc21cc60ad0e","state":1.5}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":true}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"prezzo_visura":"abc"}`,
+		`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"indice_ricerca":"x"}`,
+		`[]`, `"x"`, `{`,
+	} {
+		var r Richiesta
+		assert.Error(t, json.Unmarshal([]byte(raw), &r), raw)
+		var s RichiestaSummary
+		assert.Error(t, json.Unmarshal([]byte(raw), &s), raw)
+	}
+	for _, st := range []string{`0`, `1`, `"0"`, `"1"`} {
+		var r Richiesta
+		require.NoError(t, json.Unmarshal([]byte(strings.Replace(good, `1}`, st+`}`, 1)), &r), st)
 	}
 }
 
@@ -322,4 +480,32 @@ func TestNewCallback(t *testing.T) {
 	b, err := json.Marshal(cb)
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(b), cb.Secret()), "the secret does travel in callback_data")
+}
+
+// Nothing personal or secret may reach a log through fmt, whatever the verb.
+func TestParamsAndSummaryFormatHidePersonalData(t *testing.T) {
+	cb, err := NewCallback("https://hooks.example.com/visengine?token=CANARYQUERY", CallbackJSON)
+	require.NoError(t, err)
+	canaries := []string{"CANARY-NOME", "canary.target@example.com", "RSSMRA85M01H501Q", "canary.owner@example.com",
+		cb.Secret(), "CANARYQUERY"}
+	vals := Values{"$0": "CANARY-NOME", "RSSMRA85M01H501Q": "$4"}
+	params := RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b", JSONVisura: vals, State: StateSubmitted,
+		CallbackData: cb, EmailTarget: "canary.target@example.com", Opzioni: []string{"urgenza"}}
+	update := UpdateParams{JSONVisura: vals, Fields: Values{"$4": "RSSMRA85M01H501Q"}, EmailTarget: "canary.target@example.com"}
+	var summary RichiestaSummary
+	require.NoError(t, json.Unmarshal([]byte(`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"hash_visura":"2631ec9b62135de4186f509fea7d954b",
+		"stato_richiesta":"In erogazione","email_target":"canary.target@example.com","owner":"canary.owner@example.com"}`), &summary))
+	require.Equal(t, "canary.owner@example.com", summary.Owner)
+	list := []RichiestaSummary{summary}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T %v"} {
+		for _, v := range []any{params, &params, update, &update, summary, &summary, list} {
+			s := fmt.Sprintf(verb, v)
+			for _, c := range canaries {
+				assert.NotContains(t, s, c, "%s of %T", verb, v)
+			}
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", summary), "5f2829ce065afc21cc60ad0e")
+	assert.Contains(t, fmt.Sprintf("%v", &params), "2631ec9b62135de4186f509fea7d954b")
+	assert.Contains(t, fmt.Sprintf("%v", update), "JSONVisura:2 values")
 }

@@ -98,7 +98,9 @@ type ValidationError struct {
 	Names map[string]string
 	// Invalid lists the malformed filled fields, by key number.
 	Invalid []FieldError
-	// UnknownKeys lists keys that are not fields of the document.
+	// UnknownKeys lists keys that are not fields of the document, verbatim:
+	// a value put where a key goes shows up here, so do not log the slice.
+	// Error names only the keys that look like "$N" and counts the others.
 	UnknownKeys []string
 	// Rule is set, with Strict, when the rule could not be checked; it wraps
 	// ErrRuleUnsupported and the cause (e.g. a *RuleSyntaxError).
@@ -118,9 +120,42 @@ func (e *ValidationError) Error() string {
 		parts = append(parts, fmt.Sprintf("«%s» (%s): %s", f.Nome, f.Key, f.Reason))
 	}
 	if len(e.UnknownKeys) > 0 {
-		parts = append(parts, "unknown keys "+strings.Join(quoteAll(e.UnknownKeys), ", "))
+		parts = append(parts, unknownKeysText(e.UnknownKeys))
 	}
 	return ErrInvalidFields.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// unknownKeysText names the unknown keys that look like keys ("$12") and
+// only counts the others: a key that is not of that form may be a value put
+// where a key goes (Values{"RSSMRA85M01H501Q": "$4"}), which must not reach
+// a log through the error.
+func unknownKeysText(keys []string) string {
+	var named []string
+	others := 0
+	for _, k := range keys {
+		if looksLikeKey(k) {
+			named = append(named, fmt.Sprintf("%q", k))
+		} else {
+			others++
+		}
+	}
+	var b strings.Builder
+	b.WriteString("unknown keys")
+	if len(named) > 0 {
+		b.WriteString(" " + strings.Join(named, ", "))
+	}
+	switch {
+	case others > 0 && len(named) > 0:
+		fmt.Fprintf(&b, " and %d other(s) not of the form $N", others)
+	case others > 0:
+		fmt.Fprintf(&b, ": %d not of the form $N", others)
+	}
+	return b.String()
+}
+
+// looksLikeKey reports whether k is "$" and 1 to 4 digits.
+func looksLikeKey(k string) bool {
+	return len(k) >= 2 && len(k) <= 5 && k[0] == '$' && allDigits(k[1:])
 }
 
 // missingText renders Missing: required fields first ("manca «X» ($4)"),
@@ -160,19 +195,6 @@ func (e *ValidationError) missingText() string {
 
 func (e *ValidationError) label(key string) string {
 	return fmt.Sprintf("«%s» (%s)", e.Names[key], key)
-}
-
-// quoteAll quotes user-supplied keys, cut to 20 bytes, so a stray value used
-// as a key cannot fill the message.
-func quoteAll(keys []string) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		if len(k) > 20 {
-			k = k[:20] + "…"
-		}
-		out[i] = fmt.Sprintf("%q", k)
-	}
-	return out
 }
 
 // Is matches ErrInvalidFields when fields are missing, malformed or unknown,

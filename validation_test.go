@@ -93,6 +93,8 @@ func TestValidateReportsEverythingWithoutValues(t *testing.T) {
 			}
 		}
 		assert.NotContains(t, s, "CANARY-NOME")
+		assert.NotContains(t, s, "CANARY-$X", "a key not of the form $N is only counted")
+		assert.Contains(t, s, `unknown keys "$9" and 2 other(s) not of the form $N`)
 		assert.Contains(t, s, "manca «Cognome» ($1), manca «CELLULARE» ($3), manca «COPIA CODICE FISCALE FRONTE RETRO» ($6)")
 		assert.Contains(t, s, "«CODICE FISCALE» ($4): codice fiscale")
 	}
@@ -295,4 +297,30 @@ func TestValuesFormatHidesValues(t *testing.T) {
 		assert.NotContains(t, s, "mario@example.it", verb)
 		assert.Contains(t, s, "$2 $4", verb)
 	}
+}
+
+// A value put where the key goes (and the key where the value goes) must not
+// bring the codice fiscale or an e-mail address into the error text.
+func TestValidationErrorHidesSwappedValues(t *testing.T) {
+	v := loadA2(t)
+	for _, vals := range []Values{
+		{"RSSMRA85M01H501Q": "$4"},
+		{"RSSMRA85M01H501Q": "$4", "mario.rossi@example.com": "$2"},
+		{"$": "x", "$12345": "x", "$1a": "x", "$-1": "x", "$RSSMRA85M01H501Q": "x"},
+	} {
+		err := v.Validate(vals)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err.Error())} {
+			for k := range vals {
+				assert.NotContains(t, s, fmt.Sprintf("%q", k))
+			}
+			assert.NotContains(t, s, "RSSMRA85M01H501Q")
+			assert.NotContains(t, s, "mario.rossi")
+			assert.Contains(t, s, fmt.Sprintf("unknown keys: %d not of the form $N", len(vals)))
+		}
+	}
+	err := v.Validate(Values{"$77": "x", "$1234": "y", "RSSMRA85M01H501Q": "$4"})
+	assert.Contains(t, err.Error(), `unknown keys "$1234", "$77" and 1 other(s) not of the form $N`)
+	assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
 }

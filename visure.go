@@ -180,10 +180,17 @@ func (v *Visura) Option(nameOrTipo string) (*Opzione, bool) {
 // cannot silently drop a paid extra.
 func (v *Visura) Total(options ...string) (Price, error) {
 	total := v.PrezzoVisura
+	if !total.inRange() {
+		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
+	}
 	for _, name := range options {
 		o, ok := v.Option(name)
 		if !ok {
 			return 0, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
+		}
+		// Both terms are within ±MaxPriceCents, so the sum cannot overflow.
+		if !o.Prezzo.inRange() || !(total + o.Prezzo).inRange() {
+			return 0, fmt.Errorf("%w: total out of range", ErrBadPrice)
 		}
 		total += o.Prezzo
 	}
@@ -192,15 +199,24 @@ func (v *Visura) Total(options ...string) (Price, error) {
 
 // Price is an amount in euro cents. It is decoded from the JSON number's
 // text (20, 4.78, 0.38), never through a float, so sums are exact.
+// ParsePrice keeps decoded amounts within ±MaxPriceCents.
 type Price int64
+
+// MaxPriceCents bounds the amounts ParsePrice accepts and Visura.Total
+// returns, 2^53 cents: no real price comes near it, and within it sums,
+// negation and conversion to float64 stay exact.
+const MaxPriceCents = 1 << 53
+
+func (p Price) inRange() bool { return p >= -MaxPriceCents && p <= MaxPriceCents }
 
 // Cents returns the amount in euro cents.
 func (p Price) Cents() int64 { return int64(p) }
 
 // String formats the amount as "€4.78".
 func (p Price) String() string {
-	sign, c := "", int64(p)
-	if c < 0 {
+	// The magnitude is taken as uint64, so math.MinInt64 does not overflow.
+	sign, c := "", uint64(p)
+	if p < 0 {
 		sign, c = "-", -c
 	}
 	return fmt.Sprintf("%s€%d.%02d", sign, c/100, c%100)
@@ -233,7 +249,8 @@ var ErrBadPrice = errors.New("visengine: bad price")
 
 // ParsePrice reads a decimal euro amount ("20", "4.78", "4.780", "1e1") into
 // cents. Digits beyond the cent must be zero: sub-cent prices would make
-// totals inexact, so they are refused rather than rounded.
+// totals inexact, so they are refused rather than rounded. Amounts beyond
+// ±MaxPriceCents cents are refused too.
 func ParsePrice(s string) (Price, error) {
 	if !decimalSyntax(s) {
 		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
@@ -246,7 +263,7 @@ func ParsePrice(s string) (Price, error) {
 	if !r.IsInt() {
 		return 0, fmt.Errorf("%w: finer than a cent", ErrBadPrice)
 	}
-	if !r.Num().IsInt64() {
+	if !r.Num().IsInt64() || !Price(r.Num().Int64()).inRange() {
 		return 0, fmt.Errorf("%w: out of range", ErrBadPrice)
 	}
 	return Price(r.Num().Int64()), nil

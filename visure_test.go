@@ -3,6 +3,7 @@ package visengine
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"testing"
 
@@ -217,4 +218,56 @@ func TestUnknownKeysAndTiposKept(t *testing.T) {
 	assert.Equal(t, "radio", f.Tipo)
 	assert.JSONEq(t, `{"@P":"Privato","A":"Azienda"}`, string(f.Opzioni))
 	assert.Equal(t, Price(478), v.PrezzoVisura)
+}
+
+// No real price is near 2^53 cents; refusing larger ones keeps String,
+// negation and sums safe.
+func TestParsePriceRange(t *testing.T) {
+	limit := "90071992547409.92" // 2^53 cents
+	p, err := ParsePrice(limit)
+	require.NoError(t, err)
+	assert.Equal(t, Price(MaxPriceCents), p)
+	p, err = ParsePrice("-" + limit)
+	require.NoError(t, err)
+	assert.Equal(t, Price(-MaxPriceCents), p)
+	for _, s := range []string{"90071992547409.93", "-90071992547409.93", "92233720368547758.07", "-92233720368547758.08", "1e14", "9e15"} {
+		_, err := ParsePrice(s)
+		assert.ErrorIs(t, err, ErrBadPrice, s)
+		var q Price
+		assert.Error(t, json.Unmarshal([]byte(s), &q), s)
+	}
+}
+
+func TestPriceStringExtremes(t *testing.T) {
+	assert.Equal(t, "-€92233720368547758.08", Price(math.MinInt64).String())
+	assert.Equal(t, "€92233720368547758.07", Price(math.MaxInt64).String())
+	for _, p := range []Price{math.MinInt64, math.MaxInt64, math.MinInt64 + 1, -1, 0} {
+		b, err := json.Marshal(p)
+		require.NoError(t, err, int64(p))
+		assert.True(t, json.Valid(b), string(b))
+		assert.NotContains(t, string(b), "--")
+	}
+	b, _ := json.Marshal(Price(math.MinInt64))
+	assert.Equal(t, "-92233720368547758.08", string(b))
+}
+
+func TestVisuraTotalRefusesOverflow(t *testing.T) {
+	v := &Visura{PrezzoVisura: 2000, Opzioni: []Opzione{
+		{Tipo: "urgenza", Nome: "opzione_0", Prezzo: math.MaxInt64},
+		{Tipo: "big", Nome: "opzione_1", Prezzo: MaxPriceCents},
+		{Tipo: "neg", Nome: "opzione_2", Prezzo: math.MinInt64},
+		{Tipo: "ok", Nome: "opzione_3", Prezzo: 500},
+	}}
+	for _, opts := range [][]string{{"urgenza"}, {"big"}, {"big", "big"}, {"neg"}, {"ok", "urgenza", "urgenza"}} {
+		total, err := v.Total(opts...)
+		assert.ErrorIs(t, err, ErrBadPrice, "%v", opts)
+		assert.Zero(t, total)
+	}
+	total, err := v.Total("ok", "opzione_3")
+	require.NoError(t, err)
+	assert.Equal(t, Price(3000), total)
+
+	huge := &Visura{PrezzoVisura: math.MaxInt64}
+	_, err = huge.Total()
+	assert.ErrorIs(t, err, ErrBadPrice)
 }
