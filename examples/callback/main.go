@@ -102,6 +102,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if url == "" {
 		url = "http://" + ln.Addr().String() + callbackPath
 	}
+	// A real service makes one callback at start-up, keeps its secret
+	// (cb.Secret()) in its configuration and rebuilds it after a restart
+	// with visengine.NewCallbackWithSecret: the handler checks that one
+	// secret, for every richiesta still in flight.
 	cb, err := visengine.NewCallback(url, visengine.CallbackJSON)
 	if err != nil {
 		_ = ln.Close()
