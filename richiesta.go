@@ -835,7 +835,9 @@ func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams
 
 // CloseRichiesta closes a draft (PUT "state": 1): the server validates it,
 // charges the wallet and starts the work. Paid; never resent once it may
-// have reached the server.
+// have reached the server. It checks nothing locally: when resuming a draft
+// edited with UpdateRichiesta, run Visura.Validate on its values first, as
+// Submit does.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
