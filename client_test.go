@@ -532,3 +532,22 @@ func TestAPIErrorMessageCleaned(t *testing.T) {
 	assert.Equal(t, "visengine: HTTP 402 Payment Required (error 211): Insufficient Credit in Wallet: 182.03",
 		newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error())
 }
+
+// A transport that does not drive httptrace, such as httpmock, gives no
+// proof that a failed POST never left: it must not be resent.
+func TestPostThroughUntracedTransportNotResent(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	mock.RegisterResponder("POST", ProductionURL+"/richiesta", httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+	c, err := NewClient(canaryToken, WithHTTPClient(&http.Client{Transport: mock}), WithRetry(4, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	err = c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, nil)
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, 1, mock.GetTotalCallCount())
+
+	mock.RegisterResponder("POST", ProductionURL+"/richiesta",
+		httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}))
+	mock.ZeroCallCounters()
+	err = c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, nil)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a dial failure proves the POST never left")
+	assert.Equal(t, 4, mock.GetTotalCallCount())
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -106,24 +107,50 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 // closeAttempts bounds how often Submit closes a draft that reads back open.
 const closeAttempts = 3
 
-// closeOnce closes id; after an unknown outcome it reads the richiesta back
-// and closes again only while it is still open.
+// closeOnce closes id. After an unknown outcome it waits a moment, reads the
+// richiesta back and closes again only while it is still open; if that close
+// is refused as already closed, the lost one did apply, and the richiesta is
+// read back rather than the refusal reported (which would invite paying
+// again).
 func (c *Client) closeOnce(ctx context.Context, id string) (*Richiesta, error) {
-	var err error
+	var unknown error
 	for range closeAttempts {
-		var r *Richiesta
-		if r, err = c.CloseRichiesta(ctx, id); err == nil || !errors.Is(err, ErrOutcomeUnknown) {
-			return r, err
+		r, err := c.CloseRichiesta(ctx, id)
+		switch {
+		case err == nil:
+			return r, nil
+		case unknown != nil && alreadyClosed(err):
+			return c.readBack(ctx, id, unknown)
+		case !errors.Is(err, ErrOutcomeUnknown):
+			return nil, err
 		}
-		cur, getErr := c.GetRichiesta(ctx, id)
-		if getErr != nil {
-			return nil, fmt.Errorf("%w (reading it back also failed: %v)", err, getErr)
+		unknown = err
+		if err := sleep(ctx, c.http.RetryWaitMin); err != nil {
+			return nil, fmt.Errorf("%w (not read back: %v)", unknown, err)
 		}
-		if cur.State != StateDraft {
-			return cur, nil
+		cur, err := c.readBack(ctx, id, unknown)
+		if err != nil || cur.State != StateDraft {
+			return cur, err
 		}
 	}
-	return nil, err
+	return nil, unknown
+}
+
+// readBack reads id after a close whose outcome is unknown; if even that
+// fails, the unknown outcome is what the caller must hear.
+func (c *Client) readBack(ctx context.Context, id string, unknown error) (*Richiesta, error) {
+	cur, err := c.GetRichiesta(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("%w (reading it back also failed: %v)", unknown, err)
+	}
+	return cur, nil
+}
+
+// alreadyClosed reports Visengine's refusal to close a closed richiesta
+// (400, error 239).
+func alreadyClosed(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && apiErr.Code == 239
 }
 
 // ReconcileOption configures Reconcile.

@@ -33,6 +33,9 @@ type flowServer struct {
 	// one-shot faults: drop the connection after reading the body, having
 	// applied the call (after) or not (before).
 	dropCreateAfter, dropCloseAfter, dropCloseBefore atomic.Bool
+	// staleRead makes the next GET /richiesta/{id} show the richiesta as a
+	// draft, as a lagging replica would right after a close.
+	staleRead atomic.Bool
 }
 
 type flowRichiesta struct {
@@ -112,7 +115,11 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 		fs.mu.Lock()
 		fs.fetched = append(fs.fetched, id)
 		fs.mu.Unlock()
-		fs.reply(w, fs.get(id).wire())
+		data := fs.get(id).wire()
+		if fs.staleRead.CompareAndSwap(true, false) {
+			data["state"] = StateDraft
+		}
+		fs.reply(w, data)
 	case r.Method == "PUT" && in.State != nil && *in.State == 1:
 		fs.close(w, id)
 	default:
@@ -202,6 +209,31 @@ func TestSubmitCloseDroppedBeforeApplyClosesAgain(t *testing.T) {
 	assert.Equal(t, StateSubmitted, r.State)
 	assert.EqualValues(t, 2, fs.closes.Load(), "read back open, so closed once more")
 	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// The lost close did apply, but the read-back still shows a draft; the
+// second close is refused as already closed (239). Submit must read the
+// richiesta back and succeed, not report a refusal that invites paying again.
+func TestSubmitSecondCloseRefusedAsAlreadyClosed(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.dropCloseAfter.Store(true)
+	fs.staleRead.Store(true)
+	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.EqualValues(t, 2, fs.closes.Load())
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// A 239 without an earlier unknown close is a plain refusal.
+func TestCloseRefusalReported(t *testing.T) {
+	fs := newFlowServer(t)
+	id := fs.add("2631ec9b62135de4186f509fea7d954b", time.Now(), map[string]string{"$0": "x"}, StateSubmitted)
+	_, err := fs.client().closeOnce(context.Background(), id)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 239, apiErr.Code)
+	assert.Zero(t, fs.charges.Load())
 }
 
 func TestSubmitDraftDroppedThenReconcile(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -25,18 +26,19 @@ type Call struct {
 	// /richiesta can charge twice.
 	Idempotent bool
 
-	attempts atomic.Int32
-	wrote    atomic.Bool  // headers of the current attempt were written
-	everSent atomic.Bool  // headers of some attempt were written
-	sentAt   atomic.Int64 // unix nanoseconds of the first written attempt
+	attempts  atomic.Int32
+	unsent    atomic.Bool  // the last attempt provably never left the process
+	maybeSent atomic.Bool  // some attempt may have reached the server
+	sentAt    atomic.Int64 // unix nanoseconds when that attempt started
 }
 
 // Attempts reports how many attempts reached the transport.
 func (c *Call) Attempts() int { return int(c.attempts.Load()) }
 
-// MaybeSent reports whether any attempt's headers were written, so the server
-// may have seen the request.
-func (c *Call) MaybeSent() bool { return c.everSent.Load() }
+// MaybeSent reports whether some attempt may have reached the server: it
+// got an answer, wrote its headers, or failed in a way that does not prove
+// otherwise.
+func (c *Call) MaybeSent() bool { return c.maybeSent.Load() }
 
 // SentAt is when the first attempt that may have reached the server started.
 func (c *Call) SentAt() time.Time {
@@ -45,6 +47,43 @@ func (c *Call) SentAt() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// attemptTrace watches one attempt through httptrace.
+type attemptTrace struct {
+	live  atomic.Bool // the transport drives httptrace (GetConn fired)
+	wrote atomic.Bool // the request's headers were written
+}
+
+func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn:      func(string) { a.live.Store(true) },
+		WroteHeaders: func() { a.wrote.Store(true) },
+	}
+}
+
+// provablyUnsent decides, after a failed attempt, whether the request
+// certainly never left the process. With a transport that drives httptrace
+// the headers not being written proves it; with one that does not (a custom
+// RoundTripper, a mock) only a dial or DNS failure does. Anything else counts
+// as maybe sent, so a POST is never resent on a guess.
+func (a *attemptTrace) provablyUnsent(err error) bool {
+	if a.live.Load() {
+		return !a.wrote.Load()
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
+}
+
+// finish records the attempt's outcome on the call.
+func (c *Call) finish(a *attemptTrace, start time.Time, err error) {
+	unsent := err != nil && a.provablyUnsent(err)
+	c.unsent.Store(unsent)
+	if !unsent {
+		c.maybeSent.Store(true)
+		c.sentAt.CompareAndSwap(0, start.UnixNano())
+	}
 }
 
 type callKey struct{}
@@ -73,19 +112,16 @@ type RoundTripper struct {
 func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := CallFrom(req.Context())
 	attempt := 0
+	var trace attemptTrace
 	if call != nil {
 		attempt = int(call.attempts.Add(1))
-		call.wrote.Store(false)
-		start := time.Now().UnixNano()
-		trace := &httptrace.ClientTrace{WroteHeaders: func() {
-			call.wrote.Store(true)
-			call.everSent.Store(true)
-			call.sentAt.CompareAndSwap(0, start)
-		}}
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace.clientTrace()))
 	}
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
+	if call != nil {
+		call.finish(&trace, start, err)
+	}
 	if t.Logger != nil {
 		t.log(req, attempt, resp, err, time.Since(start))
 	}
@@ -124,7 +160,7 @@ func errorClass(err error) string {
 // CheckRetry is the retry policy for go-retryablehttp. An idempotent call is
 // retried on transport errors (but not certificate failures), 429 and 5xx
 // other than 501. A non-idempotent call is retried only when its last
-// attempt provably never left the process: its headers were never written.
+// attempt provably never left the process (see provablyUnsent).
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -138,7 +174,7 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		if idempotent {
 			return true, nil
 		}
-		return !call.wrote.Load(), nil
+		return call.unsent.Load(), nil
 	}
 	if !idempotent {
 		return false, nil

@@ -3,11 +3,15 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRetryAfter(t *testing.T) {
@@ -81,16 +85,18 @@ func TestCheckRetryPolicy(t *testing.T) {
 		{"get transport error", get, nil, netErr, true},
 		{"post 503", postCtx, resp(503), nil, false},
 		{"post 429", postCtx, resp(429), nil, false},
-		{"post error never written", postCtx, nil, netErr, true},
 	}
 	for _, tc := range cases {
 		got, err := CheckRetry(tc.ctx, tc.resp, tc.err)
 		assert.NoError(t, err, tc.name)
 		assert.Equal(t, tc.want, got, tc.name)
 	}
-	post.wrote.Store(true)
+	post.unsent.Store(true)
 	got, _ := CheckRetry(postCtx, nil, netErr)
-	assert.False(t, got, "a POST whose headers were written is never resent")
+	assert.True(t, got, "a POST that provably never left is retried")
+	post.unsent.Store(false)
+	got, _ = CheckRetry(postCtx, nil, netErr)
+	assert.False(t, got, "a POST that may have left is never resent")
 
 	ctx, cancel := context.WithCancel(get)
 	cancel()
@@ -98,3 +104,50 @@ func TestCheckRetryPolicy(t *testing.T) {
 	assert.False(t, got)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+func TestProvablyUnsent(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	dns := &net.DNSError{Err: "no such host", Name: "example.invalid"}
+	reset := errors.New("connection reset by peer")
+	cases := []struct {
+		name        string
+		live, wrote bool
+		err         error
+		want        bool
+	}{
+		{"traced, headers not written", true, false, reset, true},
+		{"traced, headers written", true, true, reset, false},
+		{"traced, headers written, dial error text", true, true, dial, false},
+		{"untraced dial error", false, false, fmt.Errorf("wrapped: %w", dial), true},
+		{"untraced DNS error", false, false, dns, true},
+		{"untraced read error", false, false, read, false},
+		{"untraced anything else", false, false, reset, false},
+	}
+	for _, tc := range cases {
+		var a attemptTrace
+		a.live.Store(tc.live)
+		a.wrote.Store(tc.wrote)
+		assert.Equal(t, tc.want, a.provablyUnsent(tc.err), tc.name)
+	}
+}
+
+// A transport that does not drive httptrace (a mock, a custom RoundTripper)
+// must not make a failed POST look unsent.
+func TestUntracedFailureCountsAsMaybeSent(t *testing.T) {
+	call := &Call{}
+	rt := &RoundTripper{Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("connection reset by peer")
+	})}
+	req, _ := http.NewRequestWithContext(WithCall(context.Background(), call), "POST", "http://example.com/richiesta", nil)
+	_, err := rt.RoundTrip(req)
+	require.Error(t, err)
+	assert.True(t, call.MaybeSent())
+	assert.False(t, call.SentAt().IsZero())
+	retry, _ := CheckRetry(req.Context(), nil, err)
+	assert.False(t, retry)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
