@@ -159,14 +159,14 @@ func TestSDKSubmitCloseApplied504(t *testing.T) {
 // This needs the SDK change in main that treats a 239 after an unknown
 // close as closed; before it, Submit returns the 239 as an error.
 func TestSDKSubmitCloseAppliedLaterStaleRead(t *testing.T) {
-	const commit = 30 * time.Millisecond
+	const commit = 20 * time.Millisecond
 	srv, c := fake(t)
 	v := getVisura(t, c, hashA2)
 	srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{
 		Drop: visenginetest.DropAfterApply, ApplyAfter: commit, StaleReads: 1,
 	})
 	// The read-back is served well after the commit, from the stale replica.
-	srv.Fault("GET", "/richiesta/{id}", visenginetest.Fault{Delay: 10 * commit})
+	srv.Fault("GET", "/richiesta/{id}", visenginetest.Fault{Delay: 25 * commit})
 	n0 := len(srv.Requests())
 	r, err := c.Submit(testCtx(t), v, applicant(12))
 
@@ -204,7 +204,7 @@ func TestSDKSubmitCloseAppliedLaterStaleRead(t *testing.T) {
 // and never sends the POST again; the fake shows the richiesta created and
 // charged once, after the delay.
 func TestSDKCreateAppliedLater504(t *testing.T) {
-	const commit = 150 * time.Millisecond
+	const commit = 400 * time.Millisecond
 	srv, c := fake(t)
 	srv.Fault("POST", "/richiesta", visenginetest.Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
 	n0 := len(srv.Requests())
@@ -217,7 +217,7 @@ func TestSDKCreateAppliedLater504(t *testing.T) {
 	assert.Zero(t, n, "answered at once, before the backend committed")
 
 	require.Eventually(t, func() bool { n, _ := srv.Charges(); return n > 0 }, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(2 * commit) // room for a wrong second apply or create
+	time.Sleep(commit / 2) // room for a wrong second apply or create
 	reqs := since(srv, n0)
 	require.Len(t, reqs, 1, "the POST is never resent: %s", summary(reqs))
 	log := srv.ChargeLog()
