@@ -1,6 +1,10 @@
 package visenginetest
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -12,18 +16,55 @@ import (
 // client's retries and its handling of uncertain outcomes. The request is
 // always recorded (Requests) first. The parts combine in this order: Delay,
 // then one of Drop, Status or Truncate.
+//
+// A gateway in front of the real service fails both ways: it may answer an
+// error for a call the backend never saw (Status alone, DropBeforeApply), or
+// for one the backend did apply, at once or a little later (Apply,
+// ApplyAfter, DropAfterApply, Truncate), and a read right after may still
+// come from a replica that has not caught up (StaleReads). A client must
+// stay correct in all of them: charge at most once, and never trust an
+// error from a non-idempotent call to mean "nothing happened".
+//
+// Server.Fault panics on a combination that cannot happen (see Apply,
+// ApplyAfter and StaleReads), as a test's setup mistake.
 type Fault struct {
 	// Delay waits before answering (or dropping).
 	Delay time.Duration
 	// Drop closes the connection without an answer, before or after the
 	// request was applied.
 	Drop Drop
-	// Status answers with this HTTP status without applying the request,
-	// with Body (default: a Visengine error envelope) and, if set, a
-	// Retry-After header.
+	// Status answers with this HTTP status without applying the request
+	// (unless Apply or ApplyAfter says otherwise), with Body and, if set, a
+	// Retry-After header. Body defaults to a Visengine error envelope, or,
+	// when the request is applied, to a gateway's HTML page: the backend's
+	// answer was lost, and a proxy answered instead.
 	Status     int
 	RetryAfter string
 	Body       []byte
+	// Apply, with Status, applies the request (a POST creates, a closing PUT
+	// charges) before answering Status: the gateway timed out or failed,
+	// but the backend did the work. It needs Status; DropAfterApply and
+	// Truncate apply the request already.
+	Apply bool
+	// ApplyAfter applies the request only this long after it arrived (after
+	// Delay), in the background, while the answer (Status, or
+	// Drop: DropAfterApply) goes out at once: the backend commits after the
+	// gateway has given up. A pending apply is counted as background work,
+	// so Close stops it (it then never happens) and waits for it; it is
+	// never left running. It needs Status or DropAfterApply, since the
+	// answer cannot carry a result that does not exist yet.
+	ApplyAfter time.Duration
+	// StaleReads makes the next StaleReads GET /richiesta/{id} of the
+	// richiesta named in the faulted request's path answer with that
+	// richiesta as it was just before the request was applied, as a
+	// lagging read replica would: a client reading back after an unknown
+	// outcome sees "still open" although the close went through. The count
+	// starts when the request is applied (with ApplyAfter, reads before
+	// then see the old state anyway); nothing is stale if the applied
+	// request fails. It needs a fault that applies the request (Apply,
+	// ApplyAfter, DropAfterApply, Truncate) and has no effect on a request
+	// that names no richiesta (POST /richiesta).
+	StaleReads int
 	// Truncate applies the request, then sends only the first Truncate bytes
 	// of the answer's body (which declares its full length) and closes the
 	// connection.
@@ -31,6 +72,36 @@ type Fault struct {
 	// Times is how many matching requests the fault hits: 0 means once, a
 	// negative number every one until ClearFaults.
 	Times int
+}
+
+// check panics on a Fault that cannot be served as documented.
+func (f *Fault) check() {
+	bad := func(why string) { panic("visenginetest: Fault: " + why) }
+	switch {
+	case f.ApplyAfter < 0 || f.StaleReads < 0:
+		bad("negative ApplyAfter or StaleReads")
+	case (f.Apply || f.ApplyAfter > 0) && f.Drop == DropBeforeApply:
+		bad("Apply or ApplyAfter with DropBeforeApply")
+	case f.Apply && f.Status == 0:
+		bad("Apply needs Status (DropAfterApply and Truncate apply already)")
+	case f.ApplyAfter > 0 && f.Status == 0 && f.Drop != DropAfterApply:
+		bad("ApplyAfter needs Status or DropAfterApply")
+	case f.StaleReads > 0 && !f.applies():
+		bad("StaleReads needs a fault that applies the request")
+	}
+}
+
+// applies reports whether the faulted request is applied, now or later.
+func (f *Fault) applies() bool {
+	switch {
+	case f.Drop == DropBeforeApply:
+		return false
+	case f.Drop == DropAfterApply || f.Apply || f.ApplyAfter > 0:
+		return true
+	case f.Status != 0:
+		return false
+	}
+	return true // Truncate, or Delay alone
 }
 
 // Drop says whether and when a Fault drops the connection.
@@ -61,6 +132,7 @@ type faultRule struct {
 // which matches the rest. Example: Fault("POST", "/richiesta", …),
 // Fault("GET", "/richiesta/{id}", …). Faults are tried in the order added.
 func (s *Server) Fault(method, pattern string, f Fault) {
+	f.check()
 	left := f.Times
 	if left == 0 {
 		left = 1
@@ -117,8 +189,9 @@ func (rule *faultRule) matches(method, path string) bool {
 	return len(segs) == len(rule.segs)
 }
 
-// serveWithFault serves r through next, misbehaving as a matching fault says.
-func (s *Server) serveWithFault(w http.ResponseWriter, r *http.Request, next http.Handler) {
+// serveWithFault serves r, whose body is body, through next, misbehaving
+// as a matching fault says.
+func (s *Server) serveWithFault(w http.ResponseWriter, r *http.Request, body []byte, next http.Handler) {
 	f := s.takeFault(r)
 	if f == nil {
 		next.ServeHTTP(w, r)
@@ -127,38 +200,165 @@ func (s *Server) serveWithFault(w http.ResponseWriter, r *http.Request, next htt
 	if f.Delay > 0 {
 		s.wait(r.Context(), f.Delay)
 	}
+	if f.ApplyAfter > 0 { // check: with Status or DropAfterApply
+		s.applyLater(r, body, next, f)
+		if f.Drop == DropAfterApply {
+			panic(http.ErrAbortHandler)
+		}
+		writeStatusFault(w, f, true)
+		return
+	}
 	switch {
 	case f.Drop == DropBeforeApply:
 		panic(http.ErrAbortHandler) // the server closes the connection, silently
 	case f.Drop == DropAfterApply:
-		next.ServeHTTP(httptest.NewRecorder(), r)
+		s.apply(r, next, f)
 		panic(http.ErrAbortHandler)
 	case f.Status != 0:
-		writeStatusFault(w, f)
+		if f.Apply {
+			s.apply(r, next, f)
+		}
+		writeStatusFault(w, f, f.Apply)
 	case f.Truncate > 0:
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		writeTruncated(w, rec, f.Truncate)
+		writeTruncated(w, s.apply(r, next, f), f.Truncate)
+	case f.StaleReads > 0:
+		writeRecorded(w, s.apply(r, next, f))
 	default:
 		next.ServeHTTP(w, r)
 	}
 }
 
-func writeStatusFault(w http.ResponseWriter, f *Fault) {
+// apply handles r through next into a recorder, so the request takes
+// effect whatever is sent back. With StaleReads, the richiesta named in the
+// path is snapshotted first and served stale to the next reads, unless the
+// request fails (then nothing changed).
+func (s *Server) apply(r *http.Request, next http.Handler, f *Fault) *httptest.ResponseRecorder {
+	var view *staleView
+	if id := richiestaInPath(r.URL.Path); id != "" && f.StaleReads > 0 {
+		view = s.snapshot(id, f.StaleReads)
+	}
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	if view != nil && rec.Code/100 != 2 {
+		s.mu.Lock()
+		if s.stale[view.id] == view {
+			delete(s.stale, view.id)
+		}
+		s.mu.Unlock()
+	}
+	return rec
+}
+
+// applyLater applies r (a copy, with body) after f.ApplyAfter, in the
+// background, unless the server is closed first. The goroutine is counted
+// in s.bg, so Close waits for it.
+func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *Fault) {
+	later := r.Clone(s.ctx) // r and its context end with this handler
+	later.Body = io.NopCloser(bytes.NewReader(body))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		t := time.NewTimer(f.ApplyAfter)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			return
+		}
+		if s.ctx.Err() == nil {
+			s.apply(later, next, f)
+		}
+	}()
+}
+
+// staleView is what a lagging replica still shows of one richiesta.
+type staleView struct {
+	id   string
+	left int             // reads still to serve stale
+	data json.RawMessage // the richiesta's wire form; nil: it did not exist
+}
+
+// snapshot installs a stale view of id as it is now, for the next n reads.
+func (s *Server) snapshot(id string, n int) *staleView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	view := &staleView{id: id, left: n}
+	if rq := s.richieste[id]; rq != nil {
+		b, err := marshal(rq.wire(s.cfg.owner))
+		if err != nil {
+			return nil
+		}
+		view.data = b
+	}
+	if s.stale == nil {
+		s.stale = map[string]*staleView{}
+	}
+	s.stale[id] = view
+	return view
+}
+
+// staleReadLocked uses up one stale read of id, if one is pending.
+func (s *Server) staleReadLocked(id string) (*staleView, bool) {
+	view := s.stale[id]
+	if view == nil {
+		return nil, false
+	}
+	if view.left--; view.left <= 0 {
+		delete(s.stale, id)
+	}
+	return view, true
+}
+
+// richiestaInPath returns the id in /richiesta/{id}[/...], or "".
+func richiestaInPath(path string) string {
+	segs := strings.Split(path, "/")
+	if len(segs) >= 3 && segs[0] == "" && segs[1] == "richiesta" {
+		return segs[2]
+	}
+	return ""
+}
+
+// gatewayPage is what a proxy in front of the backend sends on its own
+// errors: HTML, not a Visengine envelope.
+const gatewayPage = "<html>\r\n<head><title>%[1]d %[2]s</title></head>\r\n<body>\r\n" +
+	"<center><h1>%[1]d %[2]s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+
+// writeStatusFault answers f.Status. Without f.Body, a request that was
+// applied gets a gateway's page (the backend's own answer was lost), one
+// that was not gets a Visengine error envelope.
+func writeStatusFault(w http.ResponseWriter, f *Fault, applied bool) {
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
-	if f.Body == nil {
+	body := f.Body
+	if body == nil && applied {
+		body = fmt.Appendf(nil, gatewayPage, f.Status, http.StatusText(f.Status))
+	}
+	if body == nil {
 		fail(w, f.Status, f.Status, http.StatusText(f.Status))
 		return
 	}
 	ctype := "application/json"
-	if b := strings.TrimSpace(string(f.Body)); !strings.HasPrefix(b, "{") && !strings.HasPrefix(b, "[") {
+	if b := strings.TrimSpace(string(body)); !strings.HasPrefix(b, "{") && !strings.HasPrefix(b, "[") {
 		ctype = "text/html; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.WriteHeader(f.Status)
-	_, _ = w.Write(f.Body)
+	_, _ = w.Write(body)
+}
+
+// writeRecorded sends rec's answer as it is.
+func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // writeTruncated sends rec's answer cut to n bytes (at most all but one)

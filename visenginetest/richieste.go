@@ -104,6 +104,15 @@ func (s *Server) getRichiesta(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if view, stale := s.staleReadLocked(id); stale {
+		s.mu.Unlock()
+		if view.data == nil {
+			fail(w, http.StatusNotFound, 202, "no request matches this id: "+id)
+			return
+		}
+		ok(w, view.data)
+		return
+	}
 	rq := s.richieste[id]
 	var data wireRichiesta
 	if rq != nil {

@@ -60,6 +60,7 @@ type Server struct {
 	charges   []Charge
 	requests  []Request
 	faults    []*faultRule
+	stale     map[string]*staleView // by richiesta id, see Fault.StaleReads
 	callbacks []CallbackDelivery
 }
 
@@ -199,7 +200,7 @@ func (s *Server) handler() http.Handler {
 		}
 		s.record(r, body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		s.serveWithFault(w, r, api)
+		s.serveWithFault(w, r, body, api)
 	})
 }
 
