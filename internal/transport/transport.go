@@ -116,6 +116,12 @@ func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if call != nil {
 		attempt = int(call.attempts.Add(1))
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace.clientTrace()))
+		if !call.Idempotent {
+			// Without GetBody net/http cannot replay the body itself: its
+			// HTTP/2 code would otherwise resend a POST that fully reached
+			// the server after a RST_STREAM, inside one RoundTrip, unseen.
+			req.GetBody = nil
+		}
 	}
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
