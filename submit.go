@@ -97,6 +97,9 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	if err != nil {
 		return nil, &SubmitError{Step: "draft", Err: err}
 	}
+	if draft.State != StateDraft {
+		return draft, nil // the server closed it already; closing again would be refused
+	}
 	r, err := c.closeOnce(ctx, draft.ID)
 	if err != nil {
 		return nil, &SubmitError{Step: "close", ID: draft.ID, Err: err}
@@ -108,10 +111,12 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 const closeAttempts = 3
 
 // closeOnce closes id. After an unknown outcome it waits a moment, reads the
-// richiesta back and closes again only while it is still open; if that close
-// is refused as already closed, the lost one did apply, and the richiesta is
-// read back rather than the refusal reported (which would invite paying
-// again).
+// richiesta back and closes again only while it is still open. Once an
+// outcome was unknown, no later answer can make it known as a failure: a
+// refusal of the next close (429, 402, or 239 "already closed" with a read
+// back that still shows a draft) may be caused by the lost close itself, so
+// the caller hears ErrOutcomeUnknown, never a plain error that invites
+// paying again.
 func (c *Client) closeOnce(ctx context.Context, id string) (*Richiesta, error) {
 	var unknown error
 	for range closeAttempts {
@@ -120,7 +125,9 @@ func (c *Client) closeOnce(ctx context.Context, id string) (*Richiesta, error) {
 		case err == nil:
 			return r, nil
 		case unknown != nil && alreadyClosed(err):
-			return c.readBack(ctx, id, unknown)
+			return c.closedAfterAll(ctx, id, unknown)
+		case unknown != nil && !errors.Is(err, ErrOutcomeUnknown):
+			return nil, fmt.Errorf("%w (closing again: %v)", unknown, err)
 		case !errors.Is(err, ErrOutcomeUnknown):
 			return nil, err
 		}
@@ -134,6 +141,17 @@ func (c *Client) closeOnce(ctx context.Context, id string) (*Richiesta, error) {
 		}
 	}
 	return nil, unknown
+}
+
+// closedAfterAll handles "already closed" after a lost close: the lost one
+// applied, and the richiesta read back should show it; if the read still
+// shows a draft (a lagging replica), the outcome stays unknown.
+func (c *Client) closedAfterAll(ctx context.Context, id string, unknown error) (*Richiesta, error) {
+	cur, err := c.readBack(ctx, id, unknown)
+	if err == nil && cur.State == StateDraft {
+		return nil, fmt.Errorf("%w (refused as already closed, yet read back open)", unknown)
+	}
+	return cur, err
 }
 
 // readBack reads id after a close whose outcome is unknown; if even that

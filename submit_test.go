@@ -33,9 +33,13 @@ type flowServer struct {
 	// one-shot faults: drop the connection after reading the body, having
 	// applied the call (after) or not (before).
 	dropCreateAfter, dropCloseAfter, dropCloseBefore atomic.Bool
-	// staleRead makes the next GET /richiesta/{id} show the richiesta as a
-	// draft, as a lagging replica would right after a close.
-	staleRead atomic.Bool
+	// staleReads makes the next GET /richiesta/{id} answers show the
+	// richiesta as a draft, as a lagging replica would right after a close.
+	staleReads atomic.Int32
+	// refuseClose answers the next close with this status, unapplied.
+	refuseClose atomic.Int32
+	// createClosed makes a create ignore state 0 and close (and charge) at once.
+	createClosed atomic.Bool
 }
 
 type flowRichiesta struct {
@@ -97,7 +101,12 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "POST" && r.URL.Path == "/richiesta":
 		fs.creates.Add(1)
 		require.NotNil(fs.t, in.State, "state must always be sent")
-		nid := fs.add(in.Hash, time.Now(), in.Values, *in.State)
+		state := *in.State
+		if fs.createClosed.Load() {
+			state = 1
+			fs.charges.Add(1)
+		}
+		nid := fs.add(in.Hash, time.Now(), in.Values, state)
 		if fs.dropCreateAfter.CompareAndSwap(true, false) {
 			drop(w)
 			return
@@ -116,7 +125,7 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 		fs.fetched = append(fs.fetched, id)
 		fs.mu.Unlock()
 		data := fs.get(id).wire()
-		if fs.staleRead.CompareAndSwap(true, false) {
+		if fs.staleReads.Add(-1) >= 0 {
 			data["state"] = StateDraft
 		}
 		fs.reply(w, data)
@@ -131,6 +140,10 @@ func (fs *flowServer) close(w http.ResponseWriter, id string) {
 	fs.closes.Add(1)
 	if fs.dropCloseBefore.CompareAndSwap(true, false) {
 		drop(w)
+		return
+	}
+	if code := fs.refuseClose.Swap(0); code != 0 {
+		writeJSON(w, int(code), `{"data":null,"success":false,"message":"refused","error":1}`)
 		return
 	}
 	rr := fs.get(id)
@@ -217,11 +230,48 @@ func TestSubmitCloseDroppedBeforeApplyClosesAgain(t *testing.T) {
 func TestSubmitSecondCloseRefusedAsAlreadyClosed(t *testing.T) {
 	fs := newFlowServer(t)
 	fs.dropCloseAfter.Store(true)
-	fs.staleRead.Store(true)
+	fs.staleReads.Store(1)
 	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	require.NoError(t, err)
 	assert.Equal(t, StateSubmitted, r.State)
 	assert.EqualValues(t, 2, fs.closes.Load())
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// After a lost close, a refusal of the next one may be the lost close's
+// doing (a 402 once it took the credit, a 429): the outcome stays unknown.
+func TestSubmitRefusalAfterUnknownCloseStaysUnknown(t *testing.T) {
+	for _, code := range []int32{402, 429} {
+		fs := newFlowServer(t)
+		fs.dropCloseBefore.Store(true)
+		fs.refuseClose.Store(code)
+		_, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+		require.ErrorIs(t, err, ErrOutcomeUnknown, "status %d", code)
+		var se *SubmitError
+		require.ErrorAs(t, err, &se)
+		assert.NotEmpty(t, se.ID, "the draft's id is given back to resume with")
+	}
+}
+
+// "Already closed" while the read-back still shows a draft proves nothing.
+func TestSubmitAlreadyClosedButReadOpenStaysUnknown(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.dropCloseAfter.Store(true)
+	fs.staleReads.Store(2)
+	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	assert.Nil(t, r)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// A server that closes on create leaves nothing to close.
+func TestSubmitDraftAlreadyClosed(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.createClosed.Store(true)
+	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.Zero(t, fs.closes.Load())
 	assert.EqualValues(t, 1, fs.charges.Load())
 }
 
