@@ -2,6 +2,7 @@ package visengine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -329,18 +330,68 @@ func (c *Client) GetRichiesta(ctx context.Context, id string) (*Richiesta, error
 }
 
 // ListRichieste returns the account's richieste. Visengine answers an empty
-// account with 404 (error 203); that is an empty list here.
+// account with 404 (error 203); that is an empty list here. An entry that
+// cannot be decoded does not hide the others: they are returned together
+// with an error wrapping ErrUnexpectedResponse that counts the unreadable.
 func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) {
-	var out []RichiestaSummary
-	err := c.call(ctx, http.MethodGet, "/richiesta", nil, &out)
+	entries, err := c.listEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RichiestaSummary, 0, len(entries))
+	for _, e := range entries {
+		if e.err == nil {
+			out = append(out, e.summary)
+		}
+	}
+	if bad := len(entries) - len(out); bad > 0 {
+		return out, fmt.Errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, bad, len(entries))
+	}
+	return out, nil
+}
+
+// listEntry is one entry of GET /richiesta: decoded, or, when that failed,
+// what could still be read of it, so Reconcile can tell whether it might be
+// the richiesta it looks for.
+type listEntry struct {
+	summary RichiestaSummary
+	err     error
+	id      string
+	hash    string
+	created time.Time
+}
+
+func (c *Client) listEntries(ctx context.Context) ([]listEntry, error) {
+	var raw []json.RawMessage
+	err := c.call(ctx, http.MethodGet, "/richiesta", nil, &raw)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == 203 {
-		return []RichiestaSummary{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	entries := make([]listEntry, len(raw))
+	for i, r := range raw {
+		entries[i] = decodeListEntry(r)
+	}
+	return entries, nil
+}
+
+func decodeListEntry(raw json.RawMessage) listEntry {
+	var e listEntry
+	if e.err = json.Unmarshal(raw, &e.summary); e.err == nil {
+		e.id, e.hash, e.created = e.summary.ID, e.summary.HashVisura, e.summary.TimestampCreation
+		return e
+	}
+	var peek struct {
+		ID      looseString `json:"_id"`
+		Hash    looseString `json:"hash_visura"`
+		Created unixTime    `json:"timestamp_creation"`
+	}
+	_ = json.Unmarshal(raw, &peek) // best effort: whatever reads is kept
+	e.id, e.hash, e.created = string(peek.ID), string(peek.Hash), peek.Created.t
+	return e
 }
 
 // UpdateParams is the body of PUT /richiesta/{id} for a draft.

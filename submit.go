@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -211,19 +212,25 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	list, err := c.ListRichieste(ctx)
+	if sentAt.IsZero() || sentAt.After(time.Now().Add(cfg.window)) {
+		return nil, invalidArg("sentAt", "must be when the lost request was sent (OutcomeUnknownError.SentAt)")
+	}
+	entries, err := c.listEntries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("visengine: reconcile: %w", err)
 	}
 	var unverifiable []string
-	for _, id := range reconcileCandidates(list, hash, sentAt, cfg.window) {
-		r, err := c.GetRichiesta(ctx, id)
+	for _, id := range reconcileCandidates(entries, hash, sentAt, cfg.window) {
+		r, err := c.candidate(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("visengine: reconcile: %w", err)
 		}
-		got := submittedValues(r)
+		got := Values(nil)
+		if r != nil {
+			got = submittedValues(r)
+		}
 		if got == nil {
-			unverifiable = append(unverifiable, r.ID)
+			unverifiable = append(unverifiable, idLabel(id))
 			continue
 		}
 		if sameValues(got, values) {
@@ -231,6 +238,28 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 		}
 	}
 	return nil, reconcileMiss(hash, sentAt, cfg, unverifiable)
+}
+
+// idLabel names an id in an error only when it is a well-formed id.
+func idLabel(id string) string {
+	if checkID("id", id) != nil {
+		return "(an entry without a usable id)"
+	}
+	return id
+}
+
+// candidate reads a possible match; nil (without error) when it cannot be
+// read as a richiesta, so it counts as unverifiable rather than ending the
+// search.
+func (c *Client) candidate(ctx context.Context, id string) (*Richiesta, error) {
+	if checkID("id", id) != nil {
+		return nil, nil
+	}
+	r, err := c.GetRichiesta(ctx, id)
+	if errors.Is(err, ErrUnexpectedResponse) {
+		return nil, nil
+	}
+	return r, err
 }
 
 // reconcileMiss says why nothing was found, and whether that is conclusive.
@@ -248,17 +277,21 @@ func reconcileMiss(hash string, sentAt time.Time, cfg reconcileConfig, unverifia
 }
 
 // reconcileCandidates returns the ids of richieste of hash created within
-// window of sentAt, closest first.
-func reconcileCandidates(list []RichiestaSummary, hash string, sentAt time.Time, window time.Duration) []string {
+// window of sentAt, closest first; those whose creation time cannot be read
+// come last, since they may be the one.
+func reconcileCandidates(entries []listEntry, hash string, sentAt time.Time, window time.Duration) []string {
 	type cand struct {
 		id   string
 		dist time.Duration
 	}
 	var cs []cand
-	for _, s := range list {
-		d := s.TimestampCreation.Sub(sentAt.Truncate(time.Second)).Abs()
-		if s.HashVisura == hash && !s.TimestampCreation.IsZero() && d <= window {
-			cs = append(cs, cand{s.ID, d})
+	for _, e := range entries {
+		d := time.Duration(math.MaxInt64)
+		if !e.created.IsZero() {
+			d = e.created.Sub(sentAt.Truncate(time.Second)).Abs()
+		}
+		if e.hash == hash && (e.created.IsZero() || d <= window) {
+			cs = append(cs, cand{e.id, d})
 		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })

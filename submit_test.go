@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -597,4 +598,81 @@ func TestReconcileUnverifiableIsNotNotFound(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	assert.NotErrorIs(t, err, ErrNotFound)
 	assert.EqualValues(t, 3, srv.hits.Load(), "one list, two candidate reads")
+}
+
+// listServer answers GET /richiesta with entries and GET /richiesta/{id}
+// with the entry of that id, as raw JSON.
+func listServer(t *testing.T, entries map[string]string, order []string) *countingServer {
+	return newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/richiesta" {
+			var list []string
+			for _, id := range order {
+				list = append(list, entries[id])
+			}
+			writeJSON(w, 200, `{"data":[`+strings.Join(list, ",")+`],"success":true,"message":"","error":null}`)
+			return
+		}
+		writeJSON(w, 200, `{"data":`+entries[strings.TrimPrefix(r.URL.Path, "/richiesta/")]+`,"success":true,"message":"","error":null}`)
+	})
+}
+
+func entry(id, hash string, created int64, values string, extra string) string {
+	vals, _ := json.Marshal(values)
+	return fmt.Sprintf(`{"_id":%q,"hash_visura":%q,"timestamp_creation":%d,"ricerche":[{"id_ricerca":"%s_0","json_ricerca":%s}]%s}`,
+		id, hash, created, id, vals, extra)
+}
+
+func TestListRichiesteSurvivesAnOddEntry(t *testing.T) {
+	now := time.Now().Unix()
+	srv := listServer(t, map[string]string{
+		"a": entry("aaaaaaaaaaaaaaaaaaaaaaaa", "h1", now, `{}`, `,"state":1`),
+		"b": entry("bbbbbbbbbbbbbbbbbbbbbbbb", "h1", now, `{}`, ``), // no state
+		"c": `{"_id":{"$oid":"x"},"state":1}`,
+	}, []string{"a", "b", "c"})
+	list, err := newTestClient(t, srv.URL).ListRichieste(context.Background())
+	require.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Contains(t, err.Error(), "2 of 3")
+	require.Len(t, list, 1)
+	assert.Equal(t, "aaaaaaaaaaaaaaaaaaaaaaaa", list[0].ID)
+}
+
+func TestReconcileThroughOddEntries(t *testing.T) {
+	a2 := "2631ec9b62135de4186f509fea7d954b"
+	now := time.Now()
+	ours, _ := json.Marshal(map[string]string(validA2Values(t)))
+	t.Run("an unreadable entry of the service does not hide ours", func(t *testing.T) {
+		srv := listServer(t, map[string]string{
+			"odd":                      entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``), // no state: unreadable
+			"0dd0dd0dd0dd0dd0dd0dd0dd": entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``),
+			"ours":                     entry("0000000000000000000000aa", a2, now.Unix(), string(ours), `,"state":0`),
+			"0000000000000000000000aa": entry("0000000000000000000000aa", a2, now.Unix(), string(ours), `,"state":0`),
+		}, []string{"odd", "ours"})
+		r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now)
+		require.NoError(t, err)
+		assert.Equal(t, "0000000000000000000000aa", r.ID)
+	})
+	t.Run("an unreadable entry of the service keeps the outcome unknown", func(t *testing.T) {
+		srv := listServer(t, map[string]string{
+			"odd":                      entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``),
+			"0dd0dd0dd0dd0dd0dd0dd0dd": entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``),
+		}, []string{"odd"})
+		_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, ReconcileSettle(0))
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+		assert.Contains(t, err.Error(), "0dd0dd0dd0dd0dd0dd0dd0dd")
+	})
+	t.Run("an entry without a creation time is still a candidate", func(t *testing.T) {
+		noTime := `{"_id":"0000000000000000000000bb","state":0,"hash_visura":"` + a2 + `","timestamp_creation":"2024-05-01 10:00:00",` +
+			`"ricerche":[{"id_ricerca":"x_0","json_ricerca":` + strconv.Quote(string(ours)) + `}]}`
+		srv := listServer(t, map[string]string{"x": noTime, "0000000000000000000000bb": noTime}, []string{"x"})
+		r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, ReconcileSettle(0))
+		require.NoError(t, err)
+		assert.Equal(t, "0000000000000000000000bb", r.ID)
+	})
+	t.Run("a zero or future sentAt is refused", func(t *testing.T) {
+		c := newTestClient(t, "http://127.0.0.1:1")
+		for _, at := range []time.Time{{}, now.Add(time.Hour)} {
+			_, err := c.Reconcile(context.Background(), a2, validA2Values(t), at)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
+		}
+	})
 }
