@@ -121,8 +121,8 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	if token == "" {
 		return nil, errors.New("visengine: empty token")
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return nil, errors.New("visengine: token contains blanks")
+	if strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }) >= 0 {
+		return nil, errors.New("visengine: token contains blanks, control or non-ASCII characters")
 	}
 	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
 	for _, opt := range opts {
@@ -331,15 +331,16 @@ func decodeResult(resp *http.Response, call *transport.Call, out any) error {
 
 // unknownOutcome says whether a non-idempotent call with this answer may
 // still have been applied: a 5xx comes from a server or gateway that may have
-// done the work, and an answer cut short hides whether it did. A 2xx means
+// done the work, a 3xx (303 above all) often follows work done, and an
+// answer cut short hides whether it did. A 2xx means
 // the server took the call (and, for a paid one, charged it): unless the
 // answer is a readable envelope with "success": false, a known refusal,
 // whatever we could not interpret (no envelope, data we cannot decode, a body
 // over the cap) hides an outcome that was probably a success, so it must not
 // read as a plain failure that invites sending the call again.
 func unknownOutcome(status int, readErr, err error) bool {
-	if status >= 500 || readErr != nil {
-		return true
+	if readErr != nil || status/100 != 2 && status/100 != 4 {
+		return true // 5xx, and 3xx: "done, see elsewhere" after a POST
 	}
 	if status/100 != 2 {
 		return false
@@ -410,6 +411,8 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("field %q: unexpected JSON %s", te.Field, te.Value)
 	case errors.As(err, &se):
 		return fmt.Sprintf("JSON syntax error at byte %d", se.Offset)
+	case errors.Is(err, ErrUnexpectedResponse), errors.Is(err, ErrBadPrice):
+		return err.Error() // our decoders' own messages never quote the input
 	}
 	return "invalid JSON"
 }

@@ -40,6 +40,8 @@ func TestNewClientRefusesBadInput(t *testing.T) {
 		{"zero attempts", "t", []Option{WithRetry(0, 0, 0)}, "WithRetry"},
 		{"max below min", "t", []Option{WithRetry(2, time.Second, time.Millisecond)}, "WithRetry"},
 		{"user agent newline", "t", []Option{WithUserAgent("a\r\nX-Evil: 1")}, "line break"},
+		{"control character in token", "tok\x01en", nil, "control"},
+		{"non-ASCII token", "tokèn", nil, "non-ASCII"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -670,4 +672,25 @@ func TestAPIError412HidesEchoedInput(t *testing.T) {
 
 	// Other statuses print the message whole (it carries ids and balances).
 	assert.Contains(t, newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error(), ": 182.03")
+}
+
+// A 303 after a POST usually means "done, look over there": not a refusal.
+func TestPostRedirectIsOutcomeUnknown(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/richiesta/abc", http.StatusSeeOther)
+	})
+	err := newTestClient(t, srv.URL).call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, nil)
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.EqualValues(t, 1, srv.hits.Load())
+}
+
+func TestDecodeErrorsNameTheirCause(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"data":{"_id":"abc","state":1,"prezzo_visura":"4,78"},"success":true,"message":"","error":null}`)
+	})
+	_, err := newTestClient(t, srv.URL).GetRichiesta(context.Background(), "abc")
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Contains(t, err.Error(), "bad price")
+	assert.NotContains(t, err.Error(), "4,78")
 }
