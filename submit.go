@@ -403,9 +403,10 @@ func OnChange(fn func(*Richiesta)) WaitOption { return func(c *waitConfig) { c.o
 // Wait polls the richiesta until its document is ready, its search results
 // wait for a choice, its last search failed (a *SearchFailedError, matching
 // ErrSearchFailed) or it is cancelled (a *CancelledError, matching
-// ErrCancelled); both errors carry the richiesta. Temporary failures (5xx,
-// 429, network) are polled through; the fifth in a row ends the wait. It
-// returns ctx.Err() as soon as ctx ends.
+// ErrCancelled); both errors carry the richiesta. A draft never progresses,
+// so waiting on one ends at once with an error matching ErrInvalidRequest.
+// Temporary failures (5xx, 429, network) are polled through; the fifth in a
+// row ends the wait. It returns ctx.Err() as soon as ctx ends.
 func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -450,6 +451,8 @@ func waitStep(r *Richiesta, last *Stato, onChange func(*Richiesta)) (bool, error
 		return true, &CancelledError{Richiesta: r}
 	case searchFailed(r):
 		return true, &SearchFailedError{Richiesta: r}
+	case r.State == StateDraft:
+		return true, fmt.Errorf("visengine: richiesta %s is a draft and will not progress until closed: %w", r.ID, ErrInvalidRequest)
 	case r.DocumentReady(), r.SearchResultsReady():
 		return true, nil
 	}

@@ -676,3 +676,10 @@ func TestReconcileThroughOddEntries(t *testing.T) {
 		}
 	})
 }
+
+func TestWaitOnADraftEndsAtOnce(t *testing.T) {
+	srv := scriptedServer(t, `{"_id":"5f2829ce065afc21cc60ad0e","state":0,"stato_richiesta":"In ricerca"}`)
+	_, err := newTestClient(t, srv.URL).Wait(context.Background(), "5f2829ce065afc21cc60ad0e", fastPoll())
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+	assert.EqualValues(t, 1, srv.hits.Load())
+}
