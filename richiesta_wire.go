@@ -62,18 +62,25 @@ type wireRicerca struct {
 type wireRicerche []wireRicerca
 
 func (w *wireRicerche) UnmarshalJSON(b []byte) error {
-	*w = nil
+	*w = keepItems[wireRicerca](b, '{')
+	return nil
+}
+
+// keepItems decodes the items of a JSON array that are of kind ('{', '"',
+// …) and decode as T; anything else, the array included, is dropped.
+func keepItems[T any](b []byte, kind byte) []T {
 	var items []json.RawMessage
 	if jsonKind(b) != '[' || json.Unmarshal(b, &items) != nil {
 		return nil
 	}
+	var out []T
 	for _, it := range items {
-		var r wireRicerca
-		if jsonKind(it) == '{' && json.Unmarshal(it, &r) == nil {
-			*w = append(*w, r)
+		var v T
+		if jsonKind(it) == kind && json.Unmarshal(it, &v) == nil {
+			out = append(out, v)
 		}
 	}
-	return nil
+	return out
 }
 
 type wireEsito struct {
@@ -313,17 +320,7 @@ func (s *looseString) UnmarshalJSON(b []byte) error {
 type looseStrings []string
 
 func (l *looseStrings) UnmarshalJSON(b []byte) error {
-	*l = nil
-	var items []json.RawMessage
-	if jsonKind(b) != '[' || json.Unmarshal(b, &items) != nil {
-		return nil
-	}
-	for _, it := range items {
-		var s string
-		if jsonKind(it) == '"' && json.Unmarshal(it, &s) == nil {
-			*l = append(*l, s)
-		}
-	}
+	*l = keepItems[string](b, '"')
 	return nil
 }
 
