@@ -1,6 +1,7 @@
 package visengine
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,4 +52,14 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
+}
+
+// decodeData decodes the data of a testdata envelope as T.
+func decodeData[T any](t testing.TB, file string) *T {
+	t.Helper()
+	var env struct {
+		Data T `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
+	return &env.Data
 }

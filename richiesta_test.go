@@ -17,11 +17,7 @@ import (
 
 func decodeRichiesta(t *testing.T, file string) *Richiesta {
 	t.Helper()
-	var env struct {
-		Data Richiesta `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
-	return &env.Data
+	return decodeData[Richiesta](t, file)
 }
 
 func TestDecodeRichiestaCreated(t *testing.T) {

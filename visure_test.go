@@ -13,11 +13,7 @@ import (
 
 func decodeVisura(t *testing.T, file string) *Visura {
 	t.Helper()
-	var env struct {
-		Data Visura `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(readTestdata(t, file), &env))
-	return &env.Data
+	return decodeData[Visura](t, file)
 }
 
 func keys(fields []Field) []string {
