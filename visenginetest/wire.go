@@ -28,28 +28,14 @@ const (
 // wireRichiesta is the "data" of GET /richiesta/{id} and of the calls that
 // change a richiesta, with keys in the spec's order.
 type wireRichiesta struct {
-	ID                  string          `json:"_id"`
-	State               int             `json:"state"`
-	HashVisura          string          `json:"hash_visura"`
-	Nome                string          `json:"nome"`
-	Callback            string          `json:"callback"`
-	Ricerca             bool            `json:"ricerca"`
-	IDRicerca           *string         `json:"id_ricerca"`
-	PrezzoVisura        euro            `json:"prezzo_visura"`
-	PrezzoRicerca       euro            `json:"prezzo_ricerca"`
-	IndiceRicerca       *int            `json:"indice_ricerca"`
-	StatoRichiesta      string          `json:"stato_richiesta"`
-	EmailTarget         *string         `json:"email_target"`
-	Allegati            []string        `json:"allegati"`
-	TimestampCreation   int64           `json:"timestamp_creation"`
-	TimestampLastUpdate int64           `json:"timestamp_last_update"`
-	TimestampStati      timestampStati  `json:"timestamp_stati"`
-	CallbackData        json.RawMessage `json:"callback_data"` // the object sent, or false
-	Opzioni             []wireOpzione   `json:"opzioni"`       // null when none was chosen
-	Owner               string          `json:"owner"`
-	Sincrona            bool            `json:"sincrona"`
-	Ricerche            []wireRicerca   `json:"ricerche"`
-	Esito               esito           `json:"esito"`
+	wireSummary                    // the keys a list item has too
+	Callback       string          `json:"callback"`
+	Allegati       []string        `json:"allegati"`
+	TimestampStati timestampStati  `json:"timestamp_stati"`
+	CallbackData   json.RawMessage `json:"callback_data"` // the object sent, or false
+	Opzioni        []wireOpzione   `json:"opzioni"`       // null when none was chosen
+	Ricerche       []wireRicerca   `json:"ricerche"`
+	Esito          esito           `json:"esito"`
 }
 
 // wireSummary is one item of GET /richiesta.
@@ -104,13 +90,8 @@ var esitoOK = esito{Codice: "0", Info: "OK"}
 // wire renders r; the caller holds the server's lock.
 func (r *richiesta) wire(owner string) wireRichiesta {
 	w := wireRichiesta{
-		ID: r.id, State: r.state, HashVisura: r.svc.v.HashVisura, Nome: r.svc.v.NomeVisura,
-		Callback: "_rib_fake", Ricerca: bool(r.svc.v.Ricerca), IDRicerca: r.idRicerca,
-		PrezzoVisura: euro(r.svc.v.PrezzoVisura), PrezzoRicerca: euro(r.svc.v.PrezzoRicerca),
-		IndiceRicerca: r.indice, StatoRichiesta: r.stato, EmailTarget: r.email,
-		Allegati: []string{}, TimestampCreation: r.created, TimestampLastUpdate: r.updated,
-		TimestampStati: r.stati, CallbackData: json.RawMessage("false"), Owner: owner,
-		Sincrona: bool(r.svc.v.Sincrona), Ricerche: []wireRicerca{}, Esito: r.esito,
+		wireSummary: r.summary(owner), Callback: "_rib_fake", Allegati: []string{}, TimestampStati: r.stati,
+		CallbackData: json.RawMessage("false"), Ricerche: []wireRicerca{}, Esito: r.esito,
 	}
 	if r.callbackData != nil {
 		w.CallbackData = r.callbackData
@@ -136,14 +117,16 @@ func (r *richiesta) wire(owner string) wireRichiesta {
 	return w
 }
 
+// summary renders the keys r has in GET /richiesta; the caller holds the
+// server's lock.
 func (r *richiesta) summary(owner string) wireSummary {
-	w := r.wire(owner)
 	return wireSummary{
-		ID: w.ID, State: w.State, HashVisura: w.HashVisura, Nome: w.Nome, Ricerca: w.Ricerca,
-		IDRicerca: w.IDRicerca, PrezzoVisura: w.PrezzoVisura, PrezzoRicerca: w.PrezzoRicerca,
-		IndiceRicerca: w.IndiceRicerca, StatoRichiesta: w.StatoRichiesta, EmailTarget: w.EmailTarget,
-		TimestampCreation: w.TimestampCreation, TimestampLastUpdate: w.TimestampLastUpdate,
-		Owner: w.Owner, Sincrona: w.Sincrona,
+		ID: r.id, State: r.state, HashVisura: r.svc.v.HashVisura, Nome: r.svc.v.NomeVisura,
+		Ricerca: bool(r.svc.v.Ricerca), IDRicerca: r.idRicerca,
+		PrezzoVisura: euro(r.svc.v.PrezzoVisura), PrezzoRicerca: euro(r.svc.v.PrezzoRicerca),
+		IndiceRicerca: r.indice, StatoRichiesta: r.stato, EmailTarget: r.email,
+		TimestampCreation: r.created, TimestampLastUpdate: r.updated,
+		Owner: owner, Sincrona: bool(r.svc.v.Sincrona),
 	}
 }
 
