@@ -23,9 +23,6 @@ const (
 	DefaultMaxInMemoryResponse = 32 << 20
 )
 
-// ErrResponseTooLarge means a response was longer than the configured cap.
-var ErrResponseTooLarge = errors.New("visengine: response larger than the limit")
-
 // DocumentoInfo describes a downloaded document, from GET /documento/{id}.
 type DocumentoInfo struct {
 	Nome       string // file name chosen by the server, e.g. "<id>.zip"
@@ -64,10 +61,10 @@ func WithMaxResponseSize(n int64) DownloadOption {
 	return func(c *downloadConfig) { c.maxBytes = n }
 }
 
-// WithProgress calls fn as decoded bytes are written, with the bytes done
+// WithDownloadProgress calls fn as decoded bytes are written, with the bytes done
 // and the expected total (-1 while unknown); the last call has done equal to
 // the document's size. fn runs on the downloading goroutine.
-func WithProgress(fn func(done, total int64)) DownloadOption {
+func WithDownloadProgress(fn func(done, total int64)) DownloadOption {
 	return func(c *downloadConfig) { c.progress = fn }
 }
 

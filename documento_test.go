@@ -179,7 +179,7 @@ func TestDownloadDocumentoProgress(t *testing.T) {
 		var dones []int64
 		var lastTotal int64
 		_, err := newTestClient(t, srv.URL).DownloadDocumento(context.Background(), docID, io.Discard,
-			WithProgress(func(done, total int64) { dones = append(dones, done); lastTotal = total }))
+			WithDownloadProgress(func(done, total int64) { dones = append(dones, done); lastTotal = total }))
 		require.NoError(t, err)
 		require.NotEmpty(t, dones)
 		for i := 1; i < len(dones); i++ {

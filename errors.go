@@ -39,6 +39,35 @@ var (
 	ErrInvalidArgument = errors.New("visengine: invalid argument")
 )
 
+// Sentinel errors of local checks and of documents, for errors.Is.
+var (
+	// ErrInvalidFields: the values do not satisfy the document's rule, a
+	// filled field is malformed, or a key is not among the document's fields.
+	ErrInvalidFields = errors.New("visengine: invalid fields")
+	// ErrRuleUnsupported: the document's validazione rule does not parse or
+	// names a field the document lacks. Validate reports it only with WithStrict;
+	// otherwise it lets the server judge presence and still checks formats.
+	ErrRuleUnsupported = errors.New("visengine: validazione rule not supported")
+	// ErrBadPrice reports a price that is not a decimal amount in whole cents.
+	ErrBadPrice = errors.New("visengine: bad price")
+	// ErrUnsafeZip is wrapped by every *ZipError that refuses an archive before
+	// anything is read or written: path traversal, links, duplicates, bombs.
+	ErrUnsafeZip = errors.New("visengine: unsafe zip archive")
+	// ErrIntegrity means content does not match what was declared for it: an
+	// entry longer or shorter than its header says, a bad checksum, or (for a
+	// download) a document whose length differs from "dimensione".
+	ErrIntegrity = errors.New("visengine: content does not match its declared size")
+	// ErrNotZip means bytes that should be a zip archive are not one.
+	ErrNotZip = errors.New("visengine: not a zip archive")
+	// ErrResponseTooLarge means a response was longer than the configured cap.
+	ErrResponseTooLarge = errors.New("visengine: response larger than the limit")
+	// ErrCancelled: the richiesta was cancelled ("Annullata").
+	ErrCancelled = errors.New("visengine: richiesta cancelled")
+	// ErrSearchFailed: the richiesta's last search found nothing or was refused
+	// ("Errore su richiesta dati"); it waits for another search (AddRicerca).
+	ErrSearchFailed = errors.New("visengine: search failed")
+)
+
 // APIError is an answer that is not a success: an envelope with
 // "success": false, or a status or body that is not a Visengine answer at all.
 // Code and Message are the envelope's "error" and "message"; the message is

@@ -46,7 +46,7 @@ func ExampleClient_Submit() {
 	_, err = c.Submit(ctx, v, incomplete)
 	fmt.Println(errors.Is(err, visengine.ErrInvalidFields), err)
 
-	r, err := c.Submit(ctx, v, applicant(v), visengine.WithOptions("urgenza"))
+	r, err := c.Submit(ctx, v, applicant(v), visengine.WithOpzioni("urgenza"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func ExampleClient_Submit() {
 }
 
 func ExampleClient_Wait() {
-	srv := visenginetest.NewServer(visenginetest.WithProgress(20 * time.Millisecond))
+	srv := visenginetest.NewServer(visenginetest.WithAutoAdvance(20 * time.Millisecond))
 	defer srv.Close()
 	c, ctx := srv.Client(), context.Background()
 
@@ -73,8 +73,8 @@ func ExampleClient_Wait() {
 	// Real services take hours: the default polling starts at 15s and
 	// backs off to 10m. The fake is fast, so poll every few milliseconds.
 	r, err = c.Wait(ctx, r.ID,
-		visengine.PollInterval(5*time.Millisecond, 10*time.Millisecond),
-		visengine.OnChange(func(r *visengine.Richiesta) { fmt.Println("now:", r.StatoRichiesta) }))
+		visengine.WithPollInterval(5*time.Millisecond, 10*time.Millisecond),
+		visengine.WithOnChange(func(r *visengine.Richiesta) { fmt.Println("now:", r.StatoRichiesta) }))
 	if err != nil {
 		log.Fatal(err)
 	}

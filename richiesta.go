@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -39,22 +40,37 @@ func (s Stato) Known() bool {
 	return false
 }
 
-// Transaction states of a richiesta (its "state" field).
+// State is a richiesta's transaction state (its "state" field): a draft or
+// closed. Progress after closing is StatoRichiesta, a Stato.
+type State int
+
+// Transaction states of a richiesta.
 const (
-	StateDraft     = 0 // open: fields editable, nothing validated or charged
-	StateSubmitted = 1 // closed: validated, charged and started
+	StateDraft     State = 0 // open: fields editable, nothing validated or charged
+	StateSubmitted State = 1 // closed: validated, charged and started
 )
+
+// String names the state ("draft", "submitted"), or its number when unknown.
+func (s State) String() string {
+	switch s {
+	case StateDraft:
+		return "draft"
+	case StateSubmitted:
+		return "submitted"
+	}
+	return strconv.Itoa(int(s))
+}
 
 // Richiesta is a request for a document (GET /richiesta/{id}). Its Format
 // prints identifiers and progress only: the applicant's values, the owner's
 // address and the callback secret are left out of %v and %+v.
 type Richiesta struct {
 	ID                  string         // _id
-	State               int            // StateDraft or StateSubmitted
+	State               State          // StateDraft or StateSubmitted
 	HashVisura          string         // the service
 	Nome                string         // the service's name when requested
-	Callback            string         // Visengine's provider routine, not a webhook
-	Ricerca             bool           // the service has a search step
+	ProviderRoutine     string         // wire "callback": Visengine's internal provider routine, not a webhook (see CallbackData)
+	HasRicerca          bool           // wire "ricerca": the service has a search step
 	IDRicerca           string         // the chosen search, "" until chosen
 	PrezzoVisura        Price          // price of the document
 	PrezzoRicerca       Price          // price of the search step
@@ -134,10 +150,14 @@ type Esito struct {
 	Info   string `json:"info"`
 }
 
-// States of a search (stato_ricerca) seen on the wire.
+// StatoRicerca is a search's state (stato_ricerca). Values other than the
+// constants are kept as they come.
+type StatoRicerca string
+
+// States of a search seen on the wire.
 const (
-	RicercaEvasa  = "Ricerca evasa"            // done
-	RicercaErrore = "Errore su richiesta dati" // the input found nothing or was refused
+	RicercaEvasa  StatoRicerca = "Ricerca evasa"            // done
+	RicercaErrore StatoRicerca = "Errore su richiesta dati" // the input found nothing or was refused
 )
 
 // Ricerca is one search of a richiesta. json_ricerca and json_risultato come
@@ -146,7 +166,7 @@ const (
 // than failing the whole richiesta.
 type Ricerca struct {
 	IDRicerca     string            // "<_id>_<n>"
-	StatoRicerca  string            // RicercaEvasa, RicercaErrore or another value
+	StatoRicerca  StatoRicerca      // RicercaEvasa, RicercaErrore or another value
 	JSONRicerca   string            // the submitted values, as JSON text
 	JSONMappato   map[string]any    // each field's nome mapped to its value
 	JSONRisultato string            // candidate results, as JSON text ("" when null)
@@ -173,9 +193,9 @@ func (r *Ricerca) Indici() []int {
 // Cciaa, NRea, Denominazione, CodFisc.
 type Risultato map[string]any
 
-// String returns the value of key as text ("" when absent); nested objects
+// Text returns the value of key as text ("" when absent); nested objects
 // such as NatGiu give their "!" text.
-func (r Risultato) String(key string) string {
+func (r Risultato) Text(key string) string {
 	switch v := r[key].(type) {
 	case string:
 		return v
@@ -192,10 +212,10 @@ func (r Risultato) String(key string) string {
 // RichiestaSummary is one entry of GET /richiesta.
 type RichiestaSummary struct {
 	ID                  string
-	State               int
+	State               State
 	HashVisura          string
 	Nome                string
-	Ricerca             bool
+	HasRicerca          bool
 	IDRicerca           string
 	PrezzoVisura        Price
 	PrezzoRicerca       Price
@@ -222,7 +242,7 @@ type RichiestaParams struct {
 	// State is StateDraft (0, the zero value: nothing is charged) or
 	// StateSubmitted (validated and charged at once). It is always sent,
 	// because the server's default is to submit.
-	State int
+	State State
 	// Test asks for a dry run: the server validates and prices, stores and
 	// charges nothing.
 	Test         bool
@@ -285,7 +305,7 @@ func resolveOptions(v *Visura, names []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(names))
 	for _, name := range names {
 		if v != nil {
-			o, ok := v.Option(name)
+			o, ok := v.Opzione(name)
 			if !ok {
 				return nil, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
 			}
@@ -445,7 +465,7 @@ func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, err
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, map[string]int{"state": StateSubmitted})
+	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, map[string]State{"state": StateSubmitted})
 }
 
 // AddRicerca appends a search to a richiesta of a service with a search step

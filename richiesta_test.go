@@ -25,7 +25,7 @@ func TestDecodeRichiestaCreated(t *testing.T) {
 	assert.Equal(t, "5f2829ce065afc21cc60ad0e", r.ID)
 	assert.Equal(t, StateSubmitted, r.State)
 	assert.Equal(t, "eccbc87e4b5ce2fe28308fd9f2a7baf3", r.HashVisura)
-	assert.Equal(t, "_rib_cam_Ordinaria", r.Callback)
+	assert.Equal(t, "_rib_cam_Ordinaria", r.ProviderRoutine)
 	assert.Equal(t, Price(478), r.PrezzoVisura)
 	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
 	assert.Nil(t, r.CallbackData, `"callback_data": false`)
@@ -61,13 +61,13 @@ func TestDecodeRichiestaDone(t *testing.T) {
 func TestDecodeRichiestaSearches(t *testing.T) {
 	r := decodeRichiesta(t, "spec/post_richiesta_id_200.json")
 	assert.Equal(t, StatoInRicerca, r.StatoRichiesta)
-	assert.True(t, r.Ricerca)
+	assert.True(t, r.HasRicerca)
 	assert.Equal(t, Price(38), r.PrezzoRicerca)
 	require.Len(t, r.Ricerche, 2)
 	first, last := r.Ricerche[0], r.LastRicerca()
 	assert.Equal(t, RicercaEvasa, first.StatoRicerca)
 	assert.Equal(t, []int{0}, first.Indici())
-	assert.Equal(t, "12485671007", first.Risultati[0].String("CodFisc"))
+	assert.Equal(t, "12485671007", first.Risultati[0].Text("CodFisc"))
 	assert.Equal(t, RicercaErrore, last.StatoRicerca)
 	assert.Nil(t, last.Risultati)
 	assert.False(t, r.SearchResultsReady(), "the last search failed")
@@ -79,9 +79,9 @@ func TestDecodeRichiestaSearches(t *testing.T) {
 	assert.Equal(t, "5f283eae065afc21cf466ea4_0", chosen.IDRicerca)
 	res := chosen.Ricerche[0]
 	assert.Equal(t, []int{0, 1, 2, 3, 4}, res.Indici())
-	assert.Equal(t, "ALTRAVIA SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].String("Denominazione"))
-	assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].String("NatGiu"))
-	assert.Equal(t, "", res.Risultati[1].String("missing"))
+	assert.Equal(t, "ALTRAVIA SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].Text("Denominazione"))
+	assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].Text("NatGiu"))
+	assert.Equal(t, "", res.Risultati[1].Text("missing"))
 	assert.Equal(t, Values{"$1": "", "$0": "altravia"}, res.Valori)
 }
 
@@ -111,7 +111,7 @@ func TestDecodeRichiestaLeniently(t *testing.T) {
 		"opzioni":{"opzione_1":true,"opzione_0":true,"opzione_2":false},"esito":{"codice":101,"info":null},
 		"ricerche":[{"id_ricerca":"abc_0","json_ricerca":"{not json","json_risultato":"[1]"}],"new_key":{"x":1}}`), &r))
 	assert.Equal(t, StateSubmitted, r.State)
-	assert.True(t, r.Ricerca)
+	assert.True(t, r.HasRicerca)
 	assert.Equal(t, 2, *r.IndiceRicerca)
 	assert.Equal(t, Stato("Sospesa"), r.StatoRichiesta)
 	assert.False(t, r.StatoRichiesta.Known())
@@ -153,7 +153,7 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		{"owner", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Owner) }},
 		{"hash_visura", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.HashVisura) }},
 		{"stato_richiesta", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.StatoRichiesta) }},
-		{"callback", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Callback) }},
+		{"callback", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.ProviderRoutine) }},
 		{"motivo_annullamento", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.MotivoAnnullamento) }},
 		{"allegati", []string{`false`, `{}`, `null`, `[]`, `"a.pdf"`, `{"0":"a.pdf"}`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Allegati) }},
 		{"ricerche", []string{`false`, `{}`, `null`, `[]`, `"x"`, `[false,null,1,"x",[]]`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Ricerche) }},
@@ -163,7 +163,7 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		}},
 		{"timestamp_creation", []string{`false`, `null`, `[]`, `"x"`, `-5`}, func(t *testing.T, r *Richiesta) { assert.True(t, r.TimestampCreation.IsZero()) }},
 		{"opzioni", []string{`false`, `null`, `[]`, `{}`, `"x"`, `[1,2]`, `{"opzione_0":"maybe"}`, `[{"prezzo":"x"}]`}, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Opzioni) }},
-		{"ricerca", []string{`false`, `null`, `[]`, `{}`, `"x"`, `2`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Ricerca) }},
+		{"ricerca", []string{`false`, `null`, `[]`, `{}`, `"x"`, `2`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.HasRicerca) }},
 		{"sincrona", []string{`false`, `null`, `[]`, `{}`, `"x"`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Sincrona) }},
 		{"prezzo_visura", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Zero(t, r.PrezzoVisura) }},
 		{"indice_ricerca", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.IndiceRicerca) }},
@@ -193,7 +193,7 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 			"nome":         func(r *Richiesta) string { return r.Nome },
 			"owner":        func(r *Richiesta) string { return r.Owner },
 			"hash_visura":  func(r *Richiesta) string { return r.HashVisura },
-			"callback":     func(r *Richiesta) string { return r.Callback },
+			"callback":     func(r *Richiesta) string { return r.ProviderRoutine },
 			"stato_richiesta": func(r *Richiesta) string {
 				return string(r.StatoRichiesta)
 			},
@@ -244,11 +244,11 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		assert.Equal(t, Values{"$0": "RSSMRA85M01H501Q", "$1": "3"}, a.Valori, "json_ricerca as an object")
 		assert.JSONEq(t, `{"$0":"RSSMRA85M01H501Q","$1":3}`, a.JSONRicerca)
 		assert.Equal(t, []int{0}, a.Indici(), "json_risultato as an object; a non-object entry skipped")
-		assert.Equal(t, "ACME", a.Risultati[0].String("Denominazione"))
+		assert.Equal(t, "ACME", a.Risultati[0].Text("Denominazione"))
 		assert.Empty(t, b.JSONRicerca)
 		assert.Nil(t, b.Valori)
 		assert.Nil(t, b.JSONMappato)
-		assert.Equal(t, "1", b.Risultati[2].String("CodFisc"), "json_risultato as JSON in a string")
+		assert.Equal(t, "1", b.Risultati[2].Text("CodFisc"), "json_risultato as JSON in a string")
 	})
 
 	// The reviewer's answers to a paid POST.

@@ -142,7 +142,7 @@ func (r *Richiesta) UnmarshalJSON(b []byte) error {
 	}
 	*r = Richiesta{
 		ID: id, State: state, HashVisura: string(w.HashVisura), Nome: string(w.Nome),
-		Callback: string(w.Callback), Ricerca: bool(w.Ricerca), IDRicerca: string(w.IDRicerca),
+		ProviderRoutine: string(w.Callback), HasRicerca: bool(w.Ricerca), IDRicerca: string(w.IDRicerca),
 		PrezzoVisura: Price(w.PrezzoVisura), PrezzoRicerca: Price(w.PrezzoRicerca), IndiceRicerca: w.IndiceRicerca.p,
 		StatoRichiesta: Stato(w.StatoRichiesta), EmailTarget: string(w.EmailTarget), Allegati: []string(w.Allegati),
 		TimestampCreation: w.TimestampCreation.t, TimestampLastUpdate: w.TimestampLastUpdate.t,
@@ -172,7 +172,7 @@ func decodeID(raw json.RawMessage) (string, error) {
 
 // decodeState requires state to be 0 or 1, as a number or a numeric string:
 // reading a charged richiesta as a draft (or the reverse) is not harmless.
-func decodeState(raw json.RawMessage) (int, error) {
+func decodeState(raw json.RawMessage) (State, error) {
 	switch string(bytes.TrimSpace(raw)) {
 	case "0", `"0"`:
 		return StateDraft, nil
@@ -183,7 +183,7 @@ func decodeState(raw json.RawMessage) (int, error) {
 }
 
 func (w wireRicerca) decode() Ricerca {
-	r := Ricerca{IDRicerca: string(w.IDRicerca), StatoRicerca: string(w.StatoRicerca), JSONMappato: map[string]any(w.JSONMappato),
+	r := Ricerca{IDRicerca: string(w.IDRicerca), StatoRicerca: StatoRicerca(w.StatoRicerca), JSONMappato: map[string]any(w.JSONMappato),
 		JSONRicerca: string(w.JSONRicerca), JSONRisultato: string(w.JSONRisultato)}
 	if r.JSONRicerca != "" {
 		var vals map[string]flexString
@@ -228,7 +228,7 @@ func (s *RichiestaSummary) UnmarshalJSON(b []byte) error {
 	if err := r.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*s = RichiestaSummary{ID: r.ID, State: r.State, HashVisura: r.HashVisura, Nome: r.Nome, Ricerca: r.Ricerca,
+	*s = RichiestaSummary{ID: r.ID, State: r.State, HashVisura: r.HashVisura, Nome: r.Nome, HasRicerca: r.HasRicerca,
 		IDRicerca: r.IDRicerca, PrezzoVisura: r.PrezzoVisura, PrezzoRicerca: r.PrezzoRicerca,
 		IndiceRicerca: r.IndiceRicerca, StatoRichiesta: r.StatoRichiesta, EmailTarget: r.EmailTarget,
 		TimestampCreation: r.TimestampCreation, TimestampLastUpdate: r.TimestampLastUpdate, Owner: r.Owner,

@@ -126,7 +126,7 @@ func TestA2(t *testing.T) {
 	all := FieldSetOf("$0", "$1", "$2", "$4", "$5", "$6")
 	assert.False(t, r.Eval(all))
 	e := r.Explain(all)
-	assert.Equal(t, Explanation{Options: [][]string{{"$3"}}, Required: []string{"$3"}, Residual: "$3"}, e)
+	assert.Equal(t, Explanation{Alternatives: [][]string{{"$3"}}, Required: []string{"$3"}, Residual: "$3"}, e)
 
 	all.Add("$3")
 	assert.True(t, r.Eval(all))
@@ -137,7 +137,7 @@ func TestExplainNotesExample(t *testing.T) {
 	r, err := ParseRule("$0 && ($1 || $2 && $3) && ($4 || $5)")
 	require.NoError(t, err)
 	e := r.Explain(FieldSetOf("$2"))
-	assert.Equal(t, [][]string{{"$0", "$1", "$4"}, {"$0", "$1", "$5"}, {"$0", "$3", "$4"}, {"$0", "$3", "$5"}}, e.Options)
+	assert.Equal(t, [][]string{{"$0", "$1", "$4"}, {"$0", "$1", "$5"}, {"$0", "$3", "$4"}, {"$0", "$3", "$5"}}, e.Alternatives)
 	assert.Equal(t, []string{"$0"}, e.Required)
 	assert.Equal(t, "$0 && ($1 || $3) && ($4 || $5)", e.Residual)
 	assert.False(t, e.Truncated)
@@ -193,8 +193,8 @@ func TestExplainTruncated(t *testing.T) {
 	e := r.Explain(FieldSetOf("$1"))
 	assert.True(t, e.Truncated)
 	assert.Equal(t, []string{"$40"}, e.Required)
-	require.Len(t, e.Options, 1)
-	assertMinimalOption(t, r, FieldSetOf("$1"), e.Options[0])
+	require.Len(t, e.Alternatives, 1)
+	assertMinimalOption(t, r, FieldSetOf("$1"), e.Alternatives[0])
 	assert.Equal(t, "$40 && ($2 || $3) && ($4 || $5) && ($6 || $7) && ($8 || $9) && ($10 || $11) && ($12 || $13) && "+
 		"($14 || $15) && ($16 || $17) && ($18 || $19) && ($20 || $21) && ($22 || $23) && ($24 || $25) && ($26 || $27) && "+
 		"($28 || $29) && ($30 || $31)", e.Residual)
@@ -203,8 +203,8 @@ func TestExplainTruncated(t *testing.T) {
 	half := FieldSetOf("$0", "$2", "$4", "$6", "$8", "$10", "$12", "$14", "$16", "$18")
 	e = r.Explain(half)
 	assert.False(t, e.Truncated)
-	assert.Len(t, e.Options, 64)
-	assert.Equal(t, []string{"$40", "$20", "$22", "$24", "$26", "$28", "$30"}, append([]string{"$40"}, e.Options[0][:6]...))
+	assert.Len(t, e.Alternatives, 64)
+	assert.Equal(t, []string{"$40", "$20", "$22", "$24", "$26", "$28", "$30"}, append([]string{"$40"}, e.Alternatives[0][:6]...))
 }
 
 // assertMinimalOption checks that adding opt satisfies the rule and that no
@@ -249,9 +249,9 @@ func TestMoreThan64Fields(t *testing.T) {
 	assert.True(t, r.Eval(FieldSetOf(all...)))
 
 	e := r.Explain(FieldSetOf("$0"))
-	assert.Equal(t, [][]string{{"$99"}, {"$5", "$98"}, {"$64", "$98"}}, e.Options)
+	assert.Equal(t, [][]string{{"$99"}, {"$5", "$98"}, {"$64", "$98"}}, e.Alternatives)
 	e = r.Explain(FieldSetOf())
-	assert.Equal(t, [][]string{{"$0", "$99"}, {"$5", "$98"}, {"$64", "$98"}}, e.Options)
+	assert.Equal(t, [][]string{{"$0", "$99"}, {"$5", "$98"}, {"$64", "$98"}}, e.Alternatives)
 	assert.Empty(t, e.Required)
 }
 
@@ -307,7 +307,7 @@ func checkAllPresenceSets(t *testing.T, r *Rule, tr *tnode, expr string) {
 		e := r.Explain(s)
 		require.Equal(t, want, e.Satisfied)
 		wantOpts := bruteOptions(tr, fields, mask)
-		require.Equal(t, wantOpts, e.Options, "%s with %v", expr, present)
+		require.Equal(t, wantOpts, e.Alternatives, "%s with %v", expr, present)
 		require.Equal(t, intersectKeys(wantOpts), e.Required, "%s with %v", expr, present)
 		require.False(t, e.Truncated)
 		if !want {
@@ -542,7 +542,7 @@ func BenchmarkExplainA2(b *testing.B) {
 	s := FieldSetOf("$0", "$1", "$2", "$4", "$5", "$6")
 	b.ReportAllocs()
 	for b.Loop() {
-		if e := r.Explain(s); len(e.Options) != 1 {
+		if e := r.Explain(s); len(e.Alternatives) != 1 {
 			b.Fatal(e)
 		}
 	}
@@ -584,8 +584,8 @@ func FuzzParseRule(f *testing.F) {
 			e := r.Explain(s)
 			require.Equal(t, want, e.Satisfied)
 			if !want {
-				require.NotEmpty(t, e.Options)
-				assertMinimalOption(t, r, s, e.Options[0])
+				require.NotEmpty(t, e.Alternatives)
+				assertMinimalOption(t, r, s, e.Alternatives[0])
 			}
 		}
 	})

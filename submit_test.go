@@ -68,12 +68,12 @@ func newFlowServer(t *testing.T) *flowServer {
 func (fs *flowServer) client(opts ...Option) *Client { return newTestClient(fs.t, fs.srv.URL, opts...) }
 
 // add stores a richiesta directly, as if created earlier.
-func (fs *flowServer) add(hash string, created time.Time, values map[string]string, state int) string {
+func (fs *flowServer) add(hash string, created time.Time, values map[string]string, state State) string {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.next++
 	id := fmt.Sprintf("%024x", fs.next)
-	fs.rich[id] = &flowRichiesta{ID: id, Hash: hash, State: state, Stato: StatoInErogazione, Created: created.Unix(), Values: values}
+	fs.rich[id] = &flowRichiesta{ID: id, Hash: hash, State: int(state), Stato: StatoInErogazione, Created: created.Unix(), Values: values}
 	fs.ids = append(fs.ids, id)
 	return id
 }
@@ -107,7 +107,7 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 			state = 1
 			fs.charges.Add(1)
 		}
-		nid := fs.add(in.Hash, time.Now(), in.Values, state)
+		nid := fs.add(in.Hash, time.Now(), in.Values, State(state))
 		if fs.dropCreateAfter.CompareAndSwap(true, false) {
 			drop(w)
 			return
@@ -356,7 +356,7 @@ func TestReconcileReportsNone(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrNotFound)
 	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now().Add(-3*time.Minute))
 	assert.ErrorIs(t, err, ErrNotFound, "past the settle time, the absence is conclusive")
-	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), ReconcileSettle(0))
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), WithReconcileSettle(0))
 	assert.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -372,7 +372,7 @@ func TestReconcileNeverGuessesALoneUnverifiableCandidate(t *testing.T) {
 		}
 		writeJSON(w, 200, `{"data":`+body+`,"success":true,"message":"","error":null}`)
 	})
-	_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), time.Now(), ReconcileSettle(0))
+	_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), time.Now(), WithReconcileSettle(0))
 	assert.ErrorIs(t, err, ErrOutcomeUnknown)
 	assert.Contains(t, err.Error(), "000000000000000000000007")
 }
@@ -404,7 +404,7 @@ func richiestaIn(stato Stato) string {
 	return fmt.Sprintf(`{"_id":"5f2829ce065afc21cc60ad0e","state":1,"stato_richiesta":%q}`, stato)
 }
 
-func fastPoll() WaitOption { return PollInterval(time.Millisecond, 2*time.Millisecond) }
+func fastPoll() WaitOption { return WithPollInterval(time.Millisecond, 2*time.Millisecond) }
 
 func TestWaitUntilEachEnd(t *testing.T) {
 	search := decodeRichiesta(t, "spec/put_richiesta_id_ricerche_200.json")
@@ -427,7 +427,7 @@ func TestWaitUntilEachEnd(t *testing.T) {
 			srv := scriptedServer(t, tc.bodies...)
 			var seen []Stato
 			r, err := newTestClient(t, srv.URL, WithRetry(1, 0, 0)).Wait(context.Background(), "5f2829ce065afc21cc60ad0e",
-				fastPoll(), OnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
+				fastPoll(), WithOnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				var ce *CancelledError
@@ -462,7 +462,7 @@ func TestPollIntervalNeverBusyLoops(t *testing.T) {
 	srv := scriptedServer(t, richiestaIn(StatoInErogazione))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := newTestClient(t, srv.URL).Wait(ctx, "abc", PollInterval(0, 0))
+	_, err := newTestClient(t, srv.URL).Wait(ctx, "abc", WithPollInterval(0, 0))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.EqualValues(t, 1, srv.hits.Load(), "a zero interval means one second, not a busy loop")
 }
@@ -485,7 +485,7 @@ func TestWaitCancelledPromptlyWithoutLeaks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Wait(ctx, "abc", PollInterval(time.Hour, time.Hour))
+		_, err := c.Wait(ctx, "abc", WithPollInterval(time.Hour, time.Hour))
 		done <- err
 	}()
 	require.Eventually(t, func() bool { return srv.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
@@ -532,7 +532,7 @@ func TestSearchFlowFromSpecExamples(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, r.SearchResultsReady())
 	last := r.LastRicerca()
-	assert.Equal(t, "ALTRAVIA SRL", last.Risultati[0].String("Denominazione"))
+	assert.Equal(t, "ALTRAVIA SRL", last.Risultati[0].Text("Denominazione"))
 
 	r, err = c.ChooseRisultato(ctx, id, last.IDRicerca, last.Indici()[1])
 	require.NoError(t, err)
@@ -540,7 +540,7 @@ func TestSearchFlowFromSpecExamples(t *testing.T) {
 	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
 
 	var seen []Stato
-	r, err = c.Wait(ctx, id, fastPoll(), OnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
+	r, err = c.Wait(ctx, id, fastPoll(), WithOnChange(func(r *Richiesta) { seen = append(seen, r.StatoRichiesta) }))
 	require.NoError(t, err)
 	assert.Equal(t, []Stato{StatoInErogazione, StatoVisuraEvasa}, seen)
 	assert.Equal(t, []string{"5f22f722065afc42223c7131.pdf"}, r.Allegati)
@@ -573,7 +573,7 @@ func goroutineDump() string {
 func TestSubmitPassesValidationOptions(t *testing.T) {
 	fs := newFlowServer(t)
 	a2 := decodeVisura(t, "visura_a2.json")
-	_, err := fs.client().Submit(context.Background(), a2, validA2Values(t), WithValidation(MaxFileSize(2)))
+	_, err := fs.client().Submit(context.Background(), a2, validA2Values(t), WithValidation(WithMaxFileSize(2)))
 	assert.ErrorIs(t, err, ErrInvalidFields, "a 3-byte scan over a 2-byte cap")
 	assert.Zero(t, fs.srv.hits.Load())
 }
@@ -656,7 +656,7 @@ func TestReconcileThroughOddEntries(t *testing.T) {
 			"odd":                      entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``),
 			"0dd0dd0dd0dd0dd0dd0dd0dd": entry("0dd0dd0dd0dd0dd0dd0dd0dd", a2, now.Unix(), `{}`, ``),
 		}, []string{"odd"})
-		_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, ReconcileSettle(0))
+		_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, WithReconcileSettle(0))
 		require.ErrorIs(t, err, ErrOutcomeUnknown)
 		assert.Contains(t, err.Error(), "0dd0dd0dd0dd0dd0dd0dd0dd")
 	})
@@ -664,7 +664,7 @@ func TestReconcileThroughOddEntries(t *testing.T) {
 		noTime := `{"_id":"0000000000000000000000bb","state":0,"hash_visura":"` + a2 + `","timestamp_creation":"2024-05-01 10:00:00",` +
 			`"ricerche":[{"id_ricerca":"x_0","json_ricerca":` + strconv.Quote(string(ours)) + `}]}`
 		srv := listServer(t, map[string]string{"x": noTime, "0000000000000000000000bb": noTime}, []string{"x"})
-		r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, ReconcileSettle(0))
+		r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, WithReconcileSettle(0))
 		require.NoError(t, err)
 		assert.Equal(t, "0000000000000000000000bb", r.ID)
 	})

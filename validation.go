@@ -2,7 +2,6 @@ package visengine
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,19 +10,8 @@ import (
 	"github.com/visengine-go/visengine/internal/itcheck"
 )
 
-// Sentinel errors of Validate, for errors.Is.
-var (
-	// ErrInvalidFields: the values do not satisfy the document's rule, a
-	// filled field is malformed, or a key is not among the document's fields.
-	ErrInvalidFields = errors.New("visengine: invalid fields")
-	// ErrRuleUnsupported: the document's validazione rule does not parse or
-	// names a field the document lacks. Validate reports it only with Strict;
-	// otherwise it lets the server judge presence and still checks formats.
-	ErrRuleUnsupported = errors.New("visengine: validazione rule not supported")
-)
-
 // DefaultMaxFileSize is the largest decoded file Validate accepts unless
-// MaxFileSize says otherwise.
+// WithMaxFileSize says otherwise.
 const DefaultMaxFileSize = 10 << 20
 
 // Values are the field values of a request, by key ("$0" → "Mario"): the
@@ -71,12 +59,12 @@ type validateConfig struct {
 	maxFileSize int64
 }
 
-// Strict makes Validate fail with ErrRuleUnsupported when the document's
+// WithStrict makes Validate fail with ErrRuleUnsupported when the document's
 // rule cannot be checked locally, instead of leaving presence to the server.
-func Strict() ValidateOption { return func(c *validateConfig) { c.strict = true } }
+func WithStrict() ValidateOption { return func(c *validateConfig) { c.strict = true } }
 
-// MaxFileSize sets the largest decoded size of a file field, in bytes.
-func MaxFileSize(n int64) ValidateOption { return func(c *validateConfig) { c.maxFileSize = n } }
+// WithMaxFileSize sets the largest decoded size of a file field, in bytes.
+func WithMaxFileSize(n int64) ValidateOption { return func(c *validateConfig) { c.maxFileSize = n } }
 
 // FieldError is a filled field whose value is malformed. It never holds the
 // value.
@@ -102,7 +90,7 @@ type ValidationError struct {
 	// a value put where a key goes shows up here, so do not log the slice.
 	// Error names only the keys that look like "$N" and counts the others.
 	UnknownKeys []string
-	// Rule is set, with Strict, when the rule could not be checked; it wraps
+	// Rule is set, with WithStrict, when the rule could not be checked; it wraps
 	// ErrRuleUnsupported and the cause (e.g. a *RuleSyntaxError).
 	Rule error
 }
@@ -170,7 +158,7 @@ func (e *ValidationError) missingText() string {
 		fmt.Fprintf(&b, "manca %s", e.label(k))
 	}
 	var alts []string
-	for _, o := range m.Options {
+	for _, o := range m.Alternatives {
 		var rest []string
 		for _, k := range o {
 			if !slices.Contains(m.Required, k) {
@@ -198,7 +186,7 @@ func (e *ValidationError) label(key string) string {
 }
 
 // Is matches ErrInvalidFields when fields are missing, malformed or unknown,
-// and ErrRuleUnsupported when the rule could not be checked under Strict.
+// and ErrRuleUnsupported when the rule could not be checked under WithStrict.
 func (e *ValidationError) Is(target error) bool {
 	switch target {
 	case ErrInvalidFields:
@@ -220,7 +208,7 @@ func (e *ValidationError) Unwrap() error { return e.Rule }
 //
 // A rule that cannot be checked locally (it does not parse, or names a field
 // the document lacks) does not block, as the server will judge it; with
-// Strict it is an error wrapping ErrRuleUnsupported.
+// WithStrict it is an error wrapping ErrRuleUnsupported.
 func (v *Visura) Validate(values Values, opts ...ValidateOption) error {
 	cfg := validateConfig{maxFileSize: DefaultMaxFileSize}
 	for _, o := range opts {

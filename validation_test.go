@@ -56,7 +56,7 @@ func TestValidateA2MissingPhone(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.NotNil(t, ve.Missing)
-	assert.Equal(t, [][]string{{"$3"}}, ve.Missing.Options)
+	assert.Equal(t, [][]string{{"$3"}}, ve.Missing.Alternatives)
 	assert.Equal(t, "CELLULARE", ve.Names["$3"])
 	assert.Empty(t, ve.Invalid)
 	assert.Equal(t, "visengine: invalid fields: manca «CELLULARE» ($3)", err.Error())
@@ -157,8 +157,8 @@ func TestValidateFormatsByTipo(t *testing.T) {
 func TestValidateMaxFileSize(t *testing.T) {
 	v := testVisura("$0", "file")
 	vals := Values{"$0": FileValue("a.bin", "application/octet-stream", make([]byte, 100))}
-	assert.NoError(t, v.Validate(vals, MaxFileSize(100)))
-	assert.ErrorIs(t, v.Validate(vals, MaxFileSize(99)), ErrInvalidFields)
+	assert.NoError(t, v.Validate(vals, WithMaxFileSize(100)))
+	assert.ErrorIs(t, v.Validate(vals, WithMaxFileSize(99)), ErrInvalidFields)
 }
 
 func TestValidateRuleUnsupported(t *testing.T) {
@@ -178,7 +178,7 @@ func TestValidateRuleUnsupported(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidFields)
 		assert.NotErrorIs(t, err, ErrRuleUnsupported)
 
-		err = v.Validate(Values{"$0": "a@b.it", "$1": "x"}, Strict())
+		err = v.Validate(Values{"$0": "a@b.it", "$1": "x"}, WithStrict())
 		assert.ErrorIs(t, err, ErrRuleUnsupported, tt.rule)
 		assert.NotErrorIs(t, err, ErrInvalidFields, tt.rule)
 		assert.ErrorAs(t, err, tt.target, tt.rule)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -27,7 +26,7 @@ type Visura struct {
 	NomeVisura    string          `json:"nome_visura"`
 	NomeCategoria string          `json:"nome_categoria"`
 	JSONStruttura Struttura       `json:"json_struttura"`
-	Ricerca       Flag            `json:"ricerca"`        // the service starts with a search step
+	HasRicerca    Flag            `json:"ricerca"`        // the service starts with a search step
 	PrezzoVisura  Price           `json:"prezzo_visura"`  // price of the document
 	PrezzoRicerca Price           `json:"prezzo_ricerca"` // price of the search step
 	Sincrona      Flag            `json:"sincrona"`       // undocumented by Visengine
@@ -58,6 +57,10 @@ func (s *Struttura) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
 		return err
 	}
+	for k, c := range s.Campi {
+		c.Key = k
+		s.Campi[k] = c
+	}
 	s.compiled = compileRule(s.Validazione)
 	return nil
 }
@@ -84,8 +87,11 @@ func decodeBase64Text(s string) (string, error) {
 	return string(b), nil
 }
 
-// Campo describes one input field as the wire has it.
+// Campo describes one input field ("campo") of a service. Key is not on
+// the wire's object: it is the field's key in json_struttura.campi, filled
+// when the Visura is decoded and by Fields and Field.
 type Campo struct {
+	Key        string          `json:"-"`          // "$3"
 	Nome       string          `json:"nome"`       // label, e.g. "CODICE FISCALE"
 	Tipo       string          `json:"tipo"`       // e.g. "testo", "email", "file"; unknown values kept
 	Null       Flag            `json:"null"`       // the wire's "null" flag; false on required fields
@@ -94,14 +100,8 @@ type Campo struct {
 	Opzioni    json.RawMessage `json:"opzioni"`    // choices, seen as a string or an object; kept raw
 }
 
-// Field is a Campo with its key, as Fields returns them.
-type Field struct {
-	Key string // "$3"
-	Campo
-}
-
 // Index is the number in the key ("$3" → 3), or -1 when it has none.
-func (f Field) Index() int { return keyIndex(f.Key) }
+func (c Campo) Index() int { return keyIndex(c.Key) }
 
 func keyIndex(key string) int {
 	if len(key) < 2 || key[0] != '$' {
@@ -116,16 +116,17 @@ func keyIndex(key string) int {
 
 // Fields returns the campi in display order: by ordine, fields without one
 // last, then by key number, so forms show them the way Visengine does.
-func (v *Visura) Fields() []Field {
-	fields := make([]Field, 0, len(v.JSONStruttura.Campi))
+func (v *Visura) Fields() []Campo {
+	fields := make([]Campo, 0, len(v.JSONStruttura.Campi))
 	for k, c := range v.JSONStruttura.Campi {
-		fields = append(fields, Field{Key: k, Campo: c})
+		c.Key = k
+		fields = append(fields, c)
 	}
 	slices.SortFunc(fields, compareFields)
 	return fields
 }
 
-func compareFields(a, b Field) int {
+func compareFields(a, b Campo) int {
 	ao, aok := a.Ordine.Value()
 	bo, bok := b.Ordine.Value()
 	switch {
@@ -145,9 +146,10 @@ func compareFields(a, b Field) int {
 
 // Field returns the field with the given key ("$3") or name ("CELLULARE",
 // compared without regard to case or surrounding blanks).
-func (v *Visura) Field(keyOrName string) (Field, bool) {
+func (v *Visura) Field(keyOrName string) (Campo, bool) {
 	if c, ok := v.JSONStruttura.Campi[keyOrName]; ok {
-		return Field{Key: keyOrName, Campo: c}, true
+		c.Key = keyOrName
+		return c, true
 	}
 	want := strings.TrimSpace(keyOrName)
 	for _, f := range v.Fields() {
@@ -155,7 +157,7 @@ func (v *Visura) Field(keyOrName string) (Field, bool) {
 			return f, true
 		}
 	}
-	return Field{}, false
+	return Campo{}, false
 }
 
 // Opzione is a paid extra of a service, such as "urgenza".
@@ -165,8 +167,8 @@ type Opzione struct {
 	Nome   string `json:"nome"`   // its key in a request, e.g. "opzione_0"
 }
 
-// Option finds an option by its nome ("opzione_0") or tipo ("urgenza").
-func (v *Visura) Option(nameOrTipo string) (*Opzione, bool) {
+// Opzione finds an option by its nome ("opzione_0") or tipo ("urgenza").
+func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
 	for i := range v.Opzioni {
 		if o := &v.Opzioni[i]; o.Nome == nameOrTipo || o.Tipo == nameOrTipo {
 			return o, true
@@ -184,7 +186,7 @@ func (v *Visura) Total(options ...string) (Price, error) {
 		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
 	}
 	for _, name := range options {
-		o, ok := v.Option(name)
+		o, ok := v.Opzione(name)
 		if !ok {
 			return 0, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
 		}
@@ -243,9 +245,6 @@ func (p *Price) UnmarshalJSON(b []byte) error {
 	*p = c
 	return nil
 }
-
-// ErrBadPrice reports a price that is not a decimal amount in whole cents.
-var ErrBadPrice = errors.New("visengine: bad price")
 
 // ParsePrice reads a decimal euro amount ("20", "4.78", "4.780", "1e1") into
 // cents. Digits beyond the cent must be zero: sub-cent prices would make

@@ -16,7 +16,7 @@ func decodeVisura(t *testing.T, file string) *Visura {
 	return decodeData[Visura](t, file)
 }
 
-func keys(fields []Field) []string {
+func keys(fields []Campo) []string {
 	var out []string
 	for _, f := range fields {
 		out = append(out, f.Key)
@@ -52,7 +52,7 @@ func TestDecodeVisuraExamples(t *testing.T) {
 			assert.Equal(t, tc.categoria, v.NomeCategoria)
 			assert.Equal(t, tc.prezzo, v.PrezzoVisura)
 			assert.Equal(t, Price(0), v.PrezzoRicerca)
-			assert.Equal(t, tc.ricerca, bool(v.Ricerca))
+			assert.Equal(t, tc.ricerca, bool(v.HasRicerca))
 			assert.Equal(t, tc.order, keys(v.Fields()))
 			assert.Equal(t, tc.validazione, v.JSONStruttura.Validazione)
 			assert.Len(t, v.Opzioni, tc.opzioni)
@@ -92,11 +92,11 @@ func TestA2FieldsOptionsAndTotal(t *testing.T) {
 	assert.True(t, has)
 	assert.Equal(t, 2, n)
 
-	urg, ok := v.Option("urgenza")
+	urg, ok := v.Opzione("urgenza")
 	require.True(t, ok)
 	assert.Equal(t, "opzione_0", urg.Nome)
 	assert.Equal(t, Price(400), urg.Prezzo)
-	byName, ok := v.Option("opzione_1")
+	byName, ok := v.Opzione("opzione_1")
 	require.True(t, ok)
 	assert.Equal(t, "assistenza_dedicata", byName.Tipo)
 
@@ -209,7 +209,7 @@ func TestUnknownKeysAndTiposKept(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"hash_visura":"x","extra":{"a":[1]},"ricerca":"1",
 		"json_struttura":{"campi":{"$0":{"nome":"Tipo","tipo":"radio","opzioni":{"@P":"Privato","A":"Azienda"}}},"validazione":"$0"},
 		"prezzo_visura":"4.78","opzioni":[{"tipo":"urgenza","prezzo":4,"nome":"opzione_0"}]}`), &v))
-	assert.True(t, bool(v.Ricerca))
+	assert.True(t, bool(v.HasRicerca))
 	f, _ := v.Field("$0")
 	assert.Equal(t, "radio", f.Tipo)
 	assert.JSONEq(t, `{"@P":"Privato","A":"Azienda"}`, string(f.Opzioni))

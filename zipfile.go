@@ -18,18 +18,6 @@ import (
 	"unicode/utf8"
 )
 
-// ErrUnsafeZip is wrapped by every *ZipError that refuses an archive before
-// anything is read or written: path traversal, links, duplicates, bombs.
-var ErrUnsafeZip = errors.New("visengine: unsafe zip archive")
-
-// ErrIntegrity means content does not match what was declared for it: an
-// entry longer or shorter than its header says, a bad checksum, or (for a
-// download) a document whose length differs from "dimensione".
-var ErrIntegrity = errors.New("visengine: content does not match its declared size")
-
-// ErrNotZip means bytes that should be a zip archive are not one.
-var ErrNotZip = errors.New("visengine: not a zip archive")
-
 // ZipError describes why an archive or one of its entries was refused.
 // Entry is the name as stored in the archive; it comes from the server, so
 // Error quotes and shortens it rather than printing it raw.
@@ -101,15 +89,15 @@ type zipConfig struct {
 // ZipOption changes a limit of OpenZip.
 type ZipOption func(*zipConfig)
 
-// ZipMaxEntries sets the most entries (files and directories) accepted.
-func ZipMaxEntries(n int) ZipOption { return func(c *zipConfig) { c.maxEntries = n } }
+// WithZipMaxEntries sets the most entries (files and directories) accepted.
+func WithZipMaxEntries(n int) ZipOption { return func(c *zipConfig) { c.maxEntries = n } }
 
-// ZipMaxTotalSize sets the most bytes the entries may declare in total.
-func ZipMaxTotalSize(n int64) ZipOption { return func(c *zipConfig) { c.maxTotalSize = n } }
+// WithZipMaxTotalSize sets the most bytes the entries may declare in total.
+func WithZipMaxTotalSize(n int64) ZipOption { return func(c *zipConfig) { c.maxTotalSize = n } }
 
-// ZipMaxRatio sets the highest uncompressed:compressed ratio accepted for
+// WithZipMaxRatio sets the highest uncompressed:compressed ratio accepted for
 // entries over 64 KiB.
-func ZipMaxRatio(r int64) ZipOption { return func(c *zipConfig) { c.maxRatio = r } }
+func WithZipMaxRatio(r int64) ZipOption { return func(c *zipConfig) { c.maxRatio = r } }
 
 // ZipEntry describes one regular file in an archive.
 type ZipEntry struct {

@@ -164,7 +164,7 @@ func TestOpenZipLimits(t *testing.T) {
 		b := buildZip(t, entries...)
 		_, err := openBytes(b)
 		assert.ErrorIs(t, err, ErrUnsafeZip)
-		_, err = openBytes(b, ZipMaxEntries(100_000))
+		_, err = openBytes(b, WithZipMaxEntries(100_000))
 		assert.NoError(t, err)
 	})
 	t.Run("count read from the end record first", func(t *testing.T) {
@@ -184,14 +184,14 @@ func TestOpenZipLimits(t *testing.T) {
 	})
 	t.Run("total size", func(t *testing.T) {
 		b := buildZip(t, file("a", "12345"), file("b", "67890"))
-		_, err := openBytes(b, ZipMaxTotalSize(9))
+		_, err := openBytes(b, WithZipMaxTotalSize(9))
 		assert.ErrorIs(t, err, ErrUnsafeZip)
-		_, err = openBytes(b, ZipMaxTotalSize(10))
+		_, err = openBytes(b, WithZipMaxTotalSize(10))
 		assert.NoError(t, err)
 	})
 	t.Run("ratio", func(t *testing.T) {
 		b := buildZip(t, zipEntry{name: "zeros", data: make([]byte, 1<<20)})
-		_, err := openBytes(b, ZipMaxRatio(10_000))
+		_, err := openBytes(b, WithZipMaxRatio(10_000))
 		assert.NoError(t, err)
 	})
 	t.Run("not a zip", func(t *testing.T) {
@@ -318,7 +318,7 @@ func FuzzOpenZip(f *testing.F) {
 	f.Add(buildZip(f, forged(f, "x", []byte("abcabcabc"), 4)))
 	f.Add([]byte("PK\x05\x06" + string(make([]byte, 18))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := openBytes(b, ZipMaxTotalSize(1<<20))
+		a, err := openBytes(b, WithZipMaxTotalSize(1<<20))
 		if err != nil {
 			return
 		}

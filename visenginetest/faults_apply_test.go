@@ -189,7 +189,7 @@ func TestSDKSubmitCloseAppliedLaterStaleRead(t *testing.T) {
 	assert.True(t, log[0].Time.Before(closeTimes[1]),
 		"the first close was committed before the second arrived, so the second got 239")
 	stato, _ := srv.Stato(id)
-	assert.Equal(t, "In erogazione", stato)
+	assert.Equal(t, visengine.StatoInErogazione, stato)
 
 	require.NoError(t, err, "a 239 after an unknown close means the first close went through")
 	require.NotNil(t, r)
@@ -226,7 +226,7 @@ func TestSDKCreateAppliedLater504(t *testing.T) {
 	assert.GreaterOrEqual(t, log[0].Time.Sub(reqs[0].Time), commit, "applied after the delay")
 	stato, found := srv.Stato(log[0].RichiestaID)
 	require.True(t, found)
-	assert.Equal(t, "In erogazione", stato)
+	assert.Equal(t, visengine.StatoInErogazione, stato)
 }
 
 // TestSDKSubmitDraftAppliedLater504: the same for Submit's free draft.
@@ -288,7 +288,7 @@ func TestCloseStopsPendingApply(t *testing.T) {
 	n, _ := srv.Charges()
 	assert.Zero(t, n, "a pending apply never happens after Close")
 	stato, _ := srv.Stato(id)
-	assert.Equal(t, "In ricerca", stato, "still the untouched draft")
+	assert.Equal(t, visengine.StatoInRicerca, stato, "still the untouched draft")
 
 	var now int
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

@@ -50,7 +50,7 @@ func TestClientCatalogue(t *testing.T) {
 	assert.Len(t, v.JSONStruttura.Campi, 8)
 	v, err = c.GetVisura(context.Background(), hashRicerca)
 	require.NoError(t, err)
-	assert.True(t, bool(v.Ricerca))
+	assert.True(t, bool(v.HasRicerca))
 	assert.Equal(t, visengine.Price(38), v.PrezzoRicerca)
 	assert.Equal(t, "$0 || $1", v.JSONStruttura.Validazione)
 	_, err = c.GetVisura(context.Background(), "0123456789abcdef0123456789abcdef")
@@ -83,11 +83,11 @@ func TestDraftEditCloseAdvanceDocument(t *testing.T) {
 
 	stato, err := srv.Advance(id)
 	require.NoError(t, err)
-	assert.Equal(t, "Dati disponibili", stato)
+	assert.Equal(t, visengine.StatoDatiDisponibili, stato)
 	checkDocument(t, srv, id)
 	stato, err = srv.Advance(id)
 	require.NoError(t, err)
-	assert.Equal(t, "Visura evasa", stato)
+	assert.Equal(t, visengine.StatoVisuraEvasa, stato)
 	_, err = srv.Advance(id)
 	assert.ErrorIs(t, err, ErrCannotAdvance)
 	d = call(t, srv, "GET", "/richiesta/"+id, nil).data(t)
@@ -236,14 +236,14 @@ func TestEmptyFieldsAndUnknownOptions(t *testing.T) {
 }
 
 func TestProgressOnTimer(t *testing.T) {
-	srv := newServer(t, WithProgress(5*time.Millisecond))
+	srv := newServer(t, WithAutoAdvance(5*time.Millisecond))
 	id := create(t, srv, specBody(t, "post_richiesta_request.json"))
 	require.Eventually(t, func() bool { s, _ := srv.Stato(id); return s == "Visura evasa" }, 5*time.Second, 5*time.Millisecond)
 	checkDocument(t, srv, id)
 }
 
 func TestCloseStopsTimers(t *testing.T) {
-	srv := NewServer(WithProgress(time.Hour))
+	srv := NewServer(WithAutoAdvance(time.Hour))
 	for range 5 {
 		create(t, srv, specBody(t, "post_richiesta_request.json"))
 	}
@@ -257,7 +257,7 @@ func TestCloseStopsTimers(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	srv := newServer(t, WithProgress(time.Millisecond))
+	srv := newServer(t, WithAutoAdvance(time.Millisecond))
 	c := srv.Client()
 	var wg sync.WaitGroup
 	for i := range 8 {

@@ -162,7 +162,7 @@ func readOptions(svc *service, raw json.RawMessage) ([]visengine.Opzione, error)
 	}
 	var out []visengine.Opzione
 	for _, n := range names {
-		o, ok := svc.v.Option(n)
+		o, ok := svc.v.Opzione(n)
 		if !ok {
 			return nil, errBadInput
 		}

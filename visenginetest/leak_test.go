@@ -14,7 +14,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	rc := newReceiver(t)
 	rc.failures.Store(1000)
-	srv := NewServer(WithProgress(time.Millisecond), WithCallbackRetry(1000, time.Millisecond))
+	srv := NewServer(WithAutoAdvance(time.Millisecond), WithCallbackRetry(1000, time.Millisecond))
 	srv.Fault("GET", "/visure", Fault{Delay: time.Hour})
 	go func() { _, _ = rawDo(t, srv, "GET", "/visure", "") }()
 	for range 3 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/visengine-go/visengine"
 )
 
 // Errors of Advance, Complete and Cancel.
@@ -24,7 +26,7 @@ func stamp(t int64) *int64 { return &t }
 func (s *Server) begin(rq *richiesta, now int64) {
 	rq.state, rq.updated = 1, now
 	rq.stati.InRicerca = stamp(now)
-	if rq.svc.v.Ricerca {
+	if rq.svc.v.HasRicerca {
 		rq.stato = statoInRicerca
 		rq.appendSearch(rq.values)
 		return
@@ -83,7 +85,7 @@ func (s *Server) cancelLocked(rq *richiesta) error {
 // Advance moves a submitted richiesta one state on: "In erogazione" →
 // "Dati disponibili" (the document is ready, the callback is sent) →
 // "Visura evasa". It returns the new stato_richiesta.
-func (s *Server) Advance(id string) (string, error) {
+func (s *Server) Advance(id string) (visengine.Stato, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rq := s.richieste[id]
@@ -94,7 +96,7 @@ func (s *Server) Advance(id string) (string, error) {
 		return "", fmt.Errorf("%w: %s is a draft", ErrCannotAdvance, id)
 	}
 	err := s.advanceLocked(rq)
-	return rq.stato, err
+	return visengine.Stato(rq.stato), err
 }
 
 // Complete advances a submitted richiesta to "Visura evasa", through
@@ -102,7 +104,7 @@ func (s *Server) Advance(id string) (string, error) {
 func (s *Server) Complete(id string) error {
 	for {
 		stato, err := s.Advance(id)
-		if err != nil || stato == statoVisuraEvasa {
+		if err != nil || stato == visengine.StatoVisuraEvasa {
 			return err
 		}
 	}
@@ -121,16 +123,16 @@ func (s *Server) Cancel(id string) error {
 }
 
 // Stato returns a richiesta's stato_richiesta, and whether it exists.
-func (s *Server) Stato(id string) (string, bool) {
+func (s *Server) Stato(id string) (visengine.Stato, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rq := s.richieste[id]; rq != nil {
-		return rq.stato, true
+		return visengine.Stato(rq.stato), true
 	}
 	return "", false
 }
 
-// scheduleLocked arms the progress timer when WithProgress is set and rq
+// scheduleLocked arms the progress timer when WithAutoAdvance is set and rq
 // has a state to move on to. Every armed timer is counted in s.bg until it
 // has run or been stopped, so Close can wait for it.
 func (s *Server) scheduleLocked(rq *richiesta) {

@@ -29,7 +29,7 @@ type richiesta struct {
 	indice       *int
 	esito        esito
 	readyAt      time.Time   // when the document became available
-	timer        *time.Timer // progress, with WithProgress
+	timer        *time.Timer // progress, with WithAutoAdvance
 }
 
 // ricerca is one search of a richiesta.

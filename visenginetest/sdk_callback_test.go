@@ -83,7 +83,7 @@ func TestSDKCallbackDelivered(t *testing.T) {
 
 			stato, err := srv.Advance(id)
 			require.NoError(t, err)
-			require.Equal(t, "Dati disponibili", stato)
+			require.Equal(t, visengine.StatoDatiDisponibili, stato)
 			ev := rc.next(t)
 			assert.Equal(t, id, ev.Richiesta.ID)
 			assert.Equal(t, visengine.StatoDatiDisponibili, ev.Richiesta.StatoRichiesta)

@@ -62,7 +62,7 @@ func TestSDKDownload(t *testing.T) {
 	require.NoError(t, srv.Complete(id))
 	var buf bytes.Buffer
 	var done, total []int64
-	info, err := c.DownloadDocumento(ctx, id, &buf, visengine.WithProgress(func(d, tot int64) {
+	info, err := c.DownloadDocumento(ctx, id, &buf, visengine.WithDownloadProgress(func(d, tot int64) {
 		done, total = append(done, d), append(total, tot)
 	}))
 	require.NoError(t, err)

@@ -18,7 +18,7 @@ import (
 
 // fastPoll polls every few milliseconds, for a fake that moves on a timer.
 func fastPoll() visengine.WaitOption {
-	return visengine.PollInterval(time.Millisecond, 4*time.Millisecond)
+	return visengine.WithPollInterval(time.Millisecond, 4*time.Millisecond)
 }
 
 // submitA2 pays for an A2 and returns its id.
@@ -33,10 +33,10 @@ func submitA2(t *testing.T, c *visengine.Client, n int, opts ...visengine.Submit
 // reports each state once, in the order of the lifecycle, and returns as
 // soon as the document is ready.
 func TestSDKWaitSeesEachStateOnce(t *testing.T) {
-	_, c := fake(t, visenginetest.WithProgress(15*time.Millisecond))
+	_, c := fake(t, visenginetest.WithAutoAdvance(15*time.Millisecond))
 	id := submitA2(t, c, 9)
 	var seen []visengine.Stato
-	r, err := c.Wait(testCtx(t), id, fastPoll(), visengine.OnChange(func(r *visengine.Richiesta) {
+	r, err := c.Wait(testCtx(t), id, fastPoll(), visengine.WithOnChange(func(r *visengine.Richiesta) {
 		assert.Equal(t, id, r.ID)
 		seen = append(seen, r.StatoRichiesta)
 	}))
@@ -63,7 +63,7 @@ func TestSDKWaitCancelled(t *testing.T) {
 	srv, c := fake(t)
 	id := submitA2(t, c, 10)
 	polls := 0
-	_, err := c.Wait(testCtx(t), id, fastPoll(), visengine.OnChange(func(r *visengine.Richiesta) {
+	_, err := c.Wait(testCtx(t), id, fastPoll(), visengine.WithOnChange(func(r *visengine.Richiesta) {
 		polls++
 		if r.StatoRichiesta == visengine.StatoInErogazione {
 			require.NoError(t, srv.Cancel(id))
@@ -99,7 +99,7 @@ func TestSDKWaitContextEndsPromptly(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() {
-				_, err := c.Wait(ctx, id, visengine.PollInterval(time.Hour, time.Hour))
+				_, err := c.Wait(ctx, id, visengine.WithPollInterval(time.Hour, time.Hour))
 				done <- err
 			}()
 			require.Eventually(t, func() bool {
@@ -122,10 +122,10 @@ func TestSDKWaitContextEndsPromptly(t *testing.T) {
 // TestSDKSearchFlow runs a "con Ricerca" service: the first search, one
 // more search, a choice (charged once as prezzo_ricerca), then the document.
 func TestSDKSearchFlow(t *testing.T) {
-	srv, c := fake(t, visenginetest.WithProgress(5*time.Millisecond))
+	srv, c := fake(t, visenginetest.WithAutoAdvance(5*time.Millisecond))
 	ctx := testCtx(t)
 	v := getVisura(t, c, hashRicerca)
-	require.True(t, bool(v.Ricerca))
+	require.True(t, bool(v.HasRicerca))
 
 	r, err := c.Submit(ctx, v, visengine.Values{"$0": "Altravia"})
 	require.NoError(t, err)
@@ -140,9 +140,9 @@ func TestSDKSearchFlow(t *testing.T) {
 	assert.Equal(t, id+"_0", first.IDRicerca)
 	assert.Equal(t, []int{0, 1}, first.Indici())
 	for _, n := range first.Indici() {
-		assert.True(t, strings.HasPrefix(first.Risultati[n].String("Denominazione"), "ALTRAVIA"), first.Risultati[n].String("Denominazione"))
-		assert.Len(t, first.Risultati[n].String("PIva"), 11)
-		assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA", first.Risultati[n].String("NatGiu"))
+		assert.True(t, strings.HasPrefix(first.Risultati[n].Text("Denominazione"), "ALTRAVIA"), first.Risultati[n].Text("Denominazione"))
+		assert.Len(t, first.Risultati[n].Text("PIva"), 11)
+		assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA", first.Risultati[n].Text("NatGiu"))
 	}
 
 	r, err = c.AddRicerca(ctx, id, visengine.Values{"$1": "12485671007"})
@@ -152,7 +152,7 @@ func TestSDKSearchFlow(t *testing.T) {
 	second := r.LastRicerca()
 	assert.Equal(t, visengine.RicercaEvasa, second.StatoRicerca)
 	require.Equal(t, []int{0}, second.Indici())
-	assert.Equal(t, "12485671007", second.Risultati[0].String("CodFisc"))
+	assert.Equal(t, "12485671007", second.Risultati[0].Text("CodFisc"))
 	assert.True(t, r.SearchResultsReady())
 
 	n0 := len(srv.Requests())
@@ -190,7 +190,7 @@ func TestSDKSearchFlow(t *testing.T) {
 // once, then 20 Waits: 20 distinct richieste, 20 charges, no race.
 func TestSDKConcurrentSubmitAndWait(t *testing.T) {
 	const n = 20
-	srv, c := fake(t, visenginetest.WithProgress(5*time.Millisecond))
+	srv, c := fake(t, visenginetest.WithAutoAdvance(5*time.Millisecond))
 	ctx := testCtx(t)
 	v := getVisura(t, c, hashA2)
 	ids := make([]string, n)

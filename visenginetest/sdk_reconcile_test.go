@@ -124,7 +124,7 @@ func TestSDKReconcileNothingArrived(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	require.NotErrorIs(t, err, visengine.ErrNotFound)
 	// The fake applies at once, so no settle time is needed here.
-	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.ReconcileSettle(0))
+	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.WithReconcileSettle(0))
 	require.ErrorIs(t, err, visengine.ErrNotFound)
 
 	r, err := c.Submit(ctx, v, applicant(6))

@@ -38,7 +38,7 @@ func TestSDKSubmitA2(t *testing.T) {
 	require.Equal(t, "RSSMRA80A01H501U", values["$4"])
 
 	n0 := len(srv.Requests())
-	r, err := c.Submit(ctx, v, values, visengine.WithOptions("urgenza"))
+	r, err := c.Submit(ctx, v, values, visengine.WithOpzioni("urgenza"))
 	require.NoError(t, err)
 	assert.Equal(t, visengine.StateSubmitted, r.State)
 	assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
@@ -102,7 +102,7 @@ func TestSDKSubmitInvalidApplicant(t *testing.T) {
 			values := applicant(1)
 			spoil(values)
 			n0 := len(srv.Requests())
-			r, err := c.Submit(testCtx(t), v, values, visengine.WithOptions("urgenza"))
+			r, err := c.Submit(testCtx(t), v, values, visengine.WithOpzioni("urgenza"))
 			require.ErrorIs(t, err, visengine.ErrInvalidFields)
 			assert.Nil(t, r)
 			var ve *visengine.ValidationError
@@ -155,7 +155,7 @@ func TestSDKSubmitCloseFaults(t *testing.T) {
 			assert.Equal(t, 1, n, "exactly one charge")
 			assert.Equal(t, visengine.Price(2000), sum)
 			stato, _ := srv.Stato(r.ID)
-			assert.Equal(t, "In erogazione", stato)
+			assert.Equal(t, visengine.StatoInErogazione, stato)
 		})
 	}
 }
@@ -193,7 +193,7 @@ func TestSDKSubmitInsufficientCredit(t *testing.T) {
 	srv, c := fake(t, visenginetest.WithWallet(visengine.Price(1503)))
 	v := getVisura(t, c, hashA2)
 	n0 := len(srv.Requests())
-	r, err := c.Submit(testCtx(t), v, applicant(7), visengine.WithOptions("urgenza"))
+	r, err := c.Submit(testCtx(t), v, applicant(7), visengine.WithOpzioni("urgenza"))
 	require.ErrorIs(t, err, visengine.ErrInsufficientCredit)
 	assert.Nil(t, r)
 	assert.NotErrorIs(t, err, visengine.ErrOutcomeUnknown)

@@ -173,7 +173,7 @@ func searchable(rq *richiesta, jsonVisura json.RawMessage) *apiError {
 	switch {
 	case rq.state == 0:
 		return &apiError{http.StatusNotFound, 221, "the request is in state 0, not yet finalized"}
-	case !bool(rq.svc.v.Ricerca) || rq.stato != statoInRicerca:
+	case !bool(rq.svc.v.HasRicerca) || rq.stato != statoInRicerca:
 		return &apiError{http.StatusConflict, 222, "this request does not allow the addition of a search"}
 	case absent(jsonVisura):
 		return &apiError{http.StatusPreconditionRequired, 224, "json_visura required"}
@@ -211,7 +211,7 @@ func (s *Server) chooseRisultato(w http.ResponseWriter, r *http.Request) {
 // id_ricerca it is the last search.
 func chosen(rq *richiesta, body map[string]json.RawMessage) (*ricerca, int, *apiError) {
 	invalid := &apiError{http.StatusPreconditionRequired, 233, "indice not valid or required"}
-	if !bool(rq.svc.v.Ricerca) || rq.state == 0 || rq.stato != statoInRicerca {
+	if !bool(rq.svc.v.HasRicerca) || rq.state == 0 || rq.stato != statoInRicerca {
 		return nil, 0, &apiError{http.StatusConflict, 230,
 			"the request does not produce results to choose from, it is processed directly with the POST"}
 	}

@@ -6,7 +6,7 @@
 //
 // The fake holds the vendor's 92-service catalogue, validates requests with
 // each service's real validazione rule, charges a wallet, moves richieste
-// through their states (on a timer with WithProgress, or by hand with
+// through their states (on a timer with WithAutoAdvance, or by hand with
 // Advance, Complete and Cancel), runs the search step of the "con Ricerca"
 // services, delivers callbacks, and serves the finished document as a zip
 // holding a small PDF. Tests can read what it received (Requests), what it
@@ -82,11 +82,11 @@ func WithWallet(balance visengine.Price) Option {
 	return func(c *config) { c.wallet = int64(balance) }
 }
 
-// WithProgress makes every started richiesta move on by one state each
+// WithAutoAdvance makes every started richiesta move on by one state each
 // step (In erogazione → Dati disponibili → Visura evasa) without being told.
 // Default: 0, the states change only through Advance, Complete and Cancel.
 // Search richieste still wait in "In ricerca" for a choice.
-func WithProgress(step time.Duration) Option {
+func WithAutoAdvance(step time.Duration) Option {
 	return func(c *config) { c.step = step }
 }
 

@@ -122,7 +122,7 @@ func (r *richiesta) wire(owner string) wireRichiesta {
 func (r *richiesta) summary(owner string) wireSummary {
 	return wireSummary{
 		ID: r.id, State: r.state, HashVisura: r.svc.v.HashVisura, Nome: r.svc.v.NomeVisura,
-		Ricerca: bool(r.svc.v.Ricerca), IDRicerca: r.idRicerca,
+		Ricerca: bool(r.svc.v.HasRicerca), IDRicerca: r.idRicerca,
 		PrezzoVisura: euro(r.svc.v.PrezzoVisura), PrezzoRicerca: euro(r.svc.v.PrezzoRicerca),
 		IndiceRicerca: r.indice, StatoRichiesta: r.stato, EmailTarget: r.email,
 		TimestampCreation: r.created, TimestampLastUpdate: r.updated,

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []visenginetest.Option{visenginetest.WithWallet(wallet), visenginetest.WithProgress(o.progress)}
+	opts := []visenginetest.Option{visenginetest.WithWallet(wallet), visenginetest.WithAutoAdvance(o.progress)}
 	if o.token != "" {
 		opts = append(opts, visenginetest.WithToken(o.token))
 	}

@@ -81,9 +81,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	// The fake moves on only when told (WithProgress(0)): this example
+	// The fake moves on only when told (no WithAutoAdvance): this example
 	// plays the operator itself.
-	c, fake, cleanup, err := env.Open(out, *sandbox, visenginetest.WithProgress(0))
+	c, fake, cleanup, err := env.Open(out, *sandbox, visenginetest.WithAutoAdvance(0))
 	defer cleanup()
 	if err != nil {
 		return err

@@ -104,7 +104,7 @@ func showVisura(ctx context.Context, c *visengine.Client, out io.Writer, hash st
 		return fmt.Errorf("reading %s: %w", hash, err)
 	}
 	fmt.Fprintf(out, "\n%s\n", strings.TrimSpace(v.NomeVisura))
-	fmt.Fprintf(out, "Category: %s\nHash: %s\nSearch step: %t\n", v.NomeCategoria, v.HashVisura, bool(v.Ricerca))
+	fmt.Fprintf(out, "Category: %s\nHash: %s\nSearch step: %t\n", v.NomeCategoria, v.HashVisura, bool(v.HasRicerca))
 
 	fmt.Fprintln(out, "\nFields, in display order:")
 	for _, f := range v.Fields() {
@@ -112,7 +112,7 @@ func showVisura(ctx context.Context, c *visengine.Client, out io.Writer, hash st
 	}
 
 	fmt.Fprintf(out, "\nPrice: %s", v.PrezzoVisura)
-	if v.Ricerca {
+	if v.HasRicerca {
 		fmt.Fprintf(out, " (search step %s)", v.PrezzoRicerca)
 	}
 	fmt.Fprintln(out)
@@ -168,8 +168,8 @@ func explainRule(out io.Writer, v *visengine.Visura, expr string) error {
 		fmt.Fprintln(out, "  Satisfied with no field filled in.")
 		return nil
 	}
-	fmt.Fprintf(out, "  Minimal sets of fields that satisfy it (%d):\n", len(x.Options))
-	for i, o := range x.Options {
+	fmt.Fprintf(out, "  Minimal sets of fields that satisfy it (%d):\n", len(x.Alternatives))
+	for i, o := range x.Alternatives {
 		fmt.Fprintf(out, "    %d. %s\n", i+1, strings.Join(o, " "))
 	}
 	if x.Truncated {

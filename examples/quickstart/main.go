@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if fake == nil && !*pay {
-		r, err := c.Submit(ctx, v, values, visengine.WithOptions(options...), visengine.DryRun())
+		r, err := c.Submit(ctx, v, values, visengine.WithOpzioni(options...), visengine.DryRun())
 		if err != nil {
 			return fmt.Errorf("dry run: %w", err)
 		}
@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	}
 	start := time.Now()
-	r, err := c.Submit(ctx, v, values, visengine.WithOptions(options...))
+	r, err := c.Submit(ctx, v, values, visengine.WithOpzioni(options...))
 	if err != nil {
 		return fmt.Errorf("submitting: %w", err)
 	}
@@ -147,11 +147,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	// 5. Wait, printing each state change.
 	fmt.Fprintln(out, "Waiting for the document:")
-	waitOpts := []visengine.WaitOption{visengine.OnChange(func(r *visengine.Richiesta) {
+	waitOpts := []visengine.WaitOption{visengine.WithOnChange(func(r *visengine.Richiesta) {
 		fmt.Fprintf(out, "  +%.2fs  %s\n", time.Since(start).Round(10*time.Millisecond).Seconds(), r.StatoRichiesta)
 	})}
 	if fake != nil {
-		waitOpts = append(waitOpts, visengine.PollInterval(20*time.Millisecond, 40*time.Millisecond))
+		waitOpts = append(waitOpts, visengine.WithPollInterval(20*time.Millisecond, 40*time.Millisecond))
 	}
 	r, err = c.Wait(ctx, r.ID, waitOpts...)
 	if err != nil {
@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var doc bytes.Buffer
 	bar := &progressBar{out: out}
 	fmt.Fprintln(out, "\nDownloading:")
-	info, err := c.DownloadDocumento(ctx, r.ID, &doc, visengine.WithProgress(bar.update))
+	info, err := c.DownloadDocumento(ctx, r.ID, &doc, visengine.WithDownloadProgress(bar.update))
 	if err != nil {
 		return fmt.Errorf("downloading: %w", err)
 	}
@@ -257,8 +257,8 @@ func printValidation(out io.Writer, v *visengine.Visura, values visengine.Values
 		if len(m.Required) > 0 {
 			fmt.Fprintf(out, "  Missing: %s\n", label(m.Required))
 		}
-		if len(m.Options) > 1 {
-			for _, o := range m.Options {
+		if len(m.Alternatives) > 1 {
+			for _, o := range m.Alternatives {
 				fmt.Fprintf(out, "  or add: %s\n", label(o))
 			}
 		}

@@ -27,7 +27,7 @@ const FakeStep = 150 * time.Millisecond
 // line, which one it is. fake is the embedded server, or nil when the
 // client talks to Visengine itself; cleanup releases what Open started and
 // must be called when done (also after an error it is a no-op). fakeOpts
-// are passed to the fake, after WithProgress(FakeStep).
+// are passed to the fake, after WithAutoAdvance(FakeStep).
 func Open(out io.Writer, sandbox bool, fakeOpts ...visenginetest.Option) (c *visengine.Client, fake *visenginetest.Server, cleanup func(), err error) {
 	cleanup = func() {}
 	token := os.Getenv(TokenVar)
@@ -35,7 +35,7 @@ func Open(out io.Writer, sandbox bool, fakeOpts ...visenginetest.Option) (c *vis
 		if sandbox {
 			return nil, nil, cleanup, errors.New("-sandbox needs a sandbox token in " + TokenVar)
 		}
-		fake = visenginetest.NewServer(append([]visenginetest.Option{visenginetest.WithProgress(FakeStep)}, fakeOpts...)...)
+		fake = visenginetest.NewServer(append([]visenginetest.Option{visenginetest.WithAutoAdvance(FakeStep)}, fakeOpts...)...)
 		fmt.Fprintf(out, "No %s set: using the embedded fake Visengine server (no account, nothing charged).\n", TokenVar)
 		return fake.Client(), fake, fake.Close, nil
 	}

@@ -39,7 +39,7 @@ func ExampleVisura_Validate() {
 	fmt.Println(errors.Is(err, visengine.ErrInvalidFields))
 	var ve *visengine.ValidationError
 	if errors.As(err, &ve) {
-		for _, option := range ve.Missing.Options {
+		for _, option := range ve.Missing.Alternatives {
 			var names []string
 			for _, key := range option {
 				names = append(names, ve.Names[key]+" ("+key+")")

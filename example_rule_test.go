@@ -40,7 +40,7 @@ func ExampleRule_Explain() {
 	}
 	e := r.Explain(visengine.FieldSetOf("$2"))
 	fmt.Println("satisfied:", e.Satisfied)
-	fmt.Println("options:", e.Options)
+	fmt.Println("options:", e.Alternatives)
 	fmt.Println("required:", e.Required)
 	fmt.Println("residual:", e.Residual)
 	// Output:
