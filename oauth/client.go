@@ -134,13 +134,16 @@ func NewClient(email, apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte("visengine-oauth-account\x00" + strings.ToLower(email)))
+	basic := base64.StdEncoding.EncodeToString([]byte(email + ":" + apiKey))
 	return &Client{
 		base:    base,
 		v1:      cfg.v1,
 		sandbox: cfg.sandbox || strings.HasPrefix(base.Hostname(), "test."),
-		auth:    "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+apiKey)),
+		auth:    "Basic " + basic,
 		account: hex.EncodeToString(sum[:8]),
-		secrets: []string{email, apiKey},
+		// A server may echo the header as it came, so its base64 is a
+		// secret too.
+		secrets: []string{email, apiKey, basic},
 		http:    newHTTPClient(cfg.httpClient),
 		logger:  cfg.logger,
 	}, nil
