@@ -132,3 +132,30 @@ func TestTokenNeverPrintsValue(t *testing.T) {
 	assert.NotContains(t, buf.String(), canaryToken)
 	assert.Contains(t, buf.String(), "value redacted")
 }
+
+// FuzzTokenHasScope checks HasScope against its definition on arbitrary
+// scopes: it never panics, a scope covers itself, and "*:*/*" covers every
+// well-formed scope.
+func FuzzTokenHasScope(f *testing.F) {
+	f.Add("*:visengine2.altravia.com/*", "PUT:visengine2.altravia.com/richiesta")
+	f.Add("GET:*.altravia.com/vis*", "GET:test.visengine2.altravia.com/visure")
+	f.Add("a:b/c", "A:B/c")
+	f.Add("***:**/**", ":/")
+	f.Fuzz(func(t *testing.T, granted, want string) {
+		tok := &Token{Value: "x", Scopes: []string{granted}}
+		got := tok.HasScope(want)
+		parts, ok := splitScope(want)
+		if !ok {
+			if got {
+				t.Fatalf("malformed %q granted", want)
+			}
+			return
+		}
+		if !strings.Contains(want, "*") && !(&Token{Scopes: []string{want}}).HasScope(want) {
+			t.Fatalf("%q does not cover itself", want)
+		}
+		if !(&Token{Scopes: []string{"*:*/*"}}).HasScope(want) {
+			t.Fatalf("*:*/* does not cover %q (%+v)", want, parts)
+		}
+	})
+}

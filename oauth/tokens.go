@@ -132,13 +132,14 @@ func (c *Client) CreateToken(ctx context.Context, p CreateTokenParams) (*TokenIn
 func (c *Client) ListTokens(ctx context.Context) ([]TokenInfo, error) {
 	if c.v1 {
 		r := request{method: http.MethodGet, path: "/token", route: "/token"}
-		return c.tokens(ctx, r)
+		list, _, err := c.tokens(ctx, r)
+		return list, err
 	}
 	const page = 100
 	var all []TokenInfo
 	for i := 0; i < maxListPages; i++ {
 		q := url.Values{"limit": {strconv.Itoa(page)}, "skip": {strconv.Itoa(i * page)}}
-		got, err := c.tokens(ctx, request{method: http.MethodGet, path: "/tokens", route: "/tokens", query: q})
+		got, _, err := c.tokens(ctx, request{method: http.MethodGet, path: "/tokens", route: "/tokens", query: q})
 		if err != nil {
 			return nil, err
 		}
@@ -251,15 +252,15 @@ func validScope(s string) bool {
 
 // oneToken makes a call that answers one token.
 func (c *Client) oneToken(ctx context.Context, r request) (*TokenInfo, error) {
-	list, err := c.tokens(ctx, r)
+	list, status, err := c.tokens(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case len(list) != 1:
-		return nil, c.unexpected(r, http.StatusOK, "expected one token, got %d", len(list))
+		return nil, c.unexpected(r, status, "expected one token, got %d", len(list))
 	case list[0].Token == "":
-		return nil, c.unexpected(r, http.StatusOK, "answer holds no token")
+		return nil, c.unexpected(r, status, "answer holds no token")
 	}
 	return &list[0], nil
 }
@@ -267,22 +268,22 @@ func (c *Client) oneToken(ctx context.Context, r request) (*TokenInfo, error) {
 // tokens makes a call that answers tokens, in any of the shapes the two
 // versions use. v1 answers 204 when there is nothing: to a list, an empty
 // list; to a get, "not found".
-func (c *Client) tokens(ctx context.Context, r request) ([]TokenInfo, error) {
+func (c *Client) tokens(ctx context.Context, r request) ([]TokenInfo, int, error) {
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if resp.status == http.StatusNoContent && r.method == http.MethodGet {
 		if r.secret != "" {
-			return nil, &APIError{StatusCode: resp.status, Method: r.method, Path: r.route, Message: "no such token", v1: c.v1, kindOf: visengine.ErrNotFound}
+			return nil, 0, &APIError{StatusCode: resp.status, Method: r.method, Path: r.route, Message: "no such token", v1: c.v1, kindOf: visengine.ErrNotFound}
 		}
-		return nil, nil
+		return nil, resp.status, nil
 	}
 	list, err := decodeTokens(resp.body)
 	if err != nil {
-		return nil, c.unexpected(r, resp.status, "decoding tokens: %s", describeJSONError(err))
+		return nil, 0, c.unexpected(r, resp.status, "decoding tokens: %s", describeJSONError(err))
 	}
-	return list, nil
+	return list, resp.status, nil
 }
 
 // decodeTokens reads the tokens of an answer: a token at the top level
