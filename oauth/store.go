@@ -34,7 +34,8 @@ type TokenStore interface {
 // shows Token.
 type SavedToken struct {
 	Token      string    `json:"token"`
-	Scopes     []string  `json:"scopes"`
+	Scopes     []string  `json:"scopes"`              // as the server granted them
+	Requested  []string  `json:"requested,omitempty"` // as asked for: wildcards the server may have expanded
 	ExpiresAt  time.Time `json:"expires_at"`
 	ObtainedAt time.Time `json:"obtained_at"` // when it was created or last extended
 	Service    string    `json:"service"`     // base URL of the OAuth service that issued it

@@ -49,6 +49,25 @@ func TestFileStoreReusedAfterRestart(t *testing.T) {
 	assert.Equal(t, 1, f.total())
 }
 
+// A token asked for with a wildcard comes back expanded; the restart
+// still recognizes it as what was asked for.
+func TestFileStoreReusesExpandedWildcard(t *testing.T) {
+	f := newFake(t)
+	store, _ := newFileStore(t)
+	wild := WithScopes("*:visengine2.altravia.com/*")
+	tok, err := newSource(t, f, true, WithStore(store), wild).Token(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, tok.Scopes, "DELETE:visengine2.altravia.com/richiesta", "expanded by the server")
+	again, err := newSource(t, f, true, WithStore(store), wild).Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, tok.Value, again.Value)
+	assert.Equal(t, 1, f.count(createKey(true)))
+	// Asking for something else is not satisfied by it.
+	other, err := newSource(t, f, true, WithStore(store), WithScopes("*:*.altravia.com/*")).Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.Value, other.Value)
+}
+
 // A save replaces a looser file with a 0600 one.
 func TestFileStoreTightensMode(t *testing.T) {
 	store, path := newFileStore(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -457,7 +458,8 @@ func (ts *TokenSource) unusable(saved *SavedToken, h *held) string {
 		return "expired"
 	}
 	for _, s := range ts.scopes {
-		if !h.tok.HasScope(s) {
+		// A wildcard asked for comes back expanded: compare it as asked.
+		if !h.tok.HasScope(s) && !slices.Contains(saved.Requested, s) {
 			return "lacks scope " + s
 		}
 	}
@@ -470,7 +472,7 @@ func (ts *TokenSource) save(ctx context.Context, h *held) {
 		return
 	}
 	err := ts.store.Save(ctx, &SavedToken{
-		Token: h.tok.Value, Scopes: h.tok.Scopes, ExpiresAt: h.tok.Expiry, ObtainedAt: h.obtained,
+		Token: h.tok.Value, Scopes: h.tok.Scopes, Requested: ts.scopes, ExpiresAt: h.tok.Expiry, ObtainedAt: h.obtained,
 		Service: ts.c.BaseURL(), Account: ts.c.account,
 	})
 	if err != nil {
