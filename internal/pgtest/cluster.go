@@ -162,13 +162,20 @@ func (c *cluster) command(name string, args ...string) *exec.Cmd {
 	if c.runuser != "" {
 		cmd = exec.Command(c.runuser, append([]string{"-u", "postgres", "--", name}, args...)...)
 	}
-	cmd.Dir = c.dir
+	cmd.Dir, cmd.Env = c.dir, cleanEnv()
+	return cmd
+}
+
+// cleanEnv is the environment without PG* variables, which would point
+// PostgreSQL's programs at another server or directory.
+func cleanEnv() []string {
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PG") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
-	return cmd
+	return env
 }
 
 func run(cmd *exec.Cmd) error {
@@ -226,7 +233,7 @@ func freePort() (int, error) {
 // directory.
 func (c *cluster) createDB(name string) error {
 	cmd := exec.Command(c.bins.createdb, "-h", c.dir, "-p", strconv.Itoa(c.port), "-U", "postgres", name)
-	cmd.Env = c.command("true").Env
+	cmd.Env = cleanEnv()
 	return run(cmd)
 }
 
