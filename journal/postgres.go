@@ -1,0 +1,422 @@
+package journal
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/visengine-go/visengine"
+)
+
+// DefaultTable is the table a Postgres journal uses unless WithTable says
+// otherwise.
+const DefaultTable = "visengine_journal"
+
+// Postgres is a Journal in a PostgreSQL table, shared by every replica
+// that opens it on the same database. It goes through database/sql only:
+// the caller opens the *sql.DB with the driver of its choice (pgx's stdlib,
+// lib/pq), and this package imports none.
+//
+// Every lease check uses the database's clock (now()), and a lease's end
+// given by a caller is applied as a duration to that clock (see
+// visengine.Journal), so replicas whose clocks disagree still agree on who
+// holds a lease. Durability is the database's: with synchronous_commit on
+// (PostgreSQL's default), a call that returned nil survives a crash.
+type Postgres struct {
+	db    *sql.DB
+	table string // quoted, maybe schema-qualified
+	name  string // as configured, for messages
+}
+
+var _ visengine.Journal = (*Postgres)(nil)
+
+type pgConfig struct {
+	table string
+}
+
+// PostgresOption configures OpenPostgres.
+type PostgresOption func(*pgConfig) error
+
+// tableName is what WithTable accepts: lowercase, unquoted-style SQL
+// names, optionally schema-qualified, short enough that the index names
+// derived from them fit PostgreSQL's 63 bytes.
+var tableName = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,47}\.)?[a-z_][a-z0-9_]{0,47}$`)
+
+// WithTable stores the journal in table name instead of DefaultTable:
+// lowercase letters, digits and underscores, at most 48 of them, not
+// starting with a digit, optionally prefixed by a schema ("intake.journal").
+// Replicas that share a journal must use the same name.
+func WithTable(name string) PostgresOption {
+	return func(c *pgConfig) error {
+		if !tableName.MatchString(name) {
+			return fmt.Errorf("%w: journal table name must be [schema.]name of lowercase letters, digits and _ (at most 48 each)", visengine.ErrInvalidArgument)
+		}
+		c.table = name
+		return nil
+	}
+}
+
+// OpenPostgres returns the journal in db, creating its table and indexes
+// if they are missing (see the package documentation for the schema). It
+// is safe to call from several replicas at once. db stays the caller's to
+// close.
+func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Postgres, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: journal *sql.DB is nil", visengine.ErrInvalidArgument)
+	}
+	cfg := pgConfig{table: DefaultTable}
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table}
+	if err := p.migrate(ctx, cfg.table); err != nil {
+		return nil, fmt.Errorf("visengine: journal table %s: %w", cfg.table, err)
+	}
+	return p, nil
+}
+
+// quoteTable quotes each part of a validated table name.
+func quoteTable(name string) string {
+	parts := strings.Split(name, ".")
+	for i, part := range parts {
+		parts[i] = `"` + part + `"`
+	}
+	return strings.Join(parts, ".")
+}
+
+// schemaSQL creates the table and its indexes; %[1]s is the quoted table,
+// %[2]s the bare table name that prefixes the index names.
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS %[1]s (
+	ref           text        PRIMARY KEY,
+	hash_visura   text        NOT NULL,
+	digest        text        NOT NULL,
+	created_at    timestamptz NOT NULL,
+	draft_id      text        NOT NULL DEFAULT '',
+	close_sent_at timestamptz,
+	outcome       text        NOT NULL DEFAULT '',
+	note          text        NOT NULL DEFAULT '',
+	updated_at    timestamptz NOT NULL,
+	lease_owner   text        NOT NULL DEFAULT '',
+	lease_until   timestamptz
+);
+CREATE INDEX IF NOT EXISTS "%[2]s_unfinished" ON %[1]s (created_at, ref) WHERE outcome = '';
+CREATE INDEX IF NOT EXISTS "%[2]s_draft_id" ON %[1]s (draft_id) WHERE draft_id <> '';
+CREATE INDEX IF NOT EXISTS "%[2]s_digest" ON %[1]s (hash_visura, digest);
+`
+
+// migrate creates the table under a transaction-scoped advisory lock:
+// concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on PostgreSQL's
+// catalog. It then checks that the table has the journal's columns.
+func (p *Postgres) migrate(ctx context.Context, name string) error {
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "visengine journal "+name); err != nil {
+		return err
+	}
+	bare := name[strings.LastIndex(name, ".")+1:]
+	stmts := strings.Split(fmt.Sprintf(schemaSQL, p.table, bare), ";")
+	if _, err := tx.ExecContext(ctx, stmts[0]); err != nil { // the table
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT `+columns+` FROM `+p.table+` LIMIT 0`); err != nil {
+		return fmt.Errorf("exists but is not a journal: %w", err)
+	}
+	for _, stmt := range stmts[1:] { // the indexes
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// columns are an entry's columns in the order scanEntry reads them.
+const columns = `ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, updated_at, lease_owner, lease_until`
+
+// leaseEnd is the SQL for a lease's end: the database's now() plus the
+// duration, in microseconds, that the caller's lease end is ahead of the
+// caller's clock.
+func leaseEnd(param int) string {
+	return "now() + $" + strconv.Itoa(param) + "::bigint * interval '1 microsecond'"
+}
+
+func leaseMicros(until time.Time) int64 { return time.Until(until).Microseconds() }
+
+// nullTime is t for a nullable column: NULL when zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// Create inserts e, leased to e.LeaseOwner for as long as e.LeaseUntil is
+// ahead of the caller's clock. An existing Ref fails with
+// visengine.ErrJournalConflict.
+func (p *Postgres) Create(ctx context.Context, e visengine.JournalEntry) error {
+	e = normalize(e)
+	if err := checkLeased(e); err != nil {
+		return err
+	}
+	res, err := p.db.ExecContext(ctx, `INSERT INTO `+p.table+` (`+columns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, `+leaseEnd(10)+`)
+		ON CONFLICT (ref) DO NOTHING`,
+		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
+		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
+	if err != nil {
+		return p.fail("creating entry "+e.Ref, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return p.fail("creating entry "+e.Ref, err)
+	} else if n == 0 {
+		return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrJournalConflict)
+	}
+	return nil
+}
+
+// Update replaces the row e.Ref by e and renews its lease, in one
+// statement that matches only while e.LeaseOwner holds an unexpired lease
+// by the database's clock; otherwise it fails with visengine.ErrLeaseLost.
+func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
+	e = normalize(e)
+	if err := checkLeased(e); err != nil {
+		return err
+	}
+	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET
+		hash_visura = $2, digest = $3, created_at = $4, draft_id = $5, close_sent_at = $6,
+		outcome = $7, note = $8, updated_at = now(), lease_until = `+leaseEnd(10)+`
+		WHERE ref = $1 AND lease_owner = $9 AND lease_until > now()`,
+		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
+		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
+	if err != nil {
+		return p.fail("updating entry "+e.Ref, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return p.fail("updating entry "+e.Ref, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	return p.missingOr(ctx, e.Ref, visengine.ErrLeaseLost)
+}
+
+// missingOr tells why a statement on ref matched no row: the row is
+// missing (ErrNotFound), or it exists and the lease did not allow it.
+func (p *Postgres) missingOr(ctx context.Context, ref string, leaseErr error) error {
+	ok, err := p.exists(ctx, ref)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return notFound(ref)
+	}
+	return fmt.Errorf("visengine: journal entry %s: %w", ref, leaseErr)
+}
+
+func (p *Postgres) exists(ctx context.Context, ref string) (bool, error) {
+	var ok bool
+	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.table+` WHERE ref = $1)`, ref).Scan(&ok)
+	if err != nil {
+		return false, p.fail("reading entry "+ref, err)
+	}
+	return ok, nil
+}
+
+// Claim leases to owner up to max unfinished entries whose lease is free
+// or expired, oldest first, in one statement: the rows are picked with
+// SELECT … FOR UPDATE SKIP LOCKED, so concurrent claimers on any replica
+// skip each other's rows instead of waiting for them or sharing them.
+func (p *Postgres) Claim(ctx context.Context, owner string, until time.Time, max int) ([]visengine.JournalEntry, error) {
+	if err := checkClaim(owner, until, max); err != nil {
+		return nil, err
+	}
+	rows, err := p.db.QueryContext(ctx, `WITH picked AS (
+			SELECT ref FROM `+p.table+`
+			WHERE outcome = '' AND (lease_until IS NULL OR lease_until <= now())
+			ORDER BY created_at, ref
+			LIMIT $3
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE `+p.table+` AS j SET lease_owner = $1, lease_until = `+leaseEnd(2)+`
+		FROM picked WHERE j.ref = picked.ref
+		RETURNING `+prefixed("j.", columns),
+		owner, leaseMicros(until), max)
+	if err != nil {
+		return nil, p.fail("claiming entries", err)
+	}
+	out, err := p.scanAll(rows)
+	if err != nil {
+		return nil, err
+	}
+	sortEntries(out) // RETURNING keeps no order
+	return out, nil
+}
+
+func prefixed(prefix, cols string) string {
+	return prefix + strings.ReplaceAll(cols, ", ", ", "+prefix)
+}
+
+// ClaimRef leases the row ref to owner, in one statement that matches only
+// while no other owner holds an unexpired lease on it; otherwise it fails
+// with visengine.ErrLeaseHeld.
+func (p *Postgres) ClaimRef(ctx context.Context, ref, owner string, until time.Time) (visengine.JournalEntry, error) {
+	if err := cmp.Or(checkRef(ref), checkClaim(owner, until, 1)); err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	rows, err := p.db.QueryContext(ctx, `UPDATE `+p.table+`
+		SET lease_owner = $2, lease_until = `+leaseEnd(3)+`
+		WHERE ref = $1 AND (lease_owner IN ('', $2) OR lease_until IS NULL OR lease_until <= now())
+		RETURNING `+columns, ref, owner, leaseMicros(until))
+	if err != nil {
+		return visengine.JournalEntry{}, p.fail("claiming entry "+ref, err)
+	}
+	out, err := p.scanAll(rows)
+	if err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	if len(out) == 0 {
+		return visengine.JournalEntry{}, p.missingOr(ctx, ref, visengine.ErrLeaseHeld)
+	}
+	return out[0], nil
+}
+
+// Release ends owner's lease on ref, if owner holds it.
+func (p *Postgres) Release(ctx context.Context, ref, owner string) error {
+	if err := checkRef(ref); err != nil {
+		return err
+	}
+	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET lease_owner = '', lease_until = NULL
+		WHERE ref = $1 AND lease_owner = $2`, ref, owner)
+	if err != nil {
+		return p.fail("releasing entry "+ref, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return p.fail("releasing entry "+ref, err)
+	} else if n == 1 {
+		return nil
+	}
+	if ok, err := p.exists(ctx, ref); err != nil {
+		return err
+	} else if !ok {
+		return notFound(ref)
+	}
+	return nil // owner did not hold the lease: nothing to release
+}
+
+// Get returns the row ref, with its lease.
+func (p *Postgres) Get(ctx context.Context, ref string) (visengine.JournalEntry, error) {
+	if err := checkRef(ref); err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.table+` WHERE ref = $1`, ref)
+	if err != nil {
+		return visengine.JournalEntry{}, p.fail("reading entry "+ref, err)
+	}
+	out, err := p.scanAll(rows)
+	if err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	if len(out) == 0 {
+		return visengine.JournalEntry{}, notFound(ref)
+	}
+	return out[0], nil
+}
+
+// List returns the rows f selects, oldest first, through the indexes on
+// draft_id, (hash_visura, digest) and unfinished rows.
+func (p *Postgres) List(ctx context.Context, f visengine.JournalFilter) ([]visengine.JournalEntry, error) {
+	if err := checkFilter(f); err != nil {
+		return nil, err
+	}
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.DraftID != "" {
+		add("draft_id = $%d", f.DraftID)
+	}
+	if f.HashVisura != "" {
+		add("hash_visura = $%d", f.HashVisura)
+	}
+	if f.Digest != "" {
+		add("digest = $%d", f.Digest)
+	}
+	q := `SELECT ` + columns + ` FROM ` + p.table
+	if f.Unfinished {
+		where = append(where, "outcome = ''")
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at, ref"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := p.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, p.fail("listing entries", err)
+	}
+	return p.scanAll(rows)
+}
+
+// scanAll reads and closes rows of columns.
+func (p *Postgres) scanAll(rows *sql.Rows) ([]visengine.JournalEntry, error) {
+	defer rows.Close()
+	var out []visengine.JournalEntry
+	for rows.Next() {
+		e, err := p.scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.fail("reading entries", err)
+	}
+	return out, nil
+}
+
+// scanEntry reads one row and checks it as Validate does: a row edited
+// by hand into something no journal writes is a *CorruptEntryError.
+func (p *Postgres) scanEntry(rows *sql.Rows) (visengine.JournalEntry, error) {
+	var e visengine.JournalEntry
+	var outcome string
+	var closeSent, leaseUntil sql.NullTime
+	err := rows.Scan(&e.Ref, &e.HashVisura, &e.Digest, &e.CreatedAt, &e.DraftID, &closeSent,
+		&outcome, &e.Note, &e.UpdatedAt, &e.LeaseOwner, &leaseUntil)
+	if err != nil {
+		return e, p.fail("reading entries", err)
+	}
+	e.Outcome, e.CloseSentAt, e.LeaseUntil = visengine.JournalOutcome(outcome), closeSent.Time, leaseUntil.Time
+	e = normalize(e)
+	if err := e.Validate(); err != nil {
+		where := p.name + " row with an invalid ref"
+		if checkRef(e.Ref) == nil {
+			where = p.name + " row " + e.Ref
+		}
+		return visengine.JournalEntry{}, &CorruptEntryError{Where: where, Reason: invalidReason(err)}
+	}
+	return e, nil
+}
+
+// fail wraps a database error with what was being done.
+func (p *Postgres) fail(doing string, err error) error {
+	return fmt.Errorf("visengine: journal table %s: %s: %w", p.name, doing, err)
+}

@@ -1,0 +1,164 @@
+package journal_test
+
+import (
+	"database/sql"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/internal/pgtest"
+	"github.com/visengine-go/visengine/journal"
+)
+
+// openPool opens a *sql.DB on url, closed when the test ends.
+func openPool(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	db.SetMaxOpenConns(10)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func openPostgres(t *testing.T, url string, opts ...journal.PostgresOption) *journal.Postgres {
+	t.Helper()
+	p, err := journal.OpenPostgres(ctx, openPool(t, url), opts...)
+	require.NoError(t, err)
+	return p
+}
+
+func TestPostgresConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T) (visengine.Journal, func(*testing.T) visengine.Journal) {
+		url := pgtest.Start(t)
+		return openPostgres(t, url), func(t *testing.T) visengine.Journal { return openPostgres(t, url) }
+	})
+}
+
+// The table is the documented one, and opening it again (another replica,
+// a new SDK start) keeps what is in it.
+func TestPostgresSchemaAndReopen(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url, journal.WithTable("intake_journal"))
+	e := create(t, p, 1, "owner-a", time.Hour)
+
+	db := openPool(t, url)
+	rows, err := db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+		WHERE table_name = 'intake_journal' ORDER BY ordinal_position`)
+	require.NoError(t, err)
+	var cols []string
+	for rows.Next() {
+		var name, typ, nullable string
+		require.NoError(t, rows.Scan(&name, &typ, &nullable))
+		cols = append(cols, name+" "+typ+" "+nullable)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{
+		"ref text NO", "hash_visura text NO", "digest text NO", "created_at timestamp with time zone NO",
+		"draft_id text NO", "close_sent_at timestamp with time zone YES", "outcome text NO", "note text NO",
+		"updated_at timestamp with time zone NO", "lease_owner text NO", "lease_until timestamp with time zone YES",
+	}, cols)
+	var indexes int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'intake_journal'`).Scan(&indexes))
+	assert.Equal(t, 4, indexes, "primary key, unfinished, draft_id, digest")
+
+	again := openPostgres(t, url, journal.WithTable("intake_journal"))
+	got, err := again.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	requireSame(t, e, got)
+	_, err = openPostgres(t, url).Get(ctx, e.Ref)
+	require.ErrorIs(t, err, visengine.ErrNotFound, "the default table is another journal")
+}
+
+func TestPostgresTableNames(t *testing.T) {
+	url := pgtest.Start(t)
+	db := openPool(t, url)
+	for _, bad := range []string{"", "Journal", `j"; DROP TABLE x; --`, "a.b.c", "1journal", "j-1", "a234567890123456789012345678901234567890123456789"} {
+		_, err := journal.OpenPostgres(ctx, db, journal.WithTable(bad))
+		require.ErrorIs(t, err, visengine.ErrInvalidArgument, bad)
+	}
+	_, err := journal.OpenPostgres(ctx, nil)
+	require.ErrorIs(t, err, visengine.ErrInvalidArgument)
+
+	_, err = db.ExecContext(ctx, `CREATE SCHEMA intake`)
+	require.NoError(t, err)
+	p := openPostgres(t, url, journal.WithTable("intake.journal"))
+	e := create(t, p, 1, "o", time.Hour)
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM intake.journal WHERE ref = $1`, e.Ref).Scan(&n))
+	assert.Equal(t, 1, n)
+
+	_, err = db.ExecContext(ctx, `CREATE TABLE not_a_journal (id int)`)
+	require.NoError(t, err)
+	_, err = journal.OpenPostgres(ctx, db, journal.WithTable("not_a_journal"))
+	require.ErrorContains(t, err, "exists but is not a journal")
+}
+
+// A row edited by hand into something no journal writes is reported, by
+// table and ref, without its content.
+func TestPostgresReportsCorruptRows(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	e := create(t, p, 1, "o", time.Hour)
+	db := openPool(t, url)
+	_, err := db.ExecContext(ctx, `UPDATE visengine_journal SET digest = 'RSSMRA85M01H501Q' WHERE ref = $1`, e.Ref)
+	require.NoError(t, err)
+	for _, call := range []func() error{
+		func() error { _, err := p.Get(ctx, e.Ref); return err },
+		func() error { _, err := p.List(ctx, visengine.JournalFilter{}); return err },
+	} {
+		err := call()
+		var ce *journal.CorruptEntryError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "visengine_journal row "+e.Ref, ce.Where)
+		assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
+	}
+}
+
+// Leases are checked and granted on the database's clock: a replica whose
+// clock is an hour behind still gets a lease of the length it asked for,
+// and an hour-fast replica cannot make a lease outlast its length.
+func TestPostgresLeasesUseTheDatabaseClock(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	e := create(t, p, 1, "creator", time.Hour)
+	require.NoError(t, p.Release(ctx, e.Ref, "creator"))
+
+	var dbNow time.Time
+	require.NoError(t, openPool(t, url).QueryRowContext(ctx, `SELECT now()`).Scan(&dbNow))
+	got, err := p.Claim(ctx, "slow-clock", time.Now().Add(time.Minute), 1)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.WithinDuration(t, dbNow.Add(time.Minute), got[0].LeaseUntil, leaseSlack)
+
+	// What matters is the length: until − the caller's now, as the caller
+	// measures it. A lease of 200 ms ends 200 ms later by the database.
+	require.NoError(t, p.Release(ctx, e.Ref, "slow-clock"))
+	got, err = p.Claim(ctx, "short", time.Now().Add(200*time.Millisecond), 1)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.WithinDuration(t, time.Now().Add(200*time.Millisecond), got[0].LeaseUntil, leaseSlack)
+}
+
+// Many replicas opening the journal at once all succeed: the table is
+// created under an advisory lock.
+func TestPostgresConcurrentOpen(t *testing.T) {
+	url := pgtest.Start(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		db := openPool(t, url)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = journal.OpenPostgres(ctx, db, journal.WithTable("race_journal"))
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+}
