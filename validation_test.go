@@ -59,7 +59,8 @@ func TestValidateA2MissingPhone(t *testing.T) {
 	assert.Equal(t, [][]string{{"$3"}}, ve.Missing.Alternatives)
 	assert.Equal(t, "CELLULARE", ve.Names["$3"])
 	assert.Empty(t, ve.Invalid)
-	assert.Equal(t, "visengine: invalid fields: manca «CELLULARE» ($3)", err.Error())
+	assert.Equal(t, `visengine: invalid fields: missing "CELLULARE" ($3)`, err.Error())
+	assert.Equal(t, []Problem{{Key: "$3", Name: "CELLULARE", Code: ProblemCodeMissing, Reason: "required and not filled"}}, ve.Problems())
 }
 
 // Canary values must never reach an error string, whatever the verb.
@@ -80,12 +81,12 @@ func TestValidateReportsEverythingWithoutValues(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []string{"$1", "$3", "$6"}, ve.Missing.Required)
-	assert.Equal(t, []FieldError{
-		{"$2", "Email", "email", "e-mail must be a bare address such as name@example.it"},
-		{"$4", "CODICE FISCALE", "codice_fiscale_persona_fisica", "codice fiscale does not have the letter/digit layout of a natural person's code"},
-		{"$5", "COPIA DOCUMENTO D`IDENTITÀ FRONTE RETRO", "file", "file content is not valid standard base64"},
+	assert.Equal(t, []Problem{
+		{"$2", "Email", ProblemCodeBadEmail, "e-mail must be a bare address such as name@example.it"},
+		{"$4", "CODICE FISCALE", ProblemCodeBadFormat, "codice fiscale does not have the letter/digit layout of a natural person's code"},
+		{"$5", "COPIA DOCUMENTO D`IDENTITÀ FRONTE RETRO", ProblemCodeBadBase64, "file content is not valid standard base64"},
 	}, ve.Invalid)
-	assert.Equal(t, []string{"$0 ", "$9", "CANARY-$X"}, ve.UnknownKeys)
+	assert.Equal(t, []string{"$9", "?", "?"}, ve.UnknownKeys, "keys not of the form $N are hidden")
 	for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%s", err)} {
 		for k, val := range vals {
 			if val != "" && !strings.HasPrefix(k, "CANARY") {
@@ -95,8 +96,9 @@ func TestValidateReportsEverythingWithoutValues(t *testing.T) {
 		assert.NotContains(t, s, "CANARY-NOME")
 		assert.NotContains(t, s, "CANARY-$X", "a key not of the form $N is only counted")
 		assert.Contains(t, s, `unknown keys "$9" and 2 other(s) not of the form $N`)
-		assert.Contains(t, s, "manca «Cognome» ($1), manca «CELLULARE» ($3), manca «COPIA CODICE FISCALE FRONTE RETRO» ($6)")
-		assert.Contains(t, s, "«CODICE FISCALE» ($4): codice fiscale")
+		assert.Contains(t, s, `missing "Cognome" ($1), "CELLULARE" ($3), "COPIA CODICE FISCALE FRONTE RETRO" ($6); "Email" ($2): e-mail`)
+		assert.Contains(t, s, `"CODICE FISCALE" ($4): codice fiscale`)
+		assert.NotContains(t, s, "«")
 	}
 }
 
@@ -112,31 +114,38 @@ func testVisura(rule string, tipi ...string) *Visura {
 func TestValidateFormatsByTipo(t *testing.T) {
 	tests := []struct {
 		tipo, value, reason string
+		code                ProblemCode
 	}{
-		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501U", ""},
-		{"codice_fiscale_persona_fisica", "rssmra80a01h501u", ""},
-		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501A", "codice fiscale check character is wrong"},
-		{"codice_fiscale_persona_fisica", " RSSMRA80A01H501U", "has leading or trailing blanks"},
-		{"codice_fiscale", "02342520158", ""},
-		{"codice_fiscale", "12345678901", "partita IVA check digit is wrong"},
-		{"partita_iva", "12345678903", ""},
-		{"partita_iva", "RSSMRA80A01H501U", ""},
-		{"partita_iva", "IT12345678903", "partita IVA must be 11 digits (or a 16-character codice fiscale)"},
-		{"email", "a@b.it", ""},
-		{"email", "Mario <a@b.it>", "e-mail must be a bare address such as name@example.it"},
-		{"cod_comune", "h501", ""},
-		{"cod_comune", "H5011", "codice comune must be one letter and three digits, such as H501"},
-		{"cod_provincia", "RM", ""},
-		{"cod_provincia", "R1", "sigla provincia must be two letters, such as RM"},
-		{"data_iso8601", "31-01-2024", ""},
-		{"data_iso8601", "2024-01-31", ""},
-		{"data_iso8601", "31-02-2024", "date must be a real calendar date written DD-MM-YYYY or YYYY-MM-DD"},
-		{"file", FileValue("a.txt", "text/plain", []byte("hello")), ""},
-		{"file", "a.txt|data:text/plain;base64,aGVsbG8", "file content length is not a multiple of 4 (base64 padding)"},
-		{"file", FileValue("big.bin", "application/octet-stream", make([]byte, DefaultMaxFileSize+1)), "file is larger than the allowed size"},
-		{"testo", "anything at all", ""},
-		{"radio", "A", ""},
-		{"tipo_from_the_future", "???", ""},
+		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501U", "", ""},
+		{"codice_fiscale_persona_fisica", "rssmra80a01h501u", "", ""},
+		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501A", "codice fiscale check character is wrong", ProblemCodeCheckChar},
+		{"codice_fiscale_persona_fisica", " RSSMRA80A01H501U", "has leading or trailing blanks", ProblemCodeBlankAround},
+		{"codice_fiscale_persona_fisica", "RSSMRA01B29H501Z", "codice fiscale has a birth date that does not exist", ProblemCodeBadBirthDate},
+		{"codice_fiscale_persona_fisica", "RSSMRA80A01H501", "codice fiscale must be 16 characters", ProblemCodeBadLength},
+		{"codice_fiscale", "02342520158", "", ""},
+		{"codice_fiscale", "12345678901", "partita IVA check digit is wrong", ProblemCodeCheckChar},
+		{"partita_iva", "12345678903", "", ""},
+		{"partita_iva", "RSSMRA80A01H501U", "", ""},
+		{"partita_iva", "IT12345678903", "partita IVA must be 11 digits (or a 16-character codice fiscale)", ProblemCodeBadLength},
+		{"email", "a@b.it", "", ""},
+		{"email", "Mario <a@b.it>", "e-mail must be a bare address such as name@example.it", ProblemCodeBadEmail},
+		{"cod_comune", "h501", "", ""},
+		{"cod_comune", "H5011", "codice comune must be one letter and three digits, such as H501", ProblemCodeBadFormat},
+		{"cod_provincia", "RM", "", ""},
+		{"cod_provincia", "R1", "sigla provincia must be two letters, such as RM", ProblemCodeBadFormat},
+		{"data_iso8601", "31-01-2024", "", ""},
+		{"data_iso8601", "2024-01-31", "", ""},
+		{"data_iso8601", "31-02-2024", "date must be a real calendar date written DD-MM-YYYY or YYYY-MM-DD", ProblemCodeBadDate},
+		{"file", FileValue("a.txt", "text/plain", []byte("hello")), "", ""},
+		{"file", "a.txt|data:text/plain;base64,aGVsbG8", "file content length is not a multiple of 4 (base64 padding)", ProblemCodeBadBase64},
+		{"file", FileValue("big.bin", "application/octet-stream", make([]byte, DefaultMaxFileSize+1)), "file is larger than the allowed size", ProblemCodeTooLarge},
+		{"file", "|data:text/plain;base64,aGVsbG8=", "file name is empty", ProblemCodeBadFileName},
+		{"file", "a.txt|data:text;base64,aGVsbG8=", "file MIME type must be of the form type/subtype", ProblemCodeBadMIMEType},
+		{"file", "a.txt|data:text/plain;base64,", "file content is empty", ProblemCodeEmptyFile},
+		{"file", "a.txt", "file must be written name|data:<type/subtype>;base64,<content>", ProblemCodeBadFormat},
+		{"testo", "anything at all", "", ""},
+		{"radio", "A", "", ""},
+		{"tipo_from_the_future", "???", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tipo+"/"+tt.value[:min(len(tt.value), 20)], func(t *testing.T) {
@@ -149,7 +158,8 @@ func TestValidateFormatsByTipo(t *testing.T) {
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Nil(t, ve.Missing, "a filled field satisfies presence even when malformed")
-			assert.Equal(t, []FieldError{{"$0", strings.ToUpper(tt.tipo), tt.tipo, tt.reason}}, ve.Invalid)
+			assert.Equal(t, []Problem{{"$0", strings.ToUpper(tt.tipo), tt.code, tt.reason}}, ve.Invalid)
+			assert.Equal(t, ve.Invalid, ve.Problems())
 		})
 	}
 }
@@ -226,6 +236,54 @@ func TestValuesSetField(t *testing.T) {
 	err := vals.SetField(v, "Telefono", "333")
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.NotContains(t, err.Error(), "333")
+	assert.NotContains(t, err.Error(), "Telefono", "a name that is not a field may be a value")
+	assert.EqualError(t, vals.SetField(v, "$9", "x"), `visengine: invalid argument: field "$9" is not a field of this service`)
+}
+
+// Issue 12: the arguments swapped put the codice fiscale where the name goes;
+// the error must not repeat it.
+func TestValuesSetFieldSwappedArguments(t *testing.T) {
+	v := loadA2(t)
+	vals := Values{}
+	err := vals.SetField(v, "RSSMRA80A01H501U", "CODICE FISCALE")
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.EqualError(t, err, "visengine: invalid argument: field name given is not a field of this service (not shown: it may be a value)")
+	for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		assert.NotContains(t, s, "RSSMRA80A01H501U")
+		assert.NotContains(t, s, "CODICE FISCALE")
+	}
+	assert.Empty(t, vals)
+}
+
+func TestNilArguments(t *testing.T) {
+	v := loadA2(t)
+	var nilValues Values
+	assert.ErrorIs(t, nilValues.SetField(v, "CELLULARE", "333"), ErrInvalidArgument)
+	assert.ErrorIs(t, Values{}.SetField(nil, "CELLULARE", "333"), ErrInvalidArgument)
+
+	var nilVisura *Visura
+	assert.ErrorIs(t, nilVisura.Validate(a2Applicant(1)), ErrInvalidArgument)
+	assert.NotErrorIs(t, nilVisura.Validate(nil), ErrInvalidFields)
+	_, err := nilVisura.Rule()
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = nilVisura.Total()
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	assert.Nil(t, nilVisura.Fields())
+	_, ok := nilVisura.Field("$0")
+	assert.False(t, ok)
+	_, ok = nilVisura.Opzione("urgenza")
+	assert.False(t, ok)
+	var nilStruttura *Struttura
+	html, err := nilStruttura.IstruzioniHTML()
+	assert.NoError(t, err)
+	assert.Empty(t, html)
+
+	// Nil values are nothing filled: A2 then lacks every required field.
+	err = v.Validate(nil)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{"$0", "$1", "$2", "$3", "$4", "$5", "$6"}, ve.Missing.Required)
+	assert.Nil(t, (*ValidationError)(nil).Problems())
 }
 
 func TestFileValue(t *testing.T) {
@@ -236,10 +294,28 @@ func TestValidationErrorAlternatives(t *testing.T) {
 	v := testVisura("$0 && ($1 || $2 && $3)", "testo", "testo", "testo", "testo")
 	v.JSONStruttura.Campi["$1"] = Campo{Nome: "Telefono", Tipo: "testo"}
 	err := v.Validate(Values{"$2": "x"})
-	assert.EqualError(t, err, "visengine: invalid fields: manca «TESTO» ($0) e serve uno tra {«Telefono» ($1)} | {«TESTO» ($3)}")
+	assert.EqualError(t, err, `visengine: invalid fields: missing "TESTO" ($0) and one of {"Telefono" ($1)} | {"TESTO" ($3)}`)
 	var ve *ValidationError
 	require.True(t, errors.As(err, &ve))
 	assert.Equal(t, "$0 && ($1 || $3)", ve.Missing.Residual)
+	oneOf := `not filled; the rule needs one of {"Telefono" ($1)} | {"TESTO" ($3)}`
+	assert.Equal(t, []Problem{
+		{"$0", "TESTO", ProblemCodeMissing, "required and not filled"},
+		{"$1", "Telefono", ProblemCodeOneOfMissing, oneOf},
+		{"$3", "TESTO", ProblemCodeOneOfMissing, oneOf},
+	}, ve.Problems())
+
+	// Only alternatives, and a key in several of them listed once.
+	v = testVisura("$0 && $1 || $0 && $2 || $3", "testo", "testo", "testo", "testo")
+	err = v.Validate(nil)
+	assert.EqualError(t, err, `visengine: invalid fields: missing one of {"TESTO" ($3)} | {"TESTO" ($0), "TESTO" ($1)} | {"TESTO" ($0), "TESTO" ($2)}`)
+	require.True(t, errors.As(err, &ve))
+	var keys []string
+	for _, p := range ve.Problems() {
+		assert.Equal(t, ProblemCodeOneOfMissing, p.Code)
+		keys = append(keys, p.Key)
+	}
+	assert.Equal(t, []string{"$0", "$1", "$2", "$3"}, keys)
 }
 
 func BenchmarkValidateA2(b *testing.B) {
@@ -321,6 +397,6 @@ func TestValidationErrorHidesSwappedValues(t *testing.T) {
 		}
 	}
 	err := v.Validate(Values{"$77": "x", "$1234": "y", "RSSMRA85M01H501Q": "$4"})
-	assert.Contains(t, err.Error(), `unknown keys "$1234", "$77" and 1 other(s) not of the form $N`)
+	assert.Contains(t, err.Error(), `unknown keys "$77", "$1234" and 1 other(s) not of the form $N`, "by key number")
 	assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
 }
