@@ -1,16 +1,20 @@
 package visengine
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine/internal/itcheck"
 )
 
 func loadA2(tb testing.TB) *Visura {
@@ -340,12 +344,15 @@ func BenchmarkValidateA2SmallFiles(b *testing.B) {
 	}
 }
 
-// FuzzValidate: arbitrary values and keys never panic, and errors never
-// carry a value.
+// FuzzValidate: arbitrary values and keys never panic, and neither the
+// error's text nor its Problems carry a value: every problem is built from
+// the service's keys and labels and from fixed sentences, and a key that is
+// not of the form $N has no influence beyond being counted.
 func FuzzValidate(f *testing.F) {
 	f.Add("Mario", "mario.rossi@example.it", "RSSMRA80A01H501U", FileValue("a.pdf", "application/pdf", []byte("x")), "$7", "")
 	f.Add("", "a@b", "rssmra80a01h501u", "a|data:;base64,", "$99", "value")
 	f.Add(" ", "<a@b.it>", "RSSMRA80Z99H501U", "|data:a/b;base64,====", "$01", "\xc2\xa0")
+	f.Add("Mario", "a@b.it", "RSSMRA80A01H501U", "a|b|data:a/b;base64,AAAA", "RSSMRA80A01H501U", "$4")
 	v := loadA2(f)
 	f.Fuzz(func(t *testing.T, nome, email, cf, file, key, extra string) {
 		vals := Values{"$0": nome, "$2": email, "$4": cf, "$5": file, key: extra}
@@ -362,7 +369,54 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("message contains the value of %s", k)
 			}
 		}
+		for _, p := range ve.Problems() {
+			checkProblem(t, v, vals, p)
+		}
+		if _, isField := v.JSONStruttura.Campi[key]; !isField && !looksLikeKey(key) {
+			renamed := Values{"$0": nome, "$2": email, "$4": cf, "$5": file, "\x00other": extra}
+			var ve2 *ValidationError
+			require.ErrorAs(t, v.Validate(renamed), &ve2)
+			require.Equal(t, err.Error(), ve2.Error(), "a hidden key changed the text")
+			require.Equal(t, ve.Problems(), ve2.Problems(), "a hidden key changed the problems")
+		}
 	})
+}
+
+// checkProblem fails unless p is made of the service's keys and labels and
+// of the fixed sentences Validate uses.
+func checkProblem(t *testing.T, v *Visura, vals Values, p Problem) {
+	t.Helper()
+	require.Contains(t, allProblemCodes, p.Code)
+	campo, isField := v.JSONStruttura.Campi[p.Key]
+	switch p.Code {
+	case ProblemCodeUnknownKey:
+		_, given := vals[p.Key]
+		require.True(t, p.Key == hiddenKey || looksLikeKey(p.Key) && given && !isField, "key %q", p.Key)
+		require.Empty(t, p.Name)
+		require.Contains(t, []string{"not a field of this service",
+			"not a field of this service; the key is not of the form $N and is not shown, as it may be a value"}, p.Reason)
+		return
+	case ProblemCodeRuleUnsupported:
+		require.Empty(t, p.Key)
+		return
+	}
+	require.True(t, isField, "key %q", p.Key)
+	require.Equal(t, campo.Nome, p.Name)
+	switch p.Code {
+	case ProblemCodeMissing:
+		require.Equal(t, "required and not filled", p.Reason)
+	case ProblemCodeOneOfMissing:
+		rest, ok := strings.CutPrefix(p.Reason, "not filled; the rule needs one of ")
+		require.True(t, ok, p.Reason)
+		for k, c := range v.JSONStruttura.Campi {
+			rest = strings.ReplaceAll(rest, fmt.Sprintf("%q (%s)", c.Nome, k), "")
+		}
+		require.Empty(t, strings.Trim(rest, "{}|, "), "unexpected text in %q", p.Reason)
+	case ProblemCodeBlankAround:
+		require.Equal(t, "has leading or trailing blanks", p.Reason)
+	default:
+		require.True(t, slices.ContainsFunc(itcheck.All(), func(e error) bool { return e.Error() == p.Reason }), p.Reason)
+	}
 }
 
 func TestValuesFormatHidesValues(t *testing.T) {
@@ -399,4 +453,202 @@ func TestValidationErrorHidesSwappedValues(t *testing.T) {
 	err := v.Validate(Values{"$77": "x", "$1234": "y", "RSSMRA85M01H501Q": "$4"})
 	assert.Contains(t, err.Error(), `unknown keys "$77", "$1234" and 1 other(s) not of the form $N`, "by key number")
 	assert.NotContains(t, err.Error(), "RSSMRA85M01H501Q")
+}
+
+// allProblemCodes is every documented ProblemCode.
+var allProblemCodes = []ProblemCode{ProblemCodeMissing, ProblemCodeOneOfMissing, ProblemCodeUnknownKey,
+	ProblemCodeRuleUnsupported, ProblemCodeBlankAround, ProblemCodeBadLength, ProblemCodeBadFormat,
+	ProblemCodeCheckChar, ProblemCodeBadBirthDate, ProblemCodeBadDate, ProblemCodeBadEmail, ProblemCodeBadFileName,
+	ProblemCodeBadMIMEType, ProblemCodeEmptyFile, ProblemCodeTooLarge, ProblemCodeBadBase64}
+
+// Every reason of the field checks gets a documented code, chosen from its
+// kind (never from its text), and only format defects fall to bad_format.
+func TestProblemCodesCoverEveryReason(t *testing.T) {
+	seen := map[ProblemCode]bool{}
+	for _, c := range allProblemCodes {
+		assert.False(t, seen[c], "duplicate code %q", c)
+		seen[c] = true
+		assert.Regexp(t, `^[a-z][a-z0-9_]*$`, string(c))
+	}
+	used := map[ProblemCode]bool{}
+	for _, reason := range itcheck.All() {
+		k := itcheck.KindOf(reason)
+		code := codeOf(k)
+		assert.Contains(t, allProblemCodes, code, "%q", reason)
+		assert.Equal(t, k == itcheck.KindFormat, code == ProblemCodeBadFormat, "%q", reason)
+		used[code] = true
+	}
+	for _, c := range allProblemCodes[5:] {
+		assert.True(t, used[c], "code %q is not produced by any check", c)
+	}
+}
+
+func TestProblemJSON(t *testing.T) {
+	b, err := json.Marshal(Problem{Key: "$4", Name: "CODICE FISCALE", Code: ProblemCodeCheckChar, Reason: "r"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"key":"$4","name":"CODICE FISCALE","code":"check_char","reason":"r"}`, string(b))
+}
+
+// A rule that cannot be checked is reported with one "visengine:" prefix,
+// alone or beside field problems, and first among the problems.
+func TestValidateStrictMessages(t *testing.T) {
+	v := testVisura("$0 | $1", "email", "testo")
+	err := v.Validate(Values{"$0": "a@b.it"}, WithStrict())
+	assert.EqualError(t, err, `visengine: validazione rule not supported: validazione: single "|" at byte 3 (did you mean "||"?)`)
+	var se *RuleSyntaxError
+	assert.ErrorAs(t, err, &se)
+
+	err = v.Validate(Values{"$0": "x", "$7": "y"}, WithStrict())
+	assert.EqualError(t, err, `visengine: invalid fields: "EMAIL" ($0): e-mail must be a bare address such as name@example.it; `+
+		`unknown keys "$7"; validazione rule not supported: validazione: single "|" at byte 3 (did you mean "||"?)`)
+	assert.ErrorIs(t, err, ErrInvalidFields)
+	assert.ErrorIs(t, err, ErrRuleUnsupported)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []Problem{
+		{"", "", ProblemCodeRuleUnsupported, `the service's rule cannot be checked locally: validazione: single "|" at byte 3 (did you mean "||"?)`},
+		{"$0", "EMAIL", ProblemCodeBadEmail, "e-mail must be a bare address such as name@example.it"},
+		{"$7", "", ProblemCodeUnknownKey, "not a field of this service"},
+	}, ve.Problems())
+	assert.Equal(t, 1, strings.Count(ve.Rule.Error(), "visengine:"), ve.Rule.Error())
+
+	v = testVisura("$0 && $9", "testo")
+	err = v.Validate(Values{"$0": "x"}, WithStrict())
+	assert.EqualError(t, err, "visengine: validazione rule not supported: validazione names $9, which is not a field of the document")
+	assert.ErrorAs(t, err, new(*UnknownFieldError))
+}
+
+// The texts of the errors are English: no word of the old Italian messages.
+func TestValidationErrorEnglish(t *testing.T) {
+	v := testVisura("$0 && ($1 || $2)", "testo", "testo", "testo")
+	err := v.Validate(Values{"$9": "x"})
+	require.Error(t, err)
+	for _, word := range []string{"manca", "serve", "uno tra", "«", "»", " e {"} {
+		assert.NotContains(t, err.Error(), word)
+	}
+	assert.EqualError(t, err, `visengine: invalid fields: missing "TESTO" ($0) and one of {"TESTO" ($1)} | {"TESTO" ($2)}; unknown keys "$9"`)
+}
+
+func TestFileValueBase64(t *testing.T) {
+	content := []byte("%PDF-1.7 \x00\xff binary!") // 19 bytes: padded with "=="
+	b64 := base64.StdEncoding.EncodeToString(content)
+	got, err := FileValueBase64("documento.pdf", "application/pdf", b64)
+	require.NoError(t, err)
+	assert.Equal(t, FileValue("documento.pdf", "application/pdf", content), got)
+	assert.NoError(t, testVisura("$0", "file").Validate(Values{"$0": got}))
+
+	tests := []struct{ name, mime, b64, want string }{
+		{"", "application/pdf", b64, "file name is empty"},
+		{"a|b.pdf", "application/pdf", b64, "file name must not contain"},
+		{"a\nb.pdf", "application/pdf", b64, "file name must not contain"},
+		{"fattura\u202efdp.exe", "application/pdf", b64, "file name must not contain"},
+		{"a.pdf", "", b64, "file MIME type"},
+		{"a.pdf", "application/pdf;charset=x", b64, "file MIME type"},
+		{"a.pdf", "application/pdf|x", b64, "file MIME type"},
+		{"a.pdf", "pdf", b64, "file MIME type"},
+		{"a.pdf", "application/pdf", "", "file content is empty"},
+		{"a.pdf", "application/pdf", strings.TrimRight(b64, "="), "not a multiple of 4"},
+		{"a.pdf", "application/pdf", b64[:8] + "\n" + b64[8:], "file content"},
+		{"a.pdf", "application/pdf", "SECRET-CONTENT-_=", "file content"},
+		{"a.pdf", "application/pdf", "SECRETCONTENT-_A", "not valid standard base64"},
+		{"a.pdf", "application/pdf", "data:application/pdf;base64," + b64, "file content"},
+	}
+	for _, tt := range tests {
+		out, err := FileValueBase64(tt.name, tt.mime, tt.b64)
+		assert.Empty(t, out)
+		require.ErrorIs(t, err, ErrInvalidArgument, "%q %q", tt.name, tt.mime)
+		assert.Contains(t, err.Error(), tt.want)
+		assert.True(t, strings.HasPrefix(err.Error(), "visengine: invalid argument: "), err.Error())
+		assert.Equal(t, 1, strings.Count(err.Error(), "visengine:"))
+		for _, arg := range []string{tt.name, tt.mime, tt.b64} {
+			if len(arg) > 3 {
+				assert.NotContains(t, err.Error(), arg)
+			}
+		}
+		assert.NotContains(t, err.Error(), "SECRET")
+	}
+}
+
+// FileValueBase64 copies the content once, into its result, and decodes
+// nothing: one allocation whatever the size.
+func TestFileValueBase64Allocations(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString(make([]byte, 1<<20))
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, err := FileValueBase64("a.pdf", "application/pdf", b64); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Equal(t, 1.0, allocs)
+}
+
+func BenchmarkFileValueBase64(b *testing.B) {
+	for _, size := range []int{100 << 10, 4 << 20} {
+		b64 := base64.StdEncoding.EncodeToString(make([]byte, size))
+		b.Run(fmt.Sprintf("%dKiB/scan", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(len(b64)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := FileValueBase64("a.pdf", "application/pdf", b64); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// The approach FileValueBase64 avoids: decode to check, then build
+		// the value with FileValue (which encodes again).
+		b.Run(fmt.Sprintf("%dKiB/decode-reencode", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(len(b64)))
+			b.ReportAllocs()
+			for b.Loop() {
+				raw, err := base64.StdEncoding.DecodeString(b64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = FileValue("a.pdf", "application/pdf", raw)
+			}
+		})
+		// Decoding only to check, keeping the caller's text.
+		b.Run(fmt.Sprintf("%dKiB/decode-check", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(len(b64)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := base64.StdEncoding.DecodeString(b64); err != nil {
+					b.Fatal(err)
+				}
+				_ = "a.pdf|data:application/pdf;base64," + b64
+			}
+		})
+	}
+}
+
+// FuzzFileValueBase64: no panic; what is accepted is exactly what
+// encoding/base64 decodes (without line breaks) and passes Validate's file
+// check; what is refused is an ErrInvalidArgument without the arguments.
+func FuzzFileValueBase64(f *testing.F) {
+	f.Add("documento.pdf", "application/pdf", "aGVsbG8=")
+	f.Add("a|b", "text/plain", "aGVsbG8=")
+	f.Add("a", "text/plain;x", "aGVs\nbG8=")
+	f.Add("a", "a/b", "====")
+	f.Add("\u202e", "a/b", "aA==")
+	f.Fuzz(func(t *testing.T, name, mime, b64 string) {
+		out, err := FileValueBase64(name, mime, b64)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidArgument)
+			require.Empty(t, out)
+			msg := fmt.Sprintf("%+v", err)
+			for _, arg := range []string{name, mime, b64} {
+				if len(arg) >= 8 && strings.Contains(msg, arg) {
+					t.Fatalf("error %q repeats an argument", msg)
+				}
+			}
+			return
+		}
+		raw, derr := base64.StdEncoding.DecodeString(b64)
+		require.NoError(t, derr, "accepted what encoding/base64 refuses")
+		require.NotEmpty(t, raw)
+		require.False(t, strings.ContainsAny(b64, "\r\n"))
+		// The text is kept as sent: non-zero padding bits ("001=") decode
+		// like encoding/base64 decodes them, and are not rewritten.
+		require.Equal(t, name+"|data:"+mime+";base64,"+b64, out)
+		require.NoError(t, itcheck.FileValue(out, int64(len(raw))))
+	})
 }
