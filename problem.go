@@ -29,7 +29,7 @@ const (
 	// field of the service.
 	ProblemCodeUnknownKey ProblemCode = "unknown_key"
 	// ProblemCodeRuleUnsupported: the service's rule could not be checked
-	// locally (reported only with WithStrict); the Key is "".
+	// locally (reported only with [WithStrict]); the Key is "".
 	ProblemCodeRuleUnsupported ProblemCode = "rule_unsupported"
 	// ProblemCodeBlankAround: the value is malformed and has leading or
 	// trailing blanks; trimming them may be all it needs.
@@ -60,8 +60,8 @@ const (
 	ProblemCodeBadMIMEType ProblemCode = "bad_mime_type"
 	// ProblemCodeEmptyFile: a file has no content.
 	ProblemCodeEmptyFile ProblemCode = "empty_file"
-	// ProblemCodeTooLarge: a file is larger than the limit (DefaultMaxFileSize
-	// or WithMaxFileSize).
+	// ProblemCodeTooLarge: a file is larger than the limit
+	// ([DefaultMaxFileSize] or [WithMaxFileSize]).
 	ProblemCodeTooLarge ProblemCode = "too_large"
 	// ProblemCodeBadBase64: a file's content is not padded standard base64
 	// (no line breaks, not the URL alphabet).
@@ -91,8 +91,8 @@ const hiddenKey = "?"
 
 // ValidationError is what Validate returns when values are not ready to be
 // paid for: every field the rule still needs, every malformed filled field
-// and every unknown key, at once. Problems gives them as one list for an API
-// answer. It never contains field values, so it is safe to log.
+// and every unknown key, at once. [ValidationError.Problems] gives them as
+// one list for an API answer. It never contains field values, so it is safe to log.
 type ValidationError struct {
 	// Missing explains what the rule still needs; nil when the rule holds or
 	// could not be checked.

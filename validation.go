@@ -65,14 +65,14 @@ func FileValue(name, mime string, content []byte) string {
 	return name + "|data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(content)
 }
 
-// FileValueBase64 builds the inline form of a file field, like FileValue,
+// FileValueBase64 builds the inline form of a file field, like [FileValue],
 // from content that is already standard base64, as intake forms send it.
 // The base64 is checked in one pass and never decoded. It refuses an empty
 // name or one holding "|", control or format characters; a MIME type that is
 // not type/subtype (no parameters, no "|" or ";"); and content that is empty
 // or not padded standard base64 (no line breaks, not the URL alphabet). The
-// errors match ErrInvalidArgument and never contain the arguments. The size
-// is left to Validate (DefaultMaxFileSize, WithMaxFileSize).
+// errors match [ErrInvalidArgument] and never contain the arguments. The size
+// is left to [Visura.Validate] ([DefaultMaxFileSize], [WithMaxFileSize]).
 func FileValueBase64(name, mime, b64 string) (string, error) {
 	err := itcheck.FileName(name)
 	if err == nil {
@@ -107,7 +107,7 @@ func WithMaxFileSize(n int64) ValidateOption { return func(c *validateConfig) { 
 // format of every filled field by its tipo (codice fiscale, partita IVA,
 // e-mail, dates, comune, provincia, files; unknown tipos are accepted). It
 // returns nil or a *ValidationError with every problem at once
-// (ValidationError.Problems lists them for an API answer). Nil values are
+// ([ValidationError.Problems] lists them for an API answer). Nil values are
 // nothing filled; a nil Visura is an ErrInvalidArgument.
 //
 // A rule that cannot be checked locally (it does not parse, or names a field
