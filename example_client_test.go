@@ -83,6 +83,7 @@ func ExampleClient_GetVisura() {
 	fmt.Println("price", v.PrezzoVisura, "with options", total)
 	// Output:
 	// Domanda Esame A2 per Carta di Soggiorno
+	// $0 testo        nome
 	// $1 testo        cognome
 	// $4 codice_fiscale_persona_fisica codice fiscale
 	// $3 testo        cellulare
@@ -90,6 +91,5 @@ func ExampleClient_GetVisura() {
 	// $5 file         copia documento d`identità fronte retro
 	// $6 file         copia codice fiscale fronte retro
 	// $7 file         copia mandato di assistenza e rappresentanza
-	// $0 testo        nome
 	// price €20.00 with options €34.00
 }

@@ -53,7 +53,7 @@ func ExampleClient_Submit() {
 	count, total := srv.Charges()
 	fmt.Println(r.State == visengine.StateSubmitted, r.StatoRichiesta, count, total)
 	// Output:
-	// true visengine: invalid fields: manca «CELLULARE» ($3)
+	// true visengine: invalid fields: missing "CELLULARE" ($3)
 	// true In erogazione 1 €24.00
 }
 

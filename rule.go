@@ -83,9 +83,15 @@ type node struct {
 	kids  []*node
 }
 
-// Rule is a compiled validazione expression. It is immutable and safe for
-// concurrent use.
+// Rule is a service's validazione rule, compiled: which combinations of
+// filled fields the service accepts, such as "$0 && ($1 || $2)".
+// [Visura.Rule] gives a service's rule and [ParseRule] compiles any
+// expression; Eval then
+// says whether a set of filled fields satisfies it, and Explain what is
+// still missing. A Rule is immutable and safe for concurrent use.
 type Rule struct {
+	// Fields are renumbered densely by field number; rules of at most 64
+	// fields keep presence in a uint64 and their minimal DNF precomputed.
 	keys     []string // dense index → key, ordered by field number
 	canon    []int32  // dense index → N of a canonical "$N" key, or -1
 	root     *node
@@ -95,8 +101,9 @@ type Rule struct {
 	terms    []uint64 // minimal DNF over dense indices; nil if not small or over dnfCap
 }
 
-// ParseRule compiles a validazione expression. A malformed one gives a
-// *RuleSyntaxError with the byte offset of the problem.
+// ParseRule compiles a validazione expression: fields $N (true when filled),
+// "&&", "||" and parentheses, "&&" binding tighter than "||". A malformed
+// expression gives a *RuleSyntaxError with the byte offset of the problem.
 func ParseRule(expr string) (*Rule, error) {
 	if err := checkRuleSize(expr); err != nil {
 		return nil, err
@@ -201,21 +208,32 @@ func canonIndex(key string) (int, bool) {
 	return n, n < maxCanonN
 }
 
-// Fields returns the keys the rule mentions, ordered by field number.
-func (r *Rule) Fields() []string { return slices.Clone(r.keys) }
+// Fields returns the keys the rule mentions, ordered by field number (nil
+// for a nil Rule).
+func (r *Rule) Fields() []string {
+	if r == nil {
+		return nil
+	}
+	return slices.Clone(r.keys)
+}
 
 // String returns the rule in canonical form: fields and operators separated
 // by single blanks, nested groups always parenthesised. It parses back to an
-// equivalent rule.
-func (r *Rule) String() string { return r.format(r.root) }
+// equivalent rule. A nil Rule prints as "".
+func (r *Rule) String() string {
+	if r == nil {
+		return ""
+	}
+	return r.format(r.root)
+}
 
-// Optional returns the fields of the rule that no minimal way of satisfying
-// it needs, ordered by number: for A2, $7, which the rule lists but whose
-// alternative without it is always enough. It returns nil when there are
-// none and also when the rule has over 64 fields or too many alternatives to
-// tell cheaply.
+// Optional returns the fields the rule mentions but never needs, ordered by
+// number: for A2, $7, which the rule lists but whose alternative without it
+// is always enough. It returns nil when there are none, and also when the
+// rule has over 64 fields or too many alternatives to tell cheaply.
 func (r *Rule) Optional() []string {
-	if r.terms == nil {
+	// A field is optional when no term of the minimal DNF contains it.
+	if r == nil || r.terms == nil {
 		return nil
 	}
 	var used uint64

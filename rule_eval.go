@@ -1,10 +1,12 @@
 package visengine
 
-// FieldSet is a set of filled field keys. Keys spelled canonically ("$0",
-// "$17") are kept in a bitset indexed by N, so a rule can test them without
-// hashing or allocating; other spellings ("$01") go to a map. The zero value
-// is an empty set.
+// FieldSet is a set of filled fields, by key ("$0", "$3"): what [Rule.Eval]
+// and [Rule.Explain] check against a rule. Build it with [FieldSetOf] or Add;
+// the zero value is an empty set.
 type FieldSet struct {
+	// Keys spelled canonically ("$0", "$17") are bits of words, indexed by
+	// N, so a rule tests them without hashing or allocating; other spellings
+	// ("$01") go to other.
 	words []uint64
 	other map[string]struct{}
 }
@@ -53,9 +55,15 @@ func (s *FieldSet) has(n int32, key string) bool {
 }
 
 // Eval reports whether the fields in s satisfy the rule. It does not
-// allocate: with at most 64 fields it tests the minimal DNF terms against a
-// bit mask (t &^ present == 0), otherwise it walks the AST.
+// allocate, so it can run on every change of a form. A nil Rule holds for
+// no set.
 func (r *Rule) Eval(s FieldSet) bool {
+	// With at most 64 fields the rule's minimal DNF terms are precomputed and
+	// each is tested against a bit mask (t &^ present == 0); larger rules
+	// walk the AST.
+	if r == nil {
+		return false
+	}
 	if !r.small {
 		return r.evalSet(r.root, &s)
 	}

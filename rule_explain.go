@@ -85,26 +85,34 @@ type Explanation struct {
 	// Satisfied is true when the rule already holds; the other fields are
 	// then empty.
 	Satisfied bool
-	// Alternatives lists every inclusion-minimal set of keys to add, smallest
-	// first, then in field order; each set is ordered by field number.
+	// Alternatives lists every way to satisfy the rule, as the keys to add:
+	// each set is needed whole (no set contains another), smallest first,
+	// then in field order; each set is ordered by field number.
 	Alternatives [][]string
-	// Required lists the keys that are in every option: needed whatever the
-	// applicant chooses.
+	// Required lists the keys that are in every alternative: needed
+	// whatever the applicant chooses.
 	Required []string
 	// Residual is the rule left once the filled fields are taken as true,
 	// e.g. "$0 && ($1 || $3)".
 	Residual string
 	// Truncated is true when the rule has too many alternatives to list:
-	// Alternatives then holds one inclusion-minimal set (not necessarily a
-	// smallest one), while Required and Residual stay exact.
+	// Alternatives then holds one of them (not necessarily a smallest one),
+	// while Required and Residual stay exact.
 	Truncated bool
 }
 
-// Explain tells what must be added to s to satisfy the rule. It computes the
-// options from the precompiled minimal DNF when there is one, otherwise from
-// the DNF of the residual rule, and when that too is over the cap it falls
-// back to a greedy option and an exact Required (one evaluation per field).
+// Explain says what an applicant who filled the fields in s still has to
+// fill: every smallest way to complete the form (Alternatives), the fields
+// needed whichever way is chosen (Required) and the rule left over
+// (Residual). A nil Rule gives the zero Explanation.
 func (r *Rule) Explain(s FieldSet) Explanation {
+	// The alternatives come from the precompiled minimal DNF when there is
+	// one, otherwise from the DNF of the residual rule; when that too is over
+	// the cap, from a greedy alternative, with Required exact by one
+	// evaluation per field.
+	if r == nil {
+		return Explanation{}
+	}
 	present := r.presentBits(&s)
 	res := residual(r.root, present)
 	if res == nil {

@@ -144,6 +144,16 @@ func TestExplainNotesExample(t *testing.T) {
 	assert.Empty(t, r.Optional())
 }
 
+// A nil Rule answers without panicking: it holds for no set.
+func TestNilRule(t *testing.T) {
+	var r *Rule
+	assert.False(t, r.Eval(FieldSetOf("$0")))
+	assert.Equal(t, Explanation{}, r.Explain(FieldSetOf("$0")))
+	assert.Nil(t, r.Fields())
+	assert.Nil(t, r.Optional())
+	assert.Empty(t, r.String())
+}
+
 func TestEvalDoesNotAllocate(t *testing.T) {
 	many := manyFieldsRule(100)
 	for _, expr := range []string{ruleA2, "$3 && ($7 || $01)", worstPairs(16), many} {

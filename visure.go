@@ -2,6 +2,7 @@ package visengine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -68,11 +69,17 @@ func (s *Struttura) UnmarshalJSON(b []byte) error {
 // IstruzioniHTML decodes Istruzioni, which Visengine sends as base64 HTML
 // (the delegation form's link, for the services that need one, is in it).
 func (s *Struttura) IstruzioniHTML() (string, error) {
+	if s == nil {
+		return "", nil
+	}
 	return decodeBase64Text(s.Istruzioni)
 }
 
 // IstruzioniRicercaHTML decodes IstruzioniRicerca like IstruzioniHTML.
 func (s *Struttura) IstruzioniRicercaHTML() (string, error) {
+	if s == nil {
+		return "", nil
+	}
 	return decodeBase64Text(s.IstruzioniRicerca)
 }
 
@@ -114,9 +121,14 @@ func keyIndex(key string) int {
 	return n
 }
 
-// Fields returns the campi in display order: by ordine, fields without one
-// last, then by key number, so forms show them the way Visengine does.
+// Fields returns the campi in display order, the way Visengine's forms show
+// them: by ordine, then by key number. Visengine numbers ordine from 1 and
+// leaves it out on the first field ($0), so a field without one comes first:
+// on A2, "$0 Nome" and then "$1 Cognome". A nil Visura has no fields.
 func (v *Visura) Fields() []Campo {
+	if v == nil {
+		return nil
+	}
 	fields := make([]Campo, 0, len(v.JSONStruttura.Campi))
 	for k, c := range v.JSONStruttura.Campi {
 		c.Key = k
@@ -126,27 +138,18 @@ func (v *Visura) Fields() []Campo {
 	return fields
 }
 
+// compareFields orders by ordine (absent or unreadable counting as 0), then
+// by key number (keys without one last, by text).
 func compareFields(a, b Campo) int {
-	ao, aok := a.Ordine.Value()
-	bo, bok := b.Ordine.Value()
-	switch {
-	case aok != bok:
-		if aok {
-			return -1
-		}
-		return 1
-	case ao != bo:
-		return ao - bo
-	}
-	if ai, bi := a.Index(), b.Index(); ai != bi {
-		return ai - bi
-	}
-	return strings.Compare(a.Key, b.Key)
+	return cmp.Or(cmp.Compare(a.Ordine.n, b.Ordine.n), compareFieldKeys(a.Key, b.Key))
 }
 
 // Field returns the field with the given key ("$3") or name ("CELLULARE",
 // compared without regard to case or surrounding blanks).
 func (v *Visura) Field(keyOrName string) (Campo, bool) {
+	if v == nil {
+		return Campo{}, false
+	}
 	if c, ok := v.JSONStruttura.Campi[keyOrName]; ok {
 		c.Key = keyOrName
 		return c, true
@@ -169,6 +172,9 @@ type Opzione struct {
 
 // Opzione finds an option by its nome ("opzione_0") or tipo ("urgenza").
 func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
+	if v == nil {
+		return nil, false
+	}
 	for i := range v.Opzioni {
 		if o := &v.Opzioni[i]; o.Nome == nameOrTipo || o.Tipo == nameOrTipo {
 			return o, true
@@ -181,6 +187,9 @@ func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
 // tipo), summed exactly in cents. An unknown option is an error, so a typo
 // cannot silently drop a paid extra.
 func (v *Visura) Total(options ...string) (Price, error) {
+	if v == nil {
+		return 0, invalidArg("visura", "is nil")
+	}
 	total := v.PrezzoVisura
 	if !total.inRange() {
 		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
@@ -312,20 +321,32 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Ordine is a field's display position, sent as a string ("3"); absent or
-// unreadable values sort last.
+// Ordine is a field's display position, sent as a string ("3"). Visengine
+// leaves it out on the first field ($0); an absent or unreadable ordine
+// counts as 0 when Fields sorts. It prints as the number, or "unset".
 type Ordine struct {
-	n   int
+	n   int // 0 when unset
 	set bool
 }
 
 // Value returns the position and whether the field has one.
 func (o Ordine) Value() (int, bool) { return o.n, o.set }
 
+// String returns the position ("5"), or "unset" when the field has none.
+func (o Ordine) String() string {
+	if !o.set {
+		return "unset"
+	}
+	return strconv.Itoa(o.n)
+}
+
 // UnmarshalJSON accepts "3", 3 and null.
 func (o *Ordine) UnmarshalJSON(b []byte) error {
 	s := strings.TrimSpace(strings.Trim(string(bytes.TrimSpace(b)), `"`))
 	n, err := strconv.Atoi(s)
+	if err != nil {
+		n = 0 // Atoi returns the clamped value on overflow
+	}
 	*o = Ordine{n: n, set: err == nil}
 	return nil
 }

@@ -3,8 +3,11 @@ package visengine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,9 +40,9 @@ func TestDecodeVisuraExamples(t *testing.T) {
 		fornitori   string
 	}{
 		{"spec/get_visure_hash_200.json", "eccbc87e4b5ce2fe28308fd9f2a7baf3", "Visura Camerale Ordinaria - società di Capitale ",
-			"Camerali", 490, false, []string{"$1", "$0"}, "$0 && $1  ", 0, ""},
+			"Camerali", 490, false, []string{"$0", "$1"}, "$0 && $1  ", 0, ""},
 		{"visura_a2.json", "2631ec9b62135de4186f509fea7d954b", "Domanda Esame A2 per Carta di Soggiorno",
-			"Patronato", 2000, false, []string{"$1", "$4", "$3", "$2", "$5", "$6", "$7", "$0"},
+			"Patronato", 2000, false, []string{"$0", "$1", "$4", "$3", "$2", "$5", "$6", "$7"},
 			"($0 && $1 && $2 && $3 && $4 && $5 && $6 && $7) || ($0 && $1 && $2 && $3 && $4 && $5 && $6)", 2, "[]"},
 		{"visura_cariche_attive.json", "f3a0979f15915b337aafabcd89c5ee70", "Cariche Attive Persona",
 			"Camerali", 210, false, []string{"$0"}, "$0", 0, "[]"},
@@ -58,6 +61,78 @@ func TestDecodeVisuraExamples(t *testing.T) {
 			assert.Len(t, v.Opzioni, tc.opzioni)
 			assert.Equal(t, tc.fornitori, string(v.Fornitori))
 		})
+	}
+}
+
+// Every structure we know numbers ordine from 1 and leaves it out only on
+// $0, so Fields puts $0 first and then follows ordine. Checked on every
+// structure in the repository: the testdata and the fake's catalogue.
+func TestFieldsOrderOnKnownStructures(t *testing.T) {
+	files, err := filepath.Glob("visenginetest/catalogue/*.json")
+	require.NoError(t, err)
+	files = append(files, "testdata/visura_a2.json", "testdata/visura_cariche_attive.json", "testdata/spec/get_visure_hash_200.json")
+	structures := 0
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(b, &env), file)
+		var v Visura
+		if json.Unmarshal(env.Data, &v) != nil || v.JSONStruttura.Campi == nil {
+			continue // the catalogue list, not a structure
+		}
+		structures++
+		fields := v.Fields()
+		require.NotEmpty(t, fields, file)
+		assert.Equal(t, "$0", fields[0].Key, file)
+		assert.Equal(t, "unset", fields[0].Ordine.String(), "%s: $0 has no ordine", file)
+		for i, f := range fields[1:] {
+			n, ok := f.Ordine.Value()
+			assert.True(t, ok, "%s: %s has an ordine", file, f.Key)
+			assert.Equal(t, i+1, n, "%s: ordine numbered from 1 in display order", file)
+		}
+	}
+	assert.GreaterOrEqual(t, structures, 7)
+}
+
+func TestFieldsOrderTies(t *testing.T) {
+	ord := func(n int) Ordine { return Ordine{n: n, set: true} }
+	v := &Visura{JSONStruttura: Struttura{Campi: map[string]Campo{
+		"$10": {Ordine: ord(1)},
+		"$2":  {Ordine: ord(1)},
+		"$0":  {},
+		"$3":  {Ordine: ord(-1)},
+		"$1":  {}, // absent: 0, after $0 by key number
+		"$x":  {},
+		"$4":  {Ordine: ord(math.MaxInt)},
+		"$5":  {Ordine: ord(math.MinInt)},
+	}}}
+	assert.Equal(t, []string{"$5", "$3", "$0", "$1", "$x", "$2", "$10", "$4"}, keys(v.Fields()))
+}
+
+func TestOrdinePrints(t *testing.T) {
+	var c struct {
+		A, B Ordine
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"A":"5","B":null}`), &c))
+	assert.Equal(t, "5", c.A.String())
+	assert.Equal(t, "unset", c.B.String())
+	assert.Equal(t, "5 unset", fmt.Sprintf("%v %s", c.A, c.B))
+	assert.Equal(t, "{A:5 B:unset}", fmt.Sprintf("%+v", c))
+	campo := Campo{Key: "$2", Nome: "Email", Ordine: c.A}
+	assert.Contains(t, fmt.Sprintf("%+v", campo), "Ordine:5 ")
+	assert.NotContains(t, fmt.Sprintf("%+v", campo), "set:")
+
+	for in, want := range map[string]string{`"abc"`: "unset", `""`: "unset", `"99999999999999999999"`: "unset", `3`: "3", `" 7 "`: "7", `"-2"`: "-2"} {
+		var o Ordine
+		require.NoError(t, json.Unmarshal([]byte(in), &o), in)
+		assert.Equal(t, want, o.String(), in)
+		n, ok := o.Value()
+		if !ok {
+			assert.Zero(t, n, "%s: an unset ordine counts as 0", in)
+		}
 	}
 }
 

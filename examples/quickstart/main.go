@@ -264,7 +264,7 @@ func printValidation(out io.Writer, v *visengine.Visura, values visengine.Values
 		}
 	}
 	for _, f := range verr.Invalid {
-		fmt.Fprintf(out, "  Malformed: %s (%s): %s\n", f.Nome, f.Key, f.Reason)
+		fmt.Fprintf(out, "  Malformed: %s (%s): %s\n", f.Name, f.Key, f.Reason)
 	}
 	for _, k := range verr.UnknownKeys {
 		fmt.Fprintf(out, "  Unknown key: %s\n", k)

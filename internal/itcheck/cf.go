@@ -1,22 +1,20 @@
 package itcheck
 
-import "errors"
-
 // Reasons returned by the codice fiscale and partita IVA checks. They describe
 // the defect without repeating the value.
 var (
-	ErrCFLength     = errors.New("codice fiscale must be 16 characters")
-	ErrCFCharset    = errors.New("codice fiscale may contain only letters A-Z and digits 0-9")
-	ErrCFStructure  = errors.New("codice fiscale does not have the letter/digit layout of a natural person's code")
-	ErrCFMonth      = errors.New("codice fiscale has an invalid month letter")
-	ErrCFDay        = errors.New("codice fiscale has an invalid birth day")
-	ErrCFDate       = errors.New("codice fiscale has a birth date that does not exist")
-	ErrCFCheck      = errors.New("codice fiscale check character is wrong")
-	ErrCFAnyLength  = errors.New("codice fiscale must be 16 characters (person) or 11 digits (entity)")
-	ErrPIVALength   = errors.New("partita IVA must be 11 digits")
-	ErrPIVADigits   = errors.New("partita IVA may contain only digits 0-9")
-	ErrPIVACheck    = errors.New("partita IVA check digit is wrong")
-	ErrPIVAOrCFForm = errors.New("partita IVA must be 11 digits (or a 16-character codice fiscale)")
+	ErrCFLength     = reason(KindLength, "codice fiscale must be 16 characters")
+	ErrCFCharset    = reason(KindFormat, "codice fiscale may contain only letters A-Z and digits 0-9")
+	ErrCFStructure  = reason(KindFormat, "codice fiscale does not have the letter/digit layout of a natural person's code")
+	ErrCFMonth      = reason(KindBirthDate, "codice fiscale has an invalid month letter")
+	ErrCFDay        = reason(KindBirthDate, "codice fiscale has an invalid birth day")
+	ErrCFDate       = reason(KindBirthDate, "codice fiscale has a birth date that does not exist")
+	ErrCFCheck      = reason(KindCheck, "codice fiscale check character is wrong")
+	ErrCFAnyLength  = reason(KindLength, "codice fiscale must be 16 characters (person) or 11 digits (entity)")
+	ErrPIVALength   = reason(KindLength, "partita IVA must be 11 digits")
+	ErrPIVADigits   = reason(KindFormat, "partita IVA may contain only digits 0-9")
+	ErrPIVACheck    = reason(KindCheck, "partita IVA check digit is wrong")
+	ErrPIVAOrCFForm = reason(KindLength, "partita IVA must be 11 digits (or a 16-character codice fiscale)")
 )
 
 // Character classes of the 16 positions of a personal codice fiscale:

@@ -1,19 +1,21 @@
 package itcheck
 
 import (
-	"errors"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Reasons returned by FileValue and Base64.
 var (
-	ErrFileForm    = errors.New("file must be written name|data:<type/subtype>;base64,<content>")
-	ErrFileName    = errors.New("file name is empty")
-	ErrFileMIME    = errors.New("file MIME type must be of the form type/subtype")
-	ErrFileEmpty   = errors.New("file content is empty")
-	ErrFileTooBig  = errors.New("file is larger than the allowed size")
-	ErrBase64      = errors.New("file content is not valid standard base64")
-	ErrBase64Shape = errors.New("file content length is not a multiple of 4 (base64 padding)")
+	ErrFileForm      = reason(KindFormat, "file must be written name|data:<type/subtype>;base64,<content>")
+	ErrFileName      = reason(KindFileName, "file name is empty")
+	ErrFileNameChars = reason(KindFileName, `file name must not contain "|", control or format characters, or invalid UTF-8`)
+	ErrFileMIME      = reason(KindMIME, "file MIME type must be of the form type/subtype")
+	ErrFileEmpty     = reason(KindEmpty, "file content is empty")
+	ErrFileTooBig    = reason(KindTooLarge, "file is larger than the allowed size")
+	ErrBase64        = reason(KindBase64, "file content is not valid standard base64")
+	ErrBase64Shape   = reason(KindBase64, "file content length is not a multiple of 4 (base64 padding)")
 )
 
 const (
@@ -22,36 +24,71 @@ const (
 )
 
 // FileValue checks the inline file form Visengine expects in json_visura,
-// name|data:<mime>;base64,<content>: a non-empty name, a type/subtype MIME
-// type, non-empty valid standard base64 and a decoded size of at most
-// maxBytes. The content is scanned, not decoded, so checking a large file
-// allocates nothing.
+// name|data:<mime>;base64,<content>: a name as FileName accepts, a MIME type
+// as MIME accepts, non-empty valid standard base64 and a decoded size of at
+// most maxBytes. The content is scanned, not decoded, so checking a large
+// file allocates nothing.
 func FileValue(s string, maxBytes int64) error {
 	i := strings.Index(s, dataPrefix)
 	if i < 0 {
 		return ErrFileForm
 	}
-	if i == 0 {
-		return ErrFileName
+	if err := FileName(s[:i]); err != nil {
+		return err
 	}
 	rest := s[i+len(dataPrefix):]
 	j := strings.Index(rest, base64Marker)
 	if j < 0 {
 		return ErrFileForm
 	}
-	if !isMIME(rest[:j]) {
-		return ErrFileMIME
+	if err := MIME(rest[:j]); err != nil {
+		return err
 	}
-	data := rest[j+len(base64Marker):]
-	if data == "" {
+	return FileContent(rest[j+len(base64Marker):], maxBytes)
+}
+
+// FileContent checks the base64 part of an inline file: non-empty, padded
+// standard base64, at most maxBytes once decoded. It scans the text once and
+// decodes nothing.
+func FileContent(b64 string, maxBytes int64) error {
+	if b64 == "" {
 		return ErrFileEmpty
 	}
-	n, err := Base64(data)
+	n, err := Base64(b64)
 	if err != nil {
 		return err
 	}
 	if n > maxBytes {
 		return ErrFileTooBig
+	}
+	return nil
+}
+
+// FileName checks the name part of an inline file: not empty, valid UTF-8,
+// and free of "|" (it ends the name in the inline form), control characters
+// and format characters (bidi overrides and zero-width characters make a name
+// look like another).
+func FileName(name string) error {
+	if name == "" {
+		return ErrFileName
+	}
+	if !utf8.ValidString(name) {
+		return ErrFileNameChars
+	}
+	for _, r := range name {
+		if r == '|' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ErrFileNameChars
+		}
+	}
+	return nil
+}
+
+// MIME checks the MIME type of an inline file: type/subtype with RFC 2045
+// token characters, no parameters (a ";" would end it early in the inline
+// form) and no "|".
+func MIME(m string) error {
+	if !isMIME(m) {
+		return ErrFileMIME
 	}
 	return nil
 }
@@ -64,7 +101,7 @@ func isMIME(m string) bool {
 		return false
 	}
 	for i := 0; i < len(m); i++ {
-		if i != slash && !tokenChar[m[i]] {
+		if i != slash && (!tokenChar[m[i]] || m[i] == '|') {
 			return false
 		}
 	}

@@ -40,6 +40,9 @@ func TestFileValue(t *testing.T) {
 		{"three pads", "a|data:text/plain;base64,a===", ErrBase64},
 		{"all pads", "a|data:text/plain;base64,====", ErrBase64},
 		{"non-ASCII", "a|data:text/plain;base64,aGVs\xc3\x80G8", ErrBase64},
+		{"pipe in name", "a|b|data:text/plain;base64,aGVsbG8=", ErrFileNameChars},
+		{"newline in name", "a\nb|data:text/plain;base64,aGVsbG8=", ErrFileNameChars},
+		{"pipe in mime", "a|data:text/pl|ain;base64,aGVsbG8=", ErrFileMIME},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

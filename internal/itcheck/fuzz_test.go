@@ -23,10 +23,7 @@ func FuzzChecks(f *testing.F) {
 	})
 }
 
-var allReasons = []error{ErrCFLength, ErrCFCharset, ErrCFStructure, ErrCFMonth, ErrCFDay, ErrCFDate, ErrCFCheck,
-	ErrCFAnyLength, ErrPIVALength, ErrPIVADigits, ErrPIVACheck, ErrPIVAOrCFForm, ErrEmail, ErrCodComune,
-	ErrCodProvincia, ErrDate, ErrFileForm, ErrFileName, ErrFileMIME, ErrFileEmpty, ErrFileTooBig, ErrBase64,
-	ErrBase64Shape}
+var allReasons = All()
 
 // FuzzBase64 compares Base64 with encoding/base64.
 func FuzzBase64(f *testing.F) {

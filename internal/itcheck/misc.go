@@ -1,17 +1,16 @@
 package itcheck
 
 import (
-	"errors"
 	"net/mail"
 	"time"
 )
 
 // Reasons returned by the other field checks.
 var (
-	ErrEmail        = errors.New("e-mail must be a bare address such as name@example.it")
-	ErrCodComune    = errors.New("codice comune must be one letter and three digits, such as H501")
-	ErrCodProvincia = errors.New("sigla provincia must be two letters, such as RM")
-	ErrDate         = errors.New("date must be a real calendar date written DD-MM-YYYY or YYYY-MM-DD")
+	ErrEmail        = reason(KindEmail, "e-mail must be a bare address such as name@example.it")
+	ErrCodComune    = reason(KindFormat, "codice comune must be one letter and three digits, such as H501")
+	ErrCodProvincia = reason(KindFormat, "sigla provincia must be two letters, such as RM")
+	ErrDate         = reason(KindDate, "date must be a real calendar date written DD-MM-YYYY or YYYY-MM-DD")
 )
 
 // Email accepts a bare address only (no display name, no angle brackets, no
