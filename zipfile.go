@@ -2,7 +2,6 @@ package visengine
 
 import (
 	"archive/zip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -127,8 +126,8 @@ func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) 
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil reader", ErrNotZip)
 	}
-	if n, ok := declaredEntries(r, size); ok && n > uint64(cfg.maxEntries) {
-		return nil, unsafeZip("", fmt.Sprintf("%d entries declared, more than the limit of %d", n, cfg.maxEntries))
+	if err := checkEntryCount(r, size, cfg.maxEntries); err != nil {
+		return nil, err
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // our own checks are stricter
@@ -142,30 +141,6 @@ func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) 
 		return nil, err
 	}
 	return a, nil
-}
-
-// declaredEntries reads the entry count of the end-of-central-directory
-// record, so an archive claiming more entries than the limit is refused
-// before archive/zip allocates a header for each of them. It reports false
-// when the record is missing or the count is in a zip64 record, which
-// archive/zip then reads (and the count is checked after).
-func declaredEntries(r io.ReaderAt, size int64) (uint64, bool) {
-	const eocdLen, maxComment = 22, 65535
-	n := min(size, eocdLen+maxComment)
-	if n < eocdLen {
-		return 0, false
-	}
-	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, size-n); err != nil && !errors.Is(err, io.EOF) {
-		return 0, false
-	}
-	for i := len(buf) - eocdLen; i >= 0; i-- {
-		if binary.LittleEndian.Uint32(buf[i:]) == 0x06054b50 {
-			total := binary.LittleEndian.Uint16(buf[i+10:])
-			return uint64(total), total != 0xffff
-		}
-	}
-	return 0, false
 }
 
 // OpenZipFile opens and checks the zip archive at path; Close releases it.
