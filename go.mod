@@ -1,11 +1,12 @@
 module github.com/visengine-go/visengine
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/text v0.34.0
 )
 
 require (
