@@ -75,13 +75,13 @@ func WithDownloadProgress(fn func(done, total int64)) DownloadOption {
 // an *APIError matching ErrDocumentNotReady. A failure after bytes reached w
 // is a *PartialDownloadError.
 //
-// How much reaches w depends on where the server puts "dimensione". When it
-// comes before "file" (as Visengine sends it), the download stops with
-// ErrIntegrity as soon as the decoded data would pass it, and w never
-// receives more than dimensione bytes. When it comes after "file", the size
-// is unknown while streaming: only the response cap (WithMaxResponseSize,
-// DefaultMaxDocumentResponse) bounds what w receives, and the length is
-// compared with dimensione at the end.
+// How much reaches w depends on where the server puts "dimensione". When
+// it comes before "file" (as in Visengine's documented answer), the
+// download stops with ErrIntegrity as soon as the decoded data would pass
+// it, and w never receives more than dimensione bytes. When it comes after
+// "file", the size is unknown while streaming: only the response cap
+// (WithMaxResponseSize, DefaultMaxDocumentResponse) bounds what w
+// receives, and the length is compared with dimensione at the end.
 func (c *Client) DownloadDocumento(ctx context.Context, id string, w io.Writer, opts ...DownloadOption) (*DocumentoInfo, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
