@@ -74,6 +74,14 @@ func WithDownloadProgress(fn func(done, total int64)) DownloadOption {
 // that the content is a zip (ErrNotZip). A document not produced yet gives
 // an *APIError matching ErrDocumentNotReady. A failure after bytes reached w
 // is a *PartialDownloadError.
+//
+// How much reaches w depends on where the server puts "dimensione". When
+// it comes before "file" (as in Visengine's documented answer), the
+// download stops with ErrIntegrity as soon as the decoded data would pass
+// it, and w never receives more than dimensione bytes. When it comes after
+// "file", the size is unknown while streaming: only the response cap
+// (WithMaxResponseSize, DefaultMaxDocumentResponse) bounds what w
+// receives, and the length is compared with dimensione at the end.
 func (c *Client) DownloadDocumento(ctx context.Context, id string, w io.Writer, opts ...DownloadOption) (*DocumentoInfo, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -103,7 +111,7 @@ func (c *Client) download(ctx context.Context, id string, w io.Writer, cfg downl
 	if err == nil {
 		err = checkDocument(resp.StatusCode, meta, sniff)
 	} else {
-		err = streamError(resp.StatusCode, err)
+		err = streamError(resp.StatusCode, meta, err)
 	}
 	if err != nil {
 		if sniff.written > 0 {
@@ -138,11 +146,13 @@ func checkDocument(status int, meta docstream.Meta, sniff *zipSniffer) error {
 }
 
 // streamError maps a docstream failure to the package's errors.
-func streamError(status int, err error) error {
+func streamError(status int, meta docstream.Meta, err error) error {
 	var syntax *docstream.SyntaxError
 	switch {
 	case errors.Is(err, errNotZipHead):
 		return fmt.Errorf("%w: the document does not start with a zip signature", ErrNotZip)
+	case errors.Is(err, docstream.ErrOverDimensione):
+		return fmt.Errorf("%w: the document is longer than the %d bytes dimensione announced", ErrIntegrity, meta.Dimensione)
 	case errors.Is(err, docstream.ErrTooLarge):
 		return fmt.Errorf("%w: %v", ErrResponseTooLarge, err)
 	case errors.As(err, &syntax), errors.Is(err, docstream.ErrBase64):

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -286,4 +287,103 @@ func TestGetDocumento(t *testing.T) {
 
 	_, err = c.GetDocumento(context.Background(), docID, WithMaxResponseSize(100))
 	assert.ErrorIs(t, err, ErrResponseTooLarge)
+}
+
+// dimAfterFile moves "dimensione" after "file" in a phpEnvelope body.
+func dimAfterFile(body string, dimensione int) string {
+	field := `"dimensione":` + strconv.Itoa(dimensione)
+	body = strings.Replace(body, field+`,`, ``, 1)
+	return strings.Replace(body, `},"success"`, `,`+field+`},"success"`, 1)
+}
+
+// TestDownloadDocumentoAtDimensione: exactly dimensione bytes succeed and
+// one byte more fails with ErrIntegrity, whichever order the keys come in.
+// With dimensione first, the writer never gets more than dimensione bytes;
+// with dimensione after the file nothing is known while streaming, so the
+// writer gets everything up to the response cap.
+func TestDownloadDocumentoAtDimensione(t *testing.T) {
+	doc := make([]byte, 200_000) // several of docstream's 48 KiB chunks
+	_, _ = rand.NewChaCha8([32]byte{4}).Read(doc)
+	copy(doc, "PK\x03\x04")
+	over := append(doc[:len(doc):len(doc)], 'x')
+	cases := []struct {
+		name       string
+		body       string
+		wantErr    bool
+		maxWritten int
+	}{
+		{"exact, dimensione first", phpEnvelope("x.zip", len(doc), doc), false, len(doc)},
+		{"exact, dimensione after", dimAfterFile(phpEnvelope("x.zip", len(doc), doc), len(doc)), false, len(doc)},
+		{"one byte over, dimensione first", phpEnvelope("x.zip", len(doc), over), true, len(doc)},
+		{"one byte over, dimensione after", dimAfterFile(phpEnvelope("x.zip", len(doc), over), len(doc)), true, len(over)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Contains(t, tc.body, `"dimensione":200000`)
+			srv := docServer(t, http.StatusOK, tc.body)
+			var got bytes.Buffer
+			info, err := newTestClient(t, srv.URL).DownloadDocumento(context.Background(), docID, &got)
+			assert.LessOrEqual(t, got.Len(), tc.maxWritten, "bytes the writer received")
+			if !tc.wantErr {
+				require.NoError(t, err)
+				assert.Equal(t, int64(len(doc)), info.Dimensione)
+				assert.True(t, bytes.Equal(doc, got.Bytes()))
+				return
+			}
+			require.ErrorIs(t, err, ErrIntegrity)
+			var partial *PartialDownloadError
+			require.ErrorAs(t, err, &partial)
+			assert.Equal(t, int64(got.Len()), partial.Written)
+		})
+	}
+}
+
+// TestDownloadDocumentoStopsPastDimensione is the hostile run's case: a
+// server announces 22 bytes, then streams a much larger document. The
+// download stops within a chunk of the announced size, the writer gets
+// nothing (the first chunk already passes 22 bytes), and the server cannot
+// send the whole stream: its writes fail once the socket buffers are full
+// and the client has closed the connection.
+func TestDownloadDocumentoStopsPastDimensione(t *testing.T) {
+	const streamed = 64 << 20
+	var sent atomic.Int64
+	var completed atomic.Bool
+	done := make(chan struct{})
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, _ *http.Request) {
+		defer close(done)
+		n, _ := io.WriteString(w, `{"success":true,"data":{"nome":"x.zip","dimensione":22,"file":"UEsDBA`)
+		sent.Add(int64(n))
+		line := strings.Repeat("A", 76) + `\n`
+		chunk := strings.Repeat(line, 64<<10/len(line))
+		for sent.Load() < streamed {
+			n, err := io.WriteString(w, chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+		_, err := io.WriteString(w, `"},"message":"","error":null}`)
+		completed.Store(err == nil)
+	})
+	var got bytes.Buffer
+	_, err := newTestClient(t, srv.URL).DownloadDocumento(context.Background(), docID, &got)
+	require.ErrorIs(t, err, ErrIntegrity)
+	assert.Contains(t, err.Error(), "22 bytes")
+	var partial *PartialDownloadError
+	assert.False(t, errors.As(err, &partial), "nothing reached the writer")
+	assert.Zero(t, got.Len())
+	<-done // the handler ends once the client has closed the connection
+	assert.False(t, completed.Load(), "the client stopped reading early")
+	t.Logf("the server sent %d of %d bytes", sent.Load(), streamed)
+}
+
+// TestDownloadDocumentoNegativeDimensione: a negative size is malformed,
+// refused before any byte is written.
+func TestDownloadDocumentoNegativeDimensione(t *testing.T) {
+	doc := testDocZip(t)
+	srv := docServer(t, http.StatusOK, phpEnvelope("x.zip", -1, doc))
+	var got bytes.Buffer
+	_, err := newTestClient(t, srv.URL).DownloadDocumento(context.Background(), docID, &got)
+	require.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Zero(t, got.Len())
 }

@@ -2,7 +2,6 @@ package visengine
 
 import (
 	"archive/zip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // ZipError describes why an archive or one of its entries was refused.
@@ -119,6 +116,20 @@ type ZipArchive struct {
 // returning: any unsafe name, link, duplicate, unsupported method or size
 // beyond the limits refuses the whole archive with a *ZipError wrapping
 // ErrUnsafeZip. Input that is not a zip gives an error wrapping ErrNotZip.
+//
+// Names must extract to the same distinct, visible files on every OS, so
+// these are refused too: control and invisible format characters
+// (zero-width, bidi controls, BOM), spaces other than U+0020, combining
+// marks and the few characters Unicode normalization rewrites (a name must
+// be in NFC with precomposed letters, like "é"), private-use and unassigned
+// code points, Windows device names in any case and with any extension
+// ("CON", "aux.pdf", "lpt1/x"), the characters < > " | ? *, path elements
+// ending in a dot or space, and two names equal after case folding
+// ("A.pdf" and "a.pdf", "Straße" and "STRASSE").
+//
+// The entry count is checked before archive/zip parses the directory, by
+// counting its headers up to the limit: an end record that understates the
+// count (its 16-bit field wraps) cannot make OpenZip parse more.
 func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) {
 	cfg := zipConfig{DefaultZipMaxEntries, DefaultZipMaxTotalSize, DefaultZipMaxRatio}
 	for _, o := range opts {
@@ -127,8 +138,8 @@ func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) 
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil reader", ErrNotZip)
 	}
-	if n, ok := declaredEntries(r, size); ok && n > uint64(cfg.maxEntries) {
-		return nil, unsafeZip("", fmt.Sprintf("%d entries declared, more than the limit of %d", n, cfg.maxEntries))
+	if err := checkEntryCount(r, size, cfg.maxEntries); err != nil {
+		return nil, err
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // our own checks are stricter
@@ -142,30 +153,6 @@ func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) 
 		return nil, err
 	}
 	return a, nil
-}
-
-// declaredEntries reads the entry count of the end-of-central-directory
-// record, so an archive claiming more entries than the limit is refused
-// before archive/zip allocates a header for each of them. It reports false
-// when the record is missing or the count is in a zip64 record, which
-// archive/zip then reads (and the count is checked after).
-func declaredEntries(r io.ReaderAt, size int64) (uint64, bool) {
-	const eocdLen, maxComment = 22, 65535
-	n := min(size, eocdLen+maxComment)
-	if n < eocdLen {
-		return 0, false
-	}
-	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, size-n); err != nil && !errors.Is(err, io.EOF) {
-		return 0, false
-	}
-	for i := len(buf) - eocdLen; i >= 0; i-- {
-		if binary.LittleEndian.Uint32(buf[i:]) == 0x06054b50 {
-			total := binary.LittleEndian.Uint16(buf[i+10:])
-			return uint64(total), total != 0xffff
-		}
-	}
-	return 0, false
 }
 
 // OpenZipFile opens and checks the zip archive at path; Close releases it.
@@ -196,16 +183,16 @@ func (a *ZipArchive) Close() error {
 
 // check validates every entry and fills a's indexes.
 func (a *ZipArchive) check(files []*zip.File, cfg zipConfig) error {
-	isDirByKey := make(map[string]bool, len(files)) // lower-cased cleaned name
+	isDirByKey := make(map[string]bool, len(files)) // foldKey of the cleaned name
 	var total int64
 	for _, f := range files {
 		name, isDir, err := checkEntry(f, cfg)
 		if err != nil {
 			return err
 		}
-		key := strings.ToLower(name)
+		key := foldKey(name)
 		if _, dup := isDirByKey[key]; dup {
-			return unsafeZip(f.Name, "duplicate name (possibly differing only in case)")
+			return unsafeZip(f.Name, "duplicate name (possibly differing only in case or Unicode form)")
 		}
 		isDirByKey[key] = isDir
 		if isDir {
@@ -259,34 +246,6 @@ func overRatio(u, c uint64, r int64) bool {
 	hi, lo := bits.Mul64(c, uint64(r))
 	return hi == 0 && u > lo
 }
-
-// unsafeName returns why a (trailing-slash-trimmed) entry name cannot be
-// written under a target folder on any OS, or "" if it can.
-func unsafeName(name string) string {
-	switch {
-	case name == "":
-		return "empty name"
-	case strings.HasPrefix(name, "/"):
-		return "absolute path"
-	case strings.Contains(name, `\`):
-		return "backslash in name"
-	case strings.Contains(name, ":"):
-		return "colon in name (Windows drive or stream)"
-	case strings.ContainsFunc(name, isControl):
-		return "control character or invalid UTF-8 in name"
-	}
-	for _, elem := range strings.Split(name, "/") {
-		switch elem {
-		case "..":
-			return "parent directory (..) in path"
-		case "", ".":
-			return "empty or . path element"
-		}
-	}
-	return ""
-}
-
-func isControl(r rune) bool { return r == utf8.RuneError || unicode.IsControl(r) }
 
 // checkParents refuses a file that another entry needs as a directory
 // ("a" and "a/b"): extraction would fail half-way.

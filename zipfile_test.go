@@ -312,15 +312,37 @@ func TestZipErrorQuotesName(t *testing.T) {
 	assert.NotContains(t, err.Error(), "\n")
 }
 
+// FuzzOpenZip opens arbitrary bytes with a small entry limit, so that short
+// inputs reach the count checks too. An accepted archive must respect the
+// limit, hold only safe and distinct names, and never yield more bytes than
+// an entry declares. Seeds: testdata/fuzz/FuzzOpenZip, the testdata/zip
+// corpus and crafted end records.
 func FuzzOpenZip(f *testing.F) {
+	const maxEntries = 16
 	f.Add(buildZip(f, file("doc/a.pdf", "%PDF"), stored("b.txt", []byte("b"), 1, zip.Store)))
 	f.Add(buildZip(f, file("../evil", "x")))
 	f.Add(buildZip(f, forged(f, "x", []byte("abcabcabc"), 4)))
 	f.Add([]byte("PK\x05\x06" + string(make([]byte, 18))))
+	for _, b := range zipCorpusSeeds(f) {
+		f.Add(b)
+	}
+	f.Add(rawDirectory(maxEntries+1, 1, false)) // holds more than it declares
+	f.Add(rawDirectory(maxEntries+1, 1, true))
+	f.Add(rawDirectory(3, 3, true))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := openBytes(b, WithZipMaxTotalSize(1<<20))
+		a, err := openBytes(b, WithZipMaxTotalSize(1<<20), WithZipMaxEntries(maxEntries))
 		if err != nil {
 			return
+		}
+		if n := len(a.files) + len(a.dirs); n > maxEntries {
+			t.Fatalf("accepted %d entries, limit %d", n, maxEntries)
+		}
+		keys := map[string]bool{}
+		for _, f := range a.files {
+			if reason := unsafeName(f.Name); reason != "" || keys[foldKey(f.Name)] {
+				t.Fatalf("accepted name %+q: %s (or a duplicate)", f.Name, reason)
+			}
+			keys[foldKey(f.Name)] = true
 		}
 		for _, e := range a.Files() {
 			rc, err := a.Open(e.Name)

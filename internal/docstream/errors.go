@@ -9,6 +9,11 @@ import (
 // The caller chose the cap to bound time and disk, so reading stops at once.
 var ErrTooLarge = errors.New("docstream: response exceeds the size limit")
 
+// ErrOverDimensione is returned when the decoded file grows past the
+// "dimensione" that came before "file" in the response. The chunk that would
+// pass it is not written, so w never receives more than dimensione bytes.
+var ErrOverDimensione = errors.New("docstream: file longer than the announced dimensione")
+
 // ErrBase64 is returned when the "file" string is not valid standard base64.
 // The wrapped base64.CorruptInputError (if any) gives only an offset.
 var ErrBase64 = errors.New("docstream: file is not valid base64")

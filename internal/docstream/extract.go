@@ -43,8 +43,13 @@ const maxTextLen = 64 << 10
 // order and unknown keys are skipped. Errors: *SyntaxError for malformed
 // JSON (offset only, no content), ErrBase64, ErrTooLarge, an error wrapping
 // io.ErrUnexpectedEOF for a truncated body, or the reader's or writer's error
-// wrapped. Extract never checks success or dimensione itself: that policy
-// belongs to the caller.
+// wrapped, and ErrOverDimensione.
+//
+// Extract checks dimensione only where nobody else can in time: when it
+// precedes "file", decoded bytes beyond it stop the stream before they reach
+// w (ErrOverDimensione); when it follows, only MaxBytes bounds the stream.
+// Comparing the final length with dimensione, and the success flag, is the
+// caller's policy.
 func Extract(r io.Reader, w io.Writer, opts Options) (Meta, error) {
 	p := &parser{
 		s:    newScanner(r, opts.MaxBytes),
@@ -123,7 +128,11 @@ func (p *parser) dataMember(key []byte) error {
 			p.meta.Dimensione = -1
 			return p.s.literal("null")
 		}
-		p.meta.Dimensione, err = p.s.integer("dimensione")
+		start := p.s.offset()
+		if p.meta.Dimensione, err = p.s.integer("dimensione"); err == nil && p.meta.Dimensione < 0 {
+			p.meta.Dimensione = -1
+			return &SyntaxError{Offset: start, Msg: "dimensione: negative"}
+		}
 		return err
 	case "file":
 		return p.file(c)

@@ -188,6 +188,7 @@ func TestExtractMalformed(t *testing.T) {
 		{"duplicate file", `{"data":{"file":"","file":""}}`, &SyntaxError{}},
 		{"dimensione float", `{"data":{"dimensione":1.5}}`, &SyntaxError{}},
 		{"dimensione huge", `{"data":{"dimensione":99999999999999999999}}`, &SyntaxError{}},
+		{"dimensione negative", `{"data":{"dimensione":-5,"file":"QUJD"}}`, &SyntaxError{}},
 		{"success string", `{"success":"true"}`, &SyntaxError{}},
 		{"error string", `{"error":"247"}`, &SyntaxError{}},
 		{"bad literal", `{"x":nul}`, &SyntaxError{}},
@@ -261,5 +262,55 @@ func TestExtractProgress(t *testing.T) {
 		require.NoError(t, err)
 		assert.Greater(t, calls, 1)
 		assert.Equal(t, int64(size), last)
+	}
+}
+
+// countingReader counts the bytes Extract pulled from the response.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestExtractStopsAtDimensione: a dimensione that precedes the file bounds
+// what reaches w and what is read; one that follows does not (the caller
+// compares it at the end, and MaxBytes bounds the stream meanwhile).
+func TestExtractStopsAtDimensione(t *testing.T) {
+	payload := randomPayload(rand.New(rand.NewPCG(5, 6)), 4<<20)
+	file := `"file":"` + encodeFile(payload, true, `\n`) + `"`
+	cases := []struct {
+		name       string
+		data       string
+		wantErr    bool
+		maxWritten int64
+	}{
+		{"22 announced first", `{"dimensione":22,` + file + `}`, true, 22},
+		{"one byte short announced first", `{"dimensione":4194303,` + file + `}`, true, 4194303},
+		{"exact announced first", `{"dimensione":4194304,` + file + `}`, false, 4194304},
+		{"22 announced after", `{` + file + `,"dimensione":22}`, false, 4194304},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &countingReader{r: strings.NewReader(`{"data":` + tc.data + `}`)}
+			var got bytes.Buffer
+			meta, err := Extract(r, &got, Options{})
+			assert.LessOrEqual(t, int64(got.Len()), tc.maxWritten)
+			assert.Equal(t, int64(got.Len()), meta.BytesWritten)
+			if !tc.wantErr {
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(payload, got.Bytes()))
+				return
+			}
+			require.ErrorIs(t, err, ErrOverDimensione)
+			if tc.maxWritten == 22 {
+				assert.Zero(t, got.Len(), "the first chunk is already too long: nothing written")
+				assert.Less(t, r.n, int64(256<<10), "reading stops within a chunk of the limit")
+			}
+		})
 	}
 }

@@ -69,7 +69,13 @@ func readFull(r io.Reader, buf []byte) (int, error) {
 	return n, nil
 }
 
+// write passes b to w and reports progress. When dimensione was announced
+// before the file (total >= 0), a chunk that would take the document past
+// it is refused whole, so w never holds more than the announced size.
 func (p *parser) write(b []byte, total int64) error {
+	if total >= 0 && int64(len(b)) > total-p.meta.BytesWritten {
+		return fmt.Errorf("%w (%d bytes)", ErrOverDimensione, total)
+	}
 	n, err := p.w.Write(b)
 	if n < 0 || n > len(b) {
 		n, err = 0, errors.New("invalid write count")

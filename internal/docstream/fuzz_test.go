@@ -2,6 +2,7 @@ package docstream
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -13,11 +14,16 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte(`{"success":true,"data":{"file":"UEsFBg\/\/AAA=\r\nQQ==","x":[{"y":null}]},"trace":{"a":[1e5,-0.5]}}`))
 	f.Add([]byte(`{"data":{"file":"\u0051UJD\n"}}`))
 	f.Add([]byte(`{"data":{"file":"QQ==QQ=="}}`))
+	f.Add([]byte(`{"data":{"dimensione":2,"file":"QUJD"},"success":true}`))
+	f.Add([]byte(`{"data":{"file":"QUJD","dimensione":2},"success":true}`))
 	body, _ := smallEnvelope(f, 200)
 	f.Add(body)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var got bytes.Buffer
 		meta, err := Extract(bytes.NewReader(in), &got, Options{MaxBytes: 1 << 20})
+		if errors.Is(err, ErrOverDimensione) && int64(got.Len()) > meta.Dimensione {
+			t.Fatalf("wrote %d bytes past dimensione %d", got.Len(), meta.Dimensione)
+		}
 		if err != nil {
 			return
 		}
