@@ -1,13 +1,16 @@
 package visengine_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"strings"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/visenginetest"
 )
 
 // An A2 applicant without the phone number ($3, CELLULARE): Validate says
@@ -52,4 +55,26 @@ func ExampleVisura_Validate() {
 	// true
 	// add: CELLULARE ($3)
 	// visengine: invalid fields: manca «CELLULARE» ($3)
+}
+
+// Fill a form by the labels the applicant sees rather than by key number;
+// printing Values shows the keys, never the values.
+func ExampleValues_SetField() {
+	srv := visenginetest.NewServer()
+	defer srv.Close()
+	v, err := srv.Client().GetVisura(context.Background(), a2Hash)
+	if err != nil {
+		log.Fatal(err)
+	}
+	values := visengine.Values{}
+	if err := values.SetField(v, "codice fiscale", "RSSMRA80A01H501U"); err != nil { // case is ignored
+		log.Fatal(err)
+	}
+	values.Set("$5", visengine.FileValue("documento.pdf", "application/pdf", []byte("%PDF-1.7")))
+	err = values.SetField(v, "Telefono", "+39 333 000 0000")
+	fmt.Println(errors.Is(err, visengine.ErrInvalidArgument)) // A2 calls it CELLULARE
+	fmt.Println(values)
+	// Output:
+	// true
+	// visengine.Values{2 keys: $4 $5}
 }

@@ -279,22 +279,15 @@ func downloadDocument(ctx context.Context, c *visengine.Client, out io.Writer, i
 	return path, nil
 }
 
-// saveFiles opens the zip with OpenZip, which refuses unsafe archives
-// before anything is written, lists its files and extracts them into dir.
+// saveFiles opens the zip with OpenZipFile, which refuses unsafe archives
+// (zip-slip, links, bombs) before anything is read, lists its files and
+// extracts them into dir.
 func saveFiles(out io.Writer, zipPath, dir string) error {
-	f, err := os.Open(zipPath)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	archive, err := visengine.OpenZip(f, st.Size())
+	archive, err := visengine.OpenZipFile(zipPath)
 	if err != nil {
 		return fmt.Errorf("opening the document: %w", err)
 	}
+	defer archive.Close()
 	fmt.Fprintln(out, "\nFiles in the zip:")
 	for _, e := range archive.Files() {
 		fmt.Fprintf(out, "  %-30s %6d bytes\n", e.Name, e.Size)
