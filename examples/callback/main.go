@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer target.Close()
-	internet := target.Kind == env.Production || target.Kind == env.Sandbox
+	internet := target.Kind == env.Production || target.Kind == env.Sandbox // calls back over the internet
 	if internet && o.pay && o.publicURL == "" {
 		return errors.New("-pay on the real API needs -public-url: Visengine must reach the receiver from the internet over HTTPS")
 	}
@@ -133,14 +133,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if target.Fake == nil {
-		fmt.Fprintln(out, "Waiting for the callback (real operators may take hours; Ctrl-C stops)...")
-		return awaitCallback(ctx, out, rcv.deliveries, 0)
+	timeout := time.Duration(0) // real operators may take hours
+	if target.Fake != nil {
+		if err := playOperator(out, target.Fake, r); err != nil {
+			return err
+		}
+		timeout = 10 * time.Second // the fake calls back at once
 	}
-	if err := playOperator(out, target.Fake, r); err != nil {
-		return err
-	}
-	return awaitCallback(ctx, out, rcv.deliveries, 10*time.Second) // the fake calls back at once
+	return awaitCallback(ctx, out, rcv.deliveries, timeout)
 }
 
 // receiver is the HTTP server that takes Visengine's callbacks and passes
@@ -277,6 +277,8 @@ func awaitCallback(ctx context.Context, out io.Writer, deliveries <-chan deliver
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+	} else {
+		fmt.Fprintln(out, "Waiting for the callback (real operators may take hours; Ctrl-C stops)...")
 	}
 	for {
 		select {
