@@ -247,11 +247,16 @@ func isZipHead(b []byte) bool {
 // *PartialDownloadError: the partial bytes were in the temporary file,
 // already removed.
 func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts ...DownloadOption) (*DocumentoInfo, error) {
+	switch { // checked before the disk is touched
+	case c == nil:
+		return nil, invalidArg("client", "is nil")
+	case ctx == nil:
+		return nil, invalidArg("context", "is nil")
+	case path == "":
+		return nil, invalidArg("path", "is empty")
+	}
 	if err := checkID("id", id); err != nil {
 		return nil, err
-	}
-	if path == "" {
-		return nil, invalidArg("path", "is empty")
 	}
 	dir := filepath.Dir(path)
 	created, err := mkdirParents(dir)

@@ -144,11 +144,24 @@ func TestDownloadToFileErrorsNameTheCallersPath(t *testing.T) {
 	}
 }
 
-func TestDownloadToFileEmptyPath(t *testing.T) {
+// Bad arguments are refused before the disk is touched: no folder appears.
+func TestDownloadToFileBadArguments(t *testing.T) {
 	srv := docServer(t, http.StatusOK, "{}")
-	_, err := newTestClient(t, srv.URL).DownloadToFile(context.Background(), docID, "")
-	assert.ErrorIs(t, err, ErrInvalidArgument)
+	c := newTestClient(t, srv.URL)
+	root := t.TempDir()
+	dest := filepath.Join(root, "out", "doc.zip")
+	var noCtx context.Context
+	var noClient *Client
+	for name, call := range map[string]func() error{
+		"empty path": func() error { _, err := c.DownloadToFile(context.Background(), docID, ""); return err },
+		"nil ctx":    func() error { _, err := c.DownloadToFile(noCtx, docID, dest); return err },
+		"nil client": func() error { _, err := noClient.DownloadToFile(context.Background(), docID, dest); return err },
+		"bad id":     func() error { _, err := c.DownloadToFile(context.Background(), "../x", dest); return err },
+	} {
+		assert.ErrorIs(t, call(), ErrInvalidArgument, name)
+	}
 	assert.Zero(t, srv.hits.Load())
+	assert.Empty(t, listTreeWithDirs(t, root))
 }
 
 // A write failure (a full disk) names the caller's path and keeps the
