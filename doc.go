@@ -1,10 +1,267 @@
-// Package visengine is the Go SDK for Openapi's Visengine 2.0 API, through which
-// a Go backend requests Italian official documents and filings: the catalogue,
-// each document's fields, rule and price, the paid request (richiesta), its
-// progress and the produced zip.
+// Package visengine is the Go SDK for Openapi's Visengine 2.0 API, through
+// which a Go backend requests Italian official documents and filings:
+// visure camerali and catastali, and Patronato filings such as the "Domanda
+// Esame A2 per Carta di Soggiorno". It covers the catalogue, each
+// document's fields, rule and price, the paid request (the richiesta), its
+// progress, the callback Visengine posts when it is done, and the produced
+// zip.
 //
-// The package is built around three promises: a paid call is made at most once
-// per logical submission, nothing sensitive (token, field values, document
-// bytes, callback secrets) leaves through logs or errors, and bad input from
-// the server or the user gives a typed error, never a panic.
+// The package keeps three promises: a paid call is made at most once per
+// logical submission, nothing sensitive (token, field values, document
+// bytes, callback secrets) leaves through logs or errors, and bad input
+// from the server or the user gives a typed error, never a panic.
+//
+// Names follow the wire: Go types and fields are Visengine's Italian names
+// in CamelCase (stato_richiesta is [Richiesta.StatoRichiesta]), so the
+// vendor's documentation maps one to one; the Glossary section below says
+// what each term means. Verbs, options and errors are English.
+//
+// # Getting started
+//
+// Build one [Client] with [NewClient] and share it; it is safe for
+// concurrent use. It talks to production by default, to the sandbox with
+// [WithSandbox], and to any other server (a proxy, the fake of
+// [github.com/visengine-go/visengine/visenginetest]) with [WithBaseURL].
+// Every call takes a context first and returns as soon as it ends.
+//
+// The journey of one document, here the A2 exam filing:
+//
+//	c, err := visengine.NewClient(os.Getenv("VISENGINE_TOKEN"))
+//	// fields, rule and price of the service
+//	v, err := c.GetVisura(ctx, "2631ec9b62135de4186f509fea7d954b")
+//	// the applicant, by the labels users see
+//	values := visengine.Values{}
+//	err = values.SetField(v, "CODICE FISCALE", "RSSMRA80A01H501U")
+//	// … the other fields
+//	err = v.Validate(values) // free and local; Submit runs it too
+//	r, err := c.Submit(ctx, v, values, visengine.WithOpzioni("urgenza")) // paid once
+//	r, err = c.Wait(ctx, r.ID) // or a callback
+//	info, err := c.DownloadToFile(ctx, r.ID, "out/"+r.ID+".zip")
+//
+// (each err is checked in real code; see the examples of each method).
+//
+// [Client.ListVisure] lists the catalogue (GET /visure) and
+// [Client.GetVisura] reads one service (GET /visure/{hash}):
+// [Visura.Fields] lists its fields in display order, [Visura.Total] prices
+// it with options, in exact cents ([Price]). The lower-level calls map one
+// to one to the API: [Client.CreateRichiesta], [Client.GetRichiesta],
+// [Client.ListRichieste], [Client.UpdateRichiesta], [Client.CloseRichiesta],
+// [Client.AddRicerca], [Client.ChooseRisultato], [Client.DownloadDocumento].
+//
+// The examples directory of the repository holds runnable programs
+// (go run ./examples/quickstart) that work with no account: with neither
+// VISENGINE_URL nor VISENGINE_TOKEN set they start an embedded fake server.
+//
+// # Validation before paying
+//
+// A wrong submission costs money and days of an operator's time, so
+// [Visura.Validate] checks an applicant locally before anything is sent:
+// the service's validazione rule over the filled fields, and the format of
+// every filled field by its tipo (codice fiscale with its check character
+// and omocodia, partita IVA, e-mail, dates, comune, provincia, inline files
+// up to [DefaultMaxFileSize]). [Client.Submit] runs the same check first.
+//
+// It returns a [*ValidationError] listing every problem at once, and never
+// the values themselves, so it is safe to log. [ValidationError.Problems]
+// turns it into a list of [Problem] (key, field name, a stable [ProblemCode]
+// such as "missing" or "check_char", and a reason in English), ready to
+// send back as an HTTP 422 answer. [Values.SetField] fills a field by the
+// label users see; [FileValue] and [FileValueBase64] build the inline form
+// Visengine expects for files.
+//
+// A rule that cannot be checked locally (it does not parse, or names a
+// field the service lacks) does not block: the server will judge it. Pass
+// [WithStrict] to refuse it instead ([ErrRuleUnsupported]). [ParseRule],
+// [Rule.Eval] and [Rule.Explain] expose the rule itself, for forms that
+// show which fields are still needed.
+//
+// [Client.DryRun] goes one step further without paying: the server
+// validates and prices the richiesta ("test": true) and deletes it at
+// once. Its [DryRunResult] echoes the richiesta as the server saw it; that
+// richiesta's ID cannot be read back (it answers 404).
+//
+// # Exactly once and unknown outcomes
+//
+// Visengine has no idempotency key, so a paid call that is resent may be
+// paid twice. The SDK therefore never resends a POST or PUT once it may
+// have reached the server: it retries only failures that provably happened
+// before anything was sent (dial, DNS, TLS handshake), and safe reads. When
+// it cannot know what the server did, it says so with an
+// [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]), with the call's
+// method, path and the time it was sent. When it can prove that nothing
+// left the process, for example because the context was already
+// cancelled, the error matches [context.Canceled] or
+// [context.DeadlineExceeded] instead.
+//
+// [Client.Submit] is the safe way to pay. It creates a free draft
+// (state 0), then closes it (state 1), which charges the wallet. A failure
+// is a [*SubmitError] whose Step ([SubmitStep]: [StepDraft] or
+// [StepClose]) says which call failed and whose ID names the draft once it
+// exists:
+//
+//   - the draft's outcome is unknown: nothing was charged. Submitting again
+//     is free; [Client.Reconcile] finds the lost draft, if it exists, by
+//     comparing values, and never guesses.
+//   - the close's outcome is unknown: Submit already read the richiesta
+//     back and closed again only while it was still a draft. If it still
+//     cannot tell, read it with [Client.GetRichiesta] later; never submit
+//     again. Closing a richiesta already closed is refused by Visengine
+//     ([ErrAlreadyClosed]).
+//
+// [Client.Reconcile] answers [ErrNotFound] only when that is safe to act
+// on: no richiesta of the service created around the lost call has these
+// values, none hides its values, and the settle time has passed. Otherwise
+// its error still wraps [ErrOutcomeUnknown]. [Client.CreateRichiesta] with
+// [StateSubmitted] is a paid call in one step; after an unknown outcome,
+// use Reconcile before anything else.
+//
+// # Waiting, callbacks and documents
+//
+// Documents are made by operators and may take hours. [Client.Wait] polls
+// GET /richiesta/{id} with a capped, jittered backoff ([WithPollInterval],
+// [WithOnChange]) until the document is ready, search results wait for a
+// choice ([Client.ChooseRisultato]), the search failed
+// ([*SearchFailedError]) or the richiesta was cancelled
+// ([*CancelledError]).
+//
+// Or let Visengine call back: make ONE [Callback] with [NewCallback] when
+// the application is set up, store its Secret next to the token, rebuild it
+// with [NewCallbackWithSecret] after a restart, send it with every
+// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret.
+// The handler refuses deliveries without it; treat the others as a hint
+// and read the richiesta back ([CallbackEvent.Reread]) before acting.
+//
+// The document is a zip inside the JSON answer of GET /documento/{id}.
+// [Client.DownloadDocumento] streams it to an [io.Writer] in memory that
+// does not grow with it, [Client.DownloadToFile] saves it (creating missing
+// folders, replacing the file only when the whole document has arrived)
+// and [Client.GetDocumento] keeps a small one in memory. [OpenZip] and
+// [OpenZipFile] refuse unsafe archives (path traversal, links, duplicates,
+// bombs) before anything is read, and [ZipArchive.ExtractTo] never writes
+// outside its folder.
+//
+// # Errors
+//
+// Every failure is typed; use [errors.Is] with the sentinels and
+// [errors.As] with the types.
+//
+// An answer that is not a success is an [*APIError]: the call's Method and
+// Path, the HTTP StatusCode, Visengine's numeric Code (a [Code], such as
+// [CodeWrongHash] or [CodeInsufficientCredit]) and the server's Message as
+// sent. It prints as
+//
+//	visengine: GET /visure/xyz: HTTP 400 (Visengine error 200): wrong hash_visura
+//
+// and matches the sentinel its status and code stand for:
+//
+//   - [ErrNotFound]: the service, richiesta or document does not exist
+//   - [ErrUnauthorized]: the token is missing, wrong, expired or lacks the scope
+//   - [ErrInsufficientCredit]: the wallet cannot pay (402)
+//   - [ErrInvalidRequest]: the server refused the input (400, 412, 428)
+//   - [ErrAlreadyClosed]: the richiesta was closed already (also [ErrConflict])
+//   - [ErrDocumentNotReady]: the document is not made yet (422, code 247)
+//   - [ErrConflict], [ErrRateLimited], [ErrServer]: 409, 429, 5xx
+//   - [ErrUnexpectedResponse]: not a Visengine answer at all (an HTML page,
+//     a truncated body, a redirect)
+//
+// [APIError.Temporary] says whether the same call may succeed later.
+// Besides those:
+//
+//   - [*OutcomeUnknownError] ([ErrOutcomeUnknown]): a paid call may or may
+//     not have been applied; see above.
+//   - [*SubmitError]: which step of Submit failed, and the draft's ID.
+//   - [*ValidationError] ([ErrInvalidFields]): local checks, before any
+//     request.
+//   - [ErrInvalidArgument]: an argument was refused before any request (an
+//     empty id, a nil context, an option out of range).
+//   - [*CancelledError] ([ErrCancelled]) and [*SearchFailedError]
+//     ([ErrSearchFailed]) from Wait; [*PartialDownloadError],
+//     [ErrIntegrity], [ErrNotZip], [ErrResponseTooLarge] and [*ZipError]
+//     ([ErrUnsafeZip]) from downloads and zips.
+//
+// # Privacy
+//
+// The SDK handles tokens, personal data and scans of identity documents.
+// Nothing is logged unless [WithLogger] is given; then one line per attempt
+// with method, path, status, attempt and duration only. The token, field
+// values, document bytes and callback secrets never appear in a log line,
+// an error string or %v, %+v and %#v output: [Client], [Values],
+// [Richiesta], [RichiestaParams], [Callback] and [Documento] format without
+// them. Server messages are cleaned of control characters and capped
+// before they are printed, and a 412's message, which may echo the input,
+// is cut. Files the SDK writes ([Client.DownloadToFile],
+// [ZipArchive.ExtractTo]) are readable by their owner only (mode 0600).
+//
+// # Testing with visenginetest
+//
+// [github.com/visengine-go/visengine/visenginetest] is a fake Visengine in
+// the test process, in the manner of net/http/httptest: the real catalogue
+// of 92 services, envelopes, status and error codes, drafts, charges
+// against a wallet, progress, search results, callbacks and a real zip with
+// a PDF. Faults reproduce the network's worst days, including a gateway
+// that loses the answer after the backend applied the call:
+//
+//	srv := visenginetest.NewServer(visenginetest.WithWallet(5000)) // €50.00
+//	defer srv.Close()
+//	c := srv.Client() // a *visengine.Client pointed at the fake
+//
+//	srv.Fault(http.MethodPut, "/richiesta/{id}", visenginetest.Fault{Drop: visenginetest.DropAfterApply})
+//	r, err := c.Submit(ctx, v, values) // reads back instead of paying twice
+//	count, total := srv.Charges()      // 1, €20.00
+//	srv.Complete(r.ID)                 // the operator finishes; or WithAutoAdvance
+//
+// The command cmd/visengine-fake serves the same fake for clients in any
+// language and prints VISENGINE_URL and VISENGINE_TOKEN to export. Read
+// VISENGINE_URL wherever VISENGINE_TOKEN is read (the examples do), so the
+// fake's token never reaches production.
+//
+// # Glossary
+//
+// Visengine's Italian terms, as they appear on the wire and in this
+// package:
+//
+//   - visura: a document or filing the catalogue offers (a company report,
+//     a land-registry extract, the A2 exam filing); [Visura] is its
+//     structure and price, [VisuraSummary] its catalogue entry.
+//   - hash_visura: the opaque 32-character id of a visura.
+//   - richiesta: one request for a visura, paid once closed; [Richiesta].
+//   - state: whether a richiesta is a free, editable draft (0) or submitted
+//     and charged (1); [State].
+//   - stato (stato_richiesta): a richiesta's progress ("In ricerca", "In
+//     erogazione", "Dati disponibili", "Visura evasa", "Annullata"); [Stato].
+//   - in erogazione: being worked on; dati disponibili: the document is
+//     ready; evasa: fulfilled; annullata: cancelled by the operator.
+//   - json_struttura: a visura's form: its campi, validazione rule and
+//     istruzioni; [Struttura].
+//   - campo: one field of the form, keyed "$0", "$1", …; [Campo]. Its nome
+//     is the label users see, its tipo the kind of value, its ordine the
+//     display position.
+//   - validazione: the boolean rule over the keys that says which
+//     combinations of filled fields are enough; [Rule].
+//   - json_visura: the applicant's values by key; [Values].
+//   - opzione: a paid extra of a visura, such as urgenza (priority) or
+//     assistenza dedicata; [Opzione], chosen with [WithOpzioni].
+//   - prezzo: a price in euro (prezzo_visura, prezzo_ricerca); [Price].
+//   - ricerca: a search step: some services first search a register and
+//     let the caller choose the subject; [Ricerca]. HasRicerca says a
+//     service has one.
+//   - risultato: one candidate found by a ricerca (json_risultato,
+//     "indice_N"); [Risultato], chosen with [Client.ChooseRisultato].
+//   - stato_ricerca: a ricerca's outcome ("Ricerca evasa", "Errore su
+//     richiesta dati"); [StatoRicerca].
+//   - esito: the provider's outcome code and message; [Esito].
+//   - allegato: a file the richiesta produced; Richiesta.Allegati lists
+//     their names.
+//   - documento: the zip holding the allegati, from GET /documento/{id};
+//     [Documento], [DocumentoInfo] (nome, dimensione: name and size).
+//   - callback_data: where Visengine posts the richiesta when it is done;
+//     [Callback]. Not the wire's "callback", an internal provider routine
+//     ([Richiesta.ProviderRoutine]).
+//   - email_target: an address the document is also e-mailed to.
+//   - istruzioni: instructions for the applicant, base64 HTML on the wire;
+//     [Struttura.IstruzioniHTML].
+//   - codice fiscale, partita IVA: the Italian personal tax code and VAT
+//     number, checked by [Visura.Validate].
+//   - CAF, Patronato: the tax and welfare assistance centres that file on
+//     applicants' behalf, this package's main users.
 package visengine

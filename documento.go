@@ -240,32 +240,42 @@ func isZipHead(b []byte) bool {
 	return bytes.Equal(b, []byte("PK\x03\x04")) || bytes.Equal(b, []byte("PK\x05\x06"))
 }
 
-// DownloadToFile downloads the document of richiesta id to path. It writes
-// a temporary file (mode 0600, documents hold personal data) in path's
-// folder, syncs it and renames it over path only on success, so path is
-// either the complete, checked document or untouched, and nothing is left
-// behind on error.
+// DownloadToFile downloads the document of richiesta id (GET
+// /documento/{id}, a zip) to path, for example "out/"+id+".zip". Missing
+// folders on the way to path are created with mode 0700, since documents
+// hold personal data; existing ones are left as they are.
+//
+// The document goes to a temporary file (mode 0600) in path's folder, which
+// is synced and renamed over path only once the whole document has arrived
+// and checked out, so path is either the complete document or untouched.
+// On error nothing is left behind: neither the temporary file nor the
+// folders DownloadToFile created.
+//
+// A failure of the file system is an *fs.PathError naming path as the
+// caller gave it (never the temporary file). A failure of the download is
+// the error DownloadDocumento returns, except that it is never a
+// *PartialDownloadError: the partial bytes were in the temporary file,
+// already removed.
 func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts ...DownloadOption) (*DocumentoInfo, error) {
+	switch { // checked before the disk is touched
+	case c == nil:
+		return nil, invalidArg("client", "is nil")
+	case ctx == nil:
+		return nil, invalidArg("context", "is nil")
+	case path == "":
+		return nil, invalidArg("path", "is empty")
+	}
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".visengine-*.part")
+	created, err := mkdirParents(dir)
 	if err != nil {
-		return nil, err
+		return nil, fileError("create the folder of", path, err)
 	}
-	info, err := c.DownloadDocumento(ctx, id, tmp, opts...)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	info, err := c.downloadToFile(ctx, id, path, opts)
 	if err != nil {
-		_ = os.Remove(tmp.Name())
+		removeDirs(created)
 		return nil, err
 	}
 	syncDir(dir)

@@ -4,30 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/visenginetest"
 )
-
-// catalogueServer serves the vendor spec's examples, standing in for
-// Visengine so the examples run anywhere.
-func catalogueServer() *httptest.Server {
-	files := map[string]string{
-		"/visure": "testdata/spec/get_visure_200.json",
-		"/visure/2631ec9b62135de4186f509fea7d954b": "testdata/visura_a2.json",
-	}
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := os.ReadFile(files[r.URL.Path])
-		if err != nil || r.Header.Get("Authorization") != "Bearer example-token" {
-			http.Error(w, `{"data":null,"success":false,"message":"not found","error":0}`, http.StatusNotFound)
-			return
-		}
-		w.Write(b)
-	}))
-}
 
 func ExampleNewClient() {
 	// Production is the default; WithSandbox selects the test environment.
@@ -44,12 +26,10 @@ func ExampleNewClient() {
 }
 
 func ExampleClient_ListVisure() {
-	srv := catalogueServer()
+	srv := visenginetest.NewServer() // a fake Visengine with the vendor's catalogue
 	defer srv.Close()
-	c, err := visengine.NewClient("example-token", visengine.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client() // on the real service: visengine.NewClient(token)
+
 	all, err := c.ListVisure(context.Background())
 	if err != nil {
 		log.Fatal(err)
@@ -65,12 +45,10 @@ func ExampleClient_ListVisure() {
 }
 
 func ExampleClient_GetVisura() {
-	srv := catalogueServer()
+	srv := visenginetest.NewServer()
 	defer srv.Close()
-	c, err := visengine.NewClient("example-token", visengine.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client()
+
 	v, err := c.GetVisura(context.Background(), "2631ec9b62135de4186f509fea7d954b")
 	if err != nil {
 		log.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http/httptest"
+	"net/http"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -85,42 +85,45 @@ func ExampleClient_Wait() {
 	// ready: true 1 file
 }
 
-func ExampleCallbackHandler() {
+// An answer lost on the way back: the fake creates the draft, then drops
+// the connection before answering, as a gateway timing out would. Submit
+// cannot know whether the draft exists and says so rather than guess;
+// Reconcile finds it among the account's richieste by its values, and
+// closing that draft pays once.
+func ExampleClient_Reconcile() {
 	srv := visenginetest.NewServer()
 	defer srv.Close()
 	c, ctx := srv.Client(), context.Background()
-
-	// The receiver's address is needed for the callback, and the callback's
-	// secret for the handler: listen first, serve after.
-	receiver := httptest.NewUnstartedServer(nil)
-	cb, err := visengine.NewCallback("http://"+receiver.Listener.Addr().String()+"/visengine", visengine.CallbackJSON)
-	if err != nil {
-		log.Fatal(err)
-	}
-	ready := make(chan bool, 4)
-	receiver.Config.Handler = visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
-		r, err := ev.Reread(ctx) // a callback is a notification; the API is the truth
-		if err != nil {
-			return err // answered 500, so Visengine may deliver again
-		}
-		ready <- r.DocumentReady()
-		return nil
-	}, visengine.WithCallbackSecret(cb.Secret()), visengine.WithCallbackClient(c))
-	receiver.Start()
-	defer receiver.Close()
-
 	v, err := c.GetVisura(ctx, a2Hash)
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err := c.Submit(ctx, v, applicant(v), visengine.WithCallback(cb))
+	values := applicant(v)
+
+	srv.Fault(http.MethodPost, "/richiesta", visenginetest.Fault{Drop: visenginetest.DropAfterApply})
+	_, err = c.Submit(ctx, v, values)
+	var unknown *visengine.OutcomeUnknownError
+	if !errors.As(err, &unknown) {
+		log.Fatal(err)
+	}
+	fmt.Println("outcome unknown:", unknown.Method, unknown.Path)
+
+	// Never submit again blindly: look for what the lost request created.
+	r, err := c.Reconcile(ctx, v.HashVisura, values, unknown.SentAt)
+	if err != nil {
+		// ErrNotFound: conclusively not created; submitting again is safe.
+		// ErrOutcomeUnknown: not visible yet, or not verifiable; ask again later.
+		log.Fatal(err)
+	}
+	fmt.Println("found:", r.State)
+	r, err = c.CloseRichiesta(ctx, r.ID)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := srv.Complete(r.ID); err != nil { // the operator finishes the work
-		log.Fatal(err)
-	}
-	fmt.Println("document ready:", <-ready)
+	count, total := srv.Charges()
+	fmt.Println("closed:", r.State, r.StatoRichiesta, "- charges:", count, total)
 	// Output:
-	// document ready: true
+	// outcome unknown: POST /richiesta
+	// found: draft
+	// closed: submitted In erogazione - charges: 1 €20.00
 }

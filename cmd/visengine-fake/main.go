@@ -3,9 +3,19 @@
 //
 //	go run ./cmd/visengine-fake -addr 127.0.0.1:8080 -progress 2s
 //
-// It prints its base URL and bearer token, and stops cleanly on SIGINT or
-// SIGTERM. It listens on loopback only unless -allow-remote is given: the
-// fake has no real security, and its callbacks only reach loopback anyway.
+// It prints its base URL and bearer token as two lines to export,
+//
+//	VISENGINE_URL=http://127.0.0.1:8080
+//	VISENGINE_TOKEN=…
+//
+// and stops cleanly on SIGINT or SIGTERM. Every example in examples/ reads
+// VISENGINE_URL and, when it is set, talks to that server whatever its
+// flags say, so exporting both never sends the fake's token to production.
+// Programs of your own should do the same: pass VISENGINE_URL to
+// visengine.WithBaseURL whenever they read VISENGINE_TOKEN.
+//
+// It listens on loopback only unless -allow-remote is given: the fake has no
+// real security, and its callbacks only reach loopback anyway.
 package main
 
 import (
@@ -27,10 +37,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "visengine-fake:", err)
-		}
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h: the usage is printed, nothing else to do
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "visengine-fake:", err)
 		os.Exit(2)
 	}
 }
@@ -56,7 +67,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	return o, fs.Parse(args)
 }
 
-// run serves until ctx ends.
+// run serves until ctx ends; -h returns flag.ErrHelp.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseFlags(args, out)
 	if err != nil {
@@ -78,7 +89,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
-	fmt.Fprintf(out, "visengine-fake listening on %s\nVISENGINE_URL=%s\nVISENGINE_TOKEN=%s\n", srv.URL, srv.URL, srv.Token)
+	fmt.Fprintf(out, "visengine-fake listening on %s\n", srv.URL)
+	fmt.Fprintln(out, "# Export both lines: the examples read VISENGINE_URL, so this token goes to this server, never to production.")
+	fmt.Fprintf(out, "VISENGINE_URL=%s\nVISENGINE_TOKEN=%s\n", srv.URL, srv.Token)
 	<-ctx.Done()
 	fmt.Fprintln(out, "visengine-fake: shutting down")
 	return nil

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +18,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain lets the test binary play the command itself, so tests can check
+// its exit status: with RUN_MAIN=1 it runs main with the binary's arguments.
+func TestMain(m *testing.M) {
+	if os.Getenv("RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func TestRunServesVisure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -24,12 +39,16 @@ func TestRunServesVisure(t *testing.T) {
 		done <- err
 	}()
 	vars := map[string]string{}
+	var printed []string
 	sc := bufio.NewScanner(pr)
 	for len(vars) < 2 && sc.Scan() {
+		printed = append(printed, sc.Text())
 		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
 			vars[k] = v
 		}
 	}
+	// The output says why exporting the two lines is safe (issue 9 #7).
+	assert.Contains(t, strings.Join(printed, "\n"), "the examples read VISENGINE_URL, so this token goes to this server, never to production")
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	require.Equal(t, "5f8711afe4754a532a7a8358", vars["VISENGINE_TOKEN"])
 
@@ -63,4 +82,26 @@ func TestRunRefusesRemoteAndBadFlags(t *testing.T) {
 	assert.Error(t, run(ctx, []string{"-wallet", "abc"}, io.Discard))
 	assert.Error(t, run(ctx, []string{"-addr", "nohostport"}, io.Discard))
 	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard))
+}
+
+// -h prints the usage and exits 0 (issue 9 #11); a bad flag exits 2.
+func TestHelpExitsZero(t *testing.T) {
+	var buf bytes.Buffer
+	err := run(context.Background(), []string{"-h"}, &buf)
+	assert.True(t, errors.Is(err, flag.ErrHelp), "run(-h) = %v", err)
+	assert.Contains(t, buf.String(), "Usage of visengine-fake")
+
+	cmd := exec.Command(os.Args[0], "-h")
+	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "exit status not 0:\n%s", out)
+	assert.Contains(t, string(out), "-allow-remote")
+	assert.NotContains(t, string(out), "VISENGINE_URL=", "-h serves nothing")
+
+	cmd = exec.Command(os.Args[0], "-no-such-flag")
+	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)
+	assert.Equal(t, 2, exit.ExitCode())
 }

@@ -1,18 +1,22 @@
 // Catalogue browses what Visengine offers. Without flags it lists every
-// service grouped by category, sorted (names without regard to case), one "hash  name" line each. With
-// -hash it shows one service's structure: its fields in display order, its
-// price and paid options, its validazione rule and what the rule means
-// (the minimal sets of fields that satisfy it, the fields always required
-// and those it leaves optional), and its decoded istruzioni, if any.
+// service grouped by category, sorted (names without regard to case), one
+// "hash  name" line each (listCatalogue, GET /visure). With -hash it shows
+// one service's structure (showVisura, GET /visure/{hash}): its fields in
+// display order, its price and paid options, its validazione rule and what
+// the rule means (explainRule: the minimal sets of fields that satisfy it,
+// the fields always required and those it leaves optional), and its decoded
+// istruzioni, if any.
 //
 // Run it with
 //
 //	go run ./examples/catalogue
 //	go run ./examples/catalogue -hash 2631ec9b62135de4186f509fea7d954b
 //
-// With no VISENGINE_TOKEN set it reads the catalogue of an embedded fake
-// Visengine server (the vendor's 92 services). With VISENGINE_TOKEN set it
-// reads the real catalogue (the sandbox with -sandbox); reading is free.
+// With neither VISENGINE_URL nor VISENGINE_TOKEN set it reads the catalogue
+// of an embedded fake Visengine server (the vendor's 92 services). With
+// VISENGINE_URL and VISENGINE_TOKEN set (the two lines cmd/visengine-fake
+// prints) it reads that server's; with VISENGINE_TOKEN alone, the real
+// catalogue (the sandbox with -sandbox). Reading is free.
 package main
 
 import (
@@ -35,34 +39,45 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h: the usage is printed, nothing else to do
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "catalogue:", err)
 		os.Exit(1)
 	}
 }
 
-// run is the whole example; main calls it with the command line and stdout,
-// tests with their own arguments and a buffer.
-func run(ctx context.Context, args []string, out io.Writer) error {
+// options are the command's flags.
+type options struct {
+	sandbox bool
+	hash    string
+}
+
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
 	fs := flag.NewFlagSet("catalogue", flag.ContinueOnError)
 	fs.SetOutput(out)
-	sandbox := fs.Bool("sandbox", false, "use the Visengine sandbox (needs a sandbox token in VISENGINE_TOKEN)")
-	hash := fs.String("hash", "", "show the structure of this service instead of the list")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	c, _, cleanup, err := env.Open(out, *sandbox)
-	defer cleanup()
+	fs.BoolVar(&o.sandbox, "sandbox", false, "use the Visengine sandbox (needs a sandbox token in VISENGINE_TOKEN; VISENGINE_URL wins)")
+	fs.StringVar(&o.hash, "hash", "", "show the structure of this service instead of the list")
+	return o, fs.Parse(args)
+}
+
+// run is the whole example; main calls it with the command line and stdout,
+// tests with their own arguments and a buffer. -h returns flag.ErrHelp.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseFlags(args, out)
 	if err != nil {
 		return err
 	}
-	if *hash != "" {
-		return showVisura(ctx, c, out, *hash)
+	target, err := env.Open(out, os.Getenv, o.sandbox)
+	if err != nil {
+		return err
 	}
-	return listCatalogue(ctx, c, out)
+	defer target.Close()
+	if o.hash != "" {
+		return showVisura(ctx, target.Client, out, o.hash)
+	}
+	return listCatalogue(ctx, target.Client, out)
 }
 
 // listCatalogue prints the services grouped by category, both sorted.

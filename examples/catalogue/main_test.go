@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,13 +12,32 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine/visenginetest"
 )
+
+// TestMain lets the test binary play the command itself, so tests can check
+// its exit status: with RUN_MAIN=1 it runs main with the binary's arguments.
+func TestMain(m *testing.M) {
+	if os.Getenv("RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// noServerEnv makes the example use the embedded fake, whatever the
+// developer's shell exports.
+func noServerEnv(t *testing.T) {
+	t.Setenv("VISENGINE_URL", "")
+	t.Setenv("VISENGINE_TOKEN", "")
+}
 
 const hashA2 = "2631ec9b62135de4186f509fea7d954b"
 
 func runOnFake(t *testing.T, args ...string) string {
 	t.Helper()
-	t.Setenv("VISENGINE_TOKEN", "")
+	noServerEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
@@ -60,8 +81,43 @@ func TestCatalogueHashA2(t *testing.T) {
 }
 
 func TestCatalogueUnknownHash(t *testing.T) {
-	t.Setenv("VISENGINE_TOKEN", "")
+	noServerEnv(t)
 	var buf bytes.Buffer
 	err := run(context.Background(), []string{"-hash", "00000000000000000000000000000000"}, &buf)
 	require.Error(t, err)
+}
+
+// VISENGINE_URL and VISENGINE_TOKEN (visengine-fake's two lines) send the
+// example, and the token, to that server; it says so first.
+func TestCatalogueHonoursVisengineURL(t *testing.T) {
+	srv := visenginetest.NewServer()
+	defer srv.Close()
+	t.Setenv("VISENGINE_URL", srv.URL)
+	t.Setenv("VISENGINE_TOKEN", srv.Token)
+	var buf bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-hash", hashA2}, &buf))
+	assert.True(t, strings.HasPrefix(buf.String(), "Using the Visengine server named by VISENGINE_URL at "+srv.URL), buf.String())
+	assert.Contains(t, buf.String(), "Price: €20.00")
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "/visure/"+hashA2, reqs[0].Path)
+}
+
+// -h prints the usage and exits 0, as the real command (issue 9 #11).
+func TestHelpExitsZero(t *testing.T) {
+	noServerEnv(t)
+	cmd := exec.Command(os.Args[0], "-h")
+	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "exit status not 0:\n%s", out)
+	assert.Contains(t, string(out), "Usage of catalogue")
+	assert.Contains(t, string(out), "-hash")
+	assert.NotContains(t, string(out), "services in", "-h runs nothing")
+
+	cmd = exec.Command(os.Args[0], "-no-such-flag")
+	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)
+	assert.NotZero(t, exit.ExitCode())
 }
