@@ -125,6 +125,9 @@ type CallbackEvent struct {
 // Reread fetches the richiesta from the API, the authoritative source. It
 // needs the handler's WithCallbackClient.
 func (e *CallbackEvent) Reread(ctx context.Context) (*Richiesta, error) {
+	if e == nil || e.Richiesta == nil {
+		return nil, invalidArg("callback event", "is nil or has no richiesta")
+	}
 	if e.client == nil {
 		return nil, errors.New("visengine: CallbackEvent.Reread needs WithCallbackClient")
 	}

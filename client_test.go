@@ -174,7 +174,7 @@ func TestLastResponseKeptWhenRetriesGiveUp(t *testing.T) {
 	_, err := newTestClient(t, srv.URL).ListVisure(context.Background())
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, APIError{StatusCode: 503, Code: 999, Message: "maintenance"}, *apiErr)
+	assert.Equal(t, APIError{Method: "GET", Path: "/visure", StatusCode: 503, Code: 999, Message: "maintenance"}, *apiErr)
 	assert.ErrorIs(t, err, ErrServer)
 	assert.True(t, apiErr.Temporary())
 	assert.EqualValues(t, 3, srv.hits.Load())
@@ -408,7 +408,7 @@ func TestUnexpectedBodiesGiveTypedErrors(t *testing.T) {
 		{"wrong data type", 200, `{"data":{"a":1},"success":true,"message":"","error":null}`, ErrUnexpectedResponse, "decoding data"},
 		{"huge error body", 500, big, ErrServer, "larger than"},
 		{"json array", 200, `[1,2]`, ErrUnexpectedResponse, "envelope"},
-		{"error code as string", 404, `{"data":null,"success":false,"message":"gone","error":"202"}`, ErrNotFound, "(error 202)"},
+		{"error code as string", 404, `{"data":null,"success":false,"message":"gone","error":"202"}`, ErrNotFound, "(Visengine error 202)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -525,13 +525,18 @@ func TestAPIErrorMapping(t *testing.T) {
 	}
 }
 
+// Message is the server's text exactly as sent; Error prints it cleaned
+// (controls, format characters and line separators replaced) and capped.
 func TestAPIErrorMessageCleaned(t *testing.T) {
-	e := newAPIError(400, 1, "line\r\nforged: yes\x00"+strings.Repeat("é", 300))
-	assert.NotContains(t, e.Error(), "\n")
-	assert.NotContains(t, e.Error(), "\x00")
-	assert.LessOrEqual(t, len(e.Message), 260)
-	assert.True(t, strings.HasSuffix(e.Message, "…"))
-	assert.Equal(t, "visengine: HTTP 402 Payment Required (error 211): Insufficient Credit in Wallet: 182.03",
+	raw := "line\r\nforged: yes\x00 \u2028next\u202eesrever\u2066" + strings.Repeat("é", 300)
+	e := newAPIError(400, 1, raw)
+	assert.Equal(t, raw, e.Message, "Message stays as sent")
+	for _, bad := range []string{"\n", "\r", "\x00", "\u2028", "\u202e", "\u2066"} {
+		assert.NotContains(t, e.Error(), bad)
+	}
+	assert.LessOrEqual(t, len(e.Error()), 300)
+	assert.True(t, strings.HasSuffix(e.Error(), "…"))
+	assert.Equal(t, "visengine: HTTP 402 (Visengine error 211): Insufficient Credit in Wallet: 182.03",
 		newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error())
 }
 
@@ -603,7 +608,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, 200, apiErr.Code)
+			assert.Equal(t, CodeWrongHash, apiErr.Code)
 		})
 	}
 	t.Run("answer without its request", func(t *testing.T) {
@@ -645,17 +650,17 @@ func TestAPIError412HidesEchoedInput(t *testing.T) {
 		code      int
 		msg, want string
 	}{
-		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request: …"},
-		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 Precondition Failed (error 229): error in the input data: …"},
-		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request:"},
-		{250, "Insufficient data to validate the request", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request"},
+		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request: …"},
+		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 (Visengine error 229): error in the input data: …"},
+		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request:"},
+		{250, "Insufficient data to validate the request", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request"},
 	}
 	for _, tc := range cases {
 		e := newAPIError(412, tc.code, tc.msg)
 		assert.Equal(t, tc.want, e.Error())
 		assert.NotContains(t, fmt.Sprintf("%v %+v", e, error(e)), "RSSMRA85M01H501Q")
 		assert.NotContains(t, e.Error(), "mario.rossi")
-		assert.Equal(t, strings.TrimSpace(tc.msg), e.Message, "Message stays verbatim")
+		assert.Equal(t, tc.msg, e.Message, "Message stays verbatim")
 		assert.ErrorIs(t, e, ErrInvalidRequest)
 	}
 

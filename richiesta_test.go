@@ -339,9 +339,15 @@ func TestRequestShapeRichiestaCalls(t *testing.T) {
 				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, JSONVisura: Values{"$0": "Ada"},
 					EmailTarget: "caf@example.com", Opzioni: []string{"urgenza", "opzione_1"}, Visura: a2, CallbackData: cb})
 			}},
-		{"create test", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":1,"test":true,"opzioni":{"opzione_1":true}}`,
+		{"dry run", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":1,"test":true,"opzioni":{"opzione_1":true},
+			"json_visura":{"$0":"Mario","$1":"Rossi","$2":"mario.rossi@example.it","$3":"3331234567","$4":"RSSMRA80A01H501U",
+			"$5":"id.pdf|data:application/pdf;base64,JVBERi0xLjQgaWQ=","$6":"cf.jpg|data:image/jpeg;base64,/9j/"}}`,
 			func(ctx context.Context) (*Richiesta, error) {
-				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, State: StateSubmitted, Test: true, Opzioni: []string{"opzione_1"}})
+				res, err := c.DryRun(ctx, a2, validA2Values(t), WithOpzioni("opzione_1"))
+				if err != nil {
+					return nil, err
+				}
+				return res.Echo, nil
 			}},
 		{"update", "PUT", base + "/" + id, `{"state":0,"json_visura.$3":"3331234567","json_visura.$10":"x","email_target":"a@b.it"}`,
 			func(ctx context.Context) (*Richiesta, error) {

@@ -151,10 +151,10 @@ func (r *Richiesta) UnmarshalJSON(b []byte) error {
 			DatiDisponibili: w.TimestampStati.DatiDisponibili.t, VisuraEvasa: w.TimestampStati.VisuraEvasa.t,
 			Annullata: w.TimestampStati.Annullata.t,
 		},
-		CallbackData: decodeCallbackData(w.CallbackData), Opzioni: decodeOpzioni(w.Opzioni),
-		Owner: string(w.Owner), Sincrona: bool(w.Sincrona),
+		CallbackData: decodeCallbackData(w.CallbackData), Owner: string(w.Owner), Sincrona: bool(w.Sincrona),
 		Esito: Esito{Codice: string(w.Esito.Codice), Info: string(w.Esito.Info)}, MotivoAnnullamento: string(w.MotivoAnnullamento),
 	}
+	r.Opzioni, r.unpricedOpzioni = decodeOpzioni(w.Opzioni)
 	for _, wr := range w.Ricerche {
 		r.Ricerche = append(r.Ricerche, wr.decode())
 	}
@@ -250,15 +250,15 @@ func decodeCallbackData(raw json.RawMessage) *Callback {
 }
 
 // decodeOpzioni accepts the catalogue's list form and the request's object
-// form {"opzione_0": true}; anything else is dropped.
-func decodeOpzioni(raw json.RawMessage) []Opzione {
-	var list []Opzione
+// form {"opzione_0": true}, which names the options without their prices
+// (unpriced); anything else is dropped.
+func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced bool) {
 	if json.Unmarshal(raw, &list) == nil {
-		return list
+		return list, false
 	}
 	var set map[string]Flag
 	if json.Unmarshal(raw, &set) != nil {
-		return nil
+		return nil, false
 	}
 	for nome, on := range set {
 		if on {
@@ -266,7 +266,7 @@ func decodeOpzioni(raw json.RawMessage) []Opzione {
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Nome < list[j].Nome })
-	return list
+	return list, true
 }
 
 // jsonKind returns the first byte of a JSON value ('"', '{', '[', 't', 'f',

@@ -283,7 +283,7 @@ func TestCloseRefusalReported(t *testing.T) {
 	_, err := fs.client().closeOnce(context.Background(), id)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 239, apiErr.Code)
+	assert.Equal(t, CodeAlreadyClosed, apiErr.Code)
 	assert.Zero(t, fs.charges.Load())
 }
 
@@ -311,7 +311,7 @@ func TestSubmitDraftDroppedThenReconcile(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	var se *SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "draft", se.Step)
+	assert.Equal(t, StepDraft, se.Step)
 	assert.Empty(t, se.ID)
 	assert.Zero(t, fs.closes.Load(), "no close for an id we do not know")
 	var ou *OutcomeUnknownError
@@ -377,10 +377,11 @@ func TestReconcileNeverGuessesALoneUnverifiableCandidate(t *testing.T) {
 	assert.Contains(t, err.Error(), "000000000000000000000007")
 }
 
-func TestSubmitDryRun(t *testing.T) {
+func TestDryRunCreatesOnceAndClosesNothing(t *testing.T) {
 	fs := newFlowServer(t)
-	_, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t), DryRun())
+	res, err := fs.client().DryRun(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	require.NoError(t, err)
+	require.NotNil(t, res.Echo)
 	assert.EqualValues(t, 1, fs.creates.Load())
 	assert.Zero(t, fs.closes.Load())
 }
@@ -491,7 +492,7 @@ func TestWaitCancelledPromptlyWithoutLeaks(t *testing.T) {
 	require.Eventually(t, func() bool { return srv.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
 	time.Sleep(10 * time.Millisecond)
 	assertPromptCancel(t, cancel, done)
-	c.http.HTTPClient.CloseIdleConnections()
+	c.http.CloseIdleConnections()
 	// Polled by hand: assert.Eventually runs its condition on goroutines of
 	// its own, which would be counted.
 	deadline := time.Now().Add(2 * time.Second)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -338,22 +339,26 @@ func (o Ordine) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(strconv.Itoa(o.n))), nil
 }
 
-// ListVisure returns the catalogue of the account's environment.
+// ListVisure returns the catalogue of the account's environment (GET
+// /visure): each service's name, category and hash.
 func (c *Client) ListVisure(ctx context.Context) ([]VisuraSummary, error) {
 	var out []VisuraSummary
-	if err := c.call(ctx, "GET", "/visure", nil, &out); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/visure", nil, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// GetVisura returns one service's fields, rule, options and prices.
+// GetVisura returns one service's fields, rule, options and prices (GET
+// /visure/{hash}). An unknown hash is an *APIError matching ErrNotFound
+// (Visengine answers it with 400 and CodeWrongHash, so it matches
+// ErrInvalidRequest too).
 func (c *Client) GetVisura(ctx context.Context, hash string) (*Visura, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
 	var v Visura
-	if err := c.call(ctx, "GET", "/visure/"+hash, nil, &v); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/visure/"+hash, nil, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil

@@ -172,7 +172,7 @@ func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "close", se.Step)
+	assert.Equal(t, visengine.StepClose, se.Step)
 	require.Len(t, se.ID, 24)
 	reqs := since(srv, n0)
 	assert.Equal(t, 3, closes(reqs, se.ID), summary(reqs))
@@ -200,12 +200,12 @@ func TestSDKSubmitInsufficientCredit(t *testing.T) {
 	var apiErr *visengine.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusPaymentRequired, apiErr.StatusCode)
-	assert.Equal(t, 211, apiErr.Code)
+	assert.Equal(t, visengine.CodeInsufficientCredit, apiErr.Code)
 	assert.Contains(t, apiErr.Message, "15.03")
 	assert.Contains(t, err.Error(), "Insufficient Credit in Wallet: 15.03")
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "close", se.Step)
+	assert.Equal(t, visengine.StepClose, se.Step)
 	reqs := since(srv, n0)
 	assert.Equal(t, 1, closes(reqs, se.ID), "a refusal is an answer: no read-back, no second close: %s", summary(reqs))
 	assert.Len(t, reqs, 2, summary(reqs))

@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	if live && !*pay {
-		if _, err := c.Submit(ctx, v, values, visengine.WithCallback(cb), visengine.DryRun()); err != nil {
+		if _, err := c.DryRun(ctx, v, values, visengine.WithCallback(cb)); err != nil {
 			return fmt.Errorf("dry run: %w", err)
 		}
 		fmt.Fprintln(out, "Dry run accepted with the callback; nothing was charged and no callback will come.")

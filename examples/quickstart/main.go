@@ -125,12 +125,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if fake == nil && !*pay {
-		r, err := c.Submit(ctx, v, values, visengine.WithOpzioni(options...), visengine.DryRun())
+		dry, err := c.DryRun(ctx, v, values, visengine.WithOpzioni(options...))
 		if err != nil {
 			return fmt.Errorf("dry run: %w", err)
 		}
 		fmt.Fprintf(out, "\nDry run accepted: %s with %s would cost %s (server's price of the document: %s). Nothing was charged.\n",
-			strings.TrimSpace(v.NomeVisura), strings.Join(options, ", "), total, r.PrezzoVisura)
+			strings.TrimSpace(v.NomeVisura), strings.Join(options, ", "), total, dry.Echo.PrezzoVisura)
 		fmt.Fprintln(out, "Run again with -pay to submit it for real.")
 		return nil
 	}
