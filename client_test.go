@@ -83,11 +83,15 @@ func TestClientNeverPrintsToken(t *testing.T) {
 	}
 }
 
+// mockBase is the base URL of mockClient: it has a path, so a request
+// built without it matches no responder.
+const mockBase = "https://visengine.example.com" + apiPrefix
+
 // mockClient returns a client whose transport is a fresh httpmock transport.
 func mockClient(t *testing.T) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mock := httpmock.NewMockTransport()
-	c, err := NewClient(canaryToken, WithHTTPClient(&http.Client{Transport: mock}),
+	c, err := NewClient(canaryToken, WithHTTPClient(&http.Client{Transport: mock}), WithBaseURL(mockBase),
 		WithUserAgent("caf-backend/2.1"), WithRetry(1, 0, 0))
 	require.NoError(t, err)
 	return c, mock
@@ -106,12 +110,12 @@ func TestRequestShapeCatalogue(t *testing.T) {
 	c, mock := mockClient(t)
 	list := readTestdata(t, "spec/get_visure_200.json")
 	one := readTestdata(t, "spec/get_visure_hash_200.json")
-	mock.RegisterResponder("GET", ProductionURL+"/visure", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("GET", mockBase+"/visure", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		assert.Empty(t, r.Header.Get("Content-Type"), "no body, no Content-Type")
 		return httpmock.NewBytesResponse(200, list), nil
 	})
-	mock.RegisterResponder("GET", ProductionURL+"/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("GET", mockBase+"/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		return httpmock.NewBytesResponse(200, one), nil
 	})
@@ -122,13 +126,13 @@ func TestRequestShapeCatalogue(t *testing.T) {
 	v, err := c.GetVisura(ctx, "eccbc87e4b5ce2fe28308fd9f2a7baf3")
 	require.NoError(t, err)
 	assert.Equal(t, "$0 && $1  ", v.JSONStruttura.Validazione)
-	assert.Equal(t, map[string]int{"GET " + ProductionURL + "/visure": 1,
-		"GET " + ProductionURL + "/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3": 1}, mock.GetCallCountInfo())
+	assert.Equal(t, map[string]int{"GET " + mockBase + "/visure": 1,
+		"GET " + mockBase + "/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3": 1}, mock.GetCallCountInfo())
 }
 
 func TestRequestShapeBody(t *testing.T) {
 	c, mock := mockClient(t)
-	mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("POST", mockBase+"/richiesta", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 		b, _ := io.ReadAll(r.Body)
@@ -581,7 +585,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(method+" "+tc.name, func(t *testing.T) {
 				c, mock := mockClient(t)
-				mock.RegisterResponder(method, ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
+				mock.RegisterResponder(method, mockBase+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
 					resp := httpmock.NewStringResponse(200, tc.body)
 					resp.Request = r
 					return resp, nil
@@ -602,7 +606,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 		}
 		t.Run(method+" success false is a known refusal", func(t *testing.T) {
 			c, mock := mockClient(t)
-			mock.RegisterResponder(method, ProductionURL+"/richiesta", httpmock.NewStringResponder(200,
+			mock.RegisterResponder(method, mockBase+"/richiesta", httpmock.NewStringResponder(200,
 				`{"data":null,"success":false,"message":"wrong hash_visura","error":200}`))
 			err := c.call(context.Background(), method, "/richiesta", map[string]int{"state": 1}, &Richiesta{})
 			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
@@ -613,7 +617,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 	}
 	t.Run("answer without its request", func(t *testing.T) {
 		c, mock := mockClient(t)
-		mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(*http.Request) (*http.Response, error) {
+		mock.RegisterResponder("POST", mockBase+"/richiesta", func(*http.Request) (*http.Response, error) {
 			return httpmock.NewStringResponse(200, "<html></html>"), nil // Request left nil
 		})
 		err := c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, &Richiesta{})
@@ -621,7 +625,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 	})
 	t.Run("GET stays a plain unexpected response", func(t *testing.T) {
 		c, mock := mockClient(t)
-		mock.RegisterResponder("GET", ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
+		mock.RegisterResponder("GET", mockBase+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
 		_, err := c.GetRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
 		assert.ErrorIs(t, err, ErrUnexpectedResponse)
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
@@ -666,7 +670,7 @@ func TestAPIError412HidesEchoedInput(t *testing.T) {
 
 	// Through the client, as the server answers it.
 	c, mock := mockClient(t)
-	mock.RegisterResponder("POST", ProductionURL+"/richiesta", httpmock.NewStringResponder(412,
+	mock.RegisterResponder("POST", mockBase+"/richiesta", httpmock.NewStringResponder(412,
 		`{"success":false,"message":"error in the input data: RSSMRA85M01H501Q","error":229,"data":null}`))
 	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b"})
 	require.ErrorIs(t, err, ErrInvalidRequest)

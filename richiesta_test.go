@@ -326,7 +326,7 @@ func TestRequestShapeRichiestaCalls(t *testing.T) {
 	c, mock := mockClient(t)
 	a2 := decodeVisura(t, "visura_a2.json")
 	cb := &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "payload", Data: map[string]any{"k": "v"}}
-	base := ProductionURL + "/richiesta"
+	base := mockBase + "/richiesta"
 	id := "5f2829ce065afc21cc60ad0e"
 	cases := []struct {
 		name, method, url, body string
@@ -407,14 +407,14 @@ func TestIndiceIsAnIntegerOnTheWire(t *testing.T) {
 
 func TestListRichiesteEmptyAccount(t *testing.T) {
 	c, mock := mockClient(t)
-	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+	mock.RegisterResponder("GET", mockBase+"/richiesta",
 		httpmock.NewBytesResponder(404, readTestdata(t, "spec/get_richiesta_404.json")))
 	list, err := c.ListRichieste(context.Background())
 	require.NoError(t, err)
 	assert.NotNil(t, list)
 	assert.Empty(t, list)
 
-	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+	mock.RegisterResponder("GET", mockBase+"/richiesta",
 		httpmock.NewStringResponder(404, `{"data":null,"success":false,"message":"other","error":999}`))
 	_, err = c.ListRichieste(context.Background())
 	assert.ErrorIs(t, err, ErrNotFound, "only error 203 means an empty account")
