@@ -31,6 +31,9 @@ type RuleSyntaxError struct {
 
 // Error returns a one-line description without the expression itself.
 func (e *RuleSyntaxError) Error() string {
+	if e == nil {
+		return "visengine: <nil RuleSyntaxError>"
+	}
 	return "visengine: validazione: " + e.Msg
 }
 
@@ -42,6 +45,9 @@ const caretWindow = 30
 // on one line with a caret under the offending byte on the next. Control and
 // non-ASCII bytes are shown as "?" so the caret stays aligned.
 func (e *RuleSyntaxError) Caret() string {
+	if e == nil {
+		return ""
+	}
 	start, end := 0, len(e.Expr)
 	off := min(max(e.Offset, 0), len(e.Expr))
 	prefix, suffix := "", ""
@@ -202,12 +208,22 @@ func canonIndex(key string) (int, bool) {
 }
 
 // Fields returns the keys the rule mentions, ordered by field number.
-func (r *Rule) Fields() []string { return slices.Clone(r.keys) }
+func (r *Rule) Fields() []string {
+	if r == nil {
+		return nil
+	}
+	return slices.Clone(r.keys)
+}
 
 // String returns the rule in canonical form: fields and operators separated
 // by single blanks, nested groups always parenthesised. It parses back to an
 // equivalent rule.
-func (r *Rule) String() string { return r.format(r.root) }
+func (r *Rule) String() string {
+	if r == nil || r.root == nil {
+		return ""
+	}
+	return r.format(r.root)
+}
 
 // Optional returns the fields of the rule that no minimal way of satisfying
 // it needs, ordered by number: for A2, $7, which the rule lists but whose
@@ -215,7 +231,7 @@ func (r *Rule) String() string { return r.format(r.root) }
 // none and also when the rule has over 64 fields or too many alternatives to
 // tell cheaply.
 func (r *Rule) Optional() []string {
-	if r.terms == nil {
+	if r == nil || r.terms == nil {
 		return nil
 	}
 	var used uint64

@@ -20,6 +20,9 @@ func FieldSetOf(keys ...string) FieldSet {
 
 // Add puts key in the set.
 func (s *FieldSet) Add(key string) {
+	if s == nil {
+		return
+	}
 	n, ok := canonIndex(key)
 	if !ok {
 		if s.other == nil {
@@ -56,6 +59,9 @@ func (s *FieldSet) has(n int32, key string) bool {
 // allocate: with at most 64 fields it tests the minimal DNF terms against a
 // bit mask (t &^ present == 0), otherwise it walks the AST.
 func (r *Rule) Eval(s FieldSet) bool {
+	if r == nil || r.root == nil {
+		return false
+	}
 	if !r.small {
 		return r.evalSet(r.root, &s)
 	}

@@ -105,6 +105,9 @@ type Explanation struct {
 // the DNF of the residual rule, and when that too is over the cap it falls
 // back to a greedy option and an exact Required (one evaluation per field).
 func (r *Rule) Explain(s FieldSet) Explanation {
+	if r == nil || r.root == nil {
+		return Explanation{}
+	}
 	present := r.presentBits(&s)
 	res := residual(r.root, present)
 	if res == nil {

@@ -37,6 +37,9 @@ func (vs Values) Set(key, value string) { vs[key] = value }
 // without regard to case or surrounding blanks, e.g. "CELLULARE"), so code
 // can follow the labels users see. An unknown name is an ErrInvalidArgument.
 func (vs Values) SetField(v *Visura, name, value string) error {
+	if vs == nil {
+		return invalidArg("values", "are nil (make them with Values{})")
+	}
 	f, ok := v.Field(name)
 	if !ok {
 		return invalidArg("field", fmt.Sprintf("%q is not a field of this document", name))
@@ -97,6 +100,9 @@ type ValidationError struct {
 
 // Error summarises the problems on one line, with labels and keys only.
 func (e *ValidationError) Error() string {
+	if e == nil {
+		return "visengine: <nil ValidationError>"
+	}
 	var parts []string
 	if e.Rule != nil {
 		parts = append(parts, e.Rule.Error())
@@ -198,7 +204,12 @@ func (e *ValidationError) Is(target error) bool {
 }
 
 // Unwrap gives the rule problem, so errors.As finds a *RuleSyntaxError.
-func (e *ValidationError) Unwrap() error { return e.Rule }
+func (e *ValidationError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Rule
+}
 
 // Validate checks values against the document before anything is paid: the
 // validazione rule over the filled fields (non-empty after TrimSpace) and the
@@ -210,6 +221,9 @@ func (e *ValidationError) Unwrap() error { return e.Rule }
 // the document lacks) does not block, as the server will judge it; with
 // WithStrict it is an error wrapping ErrRuleUnsupported.
 func (v *Visura) Validate(values Values, opts ...ValidateOption) error {
+	if v == nil {
+		return invalidArg("visura", "is nil")
+	}
 	cfg := validateConfig{maxFileSize: DefaultMaxFileSize}
 	for _, o := range opts {
 		o(&cfg)
@@ -268,6 +282,9 @@ type UnknownFieldError struct {
 
 // Error implements error.
 func (e *UnknownFieldError) Error() string {
+	if e == nil {
+		return "visengine: <nil UnknownFieldError>"
+	}
 	return fmt.Sprintf("visengine: validazione names %s, which is not a field of the document", e.Key)
 }
 
@@ -275,6 +292,9 @@ func (e *UnknownFieldError) Error() string {
 // the Visura was decoded (or now, for a Visura built in code). The error is a
 // *RuleSyntaxError or an *UnknownFieldError.
 func (v *Visura) Rule() (*Rule, error) {
+	if v == nil {
+		return nil, invalidArg("visura", "is nil")
+	}
 	s := &v.JSONStruttura
 	c := s.compiled
 	if c == nil || c.src != s.Validazione {

@@ -54,6 +54,9 @@ type Struttura struct {
 
 // UnmarshalJSON decodes the structure and compiles its rule once.
 func (s *Struttura) UnmarshalJSON(b []byte) error {
+	if s == nil {
+		return invalidArg("struttura", "is nil")
+	}
 	type plain Struttura // no methods: avoids recursion
 	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
 		return err
@@ -69,11 +72,17 @@ func (s *Struttura) UnmarshalJSON(b []byte) error {
 // IstruzioniHTML decodes Istruzioni, which Visengine sends as base64 HTML
 // (the delegation form's link, for the services that need one, is in it).
 func (s *Struttura) IstruzioniHTML() (string, error) {
+	if s == nil {
+		return "", invalidArg("struttura", "is nil")
+	}
 	return decodeBase64Text(s.Istruzioni)
 }
 
 // IstruzioniRicercaHTML decodes IstruzioniRicerca like IstruzioniHTML.
 func (s *Struttura) IstruzioniRicercaHTML() (string, error) {
+	if s == nil {
+		return "", invalidArg("struttura", "is nil")
+	}
 	return decodeBase64Text(s.IstruzioniRicerca)
 }
 
@@ -118,6 +127,9 @@ func keyIndex(key string) int {
 // Fields returns the campi in display order: by ordine, fields without one
 // last, then by key number, so forms show them the way Visengine does.
 func (v *Visura) Fields() []Campo {
+	if v == nil {
+		return nil
+	}
 	fields := make([]Campo, 0, len(v.JSONStruttura.Campi))
 	for k, c := range v.JSONStruttura.Campi {
 		c.Key = k
@@ -148,6 +160,9 @@ func compareFields(a, b Campo) int {
 // Field returns the field with the given key ("$3") or name ("CELLULARE",
 // compared without regard to case or surrounding blanks).
 func (v *Visura) Field(keyOrName string) (Campo, bool) {
+	if v == nil {
+		return Campo{}, false
+	}
 	if c, ok := v.JSONStruttura.Campi[keyOrName]; ok {
 		c.Key = keyOrName
 		return c, true
@@ -170,6 +185,9 @@ type Opzione struct {
 
 // Opzione finds an option by its nome ("opzione_0") or tipo ("urgenza").
 func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
+	if v == nil {
+		return nil, false
+	}
 	for i := range v.Opzioni {
 		if o := &v.Opzioni[i]; o.Nome == nameOrTipo || o.Tipo == nameOrTipo {
 			return o, true
@@ -182,6 +200,9 @@ func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
 // tipo), summed exactly in cents. An unknown option is an error, so a typo
 // cannot silently drop a paid extra.
 func (v *Visura) Total(options ...string) (Price, error) {
+	if v == nil {
+		return 0, invalidArg("visura", "is nil")
+	}
 	total := v.PrezzoVisura
 	if !total.inRange() {
 		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
@@ -233,6 +254,9 @@ func (p Price) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a number (or a numeric string, or null as zero).
 func (p *Price) UnmarshalJSON(b []byte) error {
+	if p == nil {
+		return invalidArg("price", "is nil")
+	}
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		*p = 0
@@ -302,6 +326,9 @@ type Flag bool
 // UnmarshalJSON accepts true, false, 0, 1, their string forms and null
 // (false).
 func (f *Flag) UnmarshalJSON(b []byte) error {
+	if f == nil {
+		return invalidArg("flag", "is nil")
+	}
 	switch strings.Trim(string(bytes.TrimSpace(b)), `"`) {
 	case "true", "1":
 		*f = true
@@ -325,6 +352,9 @@ func (o Ordine) Value() (int, bool) { return o.n, o.set }
 
 // UnmarshalJSON accepts "3", 3 and null.
 func (o *Ordine) UnmarshalJSON(b []byte) error {
+	if o == nil {
+		return invalidArg("ordine", "is nil")
+	}
 	s := strings.TrimSpace(strings.Trim(string(bytes.TrimSpace(b)), `"`))
 	n, err := strconv.Atoi(s)
 	*o = Ordine{n: n, set: err == nil}
