@@ -79,6 +79,9 @@ func NewCallbackWithSecret(rawURL, method, secret string) (*Callback, error) {
 // Secret returns the secret NewCallback or NewCallbackWithSecret planted,
 // to persist and to give CallbackHandler.
 func (c *Callback) Secret() string {
+	if c == nil {
+		return ""
+	}
 	s, _ := c.Data[CallbackSecretKey].(string)
 	return s
 }

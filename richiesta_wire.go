@@ -128,6 +128,9 @@ type wireCallback struct {
 // strings and strings as numbers. It fails when _id is not a usable id, when
 // state is not 0 or 1, and when a price or indice_ricerca is malformed.
 func (r *Richiesta) UnmarshalJSON(b []byte) error {
+	if r == nil {
+		return invalidArg("richiesta", "is nil")
+	}
 	var w wireRichiesta
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -224,6 +227,9 @@ func decodeRisultati(s string) map[int]Risultato {
 
 // UnmarshalJSON decodes a list entry through the same lenient rules.
 func (s *RichiestaSummary) UnmarshalJSON(b []byte) error {
+	if s == nil {
+		return invalidArg("richiesta summary", "is nil")
+	}
 	var r Richiesta
 	if err := r.UnmarshalJSON(b); err != nil {
 		return err
