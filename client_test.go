@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -42,14 +43,52 @@ func TestNewClientRefusesBadInput(t *testing.T) {
 		{"user agent newline", "t", []Option{WithUserAgent("a\r\nX-Evil: 1")}, "line break"},
 		{"control character in token", "tok\x01en", nil, "control"},
 		{"non-ASCII token", "tokèn", nil, "non-ASCII"},
+		{"line break in token", "tok\r\nX-Evil: 1", nil, "control"},
+		{"nil option", "t", []Option{nil}, "option is nil"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewClient(tc.token, tc.opts...)
-			require.Error(t, err)
+			require.ErrorIs(t, err, ErrInvalidArgument)
 			assert.Nil(t, c)
 			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), err.Error())
+			assert.NotContains(t, err.Error(), "X-Evil")
 		})
+	}
+}
+
+// A base URL's userinfo and query may hold credentials: errors leave them out.
+func TestNewClientErrorsHideURLCredentials(t *testing.T) {
+	for _, raw := range []string{
+		"http://user:s3cr3tpw@example.com/api?key=Q5ECRETQ",
+		"https://user:s3cr3tpw@example.com/api?key=Q5ECRETQ",
+		"https://example.com/api?key=Q5ECRETQ",
+		"ftp://user:s3cr3tpw@example.com/?key=Q5ECRETQ",
+		"://user:s3cr3tpw@example.com/?key=Q5ECRETQ",
+	} {
+		_, err := NewClient("tok", WithBaseURL(raw))
+		require.ErrorIs(t, err, ErrInvalidArgument, raw)
+		assert.NotContains(t, err.Error(), "s3cr3tpw", raw)
+		assert.NotContains(t, err.Error(), "Q5ECRETQ", raw)
+	}
+	_, err := NewClient("tok", WithBaseURL("http://example.com/api"))
+	assert.Contains(t, err.Error(), "http://example.com/api", "the URL is shown when it holds no credentials")
+}
+
+// The base URL's path is kept in front of every endpoint, escaped or not.
+func TestEndpointKeepsTheBasePath(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://example.com":             "https://example.com/richiesta/abc",
+		"https://example.com/":            "https://example.com/richiesta/abc",
+		"https://example.com/api/v2":      "https://example.com/api/v2/richiesta/abc",
+		"https://example.com/api/v2/":     "https://example.com/api/v2/richiesta/abc",
+		"https://example.com/a%2Fb":       "https://example.com/a%2Fb/richiesta/abc",
+		"http://127.0.0.1:9/visengine/x/": "http://127.0.0.1:9/visengine/x/richiesta/abc",
+	} {
+		c, err := NewClient("tok", WithBaseURL(base))
+		require.NoError(t, err, base)
+		assert.Equal(t, want, c.endpoint("/richiesta/abc"), base)
 	}
 }
 
@@ -75,12 +114,16 @@ func TestNewClientAcceptsEnvironments(t *testing.T) {
 	}
 }
 
+// The client holds no secret: every verb, on the pointer and on the value,
+// is safe, and String still names the environment.
 func TestClientNeverPrintsToken(t *testing.T) {
 	c, err := NewClient(canaryToken)
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		assert.NotContains(t, fmt.Sprintf(verb, c), canaryToken, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, *c), canaryToken, verb)
 	}
+	assert.Equal(t, "visengine.Client("+ProductionURL+")", c.String())
 }
 
 // mockBase is the base URL of mockClient: it has a path, so a request
@@ -510,23 +553,48 @@ func TestNilContextRefused(t *testing.T) {
 
 func TestAPIErrorMapping(t *testing.T) {
 	cases := []struct {
-		status, code int
-		want         error
+		status int
+		code   Code
+		want   []error
 	}{
-		{404, 0, ErrNotFound}, {401, 0, ErrUnauthorized}, {403, 0, ErrUnauthorized},
-		{402, 211, ErrInsufficientCredit}, {400, 209, ErrInvalidRequest}, {412, 250, ErrInvalidRequest},
-		{428, 204, ErrInvalidRequest}, {422, 247, ErrDocumentNotReady}, {409, 222, ErrConflict},
-		{429, 0, ErrRateLimited}, {500, 0, ErrServer}, {503, 0, ErrServer},
-		{200, 247, ErrDocumentNotReady}, {200, 225, ErrInsufficientCredit}, {200, 202, ErrNotFound},
+		{404, 0, []error{ErrNotFound}}, {401, 0, []error{ErrUnauthorized}}, {403, 0, []error{ErrUnauthorized}},
+		{402, CodeInsufficientCredit, []error{ErrInsufficientCredit}}, {400, CodeInvalidEmail, []error{ErrInvalidRequest}},
+		{412, CodeInsufficientData, []error{ErrInvalidRequest}}, {428, CodeHashRequired, []error{ErrInvalidRequest}},
+		{422, CodeDocumentNotReady, []error{ErrDocumentNotReady}}, {409, CodeRicercaNotAllowed, []error{ErrConflict}},
+		{429, 0, []error{ErrRateLimited}}, {500, 0, []error{ErrServer}}, {503, 0, []error{ErrServer}},
+		{200, CodeDocumentNotReady, []error{ErrDocumentNotReady}}, {200, CodeInsufficientCreditRicerca, []error{ErrInsufficientCredit}},
+		{402, CodeInsufficientCreditRisultato, []error{ErrInsufficientCredit}}, {200, CodeRichiestaNotFound, []error{ErrNotFound}},
+		{404, CodeNoRichieste, []error{ErrNotFound}}, {404, CodeRichiestaNotFoundPut, []error{ErrNotFound}},
+		{404, CodeRichiestaNotFoundDocumento, []error{ErrNotFound}},
+		// An unknown hash is not found, and by its status an invalid request.
+		{400, CodeWrongHash, []error{ErrNotFound, ErrInvalidRequest}},
+		// Closing twice: already closed, a conflict, and by its status invalid.
+		{400, CodeAlreadyClosed, []error{ErrAlreadyClosed, ErrConflict, ErrInvalidRequest}},
 	}
 	all := []error{ErrNotFound, ErrUnauthorized, ErrInsufficientCredit, ErrInvalidRequest, ErrDocumentNotReady,
-		ErrConflict, ErrRateLimited, ErrServer, ErrUnexpectedResponse, ErrOutcomeUnknown}
+		ErrConflict, ErrAlreadyClosed, ErrRateLimited, ErrServer, ErrUnexpectedResponse, ErrOutcomeUnknown}
 	for _, tc := range cases {
-		err := error(newAPIError(tc.status, tc.code, "m"))
+		err := error(newAPIError(tc.status, int(tc.code), "m"))
 		for _, s := range all {
-			assert.Equal(t, s == tc.want, errors.Is(err, s), "%d/%d vs %v", tc.status, tc.code, s)
+			assert.Equal(t, slices.Contains(tc.want, s), errors.Is(err, s), "%d/%d vs %v", tc.status, tc.code, s)
 		}
 	}
+}
+
+// Every documented code has its constant, and the constants are distinct.
+func TestCodesAreDistinct(t *testing.T) {
+	codes := []Code{CodeWrongHash, CodeInvalidID, CodeRichiestaNotFound, CodeNoRichieste, CodeHashRequired,
+		CodeInvalidEmail, CodeInsufficientCredit, CodeInvalidIDRicerca, CodeNotFinalized, CodeRicercaNotAllowed,
+		CodeJSONVisuraRequired, CodeInsufficientCreditRicerca, CodeIDRequired, CodeRichiestaNotFoundPut,
+		CodeInvalidInput, CodeNoRisultati, CodeInvalidIndice, CodeNegativeIndice, CodeInsufficientCreditRisultato,
+		CodeAlreadyClosed, CodeIDRequiredDocumento, CodeInvalidIDDocumento, CodeRichiestaNotFoundDocumento,
+		CodeDocumentNotReady, CodeInsufficientData}
+	seen := map[Code]bool{}
+	for _, c := range codes {
+		assert.False(t, seen[c], "%d twice", c)
+		seen[c] = true
+	}
+	assert.Len(t, seen, 25, "one per distinct code of visengine-api.md §7.1")
 }
 
 // Message is the server's text exactly as sent; Error prints it cleaned

@@ -684,3 +684,56 @@ func TestWaitOnADraftEndsAtOnce(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidRequest)
 	assert.EqualValues(t, 1, srv.hits.Load())
 }
+
+// Each message carries one "visengine: " prefix, however deeply the SDK's
+// own errors nest (issue 9: never "visengine: submit: draft: visengine: …").
+func TestOnePrefixPerMessage(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	ctx := context.Background()
+	var errs []error
+
+	fs := newFlowServer(t)
+	fs.refuseClose.Store(402)
+	_, err := fs.client().Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepClose, se.Step)
+	assert.Equal(t, "visengine: submit (close of richiesta "+se.ID+"): PUT /richiesta/"+se.ID+": HTTP 402 (Visengine error 1): refused", err.Error())
+	errs = append(errs, err)
+
+	fs = newFlowServer(t)
+	fs.dropCreateAfter.Store(true)
+	_, err = fs.client().Submit(ctx, a2, validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.True(t, strings.HasPrefix(err.Error(), "visengine: submit (draft): outcome of POST /richiesta unknown"), err.Error())
+	errs = append(errs, err)
+
+	fs = newFlowServer(t) // an unknown close, then a refused one
+	fs.dropCloseBefore.Store(true)
+	fs.refuseClose.Store(429)
+	_, err = fs.client().Submit(ctx, a2, validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "(closing again: PUT /richiesta/")
+	errs = append(errs, err)
+
+	_, err = fs.client().Reconcile(ctx, a2.HashVisura, Values{"$0": "nobody"}, time.Now())
+	errs = append(errs, err)
+	_, err = fs.client().Reconcile(ctx, a2.HashVisura, Values{"$0": "nobody"}, time.Now().Add(-time.Hour))
+	errs = append(errs, err)
+	_, err = newTestClient(t, closedPortURL(t), WithRetry(1, 0, 0)).Reconcile(ctx, a2.HashVisura, Values{"$0": "x"}, time.Now())
+	errs = append(errs, err)
+
+	draft := scriptedServer(t, `{"_id":"5f2829ce065afc21cc60ad0e","state":0,"stato_richiesta":"In ricerca"}`)
+	_, err = newTestClient(t, draft.URL).Wait(ctx, "5f2829ce065afc21cc60ad0e", fastPoll())
+	errs = append(errs, err)
+	_, err = newTestClient(t, closedPortURL(t), WithRetry(1, 0, 0)).CloseRichiesta(ctx, "abc")
+	errs = append(errs, err)
+	_, err = fs.client().Submit(ctx, a2, Values{"$0": "Mario"})
+	errs = append(errs, err)
+
+	for _, err := range errs {
+		require.Error(t, err)
+		assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), "%q", err)
+		assert.True(t, strings.HasPrefix(err.Error(), "visengine: "), "%q", err)
+	}
+}
