@@ -135,7 +135,8 @@ func (d *DryRunResult) Total() (Price, error) {
 // DryRun checks a submission without paying for it (POST /richiesta with
 // "test": true): it validates values against v locally as Submit does, then
 // the server validates and prices the richiesta, stores nothing and charges
-// nothing. opts are Submit's.
+// nothing. opts are Submit's. The result's Echo looks like a started
+// richiesta but was deleted at once: its ID cannot be read back.
 func (c *Client) DryRun(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*DryRunResult, error) {
 	body, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
