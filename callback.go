@@ -79,6 +79,9 @@ func NewCallbackWithSecret(rawURL, method, secret string) (*Callback, error) {
 // Secret returns the secret NewCallback or NewCallbackWithSecret planted,
 // to persist and to give CallbackHandler.
 func (c *Callback) Secret() string {
+	if c == nil {
+		return ""
+	}
 	s, _ := c.Data[CallbackSecretKey].(string)
 	return s
 }
@@ -125,6 +128,9 @@ type CallbackEvent struct {
 // Reread fetches the richiesta from the API, the authoritative source. It
 // needs the handler's WithCallbackClient.
 func (e *CallbackEvent) Reread(ctx context.Context) (*Richiesta, error) {
+	if e == nil || e.Richiesta == nil {
+		return nil, invalidArg("callback event", "is nil or has no richiesta")
+	}
 	if e.client == nil {
 		return nil, errors.New("visengine: CallbackEvent.Reread needs WithCallbackClient")
 	}

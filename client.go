@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
 	"github.com/visengine-go/visengine/internal/transport"
 )
 
@@ -40,12 +38,13 @@ const (
 )
 
 // Client talks to one Visengine environment with one token. It is safe for
-// concurrent use; build it once with NewClient and share it.
+// concurrent use; build it once with NewClient and share it. It holds no
+// secret: the token lives in its transport, which sets the Authorization
+// header on each attempt.
 type Client struct {
 	base      *url.URL
-	token     string
 	userAgent string
-	http      *retryablehttp.Client
+	http      *transport.Client
 }
 
 type config struct {
@@ -53,6 +52,7 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
+	token      transport.TokenFunc // a token source would replace the static one here
 	attempts   int
 	minWait    time.Duration
 	maxWait    time.Duration
@@ -62,7 +62,9 @@ type config struct {
 type Option func(*config) error
 
 // WithBaseURL points the client at another host, such as a proxy or the
-// visenginetest fake. It must be HTTPS unless the host is a loopback address.
+// visenginetest fake. It must be HTTPS unless the host is a loopback address;
+// it may have a path ("https://proxy.example.com/visengine"), which every
+// endpoint's path is appended to.
 func WithBaseURL(u string) Option {
 	return func(c *config) error { c.baseURL = u; return nil }
 }
@@ -76,7 +78,7 @@ func WithSandbox() Option { return WithBaseURL(SandboxURL) }
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
-			return errors.New("visengine: WithHTTPClient(nil)")
+			return errorf("%w: WithHTTPClient(nil)", ErrInvalidArgument)
 		}
 		c.httpClient = hc
 		return nil
@@ -95,7 +97,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithUserAgent(product string) Option {
 	return func(c *config) error {
 		if strings.ContainsAny(product, "\r\n") {
-			return errors.New("visengine: WithUserAgent: line break in product")
+			return errorf("%w: WithUserAgent: line break in product", ErrInvalidArgument)
 		}
 		c.userAgent = strings.TrimSpace(product)
 		return nil
@@ -108,24 +110,27 @@ func WithUserAgent(product string) Option {
 func WithRetry(attempts int, minWait, maxWait time.Duration) Option {
 	return func(c *config) error {
 		if attempts < 1 || minWait < 0 || maxWait < minWait {
-			return errors.New("visengine: WithRetry needs attempts >= 1 and 0 <= minWait <= maxWait")
+			return errorf("%w: WithRetry needs attempts >= 1 and 0 <= minWait <= maxWait", ErrInvalidArgument)
 		}
 		c.attempts, c.minWait, c.maxWait = attempts, minWait, maxWait
 		return nil
 	}
 }
 
-// NewClient returns a client for token, by default on ProductionURL.
+// NewClient returns a client for token, by default on ProductionURL. A bad
+// token or option is an error matching ErrInvalidArgument; it never quotes
+// the token, nor a base URL's userinfo or query.
 func NewClient(token string, opts ...Option) (*Client, error) {
 	token = strings.TrimSpace(token)
-	if token == "" {
-		return nil, errors.New("visengine: empty token")
+	if err := transport.CheckToken(token); err != nil {
+		return nil, errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	if strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }) >= 0 {
-		return nil, errors.New("visengine: token contains blanks, control or non-ASCII characters")
-	}
-	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
+	cfg := config{baseURL: ProductionURL, token: transport.StaticToken(token),
+		attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, invalidArg("option", "is nil")
+		}
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
@@ -138,19 +143,23 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		ua = cfg.userAgent + " " + userAgent
 	}
-	return &Client{base: base, token: token, userAgent: ua, http: newRetryClient(cfg)}, nil
+	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
+		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait})
+	return &Client{base: base, userAgent: ua, http: tr}, nil
 }
 
+// parseBaseURL checks the base URL. Its errors show it through redactURL,
+// without userinfo or query, where credentials may have been put.
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || u.Host == "" || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("visengine: malformed base URL %q", raw)
+		return nil, errorf("%w: malformed base URL %s", ErrInvalidArgument, redactURL(raw))
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 	default:
-		return nil, fmt.Errorf("visengine: base URL must be https (plain http only on loopback): %q", raw)
+		return nil, errorf("%w: base URL must be https (plain http only on loopback): %s", ErrInvalidArgument, redactURL(raw))
 	}
 	return u, nil
 }
@@ -163,60 +172,51 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func newRetryClient(cfg config) *retryablehttp.Client {
-	var hc http.Client
-	if cfg.httpClient != nil {
-		hc = *cfg.httpClient
-	}
-	next := hc.Transport
-	if next == nil {
-		next = defaultTransport()
-	}
-	hc.Transport = &transport.RoundTripper{Next: next, Logger: cfg.logger}
-	// A redirect would carry the Authorization header and, for a 307, the
-	// body with personal data to a place we did not choose.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &retryablehttp.Client{
-		HTTPClient:   &hc,
-		RetryMax:     cfg.attempts - 1,
-		RetryWaitMin: cfg.minWait,
-		RetryWaitMax: cfg.maxWait,
-		CheckRetry:   transport.CheckRetry,
-		Backoff:      transport.Backoff,
-		ErrorHandler: transport.KeepResponse,
-	}
-}
-
-func defaultTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 2 * time.Minute
-	return t
-}
-
-// String describes the client without its token.
+// String names the environment the client talks to. The client holds no
+// secret, so every verb of fmt is safe on it.
 func (c *Client) String() string {
-	return "visengine.Client(" + c.base.String() + ")"
+	if c == nil {
+		return "visengine.Client(nil)"
+	}
+	return "visengine.Client(" + c.BaseURL() + ")"
 }
-
-// GoString is String, so %#v does not print the token either.
-func (c *Client) GoString() string { return c.String() }
-
-// Format prints String for every verb, so %+v cannot reach the token.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // BaseURL returns the environment the client talks to.
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string {
+	if c == nil || c.base == nil {
+		return ""
+	}
+	return c.base.String()
+}
+
+// ready checks what every call needs before anything else: a client made by
+// NewClient and a context.
+func (c *Client) ready(ctx context.Context) error {
+	if c == nil || c.http == nil {
+		return invalidArg("client", "is nil or not made by NewClient")
+	}
+	if ctx == nil {
+		return invalidArg("context", "is nil")
+	}
+	return nil
+}
 
 // call is one logical API call: build the request, send it with the retry
 // policy, decode the envelope into out (which may be nil).
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	req, call, err := c.newRequest(ctx, method, path, body)
+	_, err := c.callMessage(ctx, method, path, body, out)
+	return err
+}
+
+// callMessage is call that also returns the envelope's "message".
+func (c *Client) callMessage(ctx context.Context, method, path string, body, out any) (string, error) {
+	call, raw, err := c.newCall(ctx, method, path, body)
 	if err != nil {
-		return err
+		return "", err
 	}
-	resp, err := c.send(req, call)
+	resp, err := c.send(ctx, call, raw)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	return decodeResult(resp, call, out)
@@ -226,11 +226,11 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 // caller, who must close its body. Any other answer is turned into the usual
 // typed error here.
 func (c *Client) stream(ctx context.Context, path string) (*http.Response, error) {
-	req, call, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	call, _, err := c.newCall(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.send(req, call)
+	resp, err := c.send(ctx, call, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -238,54 +238,63 @@ func (c *Client) stream(ctx context.Context, path string) (*http.Response, error
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	return nil, decodeResult(resp, call, nil)
+	_, err = decodeResult(resp, call, nil)
+	return nil, err
 }
 
-func (c *Client) newRequest(ctx context.Context, method, path string, body any) (*retryablehttp.Request, *transport.Call, error) {
-	if ctx == nil {
-		return nil, nil, invalidArg("context", "is nil")
+// newCall checks the client and the context and encodes the body.
+func (c *Client) newCall(ctx context.Context, method, path string, body any) (*transport.Call, []byte, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, nil, err
 	}
 	var raw []byte
 	if body != nil {
 		var err error
 		if raw, err = json.Marshal(body); err != nil {
-			return nil, nil, fmt.Errorf("visengine: encoding %s %s body: %w", method, path, err)
+			return nil, nil, errorf("visengine: encoding %s %s body: %w", method, path, err)
 		}
 	}
-	call := &transport.Call{Idempotent: method == http.MethodGet || method == http.MethodHead}
-	ctx = transport.WithCall(ctx, call)
-	u := *c.base
-	u.Path += path
-	var rawBody any
-	if raw != nil {
-		rawBody = raw
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
-	if err != nil {
-		return nil, nil, fmt.Errorf("visengine: building %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if raw != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req, call, nil
+	return transport.NewCall(method, path), raw, nil
 }
 
-// send runs the request through the retry policy. A failure without an
-// answer becomes an *OutcomeUnknownError when a non-idempotent request may
-// have reached the server, and a plain wrapped error otherwise.
-func (c *Client) send(req *retryablehttp.Request, call *transport.Call) (*http.Response, error) {
-	resp, err := c.http.Do(req)
+// endpoint is the URL of path under the base URL, whose own path (a proxy's
+// prefix) is kept.
+func (c *Client) endpoint(path string) string {
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	if u.RawPath != "" {
+		// path is made of ids that need no escaping (see checkID), so the
+		// base's escaped form extends the same way.
+		u.RawPath = strings.TrimSuffix(u.RawPath, "/") + path
+	}
+	return u.String()
+}
+
+// send runs the call through the retry policy. A failure without an answer
+// becomes an *OutcomeUnknownError when a non-idempotent request may have
+// reached the server, and a plain wrapped error otherwise, which says when
+// nothing was sent.
+func (c *Client) send(ctx context.Context, call *transport.Call, body []byte) (*http.Response, error) {
+	header := http.Header{}
+	header.Set("Accept", "application/json")
+	header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(ctx, call, c.endpoint(call.Path), header, body)
 	if err == nil {
 		return resp, nil
 	}
 	cause := unwrapURLError(err)
-	if !call.Idempotent && call.MaybeSent() {
-		return nil, &OutcomeUnknownError{Method: req.Method, Path: req.URL.Path, SentAt: call.SentAt(), Err: cause}
+	switch {
+	case !call.Idempotent && call.MaybeSent():
+		return nil, &OutcomeUnknownError{Method: call.Method, Path: call.Path, SentAt: call.SentAt(), Err: cause}
+	case call.Attempts() == 0:
+		return nil, errorf("visengine: %s %s not sent: %w", call.Method, call.Path, cause)
+	case !call.Idempotent:
+		return nil, errorf("visengine: %s %s failed after %d attempt(s), none sent: %w", call.Method, call.Path, call.Attempts(), cause)
 	}
-	return nil, fmt.Errorf("visengine: %s %s failed after %d attempt(s): %w", req.Method, req.URL.Path, call.Attempts(), cause)
+	return nil, errorf("visengine: %s %s failed after %d attempt(s): %w", call.Method, call.Path, call.Attempts(), cause)
 }
 
 // unwrapURLError drops *url.Error's wrapping, whose text repeats the full URL.
@@ -305,8 +314,9 @@ type envelope struct {
 	Error   json.RawMessage `json:"error"`
 }
 
-// decodeResult turns an answer into out or a typed error.
-func decodeResult(resp *http.Response, call *transport.Call, out any) error {
+// decodeResult turns an answer into out or a typed error, and returns the
+// envelope's "message". An *APIError it returns names the call.
+func decodeResult(resp *http.Response, call *transport.Call, out any) (string, error) {
 	status := resp.StatusCode
 	ok := status/100 == 2
 	limit := int64(maxErrorBody)
@@ -314,19 +324,15 @@ func decodeResult(resp *http.Response, call *transport.Call, out any) error {
 		limit = maxResponseBody
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	err := interpret(status, body, readErr, limit, out)
-	if err != nil && !call.Idempotent && unknownOutcome(status, readErr, err) {
-		ou := &OutcomeUnknownError{SentAt: call.SentAt(), Err: err}
-		// A RoundTripper other than net/http's may leave Request unset.
-		if req := resp.Request; req != nil {
-			ou.Method = req.Method
-			if req.URL != nil {
-				ou.Path = req.URL.Path
-			}
-		}
-		return ou
+	msg, err := interpret(status, body, readErr, limit, out)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Method == "" {
+		apiErr.Method, apiErr.Path = call.Method, call.Path
 	}
-	return err
+	if err != nil && !call.Idempotent && unknownOutcome(status, readErr, err) {
+		return "", &OutcomeUnknownError{Method: call.Method, Path: call.Path, SentAt: call.SentAt(), Err: err}
+	}
+	return msg, err
 }
 
 // unknownOutcome says whether a non-idempotent call with this answer may
@@ -349,32 +355,33 @@ func unknownOutcome(status int, readErr, err error) bool {
 	return !errors.As(err, &apiErr) || apiErr.unexpected
 }
 
-func interpret(status int, body []byte, readErr error, limit int64, out any) error {
+func interpret(status int, body []byte, readErr error, limit int64, out any) (string, error) {
 	switch {
 	case readErr != nil:
-		return fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", readErr), io.ErrUnexpectedEOF)
+		return "", fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", readErr), io.ErrUnexpectedEOF)
 	case int64(len(body)) > limit:
-		return unexpectedResponse(status, "body larger than %d bytes", limit)
+		return "", unexpectedResponse(status, "body larger than %d bytes", limit)
 	case status/100 == 3:
-		return unexpectedResponse(status, "redirect not followed")
+		return "", unexpectedResponse(status, "redirect not followed")
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return unexpectedResponse(status, "body is not a Visengine JSON envelope (%d bytes)", len(body))
+		return "", unexpectedResponse(status, "body is not a Visengine JSON envelope (%d bytes)", len(body))
 	}
 	if status/100 != 2 || env.Success == nil || !*env.Success {
-		return envelopeError(status, env)
+		return "", envelopeError(status, env)
 	}
+	msg := envelopeMessage(env.Message)
 	if out == nil {
-		return nil
+		return msg, nil
 	}
 	if len(env.Data) == 0 || string(env.Data) == "null" {
-		return unexpectedResponse(status, "success without data")
+		return "", unexpectedResponse(status, "success without data")
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		return unexpectedResponse(status, "decoding data: %s", describeJSONError(err))
+		return "", unexpectedResponse(status, "decoding data: %s", describeJSONError(err))
 	}
-	return nil
+	return msg, nil
 }
 
 // envelopeError builds the error for an envelope that is not a success.
@@ -385,6 +392,7 @@ func envelopeError(status int, env envelope) error {
 	return newAPIError(status, envelopeCode(env.Error), envelopeMessage(env.Message))
 }
 
+// envelopeCode reads "error" as a number or a numeric string; 0 otherwise.
 func envelopeCode(raw json.RawMessage) int {
 	s := strings.Trim(string(bytes.TrimSpace(raw)), `"`)
 	if v, err := json.Number(s).Int64(); err == nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -42,14 +43,52 @@ func TestNewClientRefusesBadInput(t *testing.T) {
 		{"user agent newline", "t", []Option{WithUserAgent("a\r\nX-Evil: 1")}, "line break"},
 		{"control character in token", "tok\x01en", nil, "control"},
 		{"non-ASCII token", "tokèn", nil, "non-ASCII"},
+		{"line break in token", "tok\r\nX-Evil: 1", nil, "control"},
+		{"nil option", "t", []Option{nil}, "option is nil"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewClient(tc.token, tc.opts...)
-			require.Error(t, err)
+			require.ErrorIs(t, err, ErrInvalidArgument)
 			assert.Nil(t, c)
 			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), err.Error())
+			assert.NotContains(t, err.Error(), "X-Evil")
 		})
+	}
+}
+
+// A base URL's userinfo and query may hold credentials: errors leave them out.
+func TestNewClientErrorsHideURLCredentials(t *testing.T) {
+	for _, raw := range []string{
+		"http://user:s3cr3tpw@example.com/api?key=Q5ECRETQ",
+		"https://user:s3cr3tpw@example.com/api?key=Q5ECRETQ",
+		"https://example.com/api?key=Q5ECRETQ",
+		"ftp://user:s3cr3tpw@example.com/?key=Q5ECRETQ",
+		"://user:s3cr3tpw@example.com/?key=Q5ECRETQ",
+	} {
+		_, err := NewClient("tok", WithBaseURL(raw))
+		require.ErrorIs(t, err, ErrInvalidArgument, raw)
+		assert.NotContains(t, err.Error(), "s3cr3tpw", raw)
+		assert.NotContains(t, err.Error(), "Q5ECRETQ", raw)
+	}
+	_, err := NewClient("tok", WithBaseURL("http://example.com/api"))
+	assert.Contains(t, err.Error(), "http://example.com/api", "the URL is shown when it holds no credentials")
+}
+
+// The base URL's path is kept in front of every endpoint, escaped or not.
+func TestEndpointKeepsTheBasePath(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://example.com":             "https://example.com/richiesta/abc",
+		"https://example.com/":            "https://example.com/richiesta/abc",
+		"https://example.com/api/v2":      "https://example.com/api/v2/richiesta/abc",
+		"https://example.com/api/v2/":     "https://example.com/api/v2/richiesta/abc",
+		"https://example.com/a%2Fb":       "https://example.com/a%2Fb/richiesta/abc",
+		"http://127.0.0.1:9/visengine/x/": "http://127.0.0.1:9/visengine/x/richiesta/abc",
+	} {
+		c, err := NewClient("tok", WithBaseURL(base))
+		require.NoError(t, err, base)
+		assert.Equal(t, want, c.endpoint("/richiesta/abc"), base)
 	}
 }
 
@@ -75,19 +114,27 @@ func TestNewClientAcceptsEnvironments(t *testing.T) {
 	}
 }
 
+// The client holds no secret: every verb, on the pointer and on the value,
+// is safe, and String still names the environment.
 func TestClientNeverPrintsToken(t *testing.T) {
 	c, err := NewClient(canaryToken)
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		assert.NotContains(t, fmt.Sprintf(verb, c), canaryToken, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, *c), canaryToken, verb)
 	}
+	assert.Equal(t, "visengine.Client("+ProductionURL+")", c.String())
 }
+
+// mockBase is the base URL of mockClient: it has a path, so a request
+// built without it matches no responder.
+const mockBase = "https://visengine.example.com" + apiPrefix
 
 // mockClient returns a client whose transport is a fresh httpmock transport.
 func mockClient(t *testing.T) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mock := httpmock.NewMockTransport()
-	c, err := NewClient(canaryToken, WithHTTPClient(&http.Client{Transport: mock}),
+	c, err := NewClient(canaryToken, WithHTTPClient(&http.Client{Transport: mock}), WithBaseURL(mockBase),
 		WithUserAgent("caf-backend/2.1"), WithRetry(1, 0, 0))
 	require.NoError(t, err)
 	return c, mock
@@ -106,12 +153,12 @@ func TestRequestShapeCatalogue(t *testing.T) {
 	c, mock := mockClient(t)
 	list := readTestdata(t, "spec/get_visure_200.json")
 	one := readTestdata(t, "spec/get_visure_hash_200.json")
-	mock.RegisterResponder("GET", ProductionURL+"/visure", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("GET", mockBase+"/visure", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		assert.Empty(t, r.Header.Get("Content-Type"), "no body, no Content-Type")
 		return httpmock.NewBytesResponse(200, list), nil
 	})
-	mock.RegisterResponder("GET", ProductionURL+"/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("GET", mockBase+"/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		return httpmock.NewBytesResponse(200, one), nil
 	})
@@ -122,13 +169,13 @@ func TestRequestShapeCatalogue(t *testing.T) {
 	v, err := c.GetVisura(ctx, "eccbc87e4b5ce2fe28308fd9f2a7baf3")
 	require.NoError(t, err)
 	assert.Equal(t, "$0 && $1  ", v.JSONStruttura.Validazione)
-	assert.Equal(t, map[string]int{"GET " + ProductionURL + "/visure": 1,
-		"GET " + ProductionURL + "/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3": 1}, mock.GetCallCountInfo())
+	assert.Equal(t, map[string]int{"GET " + mockBase + "/visure": 1,
+		"GET " + mockBase + "/visure/eccbc87e4b5ce2fe28308fd9f2a7baf3": 1}, mock.GetCallCountInfo())
 }
 
 func TestRequestShapeBody(t *testing.T) {
 	c, mock := mockClient(t)
-	mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(r *http.Request) (*http.Response, error) {
+	mock.RegisterResponder("POST", mockBase+"/richiesta", func(r *http.Request) (*http.Response, error) {
 		assertCommonHeaders(t, r)
 		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 		b, _ := io.ReadAll(r.Body)
@@ -174,7 +221,7 @@ func TestLastResponseKeptWhenRetriesGiveUp(t *testing.T) {
 	_, err := newTestClient(t, srv.URL).ListVisure(context.Background())
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, APIError{StatusCode: 503, Code: 999, Message: "maintenance"}, *apiErr)
+	assert.Equal(t, APIError{Method: "GET", Path: "/visure", StatusCode: 503, Code: 999, Message: "maintenance"}, *apiErr)
 	assert.ErrorIs(t, err, ErrServer)
 	assert.True(t, apiErr.Temporary())
 	assert.EqualValues(t, 3, srv.hits.Load())
@@ -408,7 +455,7 @@ func TestUnexpectedBodiesGiveTypedErrors(t *testing.T) {
 		{"wrong data type", 200, `{"data":{"a":1},"success":true,"message":"","error":null}`, ErrUnexpectedResponse, "decoding data"},
 		{"huge error body", 500, big, ErrServer, "larger than"},
 		{"json array", 200, `[1,2]`, ErrUnexpectedResponse, "envelope"},
-		{"error code as string", 404, `{"data":null,"success":false,"message":"gone","error":"202"}`, ErrNotFound, "(error 202)"},
+		{"error code as string", 404, `{"data":null,"success":false,"message":"gone","error":"202"}`, ErrNotFound, "(Visengine error 202)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -506,32 +553,62 @@ func TestNilContextRefused(t *testing.T) {
 
 func TestAPIErrorMapping(t *testing.T) {
 	cases := []struct {
-		status, code int
-		want         error
+		status int
+		code   Code
+		want   []error
 	}{
-		{404, 0, ErrNotFound}, {401, 0, ErrUnauthorized}, {403, 0, ErrUnauthorized},
-		{402, 211, ErrInsufficientCredit}, {400, 209, ErrInvalidRequest}, {412, 250, ErrInvalidRequest},
-		{428, 204, ErrInvalidRequest}, {422, 247, ErrDocumentNotReady}, {409, 222, ErrConflict},
-		{429, 0, ErrRateLimited}, {500, 0, ErrServer}, {503, 0, ErrServer},
-		{200, 247, ErrDocumentNotReady}, {200, 225, ErrInsufficientCredit}, {200, 202, ErrNotFound},
+		{404, 0, []error{ErrNotFound}}, {401, 0, []error{ErrUnauthorized}}, {403, 0, []error{ErrUnauthorized}},
+		{402, CodeInsufficientCredit, []error{ErrInsufficientCredit}}, {400, CodeInvalidEmail, []error{ErrInvalidRequest}},
+		{412, CodeInsufficientData, []error{ErrInvalidRequest}}, {428, CodeHashRequired, []error{ErrInvalidRequest}},
+		{422, CodeDocumentNotReady, []error{ErrDocumentNotReady}}, {409, CodeRicercaNotAllowed, []error{ErrConflict}},
+		{429, 0, []error{ErrRateLimited}}, {500, 0, []error{ErrServer}}, {503, 0, []error{ErrServer}},
+		{200, CodeDocumentNotReady, []error{ErrDocumentNotReady}}, {200, CodeInsufficientCreditRicerca, []error{ErrInsufficientCredit}},
+		{402, CodeInsufficientCreditRisultato, []error{ErrInsufficientCredit}}, {200, CodeRichiestaNotFound, []error{ErrNotFound}},
+		{404, CodeNoRichieste, []error{ErrNotFound}}, {404, CodeRichiestaNotFoundPut, []error{ErrNotFound}},
+		{404, CodeRichiestaNotFoundDocumento, []error{ErrNotFound}},
+		// An unknown hash is not found, and by its status an invalid request.
+		{400, CodeWrongHash, []error{ErrNotFound, ErrInvalidRequest}},
+		// Closing twice: already closed, a conflict, and by its status invalid.
+		{400, CodeAlreadyClosed, []error{ErrAlreadyClosed, ErrConflict, ErrInvalidRequest}},
 	}
 	all := []error{ErrNotFound, ErrUnauthorized, ErrInsufficientCredit, ErrInvalidRequest, ErrDocumentNotReady,
-		ErrConflict, ErrRateLimited, ErrServer, ErrUnexpectedResponse, ErrOutcomeUnknown}
+		ErrConflict, ErrAlreadyClosed, ErrRateLimited, ErrServer, ErrUnexpectedResponse, ErrOutcomeUnknown}
 	for _, tc := range cases {
-		err := error(newAPIError(tc.status, tc.code, "m"))
+		err := error(newAPIError(tc.status, int(tc.code), "m"))
 		for _, s := range all {
-			assert.Equal(t, s == tc.want, errors.Is(err, s), "%d/%d vs %v", tc.status, tc.code, s)
+			assert.Equal(t, slices.Contains(tc.want, s), errors.Is(err, s), "%d/%d vs %v", tc.status, tc.code, s)
 		}
 	}
 }
 
+// Every documented code has its constant, and the constants are distinct.
+func TestCodesAreDistinct(t *testing.T) {
+	codes := []Code{CodeWrongHash, CodeInvalidID, CodeRichiestaNotFound, CodeNoRichieste, CodeHashRequired,
+		CodeInvalidEmail, CodeInsufficientCredit, CodeInvalidIDRicerca, CodeNotFinalized, CodeRicercaNotAllowed,
+		CodeJSONVisuraRequired, CodeInsufficientCreditRicerca, CodeIDRequired, CodeRichiestaNotFoundPut,
+		CodeInvalidInput, CodeNoRisultati, CodeInvalidIndice, CodeNegativeIndice, CodeInsufficientCreditRisultato,
+		CodeAlreadyClosed, CodeIDRequiredDocumento, CodeInvalidIDDocumento, CodeRichiestaNotFoundDocumento,
+		CodeDocumentNotReady, CodeInsufficientData}
+	seen := map[Code]bool{}
+	for _, c := range codes {
+		assert.False(t, seen[c], "%d twice", c)
+		seen[c] = true
+	}
+	assert.Len(t, seen, 25, "one per distinct code of visengine-api.md §7.1")
+}
+
+// Message is the server's text exactly as sent; Error prints it cleaned
+// (controls, format characters and line separators replaced) and capped.
 func TestAPIErrorMessageCleaned(t *testing.T) {
-	e := newAPIError(400, 1, "line\r\nforged: yes\x00"+strings.Repeat("é", 300))
-	assert.NotContains(t, e.Error(), "\n")
-	assert.NotContains(t, e.Error(), "\x00")
-	assert.LessOrEqual(t, len(e.Message), 260)
-	assert.True(t, strings.HasSuffix(e.Message, "…"))
-	assert.Equal(t, "visengine: HTTP 402 Payment Required (error 211): Insufficient Credit in Wallet: 182.03",
+	raw := "line\r\nforged: yes\x00 \u2028next\u202eesrever\u2066" + strings.Repeat("é", 300)
+	e := newAPIError(400, 1, raw)
+	assert.Equal(t, raw, e.Message, "Message stays as sent")
+	for _, bad := range []string{"\n", "\r", "\x00", "\u2028", "\u202e", "\u2066"} {
+		assert.NotContains(t, e.Error(), bad)
+	}
+	assert.LessOrEqual(t, len(e.Error()), 300)
+	assert.True(t, strings.HasSuffix(e.Error(), "…"))
+	assert.Equal(t, "visengine: HTTP 402 (Visengine error 211): Insufficient Credit in Wallet: 182.03",
 		newAPIError(402, 211, "Insufficient Credit in Wallet: 182.03").Error())
 }
 
@@ -576,7 +653,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(method+" "+tc.name, func(t *testing.T) {
 				c, mock := mockClient(t)
-				mock.RegisterResponder(method, ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
+				mock.RegisterResponder(method, mockBase+"/richiesta/5f2829ce065afc21cc60ad0e", func(r *http.Request) (*http.Response, error) {
 					resp := httpmock.NewStringResponse(200, tc.body)
 					resp.Request = r
 					return resp, nil
@@ -597,18 +674,18 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 		}
 		t.Run(method+" success false is a known refusal", func(t *testing.T) {
 			c, mock := mockClient(t)
-			mock.RegisterResponder(method, ProductionURL+"/richiesta", httpmock.NewStringResponder(200,
+			mock.RegisterResponder(method, mockBase+"/richiesta", httpmock.NewStringResponder(200,
 				`{"data":null,"success":false,"message":"wrong hash_visura","error":200}`))
 			err := c.call(context.Background(), method, "/richiesta", map[string]int{"state": 1}, &Richiesta{})
 			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, 200, apiErr.Code)
+			assert.Equal(t, CodeWrongHash, apiErr.Code)
 		})
 	}
 	t.Run("answer without its request", func(t *testing.T) {
 		c, mock := mockClient(t)
-		mock.RegisterResponder("POST", ProductionURL+"/richiesta", func(*http.Request) (*http.Response, error) {
+		mock.RegisterResponder("POST", mockBase+"/richiesta", func(*http.Request) (*http.Response, error) {
 			return httpmock.NewStringResponse(200, "<html></html>"), nil // Request left nil
 		})
 		err := c.call(context.Background(), "POST", "/richiesta", map[string]int{"state": 1}, &Richiesta{})
@@ -616,7 +693,7 @@ func TestPaid2xxUninterpretableIsOutcomeUnknown(t *testing.T) {
 	})
 	t.Run("GET stays a plain unexpected response", func(t *testing.T) {
 		c, mock := mockClient(t)
-		mock.RegisterResponder("GET", ProductionURL+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
+		mock.RegisterResponder("GET", mockBase+"/richiesta/5f2829ce065afc21cc60ad0e", httpmock.NewStringResponder(200, "<html></html>"))
 		_, err := c.GetRichiesta(context.Background(), "5f2829ce065afc21cc60ad0e")
 		assert.ErrorIs(t, err, ErrUnexpectedResponse)
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
@@ -645,23 +722,23 @@ func TestAPIError412HidesEchoedInput(t *testing.T) {
 		code      int
 		msg, want string
 	}{
-		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request: …"},
-		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 Precondition Failed (error 229): error in the input data: …"},
-		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request:"},
-		{250, "Insufficient data to validate the request", "visengine: HTTP 412 Precondition Failed (error 250): Insufficient data to validate the request"},
+		{250, "Insufficient data to validate the request: $4 RSSMRA85M01H501Q", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request: …"},
+		{229, "error in the input data: mario.rossi@example.com: is not valid", "visengine: HTTP 412 (Visengine error 229): error in the input data: …"},
+		{250, "Insufficient data to validate the request: ", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request:"},
+		{250, "Insufficient data to validate the request", "visengine: HTTP 412 (Visengine error 250): Insufficient data to validate the request"},
 	}
 	for _, tc := range cases {
 		e := newAPIError(412, tc.code, tc.msg)
 		assert.Equal(t, tc.want, e.Error())
 		assert.NotContains(t, fmt.Sprintf("%v %+v", e, error(e)), "RSSMRA85M01H501Q")
 		assert.NotContains(t, e.Error(), "mario.rossi")
-		assert.Equal(t, strings.TrimSpace(tc.msg), e.Message, "Message stays verbatim")
+		assert.Equal(t, tc.msg, e.Message, "Message stays verbatim")
 		assert.ErrorIs(t, e, ErrInvalidRequest)
 	}
 
 	// Through the client, as the server answers it.
 	c, mock := mockClient(t)
-	mock.RegisterResponder("POST", ProductionURL+"/richiesta", httpmock.NewStringResponder(412,
+	mock.RegisterResponder("POST", mockBase+"/richiesta", httpmock.NewStringResponder(412,
 		`{"success":false,"message":"error in the input data: RSSMRA85M01H501Q","error":229,"data":null}`))
 	_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b"})
 	require.ErrorIs(t, err, ErrInvalidRequest)

@@ -40,11 +40,19 @@ type PartialDownloadError struct {
 
 // Error implements error.
 func (e *PartialDownloadError) Error() string {
+	if e == nil {
+		return "visengine: <nil PartialDownloadError>"
+	}
 	return fmt.Sprintf("visengine: download failed after %d bytes were written; discard them: %v", e.Written, e.Err)
 }
 
 // Unwrap returns the cause.
-func (e *PartialDownloadError) Unwrap() error { return e.Err }
+func (e *PartialDownloadError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 type downloadConfig struct {
 	maxBytes int64
@@ -313,6 +321,9 @@ func (c *Client) GetDocumento(ctx context.Context, id string, opts ...DownloadOp
 
 // Zip opens the document as a checked zip archive (see OpenZip).
 func (d *Documento) Zip(opts ...ZipOption) (*ZipArchive, error) {
+	if d == nil {
+		return nil, invalidArg("documento", "is nil")
+	}
 	return OpenZip(bytes.NewReader(d.Data), int64(len(d.Data)), opts...)
 }
 

@@ -91,7 +91,7 @@ func TestDownloadDocumentoErrorAnswers(t *testing.T) {
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.status, apiErr.StatusCode)
-			assert.Equal(t, tc.code, apiErr.Code)
+			assert.Equal(t, Code(tc.code), apiErr.Code)
 			assert.Zero(t, got.Len())
 		})
 	}

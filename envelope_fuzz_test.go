@@ -22,7 +22,7 @@ func FuzzEnvelope(f *testing.F) {
 			return
 		}
 		for _, out := range []any{new(Visura), new([]VisuraSummary), new(Richiesta), new([]RichiestaSummary)} {
-			err := interpret(status, body, nil, maxResponseBody, out)
+			_, err := interpret(status, body, nil, maxResponseBody, out)
 			if err == nil {
 				var env envelope
 				if json.Unmarshal(body, &env) != nil || env.Success == nil || !*env.Success || status/100 != 2 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -12,7 +13,9 @@ import (
 // Sentinel errors, for errors.Is. An *APIError matches the one its HTTP status
 // (and Visengine error code) stands for.
 var (
-	// ErrNotFound: the hash, richiesta or document does not exist (404).
+	// ErrNotFound: the hash, richiesta or document does not exist (404; for
+	// an unknown hash Visengine answers 400 with CodeWrongHash, which
+	// matches ErrInvalidRequest too).
 	ErrNotFound = errors.New("visengine: not found")
 	// ErrUnauthorized: the token is missing, wrong, expired or lacks the
 	// scope for the call (401, 403).
@@ -23,8 +26,13 @@ var (
 	ErrInvalidRequest = errors.New("visengine: invalid request")
 	// ErrDocumentNotReady: the document is not yet available (422, code 247).
 	ErrDocumentNotReady = errors.New("visengine: document not ready")
-	// ErrConflict: the call does not apply to this richiesta (409).
+	// ErrConflict: the call does not apply to this richiesta (409), or it
+	// was closed already (ErrAlreadyClosed).
 	ErrConflict = errors.New("visengine: conflict")
+	// ErrAlreadyClosed: a PUT asked to change or close a richiesta that is
+	// closed already (400, CodeAlreadyClosed). It also matches ErrConflict,
+	// and ErrInvalidRequest as its status says.
+	ErrAlreadyClosed = errors.New("visengine: richiesta already closed")
 	// ErrRateLimited: too many requests (429).
 	ErrRateLimited = errors.New("visengine: rate limited")
 	// ErrServer: the server or a gateway failed (5xx).
@@ -68,30 +76,75 @@ var (
 	ErrSearchFailed = errors.New("visengine: search failed")
 )
 
+// Code is a Visengine error code, the envelope's "error" number. The codes
+// are per endpoint (insufficient credit is 211, 225 or 237 depending on the
+// call), so each constant names its meaning and, where one meaning has
+// several codes, the call it comes from. Codes not listed here are kept as
+// they come.
+type Code int
+
+// The error codes Visengine documents, by endpoint.
+const (
+	CodeWrongHash                   Code = 200 // GET /visure/{hash}, POST /richiesta: "wrong hash_visura"
+	CodeInvalidID                   Code = 201 // GET /richiesta/{id}: "Invalid id"
+	CodeRichiestaNotFound           Code = 202 // GET /richiesta/{id}: "no request matches this id: …"
+	CodeNoRichieste                 Code = 203 // GET /richiesta: the account has none (an empty list)
+	CodeHashRequired                Code = 204 // POST /richiesta: "hash_visura required"
+	CodeInvalidEmail                Code = 209 // POST /richiesta: "email is considered invalid!"
+	CodeInsufficientCredit          Code = 211 // POST /richiesta, closing PUT: "Insufficient Credit in Wallet: …"
+	CodeInvalidIDRicerca            Code = 219 // POST /richiesta/{id}: "Invalid id"
+	CodeNotFinalized                Code = 221 // POST /richiesta/{id}: "the request is in state 0, not yet finalized"
+	CodeRicercaNotAllowed           Code = 222 // POST /richiesta/{id}: "this request does not allow the addition of a search"
+	CodeJSONVisuraRequired          Code = 224 // POST /richiesta/{id}: "json_visura required"
+	CodeInsufficientCreditRicerca   Code = 225 // POST /richiesta/{id}: "Insufficient Credit in Wallet: …"
+	CodeIDRequired                  Code = 226 // PUT /richiesta/{id}: "id required"
+	CodeRichiestaNotFoundPut        Code = 228 // PUT /richiesta/{id} and PUT /richiesta/{id}/ricerche: "no requests matches this id: …"
+	CodeInvalidInput                Code = 229 // PUT /richiesta/{id}: "error in the input data: …"
+	CodeNoRisultati                 Code = 230 // PUT /richiesta/{id}/ricerche: the service has no results to choose from
+	CodeInvalidIndice               Code = 233 // PUT /richiesta/{id}/ricerche: "indice not valid or required"
+	CodeNegativeIndice              Code = 234 // PUT /richiesta/{id}/ricerche: "indice must be >= 0"
+	CodeInsufficientCreditRisultato Code = 237 // PUT /richiesta/{id}/ricerche: "Insufficient Credit in Wallet: …"
+	CodeAlreadyClosed               Code = 239 // PUT /richiesta/{id}: "the request has already been closed"
+	CodeIDRequiredDocumento         Code = 242 // GET /documento/{id}: "id required"
+	CodeInvalidIDDocumento          Code = 243 // GET /documento/{id}: "Invalid id"
+	CodeRichiestaNotFoundDocumento  Code = 244 // GET /documento/{id}: "no requests matches this id: …"
+	CodeDocumentNotReady            Code = 247 // GET /documento/{id}: "document not yet available"
+	CodeInsufficientData            Code = 250 // POST /richiesta, POST /richiesta/{id}: "Insufficient data to validate the request: …"
+)
+
 // APIError is an answer that is not a success: an envelope with
 // "success": false, or a status or body that is not a Visengine answer at all.
-// Code and Message are the envelope's "error" and "message"; the message is
-// the server's, kept verbatim (it embeds ids and the wallet balance) apart
-// from control characters, and cut at 256 bytes. Error prints it whole except
-// for a 412, whose message may echo the input after its first ": ".
+// It matches (errors.Is) the sentinels its code and status stand for.
 type APIError struct {
+	Method     string // the call's HTTP method
+	Path       string // the call's endpoint path, e.g. "/visure/{hash}" with the hash
 	StatusCode int    // HTTP status
-	Code       int    // Visengine "error" code; 0 when absent
-	Message    string // Visengine "message", or what was wrong with the answer
+	Code       Code   // Visengine "error" code; 0 when absent
+	// Message is the envelope's "message" exactly as the server sent it (it
+	// embeds ids and the wallet balance), or what was wrong with the answer.
+	// Error prints a cleaned, capped version of it.
+	Message string
 
 	// unexpected marks answers that were not an envelope.
 	unexpected bool
 }
 
-// Error implements error.
+// Error implements error: "visengine: GET /visure/…: HTTP 400 (Visengine
+// error 200): wrong hash_visura". The message is printed without control
+// characters and cut at 256 bytes; for a 412, whose message may echo the
+// input after its first ": ", only the part up to there is printed.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "visengine: HTTP %d", e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteString(" " + t)
+	if e == nil {
+		return "visengine: <nil APIError>"
 	}
+	var b strings.Builder
+	b.WriteString("visengine: ")
+	if e.Method != "" || e.Path != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	}
+	fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
 	if e.Code != 0 {
-		fmt.Fprintf(&b, " (error %d)", e.Code)
+		fmt.Fprintf(&b, " (Visengine error %d)", e.Code)
 	}
 	if msg := e.printableMessage(); msg != "" {
 		b.WriteString(": " + msg)
@@ -99,44 +152,66 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// printableMessage is Message as Error prints it. Visengine's 412 messages
-// ("Insufficient data to validate the request: …", "error in the input
-// data: …") may echo the applicant's input after the first ": ", so for a
-// 412 only the part up to there is printed; Message keeps it all.
+// printableMessage is Message as Error prints it: cleaned and, for a 412,
+// cut after the first ": " (Visengine's 412 messages, "Insufficient data to
+// validate the request: …" and "error in the input data: …", may echo the
+// applicant's input there).
 func (e *APIError) printableMessage() string {
+	msg := cleanMessage(e.Message)
 	if e.StatusCode != http.StatusPreconditionFailed || e.unexpected {
-		return e.Message
+		return msg
 	}
-	head, tail, found := strings.Cut(e.Message, ": ")
+	head, tail, found := strings.Cut(msg, ": ")
 	switch {
 	case !found:
-		return e.Message
+		return msg
 	case strings.TrimSpace(tail) == "":
 		return head + ":"
 	}
 	return head + ": …"
 }
 
-// Is matches the sentinel that the status and code stand for.
+// Is matches the sentinels that the code and status stand for.
 func (e *APIError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	if target == ErrUnexpectedResponse {
 		return e.unexpected
 	}
-	return e.kind() == target
+	return slices.Contains(e.kinds(), target)
 }
 
-// kind maps the answer to a sentinel. The code wins where it is unambiguous,
-// because Visengine sometimes answers an error with HTTP 200.
-func (e *APIError) kind() error {
-	switch e.Code {
-	case 247:
-		return ErrDocumentNotReady
-	case 211, 225, 237:
-		return ErrInsufficientCredit
-	case 202, 203, 228, 244:
-		return ErrNotFound
+// kinds maps the answer to its sentinels. The code wins where it is
+// unambiguous, because Visengine sometimes answers an error with HTTP 200.
+func (e *APIError) kinds() []error {
+	if k := codeKinds(e.Code); k != nil {
+		return k
 	}
-	switch s := e.StatusCode; {
+	if k := statusKind(e.StatusCode); k != nil {
+		return []error{k}
+	}
+	return nil
+}
+
+func codeKinds(c Code) []error {
+	switch c {
+	case CodeDocumentNotReady:
+		return []error{ErrDocumentNotReady}
+	case CodeInsufficientCredit, CodeInsufficientCreditRicerca, CodeInsufficientCreditRisultato:
+		return []error{ErrInsufficientCredit}
+	case CodeRichiestaNotFound, CodeNoRichieste, CodeRichiestaNotFoundPut, CodeRichiestaNotFoundDocumento:
+		return []error{ErrNotFound}
+	case CodeWrongHash: // a 400 that means "no such service"
+		return []error{ErrNotFound, ErrInvalidRequest}
+	case CodeAlreadyClosed: // a 400 that means "not in a state for this"
+		return []error{ErrAlreadyClosed, ErrConflict, ErrInvalidRequest}
+	}
+	return nil
+}
+
+func statusKind(s int) error {
+	switch {
 	case s == http.StatusNotFound:
 		return ErrNotFound
 	case s == http.StatusUnauthorized, s == http.StatusForbidden:
@@ -160,12 +235,13 @@ func (e *APIError) kind() error {
 // Temporary reports whether the same call may succeed later (429, 5xx, a
 // document not ready yet).
 func (e *APIError) Temporary() bool {
-	k := e.kind()
-	return k == ErrRateLimited || k == ErrServer || k == ErrDocumentNotReady
+	return e.Is(ErrRateLimited) || e.Is(ErrServer) || e.Is(ErrDocumentNotReady)
 }
 
+// newAPIError builds the error for an envelope with "success": false; the
+// caller that knows the call fills Method and Path.
 func newAPIError(status, code int, msg string) *APIError {
-	return &APIError{StatusCode: status, Code: code, Message: cleanMessage(msg)}
+	return &APIError{StatusCode: status, Code: Code(code), Message: msg}
 }
 
 func unexpectedResponse(status int, format string, args ...any) *APIError {
@@ -173,11 +249,13 @@ func unexpectedResponse(status int, format string, args ...any) *APIError {
 }
 
 // cleanMessage keeps a server message printable and short, so that a hostile
-// or broken server cannot flood logs or forge lines through our errors.
+// or broken server cannot flood logs or forge lines through our errors:
+// control and format characters (bidi overrides included) and line or
+// paragraph separators become spaces.
 func cleanMessage(s string) string {
 	const max = 256
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return ' '
 		}
 		return r
@@ -200,24 +278,41 @@ func utfStart(b byte) bool { return b&0xC0 != 0x80 }
 // the context ended, or a gateway failed after the request was sent. It is
 // also returned when the server answered 2xx (it took the call, and may have
 // charged it) but the answer could not be interpreted; Err is then the
-// *APIError saying what was wrong with it. The call was not resent, because resending POST /richiesta can charge twice.
-// Read the state back (GetRichiesta, or Reconcile after a create) before
-// trying again.
+// *APIError saying what was wrong with it. The call was not resent, because
+// resending POST /richiesta can charge twice. Read the state back
+// (GetRichiesta, or Reconcile after a create) before trying again.
+//
+// When the SDK can prove that nothing left the process (the context had
+// ended before the attempt started, the connection was never made) the
+// error is not an OutcomeUnknownError but the plain cause, such as
+// context.Canceled.
 type OutcomeUnknownError struct {
 	Method string    // HTTP method
-	Path   string    // URL path, without query
+	Path   string    // the endpoint's path, relative to the base URL
 	SentAt time.Time // when the request that may have arrived was sent
 	Err    error     // the cause
 }
 
 // Error implements error. It names the call and the cause, never a body.
 func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("visengine: outcome of %s %s unknown (sent %s), not resent; read the state back before retrying: %v",
-		e.Method, e.Path, e.SentAt.UTC().Format(time.RFC3339), e.Err)
+	if e == nil {
+		return "visengine: <nil OutcomeUnknownError>"
+	}
+	msg := fmt.Sprintf("visengine: outcome of %s %s unknown (sent %s), not resent; read the state back before retrying",
+		e.Method, e.Path, e.SentAt.UTC().Format(time.RFC3339))
+	if e.Err != nil {
+		msg += ": " + bare(e.Err)
+	}
+	return msg
 }
 
 // Unwrap returns the cause.
-func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+func (e *OutcomeUnknownError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // Is matches ErrOutcomeUnknown.
 func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
@@ -225,5 +320,46 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 // invalidArg builds an ErrInvalidArgument error. The value itself is never
 // included: ids and hashes are harmless, but the same helper guards user data.
 func invalidArg(what, why string) error {
-	return fmt.Errorf("%w: %s %s", ErrInvalidArgument, what, why)
+	return errorf("%w: %s %s", ErrInvalidArgument, what, why)
 }
+
+// The package's messages start with one "visengine: ", however deeply
+// errors are wrapped: an error embedded in another's text is printed
+// without its own prefix, so a message reads "visengine: submit (draft):
+// POST /richiesta: HTTP 402 …", never "visengine: submit: draft:
+// visengine: …". errorf applies this to fmt.Errorf; error types that embed
+// a cause in Error use bare.
+const errPrefix = "visengine: "
+
+// bare is err's text without the package prefix.
+func bare(err error) string { return strings.TrimPrefix(err.Error(), errPrefix) }
+
+// bareError prints an error through bare, for errorf's message.
+type bareError struct{ err error }
+
+func (b bareError) Error() string { return bare(b.err) }
+
+// errorf is fmt.Errorf with the prefix rule: the message has exactly one
+// "visengine: ", at its start, whatever errors it embeds; %w still wraps.
+func errorf(format string, args ...any) error {
+	shown := make([]any, len(args))
+	for i, a := range args {
+		if err, ok := a.(error); ok && err != nil {
+			a = bareError{err}
+		}
+		shown[i] = a
+	}
+	msg := errPrefix + strings.TrimPrefix(fmt.Errorf(format, shown...).Error(), errPrefix)
+	return &prefixedError{msg: msg, err: fmt.Errorf(format, args...)}
+}
+
+// prefixedError is errorf's result: its own text, and the fmt.Errorf error
+// (with the wrapped ones) behind it.
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg }
+
+func (e *prefixedError) Unwrap() error { return e.err }

@@ -32,18 +32,33 @@ func newTestClient(t testing.TB, url string, opts ...Option) *Client {
 	return c
 }
 
-// countingServer answers each request with handler and counts requests.
+// apiPrefix is where test servers mount the API, as go-github's tests mount
+// it under /api-v3: a client that built an absolute path by mistake, and
+// dropped the base URL's own path, reaches nothing and fails the test.
+const apiPrefix = "/prefix"
+
+// countingServer answers each request under apiPrefix with handler, which
+// sees the endpoint's path ("/visure"), and counts them. URL is the API's
+// base URL, apiPrefix included; a request outside it fails the test.
 type countingServer struct {
 	*httptest.Server
+	URL  string // the base URL to give the client; shadows Server.URL
 	hits atomic.Int32
 }
 
 func newCountingServer(t testing.TB, h func(n int32, w http.ResponseWriter, r *http.Request)) *countingServer {
 	t.Helper()
 	cs := &countingServer{}
-	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.Handle(apiPrefix+"/", http.StripPrefix(apiPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h(cs.hits.Add(1), w, r)
-	}))
+	})))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request outside the base URL's path: %s %s", r.Method, r.URL.Path)
+		http.NotFound(w, r)
+	})
+	cs.Server = httptest.NewServer(mux)
+	cs.URL = cs.Server.URL + apiPrefix
 	t.Cleanup(cs.Close)
 	return cs
 }

@@ -189,6 +189,9 @@ func (e *ValidationError) choices() (string, []string) {
 // quoted as Visengine spells them and their keys, never a value: for
 // example `visengine: invalid fields: missing "CELLULARE" ($3)`.
 func (e *ValidationError) Error() string {
+	if e == nil {
+		return "visengine: <nil ValidationError>"
+	}
 	var parts []string
 	if e.Missing != nil {
 		parts = append(parts, e.missingText())
@@ -268,7 +271,12 @@ func (e *ValidationError) Is(target error) bool {
 }
 
 // Unwrap gives the rule problem, so errors.As finds a *RuleSyntaxError.
-func (e *ValidationError) Unwrap() error { return e.Rule }
+func (e *ValidationError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Rule
+}
 
 // ruleUnsupportedError is ValidationError.Rule: ErrRuleUnsupported with its
 // cause, printed with one "visengine: " prefix.

@@ -30,9 +30,10 @@ func WithReconcileSettle(d time.Duration) ReconcileOption {
 }
 
 // Reconcile finds the richiesta that a POST /richiesta with an unknown
-// outcome created: among the account's richieste of the same service created
-// around sentAt (OutcomeUnknownError.SentAt), it reads only those candidates
-// and returns the one whose submitted values equal values.
+// outcome created: it lists the account's richieste (GET /richiesta), reads
+// only those of the same service created around sentAt
+// (OutcomeUnknownError.SentAt) with GET /richiesta/{id}, and returns the one
+// whose submitted values equal values.
 //
 // It answers ErrNotFound only when that is safe to act on: no candidate
 // matches, none hides its values, and the settle time has passed since
@@ -43,25 +44,33 @@ func WithReconcileSettle(d time.Duration) ReconcileOption {
 // step), submitting again is free whatever Reconcile says: drafts are not
 // charged, and an orphan draft is never closed.
 func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sentAt time.Time, opts ...ReconcileOption) (*Richiesta, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
+	if values == nil {
+		return nil, invalidArg("values", "are nil")
+	}
 	cfg := reconcileConfig{window: 10 * time.Minute, settle: 2 * time.Minute}
 	for _, opt := range opts {
-		opt(&cfg)
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
 	if sentAt.IsZero() || sentAt.After(time.Now().Add(cfg.window)) {
 		return nil, invalidArg("sentAt", "must be when the lost request was sent (OutcomeUnknownError.SentAt)")
 	}
 	entries, err := c.listEntries(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("visengine: reconcile: %w", err)
+		return nil, errorf("visengine: reconcile: %w", err)
 	}
 	var unverifiable []string
 	for _, id := range reconcileCandidates(entries, hash, sentAt, cfg.window) {
 		r, err := c.candidate(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("visengine: reconcile: %w", err)
+			return nil, errorf("visengine: reconcile: %w", err)
 		}
 		got := Values(nil)
 		if r != nil {
@@ -105,13 +114,13 @@ func reconcileMiss(hash string, sentAt time.Time, cfg reconcileConfig, unverifia
 	around := fmt.Sprintf("%s created within %s of %s", hash, cfg.window, sentAt.UTC().Format(time.RFC3339))
 	switch {
 	case len(unverifiable) > 0:
-		return fmt.Errorf("visengine: reconcile: richieste of %s show no values to compare (%s): %w",
+		return errorf("visengine: reconcile: richieste of %s show no values to compare (%s): %w",
 			around, strings.Join(unverifiable, ", "), ErrOutcomeUnknown)
 	case time.Since(sentAt) < cfg.settle:
-		return fmt.Errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
+		return errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
 			around, sentAt.Add(cfg.settle).UTC().Format(time.RFC3339), ErrOutcomeUnknown)
 	}
-	return fmt.Errorf("visengine: reconcile: no richiesta of %s has these values: %w", around, ErrNotFound)
+	return errorf("visengine: reconcile: no richiesta of %s has these values: %w", around, ErrNotFound)
 }
 
 // reconcileCandidates returns the ids of richieste of hash created within

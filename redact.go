@@ -36,6 +36,3 @@ func (vs Values) LogValue() slog.Value { return summary(vs) }
 
 // LogValue logs the Format summary, without the bytes.
 func (d Documento) LogValue() slog.Value { return summary(d) }
-
-// LogValue logs the client without its token.
-func (c *Client) LogValue() slog.Value { return summary(c) }

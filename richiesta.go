@@ -64,6 +64,9 @@ func (s State) String() string {
 // Richiesta is a request for a document (GET /richiesta/{id}). Its Format
 // prints identifiers and progress only: the applicant's values, the owner's
 // address and the callback secret are left out of %v and %+v.
+//
+// Its fields are the wire's, named as RichiestaSummary's (the list's
+// entries have a subset of them).
 type Richiesta struct {
 	ID                  string         // _id
 	State               State          // StateDraft or StateSubmitted
@@ -88,25 +91,61 @@ type Richiesta struct {
 	Ricerche            []Ricerca      // the searches, the first being the submitted values
 	Esito               Esito          // the provider's outcome
 	MotivoAnnullamento  string         // why it was cancelled (legacy, may be absent)
+
+	// unpricedOpzioni marks Opzioni decoded from the wire's object form
+	// ({"opzione_0": true}), which names the options but not their prices.
+	unpricedOpzioni bool
+}
+
+// Total is what closing the richiesta costs, or cost: PrezzoVisura plus the
+// price of each chosen option in Opzioni, summed exactly in cents. It does
+// not include PrezzoRicerca, which a service with a search step charges
+// separately, when a result is chosen (ChooseRisultato). This is what
+// visenginetest charges on close.
+//
+// Visengine lists the chosen options either with their prices or only by
+// nome ({"opzione_0": true}); in the second form the total cannot be known
+// and Total returns an error wrapping ErrUnexpectedResponse rather than a
+// guess (Visura.Total, with the same options, prices them from the
+// catalogue). An amount out of range wraps ErrBadPrice.
+func (r *Richiesta) Total() (Price, error) {
+	if r == nil {
+		return 0, invalidArg("richiesta", "is nil")
+	}
+	if r.unpricedOpzioni && len(r.Opzioni) > 0 {
+		return 0, errorf("%w: richiesta %s lists its opzioni without their prices", ErrUnexpectedResponse, r.ID)
+	}
+	total := r.PrezzoVisura
+	if !total.inRange() {
+		return 0, errorf("%w: prezzo_visura out of range", ErrBadPrice)
+	}
+	for _, o := range r.Opzioni {
+		// Both terms are within ±MaxPriceCents, so the sum cannot overflow.
+		if !o.Prezzo.inRange() || !(total + o.Prezzo).inRange() {
+			return 0, errorf("%w: total out of range", ErrBadPrice)
+		}
+		total += o.Prezzo
+	}
+	return total, nil
 }
 
 // DocumentReady reports whether the document can be downloaded.
-func (r *Richiesta) DocumentReady() bool { return r.StatoRichiesta.DocumentReady() }
+func (r *Richiesta) DocumentReady() bool { return r != nil && r.StatoRichiesta.DocumentReady() }
 
 // Terminal reports whether the richiesta will not change any more.
-func (r *Richiesta) Terminal() bool { return r.StatoRichiesta.Terminal() }
+func (r *Richiesta) Terminal() bool { return r != nil && r.StatoRichiesta.Terminal() }
 
 // SearchResultsReady reports whether a search step waits for a choice: the
 // richiesta is "In ricerca" and its last search is done with results.
 func (r *Richiesta) SearchResultsReady() bool {
 	last := r.LastRicerca()
-	return r.StatoRichiesta == StatoInRicerca && last != nil &&
+	return last != nil && r.StatoRichiesta == StatoInRicerca &&
 		last.StatoRicerca == RicercaEvasa && len(last.Risultati) > 0
 }
 
 // LastRicerca returns the most recent search, or nil.
 func (r *Richiesta) LastRicerca() *Ricerca {
-	if len(r.Ricerche) == 0 {
+	if r == nil || len(r.Ricerche) == 0 {
 		return nil
 	}
 	return &r.Ricerche[len(r.Ricerche)-1]
@@ -181,6 +220,9 @@ func (r Ricerca) Format(f fmt.State, _ rune) {
 
 // Indici returns the result numbers in ascending order.
 func (r *Ricerca) Indici() []int {
+	if r == nil {
+		return nil
+	}
 	out := make([]int, 0, len(r.Risultati))
 	for n := range r.Risultati {
 		out = append(out, n)
@@ -235,17 +277,14 @@ func (s RichiestaSummary) Format(f fmt.State, _ rune) {
 		s.ID, s.State, s.HashVisura, s.StatoRichiesta, s.PrezzoVisura)
 }
 
-// RichiestaParams is the body of POST /richiesta.
+// RichiestaParams is what CreateRichiesta sends (POST /richiesta).
 type RichiestaParams struct {
 	HashVisura string // the service; required
 	JSONVisura Values // the applicant's values by key
 	// State is StateDraft (0, the zero value: nothing is charged) or
 	// StateSubmitted (validated and charged at once). It is always sent,
 	// because the server's default is to submit.
-	State State
-	// Test asks for a dry run: the server validates and prices, stores and
-	// charges nothing.
-	Test         bool
+	State        State
 	CallbackData *Callback // where Visengine should call back
 	EmailTarget  string    // where to e-mail the document
 	// Opzioni are the chosen options by nome ("opzione_0"), or by tipo
@@ -265,40 +304,50 @@ func (p RichiestaParams) Format(f fmt.State, _ rune) {
 	if p.Visura != nil {
 		visura = p.Visura.HashVisura
 	}
-	fmt.Fprintf(f, "visengine.RichiestaParams{HashVisura:%s State:%d Test:%t JSONVisura:%d values CallbackData:%t EmailTarget:%t Opzioni:%d Visura:%s}",
-		p.HashVisura, p.State, p.Test, len(p.JSONVisura), p.CallbackData != nil, p.EmailTarget != "", len(p.Opzioni), visura)
+	fmt.Fprintf(f, "visengine.RichiestaParams{HashVisura:%s State:%d JSONVisura:%d values CallbackData:%t EmailTarget:%t Opzioni:%d Visura:%s}",
+		p.HashVisura, p.State, len(p.JSONVisura), p.CallbackData != nil, p.EmailTarget != "", len(p.Opzioni), visura)
 }
 
 var optionNome = regexp.MustCompile(`^opzione_[0-9]+$`)
 
-func (p *RichiestaParams) body() (map[string]any, error) {
+// richiestaBody is the JSON of POST /richiesta. Its fields are in the
+// alphabetical order of their keys, so the bytes sent are those of the map
+// it replaced; "state" and "test" are always sent, an empty but non-nil
+// json_visura too.
+type richiestaBody struct {
+	CallbackData *Callback       `json:"callback_data,omitempty"`
+	EmailTarget  string          `json:"email_target,omitempty"`
+	HashVisura   string          `json:"hash_visura"`
+	JSONVisura   Values          `json:"json_visura,omitzero"`
+	Opzioni      map[string]bool `json:"opzioni,omitempty"`
+	State        State           `json:"state"`
+	Test         bool            `json:"test"` // a dry run: see Client.DryRun
+}
+
+// body checks p and builds what is sent; a CreateRichiesta is never a dry
+// run.
+func (p *RichiestaParams) body() (*richiestaBody, error) {
 	if err := checkHash(p.HashVisura); err != nil {
 		return nil, err
 	}
 	if p.State != StateDraft && p.State != StateSubmitted {
 		return nil, invalidArg("state", "must be StateDraft or StateSubmitted")
 	}
-	body := map[string]any{"hash_visura": p.HashVisura, "state": p.State, "test": p.Test}
-	if p.JSONVisura != nil {
-		body["json_visura"] = p.JSONVisura
-	}
+	b := &richiestaBody{HashVisura: p.HashVisura, State: p.State, JSONVisura: p.JSONVisura, EmailTarget: p.EmailTarget}
 	if p.CallbackData != nil {
 		if err := p.CallbackData.check(); err != nil {
 			return nil, err
 		}
-		body["callback_data"] = p.CallbackData
-	}
-	if p.EmailTarget != "" {
-		body["email_target"] = p.EmailTarget
+		b.CallbackData = p.CallbackData
 	}
 	if len(p.Opzioni) > 0 {
 		opz, err := resolveOptions(p.Visura, p.Opzioni)
 		if err != nil {
 			return nil, err
 		}
-		body["opzioni"] = opz
+		b.Opzioni = opz
 	}
-	return body, nil
+	return b, nil
 }
 
 func resolveOptions(v *Visura, names []string) (map[string]bool, error) {
@@ -318,10 +367,11 @@ func resolveOptions(v *Visura, names []string) (map[string]bool, error) {
 	return out, nil
 }
 
-// CreateRichiesta sends POST /richiesta. With State StateSubmitted (and no
-// Test) this is a paid call: it is never resent once it may have reached the
-// server, and an *OutcomeUnknownError then means "use Reconcile". Submit is
-// the safer path.
+// CreateRichiesta creates a richiesta (POST /richiesta): a free draft with
+// State StateDraft, or, with StateSubmitted, a paid one, validated and
+// charged at once. A paid create is never resent once it may have reached
+// the server, and an *OutcomeUnknownError then means "use Reconcile".
+// Submit is the safer path; DryRun checks without paying.
 func (c *Client) CreateRichiesta(ctx context.Context, p *RichiestaParams) (*Richiesta, error) {
 	if p == nil {
 		return nil, invalidArg("params", "are nil")
@@ -341,7 +391,8 @@ func (c *Client) richiestaCall(ctx context.Context, method, path string, body an
 	return &r, nil
 }
 
-// GetRichiesta returns one richiesta.
+// GetRichiesta reads one richiesta (GET /richiesta/{id}): its state,
+// progress, searches and, once ready, the names of its files.
 func (c *Client) GetRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -349,8 +400,9 @@ func (c *Client) GetRichiesta(ctx context.Context, id string) (*Richiesta, error
 	return c.richiestaCall(ctx, http.MethodGet, "/richiesta/"+id, nil)
 }
 
-// ListRichieste returns the account's richieste. Visengine answers an empty
-// account with 404 (error 203); that is an empty list here. An entry that
+// ListRichieste lists the account's richieste (GET /richiesta). Visengine
+// answers an empty account with 404 (CodeNoRichieste); that is an empty
+// list here. An entry that
 // cannot be decoded does not hide the others: they are returned together
 // with an error wrapping ErrUnexpectedResponse that counts the unreadable.
 func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) {
@@ -365,7 +417,7 @@ func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) 
 		}
 	}
 	if bad := len(entries) - len(out); bad > 0 {
-		return out, fmt.Errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, bad, len(entries))
+		return out, errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, bad, len(entries))
 	}
 	return out, nil
 }
@@ -385,7 +437,7 @@ func (c *Client) listEntries(ctx context.Context) ([]listEntry, error) {
 	var raw []json.RawMessage
 	err := c.call(ctx, http.MethodGet, "/richiesta", nil, &raw)
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == 203 {
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == CodeNoRichieste {
 		return nil, nil
 	}
 	if err != nil {
@@ -414,7 +466,7 @@ func decodeListEntry(raw json.RawMessage) listEntry {
 	return e
 }
 
-// UpdateParams is the body of PUT /richiesta/{id} for a draft.
+// UpdateParams is what UpdateRichiesta sends (PUT /richiesta/{id}).
 type UpdateParams struct {
 	// JSONVisura replaces all the values when non-nil.
 	JSONVisura Values
@@ -431,8 +483,9 @@ func (p UpdateParams) Format(f fmt.State, _ rune) {
 		len(p.JSONVisura), len(p.Fields), p.EmailTarget != "")
 }
 
-// UpdateRichiesta edits a draft (state 0) and leaves it open: "state": 0 is
-// sent explicitly so an edit can never close (and pay for) the richiesta.
+// UpdateRichiesta edits a draft (PUT /richiesta/{id}) and leaves it open:
+// "state": 0 is sent explicitly so an edit can never close (and pay for)
+// the richiesta.
 func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -440,6 +493,7 @@ func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams
 	if p == nil {
 		return nil, invalidArg("params", "are nil")
 	}
+	// A map, because the "json_visura.$N" keys are dynamic.
 	body := map[string]any{"state": StateDraft}
 	if p.JSONVisura != nil {
 		body["json_visura"] = p.JSONVisura
@@ -456,20 +510,32 @@ func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams
 	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, body)
 }
 
-// CloseRichiesta closes a draft (PUT "state": 1): the server validates it,
-// charges the wallet and starts the work. Paid; never resent once it may
-// have reached the server. It checks nothing locally: when resuming a draft
-// edited with UpdateRichiesta, run Visura.Validate on its values first, as
-// Submit does.
+// closeBody is the JSON of the closing PUT /richiesta/{id}.
+type closeBody struct {
+	State State `json:"state"`
+}
+
+// CloseRichiesta submits a draft (PUT /richiesta/{id} with "state": 1): the
+// server validates it, charges the wallet and starts the work. Paid; never
+// resent once it may have reached the server. Closing a richiesta closed
+// already is refused with an *APIError matching ErrAlreadyClosed. It checks
+// nothing locally: when resuming a draft edited with UpdateRichiesta, run
+// Visura.Validate on its values first, as Submit does.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, map[string]State{"state": StateSubmitted})
+	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, closeBody{State: StateSubmitted})
 }
 
-// AddRicerca appends a search to a richiesta of a service with a search step
-// (POST /richiesta/{id}).
+// ricercaBody is the JSON of POST /richiesta/{id}.
+type ricercaBody struct {
+	JSONVisura Values `json:"json_visura"`
+}
+
+// AddRicerca runs another search on a richiesta of a service with a search
+// step (POST /richiesta/{id}), typically after the last one failed
+// (ErrSearchFailed).
 func (c *Client) AddRicerca(ctx context.Context, id string, values Values) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -477,11 +543,18 @@ func (c *Client) AddRicerca(ctx context.Context, id string, values Values) (*Ric
 	if len(values) == 0 {
 		return nil, invalidArg("values", "are empty")
 	}
-	return c.richiestaCall(ctx, http.MethodPost, "/richiesta/"+id, map[string]any{"json_visura": values})
+	return c.richiestaCall(ctx, http.MethodPost, "/richiesta/"+id, ricercaBody{JSONVisura: values})
+}
+
+// risultatoBody is the JSON of PUT /richiesta/{id}/ricerche.
+type risultatoBody struct {
+	IDRicerca string `json:"id_ricerca"`
+	Indice    int    `json:"indice"`
 }
 
 // ChooseRisultato picks result indice of search idRicerca (PUT
-// /richiesta/{id}/ricerche); the document is then produced. Paid.
+// /richiesta/{id}/ricerche); the document is then produced. Paid: the
+// search's price (PrezzoRicerca) is charged.
 func (c *Client) ChooseRisultato(ctx context.Context, id, idRicerca string, indice int) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
@@ -492,7 +565,7 @@ func (c *Client) ChooseRisultato(ctx context.Context, id, idRicerca string, indi
 	if indice < 0 {
 		return nil, invalidArg("indice", "must be >= 0")
 	}
-	body := map[string]any{"id_ricerca": idRicerca, "indice": indice}
+	body := risultatoBody{IDRicerca: idRicerca, Indice: indice}
 	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id+"/ricerche", body)
 }
 

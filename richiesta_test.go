@@ -326,7 +326,7 @@ func TestRequestShapeRichiestaCalls(t *testing.T) {
 	c, mock := mockClient(t)
 	a2 := decodeVisura(t, "visura_a2.json")
 	cb := &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "payload", Data: map[string]any{"k": "v"}}
-	base := ProductionURL + "/richiesta"
+	base := mockBase + "/richiesta"
 	id := "5f2829ce065afc21cc60ad0e"
 	cases := []struct {
 		name, method, url, body string
@@ -339,9 +339,15 @@ func TestRequestShapeRichiestaCalls(t *testing.T) {
 				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, JSONVisura: Values{"$0": "Ada"},
 					EmailTarget: "caf@example.com", Opzioni: []string{"urgenza", "opzione_1"}, Visura: a2, CallbackData: cb})
 			}},
-		{"create test", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":1,"test":true,"opzioni":{"opzione_1":true}}`,
+		{"dry run", "POST", base, `{"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":1,"test":true,"opzioni":{"opzione_1":true},
+			"json_visura":{"$0":"Mario","$1":"Rossi","$2":"mario.rossi@example.it","$3":"3331234567","$4":"RSSMRA80A01H501U",
+			"$5":"id.pdf|data:application/pdf;base64,JVBERi0xLjQgaWQ=","$6":"cf.jpg|data:image/jpeg;base64,/9j/"}}`,
 			func(ctx context.Context) (*Richiesta, error) {
-				return c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, State: StateSubmitted, Test: true, Opzioni: []string{"opzione_1"}})
+				res, err := c.DryRun(ctx, a2, validA2Values(t), WithOpzioni("opzione_1"))
+				if err != nil {
+					return nil, err
+				}
+				return res.Echo, nil
 			}},
 		{"update", "PUT", base + "/" + id, `{"state":0,"json_visura.$3":"3331234567","json_visura.$10":"x","email_target":"a@b.it"}`,
 			func(ctx context.Context) (*Richiesta, error) {
@@ -401,14 +407,14 @@ func TestIndiceIsAnIntegerOnTheWire(t *testing.T) {
 
 func TestListRichiesteEmptyAccount(t *testing.T) {
 	c, mock := mockClient(t)
-	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+	mock.RegisterResponder("GET", mockBase+"/richiesta",
 		httpmock.NewBytesResponder(404, readTestdata(t, "spec/get_richiesta_404.json")))
 	list, err := c.ListRichieste(context.Background())
 	require.NoError(t, err)
 	assert.NotNil(t, list)
 	assert.Empty(t, list)
 
-	mock.RegisterResponder("GET", ProductionURL+"/richiesta",
+	mock.RegisterResponder("GET", mockBase+"/richiesta",
 		httpmock.NewStringResponder(404, `{"data":null,"success":false,"message":"other","error":999}`))
 	_, err = c.ListRichieste(context.Background())
 	assert.ErrorIs(t, err, ErrNotFound, "only error 203 means an empty account")
@@ -504,4 +510,85 @@ func TestParamsAndSummaryFormatHidePersonalData(t *testing.T) {
 	assert.Contains(t, fmt.Sprintf("%+v", summary), "5f2829ce065afc21cc60ad0e")
 	assert.Contains(t, fmt.Sprintf("%v", &params), "2631ec9b62135de4186f509fea7d954b")
 	assert.Contains(t, fmt.Sprintf("%v", update), "JSONVisura:2 values")
+}
+
+// The typed request bodies send the very bytes the maps they replaced did
+// (recorded before the change), key order included.
+func TestRequestBodiesByteForByte(t *testing.T) {
+	c, mock := mockClient(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	cb := &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "payload", Data: map[string]any{"k": "v"}}
+	var got []string
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+strings.TrimPrefix(r.URL.Path, apiPrefix)+" "+string(b))
+		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, 0)), nil
+	})
+	ctx := context.Background()
+	id := "5f2829ce065afc21cc60ad0e"
+	calls := []func() error{
+		func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, JSONVisura: Values{"$0": "Ada"},
+				EmailTarget: "caf@example.com", Opzioni: []string{"urgenza", "opzione_1"}, Visura: a2, CallbackData: cb})
+			return err
+		},
+		func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura, JSONVisura: Values{}})
+			return err
+		},
+		func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura})
+			return err
+		},
+		func() error {
+			_, err := c.UpdateRichiesta(ctx, id, &UpdateParams{Fields: Values{"$3": "3331234567", "$10": "x"}, EmailTarget: "a@b.it"})
+			return err
+		},
+		func() error { _, err := c.CloseRichiesta(ctx, id); return err },
+		func() error { _, err := c.AddRicerca(ctx, id, Values{"$0": "", "$1": "12345678910"}); return err },
+		func() error { _, err := c.ChooseRisultato(ctx, id, id+"_0", 1); return err },
+		func() error { _, err := c.DryRun(ctx, a2, validA2Values(t)); return err },
+	}
+	for _, call := range calls {
+		require.NoError(t, call())
+	}
+	assert.Equal(t, []string{
+		`POST /richiesta {"callback_data":{"url":"https://hooks.example.com/v","method":"POST","field":"payload","data":{"k":"v"}},"email_target":"caf@example.com","hash_visura":"2631ec9b62135de4186f509fea7d954b","json_visura":{"$0":"Ada"},"opzioni":{"opzione_0":true,"opzione_1":true},"state":0,"test":false}`,
+		`POST /richiesta {"hash_visura":"2631ec9b62135de4186f509fea7d954b","json_visura":{},"state":0,"test":false}`,
+		`POST /richiesta {"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":0,"test":false}`,
+		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"email_target":"a@b.it","json_visura.$10":"x","json_visura.$3":"3331234567","state":0}`,
+		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"state":1}`,
+		`POST /richiesta/5f2829ce065afc21cc60ad0e {"json_visura":{"$0":"","$1":"12345678910"}}`,
+		`PUT /richiesta/5f2829ce065afc21cc60ad0e/ricerche {"id_ricerca":"5f2829ce065afc21cc60ad0e_0","indice":1}`,
+		`POST /richiesta {"hash_visura":"2631ec9b62135de4186f509fea7d954b","json_visura":{"$0":"Mario","$1":"Rossi","$2":"mario.rossi@example.it","$3":"3331234567","$4":"RSSMRA80A01H501U","$5":"id.pdf|data:application/pdf;base64,JVBERi0xLjQgaWQ=","$6":"cf.jpg|data:image/jpeg;base64,/9j/"},"state":1,"test":true}`,
+	}, got)
+}
+
+func TestRichiestaTotal(t *testing.T) {
+	var priced Richiesta
+	require.NoError(t, json.Unmarshal([]byte(richiestaWith("opzioni",
+		`[{"tipo":"urgenza","prezzo":4,"nome":"opzione_0"},{"tipo":"pec","prezzo":"0.38","nome":"opzione_1"}],"prezzo_visura":20,"prezzo_ricerca":5`)), &priced))
+	total, err := priced.Total()
+	require.NoError(t, err)
+	assert.Equal(t, Price(2438), total, "document and options; the search's price is not part of it")
+
+	var plain Richiesta
+	require.NoError(t, json.Unmarshal([]byte(richiestaWith("prezzo_visura", `4.78`)), &plain))
+	total, err = plain.Total()
+	require.NoError(t, err)
+	assert.Equal(t, Price(478), total)
+
+	var named Richiesta
+	require.NoError(t, json.Unmarshal([]byte(richiestaWith("opzioni", `{"opzione_0":true},"prezzo_visura":20`)), &named))
+	_, err = named.Total()
+	assert.ErrorIs(t, err, ErrUnexpectedResponse, "options named without prices: the total is not guessed")
+
+	built := Richiesta{PrezzoVisura: 2000, Opzioni: []Opzione{{Nome: "opzione_0", Prezzo: 400}}}
+	total, err = built.Total()
+	require.NoError(t, err)
+	assert.Equal(t, Price(2400), total)
+
+	huge := Richiesta{PrezzoVisura: MaxPriceCents, Opzioni: []Opzione{{Prezzo: 1}}}
+	_, err = huge.Total()
+	assert.ErrorIs(t, err, ErrBadPrice)
 }

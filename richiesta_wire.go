@@ -128,6 +128,9 @@ type wireCallback struct {
 // strings and strings as numbers. It fails when _id is not a usable id, when
 // state is not 0 or 1, and when a price or indice_ricerca is malformed.
 func (r *Richiesta) UnmarshalJSON(b []byte) error {
+	if r == nil {
+		return invalidArg("richiesta", "is nil")
+	}
 	var w wireRichiesta
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -151,10 +154,10 @@ func (r *Richiesta) UnmarshalJSON(b []byte) error {
 			DatiDisponibili: w.TimestampStati.DatiDisponibili.t, VisuraEvasa: w.TimestampStati.VisuraEvasa.t,
 			Annullata: w.TimestampStati.Annullata.t,
 		},
-		CallbackData: decodeCallbackData(w.CallbackData), Opzioni: decodeOpzioni(w.Opzioni),
-		Owner: string(w.Owner), Sincrona: bool(w.Sincrona),
+		CallbackData: decodeCallbackData(w.CallbackData), Owner: string(w.Owner), Sincrona: bool(w.Sincrona),
 		Esito: Esito{Codice: string(w.Esito.Codice), Info: string(w.Esito.Info)}, MotivoAnnullamento: string(w.MotivoAnnullamento),
 	}
+	r.Opzioni, r.unpricedOpzioni = decodeOpzioni(w.Opzioni)
 	for _, wr := range w.Ricerche {
 		r.Ricerche = append(r.Ricerche, wr.decode())
 	}
@@ -224,6 +227,9 @@ func decodeRisultati(s string) map[int]Risultato {
 
 // UnmarshalJSON decodes a list entry through the same lenient rules.
 func (s *RichiestaSummary) UnmarshalJSON(b []byte) error {
+	if s == nil {
+		return invalidArg("richiesta summary", "is nil")
+	}
 	var r Richiesta
 	if err := r.UnmarshalJSON(b); err != nil {
 		return err
@@ -250,15 +256,15 @@ func decodeCallbackData(raw json.RawMessage) *Callback {
 }
 
 // decodeOpzioni accepts the catalogue's list form and the request's object
-// form {"opzione_0": true}; anything else is dropped.
-func decodeOpzioni(raw json.RawMessage) []Opzione {
-	var list []Opzione
+// form {"opzione_0": true}, which names the options without their prices
+// (unpriced); anything else is dropped.
+func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced bool) {
 	if json.Unmarshal(raw, &list) == nil {
-		return list
+		return list, false
 	}
 	var set map[string]Flag
 	if json.Unmarshal(raw, &set) != nil {
-		return nil
+		return nil, false
 	}
 	for nome, on := range set {
 		if on {
@@ -266,7 +272,7 @@ func decodeOpzioni(raw json.RawMessage) []Opzione {
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Nome < list[j].Nome })
-	return list
+	return list, true
 }
 
 // jsonKind returns the first byte of a JSON value ('"', '{', '[', 't', 'f',

@@ -31,6 +31,9 @@ type RuleSyntaxError struct {
 
 // Error returns a one-line description without the expression itself.
 func (e *RuleSyntaxError) Error() string {
+	if e == nil {
+		return "visengine: <nil RuleSyntaxError>"
+	}
 	return "visengine: validazione: " + e.Msg
 }
 
@@ -42,6 +45,9 @@ const caretWindow = 30
 // on one line with a caret under the offending byte on the next. Control and
 // non-ASCII bytes are shown as "?" so the caret stays aligned.
 func (e *RuleSyntaxError) Caret() string {
+	if e == nil {
+		return ""
+	}
 	start, end := 0, len(e.Expr)
 	off := min(max(e.Offset, 0), len(e.Expr))
 	prefix, suffix := "", ""
@@ -221,7 +227,7 @@ func (r *Rule) Fields() []string {
 // by single blanks, nested groups always parenthesised. It parses back to an
 // equivalent rule. A nil Rule prints as "".
 func (r *Rule) String() string {
-	if r == nil {
+	if r == nil || r.root == nil {
 		return ""
 	}
 	return r.format(r.root)

@@ -22,6 +22,9 @@ func FieldSetOf(keys ...string) FieldSet {
 
 // Add puts key in the set.
 func (s *FieldSet) Add(key string) {
+	if s == nil {
+		return
+	}
 	n, ok := canonIndex(key)
 	if !ok {
 		if s.other == nil {
@@ -61,7 +64,7 @@ func (r *Rule) Eval(s FieldSet) bool {
 	// With at most 64 fields the rule's minimal DNF terms are precomputed and
 	// each is tested against a bit mask (t &^ present == 0); larger rules
 	// walk the AST.
-	if r == nil {
+	if r == nil || r.root == nil {
 		return false
 	}
 	if !r.small {

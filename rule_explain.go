@@ -110,7 +110,7 @@ func (r *Rule) Explain(s FieldSet) Explanation {
 	// one, otherwise from the DNF of the residual rule; when that too is over
 	// the cap, from a greedy alternative, with Required exact by one
 	// evaluation per field.
-	if r == nil {
+	if r == nil || r.root == nil {
 		return Explanation{}
 	}
 	present := r.presentBits(&s)

@@ -283,7 +283,7 @@ func TestCloseRefusalReported(t *testing.T) {
 	_, err := fs.client().closeOnce(context.Background(), id)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 239, apiErr.Code)
+	assert.Equal(t, CodeAlreadyClosed, apiErr.Code)
 	assert.Zero(t, fs.charges.Load())
 }
 
@@ -311,7 +311,7 @@ func TestSubmitDraftDroppedThenReconcile(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	var se *SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "draft", se.Step)
+	assert.Equal(t, StepDraft, se.Step)
 	assert.Empty(t, se.ID)
 	assert.Zero(t, fs.closes.Load(), "no close for an id we do not know")
 	var ou *OutcomeUnknownError
@@ -377,10 +377,11 @@ func TestReconcileNeverGuessesALoneUnverifiableCandidate(t *testing.T) {
 	assert.Contains(t, err.Error(), "000000000000000000000007")
 }
 
-func TestSubmitDryRun(t *testing.T) {
+func TestDryRunCreatesOnceAndClosesNothing(t *testing.T) {
 	fs := newFlowServer(t)
-	_, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t), DryRun())
+	res, err := fs.client().DryRun(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	require.NoError(t, err)
+	require.NotNil(t, res.Echo)
 	assert.EqualValues(t, 1, fs.creates.Load())
 	assert.Zero(t, fs.closes.Load())
 }
@@ -491,7 +492,7 @@ func TestWaitCancelledPromptlyWithoutLeaks(t *testing.T) {
 	require.Eventually(t, func() bool { return srv.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
 	time.Sleep(10 * time.Millisecond)
 	assertPromptCancel(t, cancel, done)
-	c.http.HTTPClient.CloseIdleConnections()
+	c.http.CloseIdleConnections()
 	// Polled by hand: assert.Eventually runs its condition on goroutines of
 	// its own, which would be counted.
 	deadline := time.Now().Add(2 * time.Second)
@@ -682,4 +683,57 @@ func TestWaitOnADraftEndsAtOnce(t *testing.T) {
 	_, err := newTestClient(t, srv.URL).Wait(context.Background(), "5f2829ce065afc21cc60ad0e", fastPoll())
 	assert.ErrorIs(t, err, ErrInvalidRequest)
 	assert.EqualValues(t, 1, srv.hits.Load())
+}
+
+// Each message carries one "visengine: " prefix, however deeply the SDK's
+// own errors nest (issue 9: never "visengine: submit: draft: visengine: …").
+func TestOnePrefixPerMessage(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	ctx := context.Background()
+	var errs []error
+
+	fs := newFlowServer(t)
+	fs.refuseClose.Store(402)
+	_, err := fs.client().Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepClose, se.Step)
+	assert.Equal(t, "visengine: submit (close of richiesta "+se.ID+"): PUT /richiesta/"+se.ID+": HTTP 402 (Visengine error 1): refused", err.Error())
+	errs = append(errs, err)
+
+	fs = newFlowServer(t)
+	fs.dropCreateAfter.Store(true)
+	_, err = fs.client().Submit(ctx, a2, validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.True(t, strings.HasPrefix(err.Error(), "visengine: submit (draft): outcome of POST /richiesta unknown"), err.Error())
+	errs = append(errs, err)
+
+	fs = newFlowServer(t) // an unknown close, then a refused one
+	fs.dropCloseBefore.Store(true)
+	fs.refuseClose.Store(429)
+	_, err = fs.client().Submit(ctx, a2, validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "(closing again: PUT /richiesta/")
+	errs = append(errs, err)
+
+	_, err = fs.client().Reconcile(ctx, a2.HashVisura, Values{"$0": "nobody"}, time.Now())
+	errs = append(errs, err)
+	_, err = fs.client().Reconcile(ctx, a2.HashVisura, Values{"$0": "nobody"}, time.Now().Add(-time.Hour))
+	errs = append(errs, err)
+	_, err = newTestClient(t, closedPortURL(t), WithRetry(1, 0, 0)).Reconcile(ctx, a2.HashVisura, Values{"$0": "x"}, time.Now())
+	errs = append(errs, err)
+
+	draft := scriptedServer(t, `{"_id":"5f2829ce065afc21cc60ad0e","state":0,"stato_richiesta":"In ricerca"}`)
+	_, err = newTestClient(t, draft.URL).Wait(ctx, "5f2829ce065afc21cc60ad0e", fastPoll())
+	errs = append(errs, err)
+	_, err = newTestClient(t, closedPortURL(t), WithRetry(1, 0, 0)).CloseRichiesta(ctx, "abc")
+	errs = append(errs, err)
+	_, err = fs.client().Submit(ctx, a2, Values{"$0": "Mario"})
+	errs = append(errs, err)
+
+	for _, err := range errs {
+		require.Error(t, err)
+		assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), "%q", err)
+		assert.True(t, strings.HasPrefix(err.Error(), "visengine: "), "%q", err)
+	}
 }

@@ -175,6 +175,9 @@ type UnknownFieldError struct {
 
 // Error implements error.
 func (e *UnknownFieldError) Error() string {
+	if e == nil {
+		return "visengine: <nil UnknownFieldError>"
+	}
 	return fmt.Sprintf("visengine: validazione names %s, which is not a field of the document", e.Key)
 }
 

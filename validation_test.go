@@ -279,7 +279,7 @@ func TestNilArguments(t *testing.T) {
 	assert.False(t, ok)
 	var nilStruttura *Struttura
 	html, err := nilStruttura.IstruzioniHTML()
-	assert.NoError(t, err)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.Empty(t, html)
 
 	// Nil values are nothing filled: A2 then lacks every required field.

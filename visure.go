@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,9 @@ type Struttura struct {
 
 // UnmarshalJSON decodes the structure and compiles its rule once.
 func (s *Struttura) UnmarshalJSON(b []byte) error {
+	if s == nil {
+		return invalidArg("struttura", "is nil")
+	}
 	type plain Struttura // no methods: avoids recursion
 	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
 		return err
@@ -70,7 +74,7 @@ func (s *Struttura) UnmarshalJSON(b []byte) error {
 // (the delegation form's link, for the services that need one, is in it).
 func (s *Struttura) IstruzioniHTML() (string, error) {
 	if s == nil {
-		return "", nil
+		return "", invalidArg("struttura", "is nil")
 	}
 	return decodeBase64Text(s.Istruzioni)
 }
@@ -78,7 +82,7 @@ func (s *Struttura) IstruzioniHTML() (string, error) {
 // IstruzioniRicercaHTML decodes IstruzioniRicerca like IstruzioniHTML.
 func (s *Struttura) IstruzioniRicercaHTML() (string, error) {
 	if s == nil {
-		return "", nil
+		return "", invalidArg("struttura", "is nil")
 	}
 	return decodeBase64Text(s.IstruzioniRicerca)
 }
@@ -241,6 +245,9 @@ func (p Price) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a number (or a numeric string, or null as zero).
 func (p *Price) UnmarshalJSON(b []byte) error {
+	if p == nil {
+		return invalidArg("price", "is nil")
+	}
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		*p = 0
@@ -310,6 +317,9 @@ type Flag bool
 // UnmarshalJSON accepts true, false, 0, 1, their string forms and null
 // (false).
 func (f *Flag) UnmarshalJSON(b []byte) error {
+	if f == nil {
+		return invalidArg("flag", "is nil")
+	}
 	switch strings.Trim(string(bytes.TrimSpace(b)), `"`) {
 	case "true", "1":
 		*f = true
@@ -342,6 +352,9 @@ func (o Ordine) String() string {
 
 // UnmarshalJSON accepts "3", 3 and null.
 func (o *Ordine) UnmarshalJSON(b []byte) error {
+	if o == nil {
+		return invalidArg("ordine", "is nil")
+	}
 	s := strings.TrimSpace(strings.Trim(string(bytes.TrimSpace(b)), `"`))
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -359,22 +372,26 @@ func (o Ordine) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(strconv.Itoa(o.n))), nil
 }
 
-// ListVisure returns the catalogue of the account's environment.
+// ListVisure returns the catalogue of the account's environment (GET
+// /visure): each service's name, category and hash.
 func (c *Client) ListVisure(ctx context.Context) ([]VisuraSummary, error) {
 	var out []VisuraSummary
-	if err := c.call(ctx, "GET", "/visure", nil, &out); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/visure", nil, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// GetVisura returns one service's fields, rule, options and prices.
+// GetVisura returns one service's fields, rule, options and prices (GET
+// /visure/{hash}). An unknown hash is an *APIError matching ErrNotFound
+// (Visengine answers it with 400 and CodeWrongHash, so it matches
+// ErrInvalidRequest too).
 func (c *Client) GetVisura(ctx context.Context, hash string) (*Visura, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
 	var v Visura
-	if err := c.call(ctx, "GET", "/visure/"+hash, nil, &v); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/visure/"+hash, nil, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil

@@ -220,8 +220,11 @@ func TestGetVisuraWrongHash(t *testing.T) {
 	_, err := newTestClient(t, srv.URL).GetVisura(context.Background(), "ffffffffffffffffffffffffffffffff")
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, APIError{StatusCode: 400, Code: 200, Message: "wrong hash_visura"}, *apiErr)
+	assert.Equal(t, APIError{Method: "GET", Path: "/visure/ffffffffffffffffffffffffffffffff",
+		StatusCode: 400, Code: CodeWrongHash, Message: "wrong hash_visura"}, *apiErr)
 	assert.ErrorIs(t, err, ErrInvalidRequest)
+	assert.ErrorIs(t, err, ErrNotFound, "an unknown hash is not found, as GetVisura's doc says")
+	assert.Equal(t, "visengine: GET /visure/ffffffffffffffffffffffffffffffff: HTTP 400 (Visengine error 200): wrong hash_visura", err.Error())
 }
 
 func TestParsePrice(t *testing.T) {

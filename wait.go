@@ -16,6 +16,9 @@ type CancelledError struct {
 
 // Error implements error.
 func (e *CancelledError) Error() string {
+	if e == nil || e.Richiesta == nil {
+		return "visengine: richiesta was cancelled (" + string(StatoAnnullata) + ")"
+	}
 	return fmt.Sprintf("visengine: richiesta %s was cancelled (%s)", e.Richiesta.ID, StatoAnnullata)
 }
 
@@ -31,6 +34,9 @@ type SearchFailedError struct {
 // Error implements error. The provider's esito text is left out: it may
 // quote the searched values.
 func (e *SearchFailedError) Error() string {
+	if e == nil || e.Richiesta.LastRicerca() == nil {
+		return "visengine: search failed; add another with AddRicerca"
+	}
 	return fmt.Sprintf("visengine: search %s of richiesta %s failed (esito %s); add another with AddRicerca",
 		e.Richiesta.LastRicerca().IDRicerca, e.Richiesta.ID, e.Richiesta.Esito.Codice)
 }
@@ -67,7 +73,7 @@ func WithPollInterval(first, longest time.Duration) WaitOption {
 // change, starting with the first poll.
 func WithOnChange(fn func(*Richiesta)) WaitOption { return func(c *waitConfig) { c.onChange = fn } }
 
-// Wait polls the richiesta until its document is ready, its search results
+// Wait polls the richiesta (GET /richiesta/{id}) until its document is ready, its search results
 // wait for a choice, its last search failed (a *SearchFailedError, matching
 // ErrSearchFailed) or it is cancelled (a *CancelledError, matching
 // ErrCancelled); both errors carry the richiesta. A draft never progresses,
@@ -75,12 +81,17 @@ func WithOnChange(fn func(*Richiesta)) WaitOption { return func(c *waitConfig) {
 // Temporary failures (5xx, 429, network) are polled through; the fifth in a
 // row ends the wait. It returns ctx.Err() as soon as ctx ends.
 func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Richiesta, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
 	cfg := waitConfig{min: 15 * time.Second, max: 10 * time.Minute, maxFailures: 5}
 	for _, opt := range opts {
-		opt(&cfg)
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
 	var last Stato
 	failures := 0
@@ -119,7 +130,7 @@ func waitStep(r *Richiesta, last *Stato, onChange func(*Richiesta)) (bool, error
 	case searchFailed(r):
 		return true, &SearchFailedError{Richiesta: r}
 	case r.State == StateDraft:
-		return true, fmt.Errorf("visengine: richiesta %s is a draft and will not progress until closed: %w", r.ID, ErrInvalidRequest)
+		return true, errorf("visengine: richiesta %s is a draft and will not progress until closed: %w", r.ID, ErrInvalidRequest)
 	case r.DocumentReady(), r.SearchResultsReady():
 		return true, nil
 	}

@@ -22,6 +22,9 @@ const (
 // Each file is written through a writer that stops at its declared size; on
 // any error everything ExtractTo created is removed again.
 func (a *ZipArchive) ExtractTo(dir string) (err error) {
+	if a == nil {
+		return invalidArg("zip archive", "is nil")
+	}
 	if err := os.MkdirAll(dir, extractDirMode); err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ type ZipError struct {
 
 // Error implements error.
 func (e *ZipError) Error() string {
+	if e == nil || e.Err == nil {
+		return "visengine: <nil ZipError>"
+	}
 	msg := e.Err.Error() + ": " + e.Reason
 	if e.Entry != "" {
 		msg += " (entry " + quoteName(e.Entry) + ")"
@@ -39,6 +42,9 @@ func (e *ZipError) Error() string {
 
 // Unwrap gives the sentinel and the underlying cause to errors.Is/As.
 func (e *ZipError) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
 	if e.cause == nil {
 		return []error{e.Err}
 	}
@@ -175,6 +181,9 @@ func OpenZipFile(path string, opts ...ZipOption) (*ZipArchive, error) {
 
 // Close releases the file opened by OpenZipFile; it does nothing otherwise.
 func (a *ZipArchive) Close() error {
+	if a == nil {
+		return invalidArg("zip archive", "is nil") // as os.File.Close on nil
+	}
 	if a.closer == nil {
 		return nil
 	}
@@ -262,6 +271,9 @@ func checkParents(isDirByKey map[string]bool) error {
 
 // Files lists the regular files, sorted by name.
 func (a *ZipArchive) Files() []ZipEntry {
+	if a == nil {
+		return nil
+	}
 	out := make([]ZipEntry, 0, len(a.files))
 	for _, f := range a.files {
 		out = append(out, ZipEntry{Name: f.Name, Size: int64(f.UncompressedSize64), Modified: f.Modified})
@@ -274,6 +286,9 @@ func (a *ZipArchive) Files() []ZipEntry {
 // fails with a *ZipError wrapping ErrIntegrity if the content is longer or
 // shorter than declared or its checksum is wrong.
 func (a *ZipArchive) Open(name string) (io.ReadCloser, error) {
+	if a == nil {
+		return nil, invalidArg("zip archive", "is nil")
+	}
 	f, ok := a.byName[name]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: quoteName(name), Err: fs.ErrNotExist}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/visengine-go/visengine"
 )
 
 // getDocumento is GET /documento/{id}: the zip holding <id>.pdf, base64 in
@@ -15,7 +17,7 @@ import (
 func (s *Server) getDocumento(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
-		fail(w, http.StatusBadRequest, 243, "Invalid id")
+		fail(w, http.StatusBadRequest, visengine.CodeInvalidIDDocumento, "Invalid id")
 		return
 	}
 	s.mu.Lock()
@@ -29,9 +31,9 @@ func (s *Server) getDocumento(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case rq == nil:
-		fail(w, http.StatusNotFound, 244, "no requests matches this id: "+id)
+		fail(w, http.StatusNotFound, visengine.CodeRichiestaNotFoundDocumento, "no requests matches this id: "+id)
 	case !ready:
-		fail(w, http.StatusUnprocessableEntity, 247, "document not yet available")
+		fail(w, http.StatusUnprocessableEntity, visengine.CodeDocumentNotReady, "document not yet available")
 	default:
 		s.writeDocumento(w, id, nome, at)
 	}
@@ -43,7 +45,7 @@ func (s *Server) getDocumento(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeDocumento(w http.ResponseWriter, id, nome string, at time.Time) {
 	z, err := documentZip(id, nome, at)
 	if err != nil {
-		fail(w, http.StatusInternalServerError, 500, "internal error")
+		fail(w, http.StatusInternalServerError, codeInternal, "internal error")
 		return
 	}
 	name, _ := marshal(id + ".zip")

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/visengine-go/visengine"
 )
 
 // Fault makes the server misbehave on matching requests, to test a
@@ -340,7 +342,7 @@ func writeStatusFault(w http.ResponseWriter, f *Fault, applied bool) {
 		body = fmt.Appendf(nil, gatewayPage, f.Status, http.StatusText(f.Status))
 	}
 	if body == nil {
-		fail(w, f.Status, f.Status, http.StatusText(f.Status))
+		fail(w, f.Status, visengine.Code(f.Status), http.StatusText(f.Status)) // no documented code: the status stands in
 		return
 	}
 	ctype := "application/json"

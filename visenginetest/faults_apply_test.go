@@ -244,7 +244,7 @@ func TestSDKSubmitDraftAppliedLater504(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "draft", se.Step)
+	assert.Equal(t, visengine.StepDraft, se.Step)
 	var ou *visengine.OutcomeUnknownError
 	require.ErrorAs(t, err, &ou)
 

@@ -77,7 +77,7 @@ func (s *Server) listVisure(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) getVisura(w http.ResponseWriter, r *http.Request) {
 	svc, found := s.cat.byHash[r.PathValue("hash")]
 	if !found {
-		fail(w, http.StatusBadRequest, 200, "wrong hash_visura")
+		fail(w, http.StatusBadRequest, visengine.CodeWrongHash, "wrong hash_visura")
 		return
 	}
 	ok(w, json.RawMessage(svc.raw))
@@ -91,7 +91,7 @@ func (s *Server) listRichieste(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Unlock()
 	if len(list) == 0 {
-		fail(w, http.StatusNotFound, 203, "no request related to your account")
+		fail(w, http.StatusNotFound, visengine.CodeNoRichieste, "no request related to your account")
 		return
 	}
 	ok(w, list)
@@ -100,14 +100,14 @@ func (s *Server) listRichieste(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) getRichiesta(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
-		fail(w, http.StatusBadRequest, 201, "Invalid id")
+		fail(w, http.StatusBadRequest, visengine.CodeInvalidID, "Invalid id")
 		return
 	}
 	s.mu.Lock()
 	if view, stale := s.staleReadLocked(id); stale {
 		s.mu.Unlock()
 		if view.data == nil {
-			fail(w, http.StatusNotFound, 202, "no request matches this id: "+id)
+			fail(w, http.StatusNotFound, visengine.CodeRichiestaNotFound, "no request matches this id: "+id)
 			return
 		}
 		ok(w, view.data)
@@ -120,7 +120,7 @@ func (s *Server) getRichiesta(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if rq == nil {
-		fail(w, http.StatusNotFound, 202, "no request matches this id: "+id)
+		fail(w, http.StatusNotFound, visengine.CodeRichiestaNotFound, "no request matches this id: "+id)
 		return
 	}
 	ok(w, data)
@@ -128,13 +128,14 @@ func (s *Server) getRichiesta(w http.ResponseWriter, r *http.Request) {
 
 // apiError is an answer the handlers give instead of data.
 type apiError struct {
-	status, code int
-	msg          string
+	status int
+	code   visengine.Code
+	msg    string
 }
 
 func (e *apiError) write(w http.ResponseWriter) { fail(w, e.status, e.code, e.msg) }
 
-func insufficientCredit(code int, balance int64) *apiError {
+func insufficientCredit(code visengine.Code, balance int64) *apiError {
 	return &apiError{http.StatusPaymentRequired, code, "Insufficient Credit in Wallet: " + euro(balance).text(true)}
 }
 
@@ -165,18 +166,18 @@ func (s *Server) createRichiesta(w http.ResponseWriter, r *http.Request) {
 // newRichiesta checks a POST body and builds the richiesta it asks for; a
 // test richiesta comes back started but is never stored.
 func (s *Server) newRichiesta(in postBody) (*richiesta, bool, *apiError) {
-	insufficient := &apiError{http.StatusPreconditionFailed, 250, "Insufficient data to validate the request: "}
+	insufficient := &apiError{http.StatusPreconditionFailed, visengine.CodeInsufficientData, "Insufficient data to validate the request: "}
 	hash, _ := scalarText(in.HashVisura)
 	if strings.TrimSpace(hash) == "" {
-		return nil, false, &apiError{http.StatusPreconditionRequired, 204, "hash_visura required"}
+		return nil, false, &apiError{http.StatusPreconditionRequired, visengine.CodeHashRequired, "hash_visura required"}
 	}
 	svc, found := s.cat.byHash[hash]
 	if !found {
-		return nil, false, &apiError{http.StatusBadRequest, 200, "wrong hash_visura"}
+		return nil, false, &apiError{http.StatusBadRequest, visengine.CodeWrongHash, "wrong hash_visura"}
 	}
 	email, err := readEmail(in.EmailTarget)
 	if err != nil {
-		return nil, false, &apiError{http.StatusBadRequest, 209, "email is considered invalid!"}
+		return nil, false, &apiError{http.StatusBadRequest, visengine.CodeInvalidEmail, "email is considered invalid!"}
 	}
 	values, err := readValues(in.JSONVisura)
 	state, err2 := readState(in.State, 1)
@@ -208,7 +209,7 @@ func (s *Server) newRichiesta(in postBody) (*richiesta, bool, *apiError) {
 func (s *Server) storeLocked(rq *richiesta) *apiError {
 	if rq.state == 1 {
 		if s.wallet < rq.price() {
-			return insufficientCredit(211, s.wallet)
+			return insufficientCredit(visengine.CodeInsufficientCredit, s.wallet)
 		}
 		s.chargeLocked(rq.id, "visura", rq.price())
 		s.startLocked(rq)
@@ -224,7 +225,7 @@ func (s *Server) lookupLocked(id string) (*richiesta, *apiError) {
 	if rq := s.richieste[id]; rq != nil {
 		return rq, nil
 	}
-	return nil, &apiError{http.StatusNotFound, 228, "no requests matches this id: " + id}
+	return nil, &apiError{http.StatusNotFound, visengine.CodeRichiestaNotFoundPut, "no requests matches this id: " + id}
 }
 
 // updateRichiesta is PUT /richiesta/{id}: edit a draft, and close it with
@@ -237,10 +238,10 @@ func (s *Server) updateRichiesta(w http.ResponseWriter, r *http.Request) {
 			return nil, e
 		}
 		if rq.state != 0 || rq.stato == statoAnnullata {
-			return nil, &apiError{http.StatusBadRequest, 239, "the request has already been closed"}
+			return nil, &apiError{http.StatusBadRequest, visengine.CodeAlreadyClosed, "the request has already been closed"}
 		}
 		if !isObject {
-			return nil, &apiError{http.StatusPreconditionFailed, 229, "error in the input data: "}
+			return nil, &apiError{http.StatusPreconditionFailed, visengine.CodeInvalidInput, "error in the input data: "}
 		}
 		return rq, s.editLocked(rq, body)
 	})
@@ -263,7 +264,7 @@ func (s *Server) respond(w http.ResponseWriter, fn func() (*richiesta, *apiError
 }
 
 func (s *Server) editLocked(rq *richiesta, body map[string]json.RawMessage) *apiError {
-	bad := &apiError{http.StatusPreconditionFailed, 229, "error in the input data: "}
+	bad := &apiError{http.StatusPreconditionFailed, visengine.CodeInvalidInput, "error in the input data: "}
 	values, email, err := mergeEdits(rq, body)
 	if err != nil {
 		return bad
@@ -277,7 +278,7 @@ func (s *Server) editLocked(rq *richiesta, body map[string]json.RawMessage) *api
 			return bad
 		}
 		if s.wallet < rq.price() {
-			return insufficientCredit(211, s.wallet)
+			return insufficientCredit(visengine.CodeInsufficientCredit, s.wallet)
 		}
 	}
 	rq.values, rq.email, rq.updated = values, email, time.Now().Unix()

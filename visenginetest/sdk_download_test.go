@@ -55,7 +55,7 @@ func TestSDKDownload(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrDocumentNotReady)
 	var apiErr *visengine.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, []int{422, 247}, []int{apiErr.StatusCode, apiErr.Code})
+	assert.Equal(t, []int{422, int(visengine.CodeDocumentNotReady)}, []int{apiErr.StatusCode, int(apiErr.Code)})
 	assert.Zero(t, early.Len(), "nothing written before the document exists")
 	assert.True(t, apiErr.Temporary())
 

@@ -49,7 +49,7 @@ func TestSDKSubmitCreateDroppedThenReconcile(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "draft", se.Step)
+	assert.Equal(t, visengine.StepDraft, se.Step)
 	assert.Empty(t, se.ID, "the draft's id is unknown")
 	var ou *visengine.OutcomeUnknownError
 	require.ErrorAs(t, err, &ou)

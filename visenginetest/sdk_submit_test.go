@@ -1,9 +1,11 @@
 package visenginetest_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,9 @@ func TestSDKSubmitA2(t *testing.T) {
 	assert.Equal(t, r.ID, log[0].RichiestaID)
 	assert.Equal(t, "visura", log[0].What)
 	assert.Equal(t, visengine.Price(100_000-2400), srv.Balance())
+	charged, err := r.Total()
+	require.NoError(t, err)
+	assert.Equal(t, sum, charged, "Richiesta.Total is what the fake charged, the option included")
 
 	reqs := since(srv, n0)
 	require.Len(t, reqs, 2, summary(reqs))
@@ -172,7 +177,7 @@ func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
 	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "close", se.Step)
+	assert.Equal(t, visengine.StepClose, se.Step)
 	require.Len(t, se.ID, 24)
 	reqs := since(srv, n0)
 	assert.Equal(t, 3, closes(reqs, se.ID), summary(reqs))
@@ -200,12 +205,12 @@ func TestSDKSubmitInsufficientCredit(t *testing.T) {
 	var apiErr *visengine.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusPaymentRequired, apiErr.StatusCode)
-	assert.Equal(t, 211, apiErr.Code)
+	assert.Equal(t, visengine.CodeInsufficientCredit, apiErr.Code)
 	assert.Contains(t, apiErr.Message, "15.03")
 	assert.Contains(t, err.Error(), "Insufficient Credit in Wallet: 15.03")
 	var se *visengine.SubmitError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "close", se.Step)
+	assert.Equal(t, visengine.StepClose, se.Step)
 	reqs := since(srv, n0)
 	assert.Equal(t, 1, closes(reqs, se.ID), "a refusal is an answer: no read-back, no second close: %s", summary(reqs))
 	assert.Len(t, reqs, 2, summary(reqs))
@@ -267,4 +272,127 @@ func TestSDKPermanentStatusNotRetried(t *testing.T) {
 	var apiErr *visengine.APIError
 	require.True(t, errors.As(err, &apiErr))
 	assert.True(t, apiErr.Temporary())
+}
+
+// TestSDKEndedContextSendsNothing: with a context already cancelled or past
+// its deadline, no call leaves the process (the fake records nothing) and
+// the error is the context's, not an unknown outcome; Submit says which
+// step was not started.
+func TestSDKEndedContextSendsNothing(t *testing.T) {
+	srv, c := fake(t)
+	v := getVisura(t, c, hashA2)
+	draft, err := c.CreateRichiesta(testCtx(t), &visengine.RichiestaParams{HashVisura: hashA2, JSONVisura: applicant(1)})
+	require.NoError(t, err)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	for _, ctx := range []context.Context{cancelled, expired} {
+		calls := map[string]func() error{
+			"Submit":         func() error { _, err := c.Submit(ctx, v, applicant(2)); return err },
+			"DryRun":         func() error { _, err := c.DryRun(ctx, v, applicant(2)); return err },
+			"CloseRichiesta": func() error { _, err := c.CloseRichiesta(ctx, draft.ID); return err },
+			"CreateRichiesta": func() error {
+				_, err := c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashA2, State: visengine.StateSubmitted})
+				return err
+			},
+			"UpdateRichiesta": func() error {
+				_, err := c.UpdateRichiesta(ctx, draft.ID, &visengine.UpdateParams{EmailTarget: "a@b.it"})
+				return err
+			},
+			"AddRicerca":      func() error { _, err := c.AddRicerca(ctx, draft.ID, visengine.Values{"$0": "x"}); return err },
+			"ChooseRisultato": func() error { _, err := c.ChooseRisultato(ctx, draft.ID, draft.ID+"_0", 0); return err },
+			"GetRichiesta":    func() error { _, err := c.GetRichiesta(ctx, draft.ID); return err },
+			"ListVisure":      func() error { _, err := c.ListVisure(ctx); return err },
+		}
+		for name, call := range calls {
+			n0 := len(srv.Requests())
+			err := call()
+			require.ErrorIs(t, err, ctx.Err(), name)
+			assert.NotErrorIs(t, err, visengine.ErrOutcomeUnknown, name)
+			assert.Empty(t, summary(since(srv, n0)), "%s sent a request", name)
+			assert.Contains(t, err.Error(), "not sent", name)
+			assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), "%s: %v", name, err)
+		}
+		_, err := c.Submit(ctx, v, applicant(2))
+		var se *visengine.SubmitError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, visengine.StepDraft, se.Step, "the draft was not started")
+		assert.Empty(t, se.ID)
+	}
+	n, _ := srv.Charges()
+	assert.Zero(t, n)
+	r, err := c.GetRichiesta(testCtx(t), draft.ID)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.StateDraft, r.State, "the draft is still open")
+}
+
+// TestSDKDryRun: a dry run is validated and priced by the server, stores
+// and charges nothing, and says so; its echoed id cannot be read back.
+func TestSDKDryRun(t *testing.T) {
+	srv, c := fake(t)
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	n0 := len(srv.Requests())
+	res, err := c.DryRun(ctx, v, applicant(3), visengine.WithOpzioni("urgenza"))
+	require.NoError(t, err)
+	assert.Equal(t, "Test Request, deleting", res.Message)
+	require.NotNil(t, res.Echo)
+	assert.Equal(t, visengine.StateSubmitted, res.Echo.State)
+	total, err := res.Total()
+	require.NoError(t, err)
+	want, err := v.Total("urgenza")
+	require.NoError(t, err)
+	assert.Equal(t, want, total)
+
+	reqs := since(srv, n0)
+	require.Len(t, reqs, 1, summary(reqs))
+	var body struct {
+		State *int `json:"state"`
+		Test  bool `json:"test"`
+	}
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	require.NotNil(t, body.State)
+	assert.Equal(t, 1, *body.State)
+	assert.True(t, body.Test)
+	n, _ := srv.Charges()
+	assert.Zero(t, n, "a dry run charges nothing")
+
+	_, err = c.GetRichiesta(ctx, res.Echo.ID)
+	assert.ErrorIs(t, err, visengine.ErrNotFound, "the dry run's richiesta was deleted")
+
+	_, err = c.DryRun(ctx, v, visengine.Values{"$0": "Mario"})
+	assert.ErrorIs(t, err, visengine.ErrInvalidFields, "validated locally first, as Submit")
+	var se *visengine.SubmitError
+	assert.False(t, errors.As(err, &se))
+}
+
+// TestSDKAlreadyClosed: closing twice is refused with ErrAlreadyClosed,
+// which is also a conflict and (by its status) an invalid request.
+func TestSDKAlreadyClosed(t *testing.T) {
+	srv, c := fake(t)
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	r, err := c.Submit(ctx, v, applicant(4))
+	require.NoError(t, err)
+	_, err = c.CloseRichiesta(ctx, r.ID)
+	require.ErrorIs(t, err, visengine.ErrAlreadyClosed)
+	assert.ErrorIs(t, err, visengine.ErrConflict)
+	assert.ErrorIs(t, err, visengine.ErrInvalidRequest)
+	var apiErr *visengine.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, visengine.CodeAlreadyClosed, apiErr.Code)
+	assert.Equal(t, "visengine: PUT /richiesta/"+r.ID+": HTTP 400 (Visengine error 239): the request has already been closed", err.Error())
+	n, _ := srv.Charges()
+	assert.Equal(t, 1, n)
+}
+
+// TestSDKWrongHash: an unknown hash is not found, and the message does not
+// read like an HTTP 200.
+func TestSDKWrongHash(t *testing.T) {
+	_, c := fake(t)
+	_, err := c.GetVisura(testCtx(t), "00000000000000000000000000000000")
+	require.ErrorIs(t, err, visengine.ErrNotFound)
+	assert.ErrorIs(t, err, visengine.ErrInvalidRequest)
+	assert.Equal(t, "visengine: GET /visure/00000000000000000000000000000000: HTTP 400 (Visengine error 200): wrong hash_visura", err.Error())
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/internal/itcheck"
 )
 
@@ -144,7 +145,7 @@ func sum32(s string) uint64 {
 func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
-		fail(w, http.StatusBadRequest, 219, "Invalid id")
+		fail(w, http.StatusBadRequest, visengine.CodeInvalidIDRicerca, "Invalid id")
 		return
 	}
 	body, _ := readBody(r)
@@ -158,7 +159,7 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 		}
 		values, err := readValues(body["json_visura"])
 		if err != nil || !rq.svc.satisfies(values) {
-			return nil, &apiError{http.StatusPreconditionFailed, 250, "Insufficient data to validate the request: "}
+			return nil, &apiError{http.StatusPreconditionFailed, visengine.CodeInsufficientData, "Insufficient data to validate the request: "}
 		}
 		now := time.Now().Unix()
 		rq.appendSearch(values)
@@ -172,11 +173,11 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 func searchable(rq *richiesta, jsonVisura json.RawMessage) *apiError {
 	switch {
 	case rq.state == 0:
-		return &apiError{http.StatusNotFound, 221, "the request is in state 0, not yet finalized"}
+		return &apiError{http.StatusNotFound, visengine.CodeNotFinalized, "the request is in state 0, not yet finalized"}
 	case !bool(rq.svc.v.HasRicerca) || rq.stato != statoInRicerca:
-		return &apiError{http.StatusConflict, 222, "this request does not allow the addition of a search"}
+		return &apiError{http.StatusConflict, visengine.CodeRicercaNotAllowed, "this request does not allow the addition of a search"}
 	case absent(jsonVisura):
-		return &apiError{http.StatusPreconditionRequired, 224, "json_visura required"}
+		return &apiError{http.StatusPreconditionRequired, visengine.CodeJSONVisuraRequired, "json_visura required"}
 	}
 	return nil
 }
@@ -196,7 +197,7 @@ func (s *Server) chooseRisultato(w http.ResponseWriter, r *http.Request) {
 		}
 		price := int64(rq.svc.v.PrezzoRicerca)
 		if s.wallet < price {
-			return nil, insufficientCredit(237, s.wallet)
+			return nil, insufficientCredit(visengine.CodeInsufficientCreditRisultato, s.wallet)
 		}
 		s.chargeLocked(rq.id, "ricerca", price)
 		now := time.Now().Unix()
@@ -210,9 +211,9 @@ func (s *Server) chooseRisultato(w http.ResponseWriter, r *http.Request) {
 // chosen finds the search and candidate a PUT …/ricerche body names; without
 // id_ricerca it is the last search.
 func chosen(rq *richiesta, body map[string]json.RawMessage) (*ricerca, int, *apiError) {
-	invalid := &apiError{http.StatusPreconditionRequired, 233, "indice not valid or required"}
+	invalid := &apiError{http.StatusPreconditionRequired, visengine.CodeInvalidIndice, "indice not valid or required"}
 	if !bool(rq.svc.v.HasRicerca) || rq.state == 0 || rq.stato != statoInRicerca {
-		return nil, 0, &apiError{http.StatusConflict, 230,
+		return nil, 0, &apiError{http.StatusConflict, visengine.CodeNoRisultati,
 			"the request does not produce results to choose from, it is processed directly with the POST"}
 	}
 	n, ok := readIndice(body["indice"])
@@ -220,7 +221,7 @@ func chosen(rq *richiesta, body map[string]json.RawMessage) (*ricerca, int, *api
 	case !ok:
 		return nil, 0, invalid
 	case n < 0:
-		return nil, 0, &apiError{http.StatusBadRequest, 234, "indice must be >= 0"}
+		return nil, 0, &apiError{http.StatusBadRequest, visengine.CodeNegativeIndice, "indice must be >= 0"}
 	}
 	rc := rq.ricerche[len(rq.ricerche)-1]
 	if want, _ := scalarText(body["id_ricerca"]); want != "" {

@@ -186,7 +186,7 @@ func (s *Server) handler() http.Handler {
 	mux := s.routes()
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
-			fail(w, http.StatusUnauthorized, 401, "Unauthorized: missing or invalid bearer token")
+			fail(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: missing or invalid bearer token")
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -195,7 +195,7 @@ func (s *Server) handler() http.Handler {
 		defer recoverPanic(w)
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil || len(body) > maxBody {
-			fail(w, http.StatusRequestEntityTooLarge, 413, "request body too large or unreadable")
+			fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large or unreadable")
 			return
 		}
 		s.record(r, body)
@@ -211,7 +211,7 @@ func recoverPanic(w http.ResponseWriter) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		fail(w, http.StatusInternalServerError, 500, "internal error")
+		fail(w, http.StatusInternalServerError, codeInternal, "internal error")
 	}
 }
 
@@ -229,22 +229,31 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST /richiesta", s.createRichiesta)
 	m.HandleFunc("GET /richiesta/{id}", s.getRichiesta)
 	m.HandleFunc("PUT /richiesta/{id}", s.updateRichiesta)
-	m.HandleFunc("PUT /richiesta/{$}", idRequired(226))
+	m.HandleFunc("PUT /richiesta/{$}", idRequired(visengine.CodeIDRequired))
 	m.HandleFunc("POST /richiesta/{id}", s.addRicerca)
 	m.HandleFunc("PUT /richiesta/{id}/ricerche", s.chooseRisultato)
 	m.HandleFunc("GET /documento/{id}", s.getDocumento)
-	m.HandleFunc("GET /documento/{$}", idRequired(242))
+	m.HandleFunc("GET /documento/{$}", idRequired(visengine.CodeIDRequiredDocumento))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fail(w, http.StatusNotFound, 404, "resource not found: "+r.Method+" "+r.URL.Path)
+		fail(w, http.StatusNotFound, codeNoRoute, "resource not found: "+r.Method+" "+r.URL.Path)
 	})
 	return m
 }
 
-func idRequired(code int) http.HandlerFunc {
+func idRequired(code visengine.Code) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		fail(w, http.StatusPreconditionRequired, code, "id required")
 	}
 }
+
+// Codes the fake gives where Visengine documents none (its auth, gateway
+// and routing errors are not documented): the HTTP status stands in.
+const (
+	codeUnauthorized = visengine.Code(http.StatusUnauthorized)
+	codeNoRoute      = visengine.Code(http.StatusNotFound)
+	codeTooLarge     = visengine.Code(http.StatusRequestEntityTooLarge)
+	codeInternal     = visengine.Code(http.StatusInternalServerError)
+)
 
 // envelope is every answer's shape.
 type envelope struct {
@@ -261,12 +270,12 @@ func okMessage(w http.ResponseWriter, data any, msg string) {
 }
 
 // fail writes an error envelope, with the "data" key last as in the spec.
-func fail(w http.ResponseWriter, status, code int, msg string) {
+func fail(w http.ResponseWriter, status int, code visengine.Code, msg string) {
 	writeJSON(w, status, struct {
-		Success bool   `json:"success"`
-		Message string `json:"message"`
-		Error   int    `json:"error"`
-		Data    any    `json:"data"`
+		Success bool           `json:"success"`
+		Message string         `json:"message"`
+		Error   visengine.Code `json:"error"`
+		Data    any            `json:"data"`
 	}{false, msg, code, nil})
 }
 

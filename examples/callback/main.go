@@ -241,7 +241,7 @@ func readApplicant(ctx context.Context, c *visengine.Client) (*visengine.Visura,
 // dryRun has the server validate the richiesta with its callback, without
 // creating it or charging anything; no callback will come.
 func dryRun(ctx context.Context, c *visengine.Client, out io.Writer, v *visengine.Visura, values visengine.Values, cb *visengine.Callback) error {
-	if _, err := c.Submit(ctx, v, values, visengine.WithCallback(cb), visengine.DryRun()); err != nil {
+	if _, err := c.DryRun(ctx, v, values, visengine.WithCallback(cb)); err != nil {
 		return fmt.Errorf("dry run: %w", err)
 	}
 	fmt.Fprintln(out, "Dry run accepted with the callback; nothing was charged and no callback will come.")

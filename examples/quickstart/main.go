@@ -208,16 +208,16 @@ func checkApplicant(out io.Writer, v *visengine.Visura) (visengine.Values, error
 // dryRun has the server validate and price the richiesta without creating
 // it or charging anything (POST /richiesta with "test": true).
 func dryRun(ctx context.Context, c *visengine.Client, out io.Writer, v *visengine.Visura, values visengine.Values) error {
-	total, err := v.Total(opzioni...)
-	if err != nil {
-		return err
-	}
-	r, err := c.Submit(ctx, v, values, visengine.WithOpzioni(opzioni...), visengine.DryRun())
+	res, err := c.DryRun(ctx, v, values, visengine.WithOpzioni(opzioni...))
 	if err != nil {
 		return fmt.Errorf("dry run: %w", err)
 	}
-	fmt.Fprintf(out, "\nDry run accepted: %s with %s would cost %s (the server's price of the document: %s). Nothing was charged.\n",
-		strings.TrimSpace(v.NomeVisura), strings.Join(opzioni, ", "), total, r.PrezzoVisura)
+	total, err := res.Total()
+	if err != nil {
+		return fmt.Errorf("dry run: %w", err)
+	}
+	fmt.Fprintf(out, "\nDry run accepted (%q): %s with %s would cost %s. Nothing was charged.\n",
+		res.Message, strings.TrimSpace(v.NomeVisura), strings.Join(opzioni, ", "), total)
 	fmt.Fprintln(out, "Run again with -pay to submit it for real.")
 	return nil
 }

@@ -1,7 +1,9 @@
-// Package transport holds the client's retry policy and the per-attempt
-// bookkeeping it needs: which attempt this is, and whether the request's
-// headers left the process. It is internal so that the policy can be tested
-// on its own and the public package stays small.
+// Package transport sends the client's requests: it owns the
+// go-retryablehttp client and its retry policy, sets the Authorization
+// header from a token provider, and keeps the per-attempt bookkeeping the
+// policy needs (which attempt this is, and whether the request may have
+// left the process). It is internal so that the policy can be tested on its
+// own and the public package stays small.
 package transport
 
 import (
@@ -19,17 +21,30 @@ import (
 	"time"
 )
 
+// IsIdempotent reports whether a call with method may be sent again after it
+// may have reached the server: GET and HEAD. POST and PUT may not, because a
+// resent POST /richiesta (or closing PUT) can charge twice.
+func IsIdempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead
+}
+
 // Call is the state of one logical call across its attempts.
 type Call struct {
+	Method string // HTTP method
+	Path   string // the endpoint's path, relative to the base URL ("/richiesta/{id}")
 	// Idempotent says whether the call may be resent after it left the
-	// process (GET, HEAD); POST and PUT are not, because a resent POST
-	// /richiesta can charge twice.
+	// process; see IsIdempotent.
 	Idempotent bool
 
 	attempts  atomic.Int32
 	unsent    atomic.Bool  // the last attempt provably never left the process
 	maybeSent atomic.Bool  // some attempt may have reached the server
 	sentAt    atomic.Int64 // unix nanoseconds when that attempt started
+}
+
+// NewCall starts the bookkeeping of one call of method to path.
+func NewCall(method, path string) *Call {
+	return &Call{Method: method, Path: path, Idempotent: IsIdempotent(method)}
 }
 
 // Attempts reports how many attempts reached the transport.
@@ -63,10 +78,13 @@ func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
 }
 
 // provablyUnsent decides, after a failed attempt, whether the request
-// certainly never left the process. With a transport that drives httptrace
-// the headers not being written proves it; with one that does not (a custom
-// RoundTripper, a mock) only a dial or DNS failure does. Anything else counts
-// as maybe sent, so a POST is never resent on a guess.
+// certainly never left the process. It is one half of the rule; the other
+// is in RoundTripper.RoundTrip, which never hands an attempt to the next
+// transport when its context has already ended or no token can be had
+// (those attempts are unsent by construction). Here, with a transport that
+// drives httptrace, the headers not being written proves it; with one that
+// does not (a custom RoundTripper, a mock) only a dial or DNS failure does.
+// Anything else counts as maybe sent, so a POST is never resent on a guess.
 func (a *attemptTrace) provablyUnsent(err error) bool {
 	if a.live.Load() {
 		return !a.wrote.Load()
@@ -86,6 +104,14 @@ func (c *Call) finish(a *attemptTrace, start time.Time, err error) {
 	}
 }
 
+// notSent records an attempt that was stopped before the next transport saw
+// it. It is safe on a nil Call.
+func (c *Call) notSent() {
+	if c != nil {
+		c.unsent.Store(true)
+	}
+}
+
 type callKey struct{}
 
 // WithCall attaches c to ctx so the transport and the retry policy can see it.
@@ -99,45 +125,94 @@ func CallFrom(ctx context.Context) *Call {
 	return c
 }
 
-// RoundTripper counts attempts, watches whether headers were written (via
-// httptrace) and, when Logger is set, logs one line per attempt: method,
-// path, status, attempt and duration — never the URL's query, a header or a
-// body.
+// RoundTripper sets the Authorization header from Token, counts attempts,
+// watches whether headers were written (via httptrace) and, when Logger is
+// set, logs one line per attempt: method, path, status, attempt and
+// duration — never the URL's query, a header or a body.
 type RoundTripper struct {
 	Next   http.RoundTripper
+	Token  TokenFunc // nil sends no Authorization header
 	Logger *slog.Logger
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. An attempt whose context has
+// already ended, or for which Token fails, is not handed to Next at all: it
+// provably never left the process, which is what lets a cancelled POST
+// report a plain context error instead of an unknown outcome.
 func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := CallFrom(req.Context())
+	token, err := t.precheck(req)
+	if err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close() // RoundTrip must close the body, even on errors
+		}
+		call.notSent()
+		return nil, err
+	}
 	attempt := 0
 	var trace attemptTrace
+	ctx := req.Context()
 	if call != nil {
 		attempt = int(call.attempts.Add(1))
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace.clientTrace()))
-		if !call.Idempotent {
-			// Without GetBody net/http cannot replay the body itself: its
-			// HTTP/2 code would otherwise resend a POST that fully reached
-			// the server after a RST_STREAM, inside one RoundTrip, unseen.
-			req.GetBody = nil
-		}
+		ctx = httptrace.WithClientTrace(ctx, trace.clientTrace())
 	}
+	req = t.prepare(ctx, req, call, token)
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
 	if call != nil {
 		call.finish(&trace, start, err)
 	}
 	if t.Logger != nil {
-		t.log(req, attempt, resp, err, time.Since(start))
+		t.log(req, call, attempt, resp, err, time.Since(start))
 	}
 	return resp, err
 }
 
-func (t *RoundTripper) log(req *http.Request, attempt int, resp *http.Response, err error, d time.Duration) {
+// precheck returns the attempt's token, or why the attempt must not start.
+func (t *RoundTripper) precheck(req *http.Request) (string, error) {
+	ctx := req.Context()
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if t.Token == nil {
+		return "", nil
+	}
+	token, err := t.Token(ctx)
+	if err == nil {
+		err = CheckToken(token)
+	}
+	if err != nil {
+		return "", &tokenError{err: err}
+	}
+	return token, nil
+}
+
+// prepare copies req (a RoundTripper must not modify the caller's request)
+// with ctx, the token, and for a non-idempotent call no GetBody.
+func (t *RoundTripper) prepare(ctx context.Context, req *http.Request, call *Call, token string) *http.Request {
+	req = req.Clone(ctx)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if call != nil && !call.Idempotent {
+		// Without GetBody net/http cannot replay the body itself: its
+		// HTTP/2 code would otherwise resend a POST that fully reached
+		// the server after a RST_STREAM, inside one RoundTrip, unseen.
+		req.GetBody = nil
+	}
+	return req
+}
+
+// log writes one line for an attempt. The path is the endpoint's, as in
+// errors ("/visure"), not the URL's, which includes the base URL's path.
+func (t *RoundTripper) log(req *http.Request, call *Call, attempt int, resp *http.Response, err error, d time.Duration) {
+	path := req.URL.Path
+	if call != nil && call.Path != "" {
+		path = call.Path
+	}
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
-		slog.String("path", req.URL.Path),
+		slog.String("path", path),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
 	}
@@ -195,7 +270,13 @@ func RetryableStatus(code int) bool {
 		(code >= 500 && code != http.StatusNotImplemented)
 }
 
+// isPermanent says whether a transport error will come back on the next
+// attempt: a certificate the client refuses, or no token to send.
 func isPermanent(err error) bool {
+	var token *tokenError
+	if errors.As(err, &token) {
+		return true
+	}
 	var unknownAuth x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"syscall"
@@ -151,3 +152,121 @@ func TestUntracedFailureCountsAsMaybeSent(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestIsIdempotent(t *testing.T) {
+	for method, want := range map[string]bool{http.MethodGet: true, http.MethodHead: true,
+		http.MethodPost: false, http.MethodPut: false, http.MethodDelete: false, http.MethodPatch: false} {
+		assert.Equal(t, want, IsIdempotent(method), method)
+		assert.Equal(t, want, NewCall(method, "/x").Idempotent, method)
+	}
+}
+
+// closeTracker is a request body that records being closed.
+type closeTracker struct {
+	closed bool
+}
+
+func (b *closeTracker) Read([]byte) (int, error) { return 0, io.EOF }
+func (b *closeTracker) Close() error             { b.closed = true; return nil }
+
+// An attempt whose context has ended is never handed to the next
+// transport: that is the proof that a cancelled POST was not sent.
+func TestEndedContextNeverReachesTheTransport(t *testing.T) {
+	for _, end := range []func() (context.Context, context.CancelFunc){
+		func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		},
+		func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		},
+	} {
+		ctx, cancel := end()
+		defer cancel()
+		call := NewCall(http.MethodPost, "/richiesta")
+		reached := false
+		rt := &RoundTripper{Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			reached = true
+			return nil, errors.New("unreachable")
+		}), Token: StaticToken("tok")}
+		body := &closeTracker{}
+		req, _ := http.NewRequestWithContext(WithCall(ctx, call), http.MethodPost, "http://example.com/richiesta", body)
+		_, err := rt.RoundTrip(req)
+		assert.ErrorIs(t, err, ctx.Err())
+		assert.False(t, reached)
+		assert.True(t, body.closed, "RoundTrip closes the body even when it sends nothing")
+		assert.False(t, call.MaybeSent())
+		assert.Zero(t, call.Attempts())
+		retry, _ := CheckRetry(req.Context(), nil, err)
+		assert.False(t, retry)
+	}
+}
+
+func TestRoundTripperSetsTheToken(t *testing.T) {
+	var got http.Header
+	rt := &RoundTripper{Next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.Header.Clone()
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	}), Token: StaticToken("tok123")}
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/visure", nil)
+	_, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer tok123", got.Get("Authorization"))
+	assert.Empty(t, req.Header.Get("Authorization"), "the caller's request is not modified")
+
+	// A provider is asked on every attempt, so a renewed token is used.
+	n := 0
+	rt.Token = func(context.Context) (string, error) { n++; return fmt.Sprint("tok", n), nil }
+	for i := 1; i <= 2; i++ {
+		_, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprint("Bearer tok", i), got.Get("Authorization"))
+	}
+}
+
+// Without a usable token nothing is sent, and the attempt is not retried.
+func TestTokenFailureSendsNothing(t *testing.T) {
+	for name, token := range map[string]TokenFunc{
+		"provider error": func(context.Context) (string, error) { return "", errors.New("refresh refused") },
+		"line break":     StaticToken("tok\r\nX-Evil: 1"),
+		"empty":          StaticToken(""),
+	} {
+		call := NewCall(http.MethodPost, "/richiesta")
+		reached := false
+		rt := &RoundTripper{Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			reached = true
+			return nil, errors.New("unreachable")
+		}), Token: token}
+		req, _ := http.NewRequestWithContext(WithCall(context.Background(), call), http.MethodPost, "http://example.com/richiesta", nil)
+		_, err := rt.RoundTrip(req)
+		require.Error(t, err, name)
+		assert.False(t, reached, name)
+		assert.False(t, call.MaybeSent(), name)
+		assert.NotContains(t, err.Error(), "X-Evil", name)
+		retry, _ := CheckRetry(req.Context(), nil, err)
+		assert.False(t, retry, "%s: the next attempt would fail the same way", name)
+	}
+}
+
+func TestCheckToken(t *testing.T) {
+	assert.NoError(t, CheckToken("5f8711afe4754a532a7a8358"))
+	for _, bad := range []string{"", "a b", "a\nb", "a\rb", "tok\x00", "tokè", "a\tb", "a\x7f"} {
+		err := CheckToken(bad)
+		require.Error(t, err, "%q", bad)
+		if bad != "" {
+			assert.NotContains(t, err.Error(), bad)
+		}
+	}
+}
+
+func TestNewOwnsTheRetryClient(t *testing.T) {
+	c := New(Config{Attempts: 3, MinWait: 7 * time.Millisecond, MaxWait: time.Second})
+	assert.Equal(t, 7*time.Millisecond, c.SettleDelay())
+	assert.Equal(t, 2, c.retry.RetryMax)
+	assert.Nil(t, c.retry.Logger, "no default logger writing URLs to stderr")
+	rt, ok := c.retry.HTTPClient.Transport.(*RoundTripper)
+	require.True(t, ok)
+	assert.NotNil(t, rt.Next)
+	assert.Equal(t, 0, New(Config{}).retry.RetryMax, "at least one attempt")
+}
