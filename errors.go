@@ -112,6 +112,26 @@ const (
 	CodeInsufficientData            Code = 250 // POST /richiesta, POST /richiesta/{id}: "Insufficient data to validate the request: …"
 )
 
+// Sentinel errors of tokens and of a Journal, for errors.Is. A missing
+// journal entry matches ErrNotFound.
+var (
+	// ErrMissingScope reports a call that the token's scopes do not cover; it is
+	// caught before anything is sent.
+	ErrMissingScope = errors.New("visengine: token lacks the scope for this call")
+	// ErrJournalConflict: Create was given a Ref the journal already holds.
+	ErrJournalConflict = errors.New("visengine: journal entry already exists")
+	// ErrLeaseLost: the caller's lease on the entry expired or another owner
+	// took it. The caller must stop working on that submission: another
+	// replica may be finishing it.
+	ErrLeaseLost = errors.New("visengine: journal lease lost")
+	// ErrLeaseHeld: ClaimRef found the entry leased to another owner, who is
+	// working on that submission now.
+	ErrLeaseHeld = errors.New("visengine: journal entry leased to another owner")
+	// ErrJournalLocked: the journal is already open elsewhere (a file
+	// journal's directory in another process, or another Dir in this one).
+	ErrJournalLocked = errors.New("visengine: journal locked by another user")
+)
+
 // APIError is an answer that is not a success: an envelope with
 // "success": false, or a status or body that is not a Visengine answer at all.
 // It matches (errors.Is) the sentinels its code and status stand for.

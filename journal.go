@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -16,23 +15,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-)
-
-// Sentinel errors of a Journal, for errors.Is. A missing entry matches
-// ErrNotFound.
-var (
-	// ErrJournalConflict: Create was given a Ref the journal already holds.
-	ErrJournalConflict = errors.New("visengine: journal entry already exists")
-	// ErrLeaseLost: the caller's lease on the entry expired or another owner
-	// took it. The caller must stop working on that submission: another
-	// replica may be finishing it.
-	ErrLeaseLost = errors.New("visengine: journal lease lost")
-	// ErrLeaseHeld: ClaimRef found the entry leased to another owner, who is
-	// working on that submission now.
-	ErrLeaseHeld = errors.New("visengine: journal entry leased to another owner")
-	// ErrJournalLocked: the journal is already open elsewhere (a file
-	// journal's directory in another process, or another Dir in this one).
-	ErrJournalLocked = errors.New("visengine: journal locked by another user")
 )
 
 // JournalOutcome says how a journalled submission ended; the zero value

@@ -2,7 +2,6 @@ package visengine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,10 +39,6 @@ type Token struct {
 	Expiry time.Time // when it stops working; zero if unknown
 	Scopes []string  // the scopes it grants, "METHOD:host/segment"; may hold wildcards
 }
-
-// ErrMissingScope reports a call that the token's scopes do not cover; it is
-// caught before anything is sent.
-var ErrMissingScope = errors.New("visengine: token lacks the scope for this call")
 
 // String describes the token without its value: expiry and scopes.
 func (t Token) String() string {
