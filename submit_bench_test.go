@@ -1,0 +1,136 @@
+package visengine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/visenginetest"
+)
+
+// BenchmarkSubmit compares Submit (local validation, free draft, paid close)
+// on the fake, with the SDK's default transport, against the same POST and
+// PUT made by hand with net/http and a pool as large as the concurrency:
+// what the SDK costs over the two requests themselves. "conc" is the number
+// of submissions in flight; compare sdk and hand within one run.
+//
+//	go test -run '^$' -bench Submit -benchmem -count 6
+func BenchmarkSubmit(b *testing.B) {
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.MaxPriceCents / 2))
+	defer srv.Close()
+	sdk, err := visengine.NewClient(srv.Token, visengine.WithBaseURL(srv.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := sdk.GetVisura(context.Background(), benchHashA2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	values := benchApplicant()
+	for _, conc := range []int{1, 16, 256} {
+		name := "conc=" + strconv.Itoa(conc)
+		b.Run(name+"/sdk", func(b *testing.B) {
+			runConcurrent(b, conc, func() error {
+				_, err := sdk.Submit(context.Background(), v, values)
+				return err
+			})
+		})
+		b.Run(name+"/hand", func(b *testing.B) {
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxIdleConns: conc}}
+			defer hc.CloseIdleConnections()
+			h := handSubmitter{hc: hc, url: srv.URL, token: srv.Token}
+			runConcurrent(b, conc, func() error { return h.submit(values) })
+		})
+	}
+}
+
+// runConcurrent runs f b.N times with conc calls in flight and reports
+// submissions per second.
+func runConcurrent(b *testing.B, conc int, f func() error) {
+	b.Helper()
+	if conc > 1 {
+		b.SetParallelism((conc + 1) / 2) // GOMAXPROCS is 2 on the reference machine
+	}
+	run := func() {
+		if err := f(); err != nil {
+			b.Error(err)
+		}
+	}
+	start := time.Now()
+	if conc == 1 {
+		for b.Loop() {
+			run()
+		}
+	} else {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				run()
+			}
+		})
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "submits/s")
+}
+
+const benchHashA2 = "2631ec9b62135de4186f509fea7d954b"
+
+// benchApplicant is a valid A2 applicant, as visenginetest's tests use.
+func benchApplicant() visengine.Values {
+	return visengine.Values{
+		"$0": "Mario", "$1": "Rossi", "$2": "mario.rossi@example.it", "$3": "3331234567",
+		"$4": "RSSMRA80A01H501U",
+		"$5": visengine.FileValue("documento.pdf", "application/pdf", []byte("%PDF-1.4 documento")),
+		"$6": visengine.FileValue("cf.jpg", "image/jpeg", []byte{0xff, 0xd8, 0xff, 0xe0}),
+	}
+}
+
+// handSubmitter makes Submit's two requests with net/http: POST a draft,
+// read its _id, PUT state 1.
+type handSubmitter struct {
+	hc         *http.Client
+	url, token string
+}
+
+func (h handSubmitter) submit(values visengine.Values) error {
+	post, err := json.Marshal(map[string]any{"hash_visura": benchHashA2, "json_visura": values, "state": 0, "test": false})
+	if err != nil {
+		return err
+	}
+	var draft struct {
+		Data struct {
+			ID string `json:"_id"`
+		} `json:"data"`
+	}
+	if err := h.do(http.MethodPost, "/richiesta", post, &draft); err != nil {
+		return err
+	}
+	return h.do(http.MethodPut, "/richiesta/"+draft.Data.ID, []byte(`{"state":1}`), nil)
+}
+
+func (h handSubmitter) do(method, path string, body []byte, out any) error {
+	req, err := http.NewRequest(method, h.url+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %d %v", method, path, resp.StatusCode, err)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
