@@ -200,6 +200,13 @@ func BenchmarkDecodeRichiesta(b *testing.B) {
 			}
 			b.ReportMetric(peak, "peak/body")
 		})
+		b.Run(tc.name+"/ref", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				var r refRichiesta
+				refDecode(b, body, &r)
+			}
+		})
 		b.Run(tc.name+"/plain", func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
@@ -241,6 +248,24 @@ func BenchmarkListRichieste(b *testing.B) {
 			l, err := c.ListRichieste(context.Background())
 			if err != nil || len(l) != n {
 				b.Fatalf("ListRichieste: %d, %v", len(l), err)
+			}
+		}
+		peak := peakRatio(body, list)
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			list()
+		}
+		b.ReportMetric(peak, "peak/body")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
+	})
+	b.Run("10000/ref", func(b *testing.B) {
+		list := func() {
+			var raw []json.RawMessage
+			refDecode(b, body, &raw)
+			for _, r := range raw {
+				if e := refDecodeListEntry(r); e.err != nil {
+					b.Fatal(e.err)
+				}
 			}
 		}
 		peak := peakRatio(body, list)
@@ -323,14 +348,38 @@ func BenchmarkDecodeDeadline(b *testing.B) {
 	b.ReportMetric(float64(late.Milliseconds()), "late-ms")
 }
 
+// decodeOnly runs the SDK's response path on body without a client: the
+// envelope and the data into out.
+func decodeOnly(b *testing.B, body []byte, out any) {
+	if _, err := interpret(context.Background(), http.StatusOK, bytes.NewReader(body), maxResponseBody, out); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// refDecode runs the decoder this one replaced (ref_decoder_test.go), the
+// body read whole first as it did.
+func refDecode(b *testing.B, body []byte, out any) {
+	raw, err := io.ReadAll(bytes.NewReader(body))
+	if _, err := refInterpret(http.StatusOK, raw, err, maxResponseBody, out); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkCatalogue decodes the 92-entry catalogue (GET /visure): sdk is
+// the response path, ref the decoder it replaced, plain encoding/json into
+// plain structs.
 func BenchmarkCatalogue(b *testing.B) {
 	body := readTestdata(b, "spec/get_visure_200.json")
 	b.Run("sdk", func(b *testing.B) {
-		c := cannedClient(b, http.StatusOK, body)
 		for b.Loop() {
-			if l, err := c.ListVisure(context.Background()); err != nil || len(l) != 92 {
-				b.Fatal(err)
-			}
+			var out []VisuraSummary
+			decodeOnly(b, body, (*visureList)(&out))
+		}
+	})
+	b.Run("ref", func(b *testing.B) {
+		for b.Loop() {
+			var out []VisuraSummary
+			refDecode(b, body, &out)
 		}
 	})
 	b.Run("plain", func(b *testing.B) {
@@ -370,14 +419,20 @@ type plainVisura struct {
 	Fornitori     json.RawMessage `json:"fornitori"`
 }
 
+// BenchmarkStructure decodes the A2 structure (GET /visure/{hash}), its
+// rule compiled included.
 func BenchmarkStructure(b *testing.B) {
 	body := readTestdata(b, "visura_a2.json")
 	b.Run("sdk", func(b *testing.B) {
-		c := cannedClient(b, http.StatusOK, body)
 		for b.Loop() {
-			if v, err := c.GetVisura(context.Background(), "2631ec9b62135de4186f509fea7d954b"); err != nil || len(v.JSONStruttura.Campi) == 0 {
-				b.Fatal(err)
-			}
+			var v Visura
+			decodeOnly(b, body, &v)
+		}
+	})
+	b.Run("ref", func(b *testing.B) {
+		for b.Loop() {
+			var v Visura
+			refDecode(b, body, &v)
 		}
 	})
 	b.Run("plain", func(b *testing.B) {

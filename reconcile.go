@@ -155,7 +155,7 @@ func submittedValues(r *Richiesta) Values {
 	if len(r.Ricerche) == 0 {
 		return nil
 	}
-	return r.Ricerche[0].Valori
+	return r.Ricerche[0].Valori()
 }
 
 // sameValues compares the filled values of a and b, ignoring blanks around

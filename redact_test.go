@@ -18,8 +18,8 @@ func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 	require.NoError(t, err)
 	r := decodeRichiesta(t, "spec/get_richiesta_id_200.json")
 	r.Owner, r.EmailTarget, r.CallbackData = owner, mail, cb
-	r.Ricerche[0].Valori = Values{"$0": cf}
-	r.Ricerche[0].JSONMappato = map[string]any{"Codice Fiscale": cf}
+	r.Ricerche[0].JSONRicerca = `{"$0":"` + cf + `"}`
+	r.Ricerche[0].JSONMappato = []byte(`{"Codice Fiscale":"` + cf + `"}`)
 	c, err := NewClient(canaryToken)
 	require.NoError(t, err)
 	values := []any{

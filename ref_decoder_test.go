@@ -86,8 +86,8 @@ type refListEntry struct {
 // we cannot address), state (draft or charged) and, when they hold something
 // other than an empty shape, the prices and indice_ricerca.
 type refWireRichiesta struct {
-	ID                  json.RawMessage    `json:"_id"`
-	State               json.RawMessage    `json:"state"`
+	ID                  json.RawMessage       `json:"_id"`
+	State               json.RawMessage       `json:"state"`
 	HashVisura          refLooseString        `json:"hash_visura"`
 	Nome                refLooseString        `json:"nome"`
 	Callback            refLooseString        `json:"callback"`
@@ -102,8 +102,8 @@ type refWireRichiesta struct {
 	TimestampCreation   refUnixTime           `json:"timestamp_creation"`
 	TimestampLastUpdate refUnixTime           `json:"timestamp_last_update"`
 	TimestampStati      refWireTimestampStati `json:"timestamp_stati"`
-	CallbackData        json.RawMessage    `json:"callback_data"`
-	Opzioni             json.RawMessage    `json:"opzioni"`
+	CallbackData        json.RawMessage       `json:"callback_data"`
+	Opzioni             json.RawMessage       `json:"opzioni"`
 	Owner               refLooseString        `json:"owner"`
 	Sincrona            refLooseFlag          `json:"sincrona"`
 	Ricerche            refWireRicerche       `json:"ricerche"`
@@ -541,7 +541,7 @@ func refInterpret(status int, body []byte, readErr error, limit int64, out any) 
 	}
 	var env refEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return "", unexpectedResponse(status, "body is not a Visengine JSON refEnvelope (%d bytes)", len(body))
+		return "", unexpectedResponse(status, "body is not a Visengine JSON envelope (%d bytes)", len(body))
 	}
 	if status/100 != 2 || env.Success == nil || !*env.Success {
 		return "", refEnvelopeError(status, env)
@@ -559,10 +559,10 @@ func refInterpret(status int, body []byte, readErr error, limit int64, out any) 
 	return msg, nil
 }
 
-// refEnvelopeError builds the error for an refEnvelope that is not a success.
+// refEnvelopeError builds the error for an envelope that is not a success.
 func refEnvelopeError(status int, env refEnvelope) error {
 	if env.Success == nil && status/100 == 2 {
-		return unexpectedResponse(status, `refEnvelope without "success"`)
+		return unexpectedResponse(status, `envelope without "success"`)
 	}
 	return newAPIError(status, refEnvelopeCode(env.Error), refEnvelopeMessage(env.Message))
 }
