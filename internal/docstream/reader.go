@@ -39,25 +39,34 @@ const maxNesting = 10000
 // are passed as nil, which matches no name a decoder looks for.
 const maxReaderKeyLen = 64
 
-// bufPool holds the scanner buffers and the chunks of long values.
-var bufPool = sync.Pool{New: func() any { return new([bufSize]byte) }}
+// bufPool holds the chunks of long values; readerPool holds Readers with
+// their scanner and its buffer: answers are often small, and a buffer per
+// answer would cost more than reading it.
+var (
+	bufPool    = sync.Pool{New: func() any { return new([bufSize]byte) }}
+	readerPool = sync.Pool{New: func() any {
+		return &Reader{s: &scanner{buf: make([]byte, bufSize)}}
+	}}
+)
 
 // NewReader reads from r at most limit bytes (0: no limit), calling check,
 // when not nil, before each read.
 func NewReader(r io.Reader, limit int64, check func() error) *Reader {
-	s := &scanner{r: r, buf: bufPool.Get().(*[bufSize]byte)[:], limit: limit, check: check}
-	return &Reader{s: s}
+	rd := readerPool.Get().(*Reader)
+	*rd.s = scanner{r: r, buf: rd.s.buf, limit: limit, check: check}
+	rd.depth = 0
+	return rd
 }
 
-// Release returns the Reader's buffers to a pool; the Reader must not be
-// used after. Results already returned do not share memory with them.
+// Release returns the Reader to a pool; it must not be used after. Results
+// already returned do not share memory with it.
 func (r *Reader) Release() {
 	if r == nil || r.s == nil {
 		return
 	}
-	bufPool.Put((*[bufSize]byte)(r.s.buf))
 	r.chunks.release()
-	r.s = nil
+	r.s.r, r.s.check, r.s.capture = nil, nil, nil
+	readerPool.Put(r)
 }
 
 // Offset is the number of bytes consumed so far.
@@ -213,15 +222,21 @@ func (r *Reader) Literal() error {
 	if err != nil {
 		return err
 	}
+	if c != 't' && c != 'f' && c != 'n' {
+		return r.s.syntax("expected true, false or null")
+	}
+	return r.s.literal(literalOf(c))
+}
+
+// literalOf names the literal starting with c.
+func literalOf(c byte) string {
 	switch c {
 	case 't':
-		return r.s.literal("true")
+		return "true"
 	case 'f':
-		return r.s.literal("false")
-	case 'n':
-		return r.s.literal("null")
+		return "false"
 	}
-	return r.s.syntax("expected true, false or null")
+	return "null"
 }
 
 // Number appends the text of the next value, which must be a number, to
@@ -306,20 +321,8 @@ func (r *Reader) String() (string, error) {
 		return "", r.want(err, "expected a string")
 	}
 	s.pos++
-	// Fast path: the whole string is in the buffer, without escapes.
-	for i := s.pos; i < s.end; i++ {
-		c := s.buf[i]
-		if c == '"' {
-			b := s.buf[s.pos:i]
-			s.pos = i + 1
-			if utf8.Valid(b) {
-				return string(b), nil
-			}
-			return string(fixUTF8(nil, b)), nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
+	if str, ok := s.bufferedString(); ok {
+		return str, nil
 	}
 	r.chunks.reset()
 	if err := s.strTo(&r.chunks); err != nil {
@@ -348,12 +351,23 @@ func (r *Reader) AppendString(dst []byte) ([]byte, error) {
 // to dst.
 func (r *Reader) AppendRaw(dst []byte) ([]byte, error) {
 	s := r.s
-	if _, err := s.skipSpace(); err != nil {
+	c, err := r.Kind()
+	switch {
+	case err != nil:
 		return dst, err
+	case c == '-' || '0' <= c && c <= '9':
+		return s.numberText(dst, true) // a number's text is all of it
+	case c == 't' || c == 'f' || c == 'n':
+		lit := literalOf(c)
+		return append(dst, lit...), s.literal(lit)
+	case c == '"':
+		if raw, ok := s.bufferedRawString(); ok {
+			return append(dst, raw...), nil
+		}
 	}
 	r.chunks.reset()
 	s.capture, s.mark = &r.chunks, s.pos
-	err := r.Skip()
+	err = r.Skip()
 	s.capture = nil
 	if err != nil {
 		return dst, err
@@ -457,6 +471,14 @@ type chunkBuf struct {
 func (c *chunkBuf) reset() { c.n = 0 }
 
 func (c *chunkBuf) write(p []byte) {
+	if off := c.n % bufSize; len(c.chunks) > c.n/bufSize && len(p) <= bufSize-off {
+		c.n += copy(c.chunks[c.n/bufSize][off:], p) // the common case, inlined
+		return
+	}
+	c.grow(p)
+}
+
+func (c *chunkBuf) grow(p []byte) {
 	for len(p) > 0 {
 		i, off := c.n/bufSize, c.n%bufSize
 		if i == len(c.chunks) {

@@ -1,6 +1,10 @@
 package docstream
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // maxDepth bounds the nesting of skipped values; recursion stays shallow and
 // memory stays constant even for hostile input.
@@ -39,6 +43,93 @@ func (s *scanner) str(dst []byte, max int) (out []byte, over bool, err error) {
 		dst, over = appendCapped(dst, esc, max, over)
 	}
 }
+
+// bufferedString reads a string (the opening quote consumed) that ends
+// within the buffer, unescaping it straight into its result. It reports
+// false, having consumed nothing, when the string goes past the buffer or
+// holds anything but plain bytes and simple escapes: str or strTo then read
+// it and report any error.
+func (s *scanner) bufferedString() (string, bool) {
+	b := s.buf[s.pos:s.end]
+	end, escapes := 0, false
+	for ; end < len(b) && b[end] != '"'; end++ {
+		switch c := b[end]; {
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if end+1 == len(b) || b[end+1] == 'u' {
+				return "", false
+			}
+			escapes = true
+			end++
+		}
+	}
+	if end == len(b) {
+		return "", false
+	}
+	raw := b[:end]
+	if !escapes {
+		s.pos += end + 1
+		if utf8.Valid(raw) {
+			return string(raw), true
+		}
+		return string(fixUTF8(nil, raw)), true
+	}
+	var sb strings.Builder
+	sb.Grow(len(raw))
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\\')
+		if i < 0 {
+			sb.Write(raw)
+			break
+		}
+		sb.Write(raw[:i])
+		c, ok := simpleEscape[raw[i+1]], simpleEscape[raw[i+1]] != 0
+		if !ok {
+			return "", false
+		}
+		sb.WriteByte(c)
+		raw = raw[i+2:]
+	}
+	s.pos += end + 1
+	if out := sb.String(); utf8.ValidString(out) {
+		return out, true
+	}
+	return string(fixUTF8(nil, []byte(sb.String()))), true
+}
+
+// bufferedRawString consumes a string (its opening quote next) that ends
+// within the buffer and returns its text as it is, quotes included, after
+// checking it as str would. It reports false, having consumed nothing, when
+// the string goes past the buffer or is not valid: str then reads it and
+// reports the error.
+func (s *scanner) bufferedRawString() ([]byte, bool) {
+	b := s.buf[s.pos:s.end]
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			s.pos += i + 1
+			return b[:i+1], true
+		case c < 0x20:
+			return nil, false
+		case c != '\\':
+		case i+1 < len(b) && simpleEscape[b[i+1]] != 0:
+			i++
+		case i+5 < len(b) && b[i+1] == 'u':
+			if _, ok := hexValue(b[i+2 : i+6]); !ok {
+				return nil, false
+			}
+			i += 5
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// simpleEscape maps the byte after a backslash to what it stands for, for
+// the escapes other than \u; 0 for anything else.
+var simpleEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // strTo is str writing into w, without a cap: the unescaped value goes
 // into pooled chunks, to be copied once into its result.
