@@ -147,6 +147,68 @@ func checkEnvelope(t *testing.T, status int, body []byte) {
 	_, gotErr = interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, nil)
 	_, wantErr = refInterpret(status, body, nil, maxResponseBody, nil)
 	sameError(t, "no data", body, gotErr, wantErr)
+	checkVisura(t, status, body)
+}
+
+// checkVisura decodes body as GET /visure/{hash}'s answer with the
+// streaming decoder and with encoding/json.
+func checkVisura(t *testing.T, status int, body []byte) {
+	t.Helper()
+	var got, want Visura
+	_, gotErr := interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, &got)
+	_, wantErr := refInterpret(status, body, nil, maxResponseBody, &want)
+	sameError(t, "visura", body, gotErr, wantErr)
+	if gotErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("visura of %.300q:\n got %#v\nwant %#v", body, got, want)
+	}
+}
+
+// visuraInputs are structures (the data) with every key given every shape.
+func visuraInputs(tb testing.TB) []string {
+	base := string(readTestdata(tb, "visura_a2.json"))
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	require.NoError(tb, json.Unmarshal([]byte(base), &env))
+	a2 := string(env.Data)
+	in := []string{a2, `{}`, `[]`, `"x"`, `5`, `true`}
+	keys := []string{"hash_visura", "nome_visura", "json_struttura", "ricerca", "prezzo_visura", "prezzo_ricerca", "sincrona",
+		"opzioni", "fornitori", "Hash_Visura", "PREZZO_VISURA", "ſincrona"}
+	inner := []string{"campi", "validazione", "istruzioni", "istruzioni_ricerca"}
+	campo := []string{"nome", "tipo", "null", "ordine", "istruzioni", "opzioni"}
+	opz := []string{"tipo", "prezzo", "nome"}
+	shapes := append(append([]string{}, phpShapes...), `{"$0":{"nome":"a"}}`, `[{"tipo":"u","prezzo":1,"nome":"opzione_0"}]`,
+		`{"campi":{"$0":{"nome":"x","null":false}},"validazione":"$0"}`)
+	for _, v := range shapes {
+		for _, k := range keys {
+			in = append(in, `{"`+k+`":`+v+`,`+a2[1:], a2[:len(a2)-1]+`,"`+k+`":`+v+`}`)
+		}
+		for _, k := range inner {
+			in = append(in, `{"json_struttura":{"`+k+`":`+v+`,"validazione":"$0"},"prezzo_visura":20}`)
+		}
+		for _, k := range campo {
+			in = append(in, `{"json_struttura":{"campi":{"$0":{"`+k+`":`+v+`},"$1":{"nome":"b"}},"validazione":"$0 && $1"}}`)
+		}
+		for _, k := range opz {
+			in = append(in, `{"opzioni":[{"`+k+`":`+v+`},{"tipo":"a","prezzo":"1.5","nome":"opzione_1"}],"hash_visura":5}`)
+		}
+	}
+	return append(in,
+		`{"json_struttura":{"validazione":"$0"},"json_struttura":{"campi":{"$0":{}}}}`,
+		`{"json_struttura":{"campi":{"$0":{"nome":"a"}}},"json_struttura":{"campi":{"$1":{}}},"json_struttura":null}`,
+		`{"opzioni":[{"tipo":"a"},{"tipo":"b"},{"nome":"c"}],"opzioni":[{"nome":"x"}],"opzioni":[{},{},null]}`,
+		`{"opzioni":[{"tipo":"a"}],"opzioni":[],"opzioni":[{}]}`, `{"hash_visura":5,"ricerca":"x","nome_visura":6}`,
+		`{"json_struttura":{"campi":{"$0":{"nome":1,"null":"x"}}},"hash_visura":5}`, `{"json_struttura":{"campi":{"$0":5}}}`,
+		`{"json_struttura":{"campi":{"`+strings.Repeat("$", 100)+`":{"nome":"long"},"\u0024\ud800":{}}}}`)
+}
+
+func TestVisuraDecoderMatchesEncodingJSON(t *testing.T) {
+	for _, data := range visuraInputs(t) {
+		checkVisura(t, 200, envelopeAround(data))
+	}
+	for _, name := range []string{"visura_cariche_attive.json", "spec/get_visure_hash_200.json"} {
+		checkVisura(t, 200, readTestdata(t, name))
+	}
 }
 
 // checkList decodes body as GET /richiesta's answer with both decoders.
@@ -231,7 +293,7 @@ func sameRichiesta(t *testing.T, in []byte, got *Richiesta, want *refRichiesta) 
 // reference on arbitrary input, taken both as a richiesta (the data) and
 // as a whole answer. Its seeds (testdata/fuzz) are PHP shapes.
 func FuzzDecoderMatchesReference(f *testing.F) {
-	for _, in := range diffInputs(f) {
+	for _, in := range append(diffInputs(f), visuraInputs(f)...) {
 		f.Add([]byte(in))
 	}
 	f.Add(readTestdata(f, "spec/get_richiesta_200.json"))

@@ -116,6 +116,39 @@ func (r *Reader) Object(member func(key []byte) error) error {
 	}
 }
 
+// Map reads an object as encoding/json reads one into a map: each key
+// unquoted like a string value, whatever its length, is passed to member
+// with the reader positioned on its value, which member must consume.
+func (r *Reader) Map(member func(key string) error) error {
+	s := r.s
+	if c, err := r.Kind(); err != nil || c != '{' {
+		return r.want(err, "expected an object")
+	}
+	if err := r.push(true); err != nil {
+		return err
+	}
+	s.pos++
+	c, err := s.skipSpace()
+	if err != nil || c == '}' {
+		return r.closeEmpty(err)
+	}
+	for {
+		key, err := r.String()
+		if err == nil {
+			err = s.expect(':', "expected ':'")
+		}
+		if err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		if more, err := r.next(); err != nil || !more {
+			return err
+		}
+	}
+}
+
 // Array reads an array, calling item with the reader positioned on each
 // element, which item must consume.
 func (r *Reader) Array(item func() error) error {
