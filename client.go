@@ -45,6 +45,7 @@ type Client struct {
 	base      *url.URL
 	userAgent string
 	http      *transport.Client
+	eo        exactlyOnce // closes' settle time and the journal (record.go)
 }
 
 type config struct {
@@ -56,6 +57,7 @@ type config struct {
 	attempts   int
 	minWait    time.Duration
 	maxWait    time.Duration
+	eo         exactlyOnce
 }
 
 // Option configures a Client.
@@ -75,10 +77,21 @@ func WithSandbox() Option { return WithBaseURL(SandboxURL) }
 // WithHTTPClient sends requests through hc's transport and timeout. The
 // client is copied, so its redirect policy can be turned off without
 // touching the caller's.
+//
+// The transport must send each request once: it must not retry, nor
+// replay a request body on its own (after a reset, a 502 or a timeout), since
+// a paid POST or PUT resent below the SDK can charge twice while the SDK
+// reports one call. The SDK has its own retries, which resend only what
+// provably never left the process. A transport known to retry
+// (go-retryablehttp's *RoundTripper, as returned by its StandardClient,
+// also inside a wrapper it can see) is refused with ErrInvalidArgument.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
 			return errorf("%w: WithHTTPClient(nil)", ErrInvalidArgument)
+		}
+		if retriesOnItsOwn(hc.Transport) {
+			return invalidArg("WithHTTPClient", "transport retries requests on its own (go-retryablehttp), which could pay twice for one call")
 		}
 		c.httpClient = hc
 		return nil
@@ -126,7 +139,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		return nil, errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	cfg := config{baseURL: ProductionURL, token: transport.StaticToken(token),
-		attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
+		attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second, eo: defaultExactlyOnce()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("option", "is nil")
@@ -145,7 +158,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
 		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait})
-	return &Client{base: base, userAgent: ua, http: tr}, nil
+	return &Client{base: base, userAgent: ua, http: tr, eo: cfg.eo.ready()}, nil
 }
 
 // parseBaseURL checks the base URL. Its errors show it through redactURL,

@@ -518,14 +518,27 @@ type closeBody struct {
 // CloseRichiesta submits a draft (PUT /richiesta/{id} with "state": 1): the
 // server validates it, charges the wallet and starts the work. Paid; never
 // resent once it may have reached the server. Closing a richiesta closed
-// already is refused with an *APIError matching ErrAlreadyClosed. It checks
-// nothing locally: when resuming a draft edited with UpdateRichiesta, run
-// Visura.Validate on its values first, as Submit does.
+// already is refused with an *APIError matching ErrAlreadyClosed. An answer
+// "success" whose richiesta is not id, closed, is an *OutcomeUnknownError:
+// it proves neither that the close was applied nor that it was not. It
+// checks nothing locally: when resuming a draft edited with
+// UpdateRichiesta, run Visura.Validate on its values first, as Submit does;
+// Resume also keeps to the settle time after a close whose outcome was
+// unknown.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, closeBody{State: StateSubmitted})
+	path := "/richiesta/" + id
+	r, err := c.richiestaCall(ctx, http.MethodPut, path, closeBody{State: StateSubmitted})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkClosed(id, r); err != nil {
+		// Sent at the latest now: the settle time runs from the latest.
+		return nil, &OutcomeUnknownError{Method: http.MethodPut, Path: path, SentAt: time.Now(), Err: err}
+	}
+	return r, nil
 }
 
 // ricercaBody is the JSON of POST /richiesta/{id}.

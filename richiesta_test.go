@@ -522,7 +522,11 @@ func TestRequestBodiesByteForByte(t *testing.T) {
 	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		got = append(got, r.Method+" "+strings.TrimPrefix(r.URL.Path, apiPrefix)+" "+string(b))
-		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, 0)), nil
+		state := 0
+		if string(b) == `{"state":1}` {
+			state = 1 // a close answered closed, as CloseRichiesta requires
+		}
+		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, state)), nil
 	})
 	ctx := context.Background()
 	id := "5f2829ce065afc21cc60ad0e"

@@ -72,6 +72,7 @@ type config struct {
 	owner      string
 	cbAttempts int
 	cbBackoff  time.Duration
+	draftShape DraftShape
 }
 
 // Option configures a Server.
