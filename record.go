@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -31,6 +32,7 @@ type exactlyOnce struct {
 	lease   time.Duration
 	owner   string         // this client's unique owner id, for leases
 	ops     *atomic.Uint64 // numbers each call's owner id
+	busy    *sync.Map      // draft ids a Resume of this client works on
 }
 
 func defaultExactlyOnce() exactlyOnce {
@@ -88,7 +90,7 @@ func WithJournalLease(d time.Duration) Option {
 
 // ready completes the configuration for a new client: its owner id.
 func (eo exactlyOnce) ready() exactlyOnce {
-	eo.owner, eo.ops = newOwnerBase(), new(atomic.Uint64)
+	eo.owner, eo.ops, eo.busy = newOwnerBase(), new(atomic.Uint64), new(sync.Map)
 	return eo
 }
 
@@ -175,7 +177,7 @@ func (r *record) step(ctx context.Context, edit func(e *JournalEntry)) error {
 
 // end records an outcome after the step that decided it: best effort, since
 // the step was taken whatever the journal says; an entry left unfinished is
-// resolved by Recover from the server. It releases the lease.
+// resolved by Recover from the server. The caller releases the lease.
 func (r *record) end(ctx context.Context, outcome JournalOutcome, note string) {
 	if r.j == nil {
 		return
@@ -183,7 +185,6 @@ func (r *record) end(ctx context.Context, outcome JournalOutcome, note string) {
 	ctx, cancel := afterStep(ctx)
 	defer cancel()
 	_ = r.step(ctx, func(e *JournalEntry) { e.Outcome, e.Note = outcome, note })
-	r.release(ctx)
 }
 
 // note records what is known without an outcome; best effort.

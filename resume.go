@@ -109,7 +109,9 @@ func WithNoCloseSent() ResumeOption { return func(c *resumeConfig) { c.noClose =
 // other process works on it at once (ErrLeaseHeld otherwise) and records
 // the close before sending it; or from the caller, with WithCloseSentAt or
 // WithNoCloseSent. If neither says, it closes nothing and answers
-// ResolutionUnknown. The error is for what kept it from finding out (a
+// ResolutionUnknown. Two Resume calls of one client never work on the
+// same draft at once (ErrLeaseHeld); across processes only a journal
+// keeps them apart. The error is for what kept it from finding out (a
 // read that failed, a journal that refused); the Resolution's Status says
 // the rest.
 func (c *Client) Resume(ctx context.Context, id string, opts ...ResumeOption) (*Resolution, error) {
@@ -125,6 +127,10 @@ func (c *Client) Resume(ctx context.Context, id string, opts ...ResumeOption) (*
 			opt(&cfg)
 		}
 	}
+	if _, busy := c.eo.busy.LoadOrStore(id, true); busy {
+		return nil, errorf("visengine: resume of %s: another Resume of this client works on it: %w", id, ErrLeaseHeld)
+	}
+	defer c.eo.busy.Delete(id)
 	rec, err := c.claimDraft(ctx, id)
 	if err != nil {
 		return nil, err

@@ -41,21 +41,31 @@ type flowServer struct {
 	refuseClose atomic.Int32
 	// createClosed makes a create ignore state 0 and close (and charge) at once.
 	createClosed atomic.Bool
+	// closeAnswer, when set, replaces the data of a close's success answer
+	// (the close is applied all the same).
+	closeAnswer func(r *flowRichiesta) map[string]any
+	// hook sees each request on arrival, before it is served.
+	hook func(method, path string, body []byte)
 }
 
 type flowRichiesta struct {
-	ID      string
-	Hash    string
-	State   int
-	Stato   Stato
-	Created int64
-	Values  map[string]string
+	ID       string
+	Hash     string
+	State    int
+	Stato    Stato
+	Created  int64
+	Values   map[string]string
+	Callback json.RawMessage // callback_data as sent; nil: none
 }
 
 func (r *flowRichiesta) wire() map[string]any {
 	vals, _ := json.Marshal(r.Values)
+	var cb any = false
+	if r.Callback != nil {
+		cb = r.Callback
+	}
 	return map[string]any{"_id": r.ID, "state": r.State, "hash_visura": r.Hash, "stato_richiesta": r.Stato,
-		"prezzo_visura": 20, "timestamp_creation": r.Created, "callback_data": false, "allegati": []string{},
+		"prezzo_visura": 20, "timestamp_creation": r.Created, "callback_data": cb, "allegati": []string{},
 		"ricerche": []map[string]any{{"id_ricerca": r.ID + "_0", "stato_ricerca": RicercaEvasa, "json_ricerca": string(vals), "json_risultato": nil}}}
 }
 
@@ -92,11 +102,15 @@ func drop(w http.ResponseWriter) {
 func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var in struct {
-		Hash   string            `json:"hash_visura"`
-		State  *int              `json:"state"`
-		Values map[string]string `json:"json_visura"`
+		Hash     string            `json:"hash_visura"`
+		State    *int              `json:"state"`
+		Values   map[string]string `json:"json_visura"`
+		Callback json.RawMessage   `json:"callback_data"`
 	}
 	_ = json.Unmarshal(body, &in)
+	if fs.hook != nil {
+		fs.hook(r.Method, r.URL.Path, body)
+	}
 	id := strings.TrimPrefix(r.URL.Path, "/richiesta/")
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/richiesta":
@@ -108,6 +122,9 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 			fs.charges.Add(1)
 		}
 		nid := fs.add(in.Hash, time.Now(), in.Values, State(state))
+		fs.mu.Lock()
+		fs.rich[nid].Callback = in.Callback
+		fs.mu.Unlock()
 		if fs.dropCreateAfter.CompareAndSwap(true, false) {
 			drop(w)
 			return
@@ -125,6 +142,10 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 		fs.mu.Lock()
 		fs.fetched = append(fs.fetched, id)
 		fs.mu.Unlock()
+		if fs.get(id) == nil {
+			writeJSON(w, 404, `{"data":null,"success":false,"message":"no request matches this id","error":202}`)
+			return
+		}
 		data := fs.get(id).wire()
 		if fs.staleReads.Add(-1) >= 0 {
 			data["state"] = StateDraft
@@ -161,6 +182,10 @@ func (fs *flowServer) close(w http.ResponseWriter, id string) {
 	}
 	if fs.dropCloseAfter.CompareAndSwap(true, false) {
 		drop(w)
+		return
+	}
+	if fs.closeAnswer != nil {
+		fs.reply(w, fs.closeAnswer(rr))
 		return
 	}
 	fs.reply(w, rr.wire())
@@ -221,7 +246,8 @@ func TestSubmitCloseDroppedAfterApplyIsNotClosedTwice(t *testing.T) {
 func TestSubmitCloseDroppedBeforeApplyIsNotClosedAgain(t *testing.T) {
 	fs := newFlowServer(t)
 	fs.dropCloseBefore.Store(true)
-	c := fs.client(WithCloseSettle(100 * time.Millisecond))
+	const settle = 250 * time.Millisecond // ample for the first Resume to come within it
+	c := fs.client(WithCloseSettle(settle))
 	before := time.Now()
 	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
@@ -239,7 +265,7 @@ func TestSubmitCloseDroppedBeforeApplyIsNotClosedAgain(t *testing.T) {
 	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
 	require.NoError(t, err)
 	assert.Equal(t, ResolutionPending, res.Status, "within the settle time: %v", res)
-	assert.Equal(t, se.CloseSentAt.Add(100*time.Millisecond), res.RetryAt)
+	assert.Equal(t, se.CloseSentAt.Add(settle), res.RetryAt)
 	assert.EqualValues(t, 1, fs.closes.Load(), "nothing sent while the lost close may still apply")
 
 	time.Sleep(time.Until(res.RetryAt))

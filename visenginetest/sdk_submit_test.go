@@ -221,7 +221,7 @@ func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
 	assert.Zero(t, n)
 
 	srv.ClearFaults()
-	res, err := c.Resume(testCtx(t), se.ID, visengine.WithCloseSentAt(last))
+	res, err := c.Resume(testCtx(t), se.ID, visengine.WithCloseSentAt(time.Now()))
 	require.NoError(t, err)
 	assert.Equal(t, visengine.ResolutionPending, res.Status, "not before the settle time")
 	time.Sleep(time.Until(res.RetryAt))
