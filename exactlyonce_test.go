@@ -386,3 +386,51 @@ type clientHolder struct{ rc *retryablehttp.Client }
 func (h *clientHolder) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("unused")
 }
+
+// What the journal holds after each way Submit can fail: an unknown
+// outcome leaves the entry for Resume or Recover (with the close's time),
+// a refusal is recorded as failed, a draft never sent as abandoned.
+func TestSubmitFailuresInTheJournal(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	cases := []struct {
+		name    string
+		setup   func(fs *flowServer)
+		outcome JournalOutcome
+		draft   bool // the entry knows the draft
+		closed  bool // the entry records a close sent
+	}{
+		{"draft outcome unknown", func(fs *flowServer) { fs.dropCreateAfter.Store(true) }, JournalUnfinished, false, false},
+		{"close outcome unknown", func(fs *flowServer) { fs.dropCloseBefore.Store(true) }, JournalUnfinished, true, true},
+		{"close answered 502", func(fs *flowServer) { fs.refuseClose.Store(http.StatusBadGateway) }, JournalUnfinished, true, true},
+		{"close refused 402", func(fs *flowServer) { fs.refuseClose.Store(http.StatusPaymentRequired) }, JournalFailed, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFlowServer(t)
+			tc.setup(fs)
+			j := newMemJournal()
+			_, err := fs.client(WithJournal(j), WithRetry(1, 0, 0)).Submit(context.Background(), a2, validA2Values(t))
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			e, n := j.only()
+			require.Equal(t, 1, n)
+			assert.Equal(t, tc.outcome, e.Outcome, "%v", e)
+			assert.Equal(t, tc.draft, e.DraftID != "", "%v", e)
+			assert.Equal(t, tc.closed, !e.CloseSentAt.IsZero(), "%v", e)
+			assert.Empty(t, e.LeaseOwner, "released")
+			assert.Equal(t, se.Ref, e.Ref)
+			if tc.closed && errors.Is(err, ErrOutcomeUnknown) {
+				assert.False(t, e.CloseSentAt.Before(se.CloseSentAt), "the journal keeps the latest send time")
+			}
+		})
+	}
+	t.Run("draft not sent", func(t *testing.T) {
+		j := newMemJournal()
+		c := newTestClient(t, closedPortURL(t), WithJournal(j), WithRetry(1, 0, 0))
+		_, err := c.Submit(context.Background(), a2, validA2Values(t))
+		require.Error(t, err)
+		require.NotErrorIs(t, err, ErrOutcomeUnknown)
+		e, _ := j.only()
+		assert.Equal(t, JournalAbandoned, e.Outcome, "nothing exists and nothing was charged")
+	})
+}

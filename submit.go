@@ -54,6 +54,15 @@ const (
 // ErrOutcomeUnknown) when the context ended before the step was sent. A
 // local argument or validation error is returned as itself, never as a
 // SubmitError: nothing was sent.
+//
+// What to do: without an ID, nothing was charged and submitting again is
+// safe. With an ID, the draft is the submission's: finish it with Resume
+// (WithCloseSentAt(CloseSentAt), or WithNoCloseSent when CloseSentAt is
+// zero), or, with a journal, leave it to Recover, and do not submit again;
+// only a refusal by the server (Err is an *APIError, such as
+// ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
+// alone) lets you choose between Resume, once the cause is fixed, and a new
+// submission.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
 	ID   string     // the draft's id; "" when the draft's outcome is unknown
@@ -213,22 +222,25 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 	case err == nil:
 		rec.end(ctx, JournalCompleted, "closed")
 		return r, nil
-	case !errors.As(err, &ou):
-		// Answered with a refusal, or provably not sent: nothing charged,
-		// and the caller is told so; Recover must not close it behind them.
-		outcome := JournalFailed
-		if !errors.As(err, new(*APIError)) {
-			outcome, sent = JournalAbandoned, time.Time{}
-		}
-		rec.end(ctx, outcome, refusalNote("close", err))
+	case errors.As(err, &ou):
+		// Handled below. (Its cause may be an *APIError, such as a 502.)
+	case errors.As(err, new(*APIError)):
+		// A refusal: nothing charged, and the caller is told so; Recover
+		// must not close it behind them.
+		rec.end(ctx, JournalFailed, refusalNote("close", err))
 		return nil, fail(sent, err)
+	default:
+		// Provably not sent (the context ended): the draft is still this
+		// submission's, for Resume or Recover to close.
+		rec.note(ctx, "close not sent")
+		return nil, fail(time.Time{}, err)
 	}
 	sent = later(sent, ou.SentAt)
 	if r, ok := c.closedAfterAll(ctx, id); ok {
 		rec.end(ctx, JournalCompleted, "closed (read back after an unknown outcome)")
 		return r, nil
 	}
-	rec.note(ctx, "close outcome unknown")
+	rec.noteClose(ctx, sent, "close outcome unknown")
 	return nil, fail(sent, errorf("%w; no other close before %s (Resume)", err,
 		sent.Add(c.eo.settle).UTC().Format(time.RFC3339)))
 }
