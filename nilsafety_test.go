@@ -63,6 +63,7 @@ var exportedFuncs = map[string]any{
 	"WithZipMaxEntries": WithZipMaxEntries, "WithZipMaxRatio": WithZipMaxRatio,
 	"WithZipMaxTotalSize": WithZipMaxTotalSize, "FileValueBase64": FileValueBase64,
 	"JournalDigest": JournalDigest, "NewJournalRef": NewJournalRef, "ScopeFor": ScopeFor,
+	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
