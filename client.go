@@ -89,8 +89,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithLogger logs one line per attempt: method, path, status, attempt and
-// duration. Nothing is logged without it; the token, bodies, field values
-// and query strings are never logged.
+// duration, and one when a token is renewed after a 401. Nothing is logged
+// without it; the token, bodies, field values and query strings are never
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
