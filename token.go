@@ -14,9 +14,9 @@ import (
 // WithTokenSource). Package oauth has one that creates and renews
 // Visengine tokens from an Openapi account; any other implementation (a
 // secret manager, a fixed token in tests) works too. Token is called before
-// every attempt of every call, so it must be cheap when it holds a valid
-// token, and safe for concurrent use; its errors are shown to the caller,
-// so they must not contain the token.
+// every call (to check its scope) and every attempt, so it must be cheap
+// when it holds a valid token, and safe for concurrent use; its errors are
+// shown to the caller, so they must not contain the token.
 type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }

@@ -20,9 +20,7 @@ const oauthPrefix = "/oauth"
 const codeForbidden = visengine.Code(http.StatusForbidden)
 
 // WithAPIKey fixes the API key the fake's OAuth service accepts, with
-// Server.Email, instead of a random one. It panics in NewServer when empty,
-// as a test's setup mistake (as does an empty e-mail or one with ':' given
-// to WithOwner).
+// Server.Email, instead of a random one ("" keeps it random).
 func WithAPIKey(key string) Option {
 	return func(c *config) { c.apiKey = key }
 }
@@ -43,11 +41,19 @@ func WithScopeHost(host string) Option {
 	return func(c *config) { c.scopeHost = strings.ToLower(host) }
 }
 
-// newOAuth builds the OAuth service of s, which shares its wallet. It
-// panics on an e-mail or API key it cannot serve (see WithAPIKey).
-func (s *Server) newOAuth() *oauthfake.Server {
+// defaultEmail is the account's e-mail unless WithOwner sets another.
+const defaultEmail = "test@example.com"
+
+// newOAuth builds the OAuth service of s, which shares its wallet, and
+// returns it with the account's e-mail: the owner's, unless HTTP Basic
+// auth cannot carry it (empty, or with ':'), then defaultEmail.
+func (s *Server) newOAuth() (*oauthfake.Server, string) {
 	if s.cfg.apiKey == "" {
 		s.cfg.apiKey = randomKey()
+	}
+	email := s.cfg.owner
+	if email == "" || strings.ContainsRune(email, ':') {
+		email = defaultEmail
 	}
 	if s.cfg.scopeHost == "" {
 		s.cfg.scopeHost = "visengine2.altravia.com"
@@ -56,11 +62,11 @@ func (s *Server) newOAuth() *oauthfake.Server {
 	if s.cfg.tokenClock != nil {
 		opts = append(opts, oauthfake.WithClock(s.cfg.tokenClock))
 	}
-	o, err := oauthfake.New(s.cfg.owner, s.cfg.apiKey, opts...)
-	if err != nil {
+	o, err := oauthfake.New(email, s.cfg.apiKey, opts...)
+	if err != nil { // cannot happen: both are non-empty, the e-mail without ':'
 		panic("visenginetest: " + err.Error())
 	}
-	return o
+	return o, email
 }
 
 // randomKey returns an API key shaped like Openapi's: 32 hex digits.

@@ -444,3 +444,18 @@ type staticSource struct{ value string }
 func (s staticSource) Token(context.Context) (*visengine.Token, error) {
 	return &visengine.Token{Value: s.value}, nil
 }
+
+// An owner HTTP Basic auth cannot carry leaves the OAuth account on the
+// default e-mail, and an empty API key stays random: no setup panics.
+func TestOAuthAccountFallbacks(t *testing.T) {
+	for _, owner := range []string{"", "a:b@example.it"} {
+		srv, _ := fake(t, visenginetest.WithOwner(owner), visenginetest.WithAPIKey(""))
+		assert.Equal(t, "test@example.com", srv.Email)
+		assert.Len(t, srv.APIKey, 32)
+		_, err := account(t, srv).Credit(testCtx(t))
+		assert.NoError(t, err)
+	}
+	srv, _ := fake(t, visenginetest.WithOwner("caf@example.it"), visenginetest.WithAPIKey("k3y"))
+	assert.Equal(t, "caf@example.it", srv.Email)
+	assert.Equal(t, "k3y", srv.APIKey)
+}

@@ -71,8 +71,9 @@ type Server struct {
 	// oauth.go.
 	OAuthURL, OAuthV1URL string
 	// Email and APIKey are the Openapi account's credentials the OAuth
-	// service accepts: the e-mail WithOwner sets, and a random key unless
-	// WithAPIKey fixes one.
+	// service accepts: the e-mail WithOwner sets (test@example.com if
+	// that one cannot go in HTTP Basic auth: empty, or with ':'), and a
+	// random key unless WithAPIKey fixes one.
 	Email, APIKey string
 
 	ts     *httptest.Server
@@ -155,7 +156,7 @@ func NewServer(opts ...Option) *Server {
 // NewUnstartedServer returns a server that listens (so Listener can be
 // swapped) but does not serve until Start.
 func NewUnstartedServer(opts ...Option) *Server {
-	cfg := config{wallet: 1000_00, owner: "test@example.com", cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
+	cfg := config{wallet: 1000_00, owner: defaultEmail, cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -170,8 +171,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 		wallet:    cfg.wallet,
 		cbc:       newCallbackClient(),
 	}
-	s.oauth = s.newOAuth()
-	s.Email, s.APIKey = s.cfg.owner, s.cfg.apiKey
+	s.oauth, s.Email = s.newOAuth()
+	s.APIKey = s.cfg.apiKey
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	s.Listener = s.ts.Listener
