@@ -68,7 +68,7 @@ type Server struct {
 	// URL+"/oauth/v2" (for oauth.WithBaseURL), and OAuthV1URL that of
 	// OAuth v1, URL+"/oauth/v1" (with oauth.WithV1); both set by Start.
 	// The tokens they issue are accepted here within their scopes; see
-	// oauth.go.
+	// the package doc.
 	OAuthURL, OAuthV1URL string
 	// Email and APIKey are the Openapi account's credentials the OAuth
 	// service accepts: the e-mail WithOwner sets (test@example.com if
