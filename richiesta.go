@@ -100,8 +100,8 @@ type Richiesta struct {
 // Total is what closing the richiesta costs, or cost: PrezzoVisura plus the
 // price of each chosen option in Opzioni, summed exactly in cents. It does
 // not include PrezzoRicerca, which a service with a search step charges
-// separately, when a result is chosen (ChooseRisultato). This is what
-// visenginetest charges on close.
+// separately, for each search added (AddRicerca) and when a result is
+// chosen (ChooseRisultato). This is what visenginetest charges on close.
 //
 // Visengine lists the chosen options either with their prices or only by
 // nome ({"opzione_0": true}); in the second form the total cannot be known
@@ -535,7 +535,9 @@ type ricercaBody struct {
 
 // AddRicerca runs another search on a richiesta of a service with a search
 // step (POST /richiesta/{id}), typically after the last one failed
-// (ErrSearchFailed).
+// (ErrSearchFailed). Paid when the service has a PrezzoRicerca: Visengine
+// answers a short wallet with 402 (CodeInsufficientCreditRicerca), and the
+// call is never resent once it may have reached the server.
 func (c *Client) AddRicerca(ctx context.Context, id string, values Values) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
