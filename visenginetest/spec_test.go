@@ -272,6 +272,24 @@ func TestSpecUpdate(t *testing.T) {
 	matchSpec(t, "put_richiesta_id_428.json", call(t, srv, "PUT", "/richiesta/", specBody(t, "put_richiesta_id_request.json")))
 }
 
+// The spec documents no 402 for PUT /richiesta/{id}: the fake's answer to a
+// close the wallet cannot pay is POST's envelope with the fake's own code;
+// the draft stays open and nothing is charged.
+func TestCloseInsufficientCredit(t *testing.T) {
+	srv := newServer(t, WithWallet(477))
+	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"}})
+	a := call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json"))
+	assert.Equal(t, 402, a.Status)
+	_, want := specFile(t, "post_richiesta_402.json")
+	want["message"], want["error"] = "Insufficient Credit in Wallet: 4.77", float64(CodeInsufficientCreditClose)
+	assert.Equal(t, want, a.Env)
+	assert.NotEqual(t, 211, a.code(), "not POST's code")
+	d := call(t, srv, "GET", "/richiesta/"+id, nil).data(t)
+	assert.Equal(t, 0.0, d["state"])
+	assert.Empty(t, srv.ChargeLog())
+	assert.Equal(t, visengine.Price(477), srv.Balance())
+}
+
 func TestSpecChooseRisultato(t *testing.T) {
 	srv := newServer(t)
 	id := searchRichiesta(t, srv)
