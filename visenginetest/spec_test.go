@@ -260,12 +260,20 @@ func TestAddRicercaFreeWhenUnpriced(t *testing.T) {
 
 func TestSpecUpdate(t *testing.T) {
 	srv := newServer(t)
-	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"}})
+	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"},
+		"email_target": "caf@example.com"})
+	for _, clear := range []any{"", nil} { // a cleared address is null, as in the spec's answers
+		a := call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"email_target": clear, "state": 0})
+		require.Equal(t, 200, a.Status, "%s", a.Raw)
+		assert.Nil(t, a.data(t)["email_target"], "%s", a.Raw)
+		call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"email_target": "caf@example.com"})
+	}
 	matchSpec(t, "put_richiesta_id_412.json", call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"state": 1}))
 	matchSpec(t, "put_richiesta_id_412.json", call(t, srv, "PUT", "/richiesta/"+id, "not json"))
 	a := call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json"))
 	matchSpec(t, "put_richiesta_id_200.json", a)
 	assert.Equal(t, map[string]any{"NRea": "altravia", "Cciaa": "BS"}, a.data(t)["ricerche"].([]any)[0].(map[string]any)["json_mappato"])
+	assert.Equal(t, "caf@example.com", a.data(t)["email_target"], "set again after each clear")
 
 	matchSpec(t, "put_richiesta_id_400.json", call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json")))
 	matchSpec(t, "put_richiesta_id_404.json", call(t, srv, "PUT", "/richiesta/342tfdt567yhgy8897ujt454", specBody(t, "put_richiesta_id_request.json")))
