@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -737,4 +738,64 @@ func TestMessagesKeptAsSent(t *testing.T) {
 	res, err := c.DryRun(ctx, a2, validA2Values(t))
 	require.NoError(t, err)
 	assert.Equal(t, "Test Request, deleting  ", res.Message)
+}
+
+// The spec's PUT /richiesta/{id} request and answers, through
+// UpdateAndCloseRichiesta, and the spec's POST /richiesta/{id} refusals
+// through AddRicerca: each answer is an error of its kind, never an
+// unknown outcome, and the success decodes as closed.
+func TestSpecAnswersToUpdateAndCloseAndAddRicerca(t *testing.T) {
+	c, mock := mockClient(t)
+	ctx := context.Background()
+	const id = "5f283eae065afc21cf466ea4"
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(readTestdata(t, "spec/put_richiesta_id_request.json"), &spec))
+	require.Equal(t, map[string]any{"json_visura.$0": "altravia", "state": 1.0}, spec)
+	update := func() (*Richiesta, error) {
+		return c.UpdateAndCloseRichiesta(ctx, id, &UpdateParams{Fields: Values{"$0": "altravia"}})
+	}
+	add := func() (*Richiesta, error) {
+		return c.AddRicerca(ctx, id, Values{"$1": "12345678910", "$0": ""})
+	}
+	for _, tc := range []struct {
+		file string
+		call func() (*Richiesta, error)
+		want []error
+		code Code
+	}{
+		{"put_richiesta_id_400.json", update, []error{ErrAlreadyClosed, ErrConflict}, CodeAlreadyClosed},
+		{"put_richiesta_id_404.json", update, []error{ErrNotFound}, CodeRichiestaNotFoundPut},
+		{"put_richiesta_id_412.json", update, []error{ErrInvalidRequest}, CodeInvalidInput},
+		{"put_richiesta_id_428.json", update, []error{ErrInvalidRequest}, CodeIDRequired},
+		{"post_richiesta_id_402.json", add, []error{ErrInsufficientCredit}, CodeInsufficientCreditRicerca},
+		{"post_richiesta_id_404.json", add, []error{ErrNotFound}, CodeNotFinalized},
+	} {
+		status, _ := strconv.Atoi(tc.file[len(tc.file)-8 : len(tc.file)-5])
+		mock.Reset()
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			b, _ := io.ReadAll(r.Body)
+			if strings.HasPrefix(tc.file, "put") {
+				assert.JSONEq(t, `{"json_visura.$0":"altravia","state":1}`, string(b), "the spec's own request")
+			}
+			return httpmock.NewBytesResponse(status, readTestdata(t, "spec/"+tc.file)), nil
+		})
+		r, err := tc.call()
+		assert.Nil(t, r, tc.file)
+		for _, want := range tc.want {
+			assert.ErrorIs(t, err, want, tc.file)
+		}
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown, tc.file)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr, tc.file)
+		assert.Equal(t, tc.code, apiErr.Code, tc.file)
+		assert.Equal(t, 1, mock.GetTotalCallCount(), tc.file)
+	}
+
+	mock.Reset()
+	mock.RegisterResponder("PUT", mockBase+"/richiesta/"+id, httpmock.NewBytesResponder(200, readTestdata(t, "spec/put_richiesta_id_200.json")))
+	r, err := update()
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
+	assert.Equal(t, Values{"$1": "BS", "$0": "572372"}, r.Ricerche[0].Valori)
 }
