@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +88,52 @@ func TestEmptyIDIsIDRequired(t *testing.T) {
 		assert.JSONEqf(t, `{"success":false,"message":"id required","error":`+itoa(tc.code)+`,"data":null}`, string(raw),
 			"%s %s", tc.method, tc.path)
 	}
+}
+
+// FuzzFakePaths: whatever the method and path, the fake answers with a
+// JSON envelope and never a redirect (seed corpus in
+// testdata/fuzz/FuzzFakePaths).
+func FuzzFakePaths(f *testing.F) {
+	for _, seed := range []struct{ method, path string }{
+		{"PUT", "/richiesta//ricerche"}, {"GET", "/documento"}, {"PUT", "/richiesta"}, {"GET", "/visure/./x"},
+		{"POST", "/richiesta/%2e%2e/"}, {"GET", "//"}, {"DELETE", "/richiesta/abc"}, {"PUT", "/richiesta/a/ricerche/"},
+	} {
+		f.Add(seed.method, seed.path)
+	}
+	srv := NewUnstartedServer()
+	f.Cleanup(srv.Close)
+	h := srv.ts.Config.Handler
+	f.Fuzz(func(t *testing.T, method, path string) {
+		u, err := url.ParseRequestURI(path)
+		if err != nil || !validMethod(method) {
+			t.Skip()
+		}
+		req := &http.Request{Method: method, URL: u, Host: "127.0.0.1", Header: http.Header{}, Body: http.NoBody}
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 300 && rec.Code < 400 {
+			t.Fatalf("%s %q: %d to %q", method, path, rec.Code, rec.Header().Get("Location"))
+		}
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env["success"] == nil {
+			t.Fatalf("%s %q: %d, not an envelope: %q", method, path, rec.Code, rec.Body.Bytes())
+		}
+		srv.mu.Lock()
+		srv.requests = nil // keep memory flat over a long run
+		srv.mu.Unlock()
+	})
+}
+
+// validMethod accepts what net/http would send: an HTTP token.
+func validMethod(m string) bool {
+	if m == "" || m == "CONNECT" {
+		return false // CONNECT is routed by host, not path
+	}
+	for _, c := range m {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, c) {
+			return false
+		}
+	}
+	return true
 }

@@ -251,12 +251,16 @@ func noRoute(w http.ResponseWriter, r *http.Request) {
 	fail(w, http.StatusNotFound, codeNoRoute, "resource not found: "+r.Method+" "+r.URL.Path)
 }
 
-// uncleanPath reports a path with an empty or dot segment (a trailing
-// slash aside), which ServeMux would answer with a redirect to its cleaned
-// form. Followed, that redirect changes the call: PUT /richiesta//ricerche
-// would become an update of a richiesta with id "ricerche".
+// uncleanPath reports a path that is not absolute or has an empty or dot
+// segment (a trailing slash aside), which ServeMux would answer with a
+// redirect to its cleaned form. Followed, that redirect changes the call:
+// PUT /richiesta//ricerche would become an update of a richiesta with id
+// "ricerche".
 func uncleanPath(p string) bool {
-	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if !strings.HasPrefix(p, "/") {
+		return true
+	}
+	segs := strings.Split(p[1:], "/")
 	for i, seg := range segs {
 		if seg == "." || seg == ".." || seg == "" && i < len(segs)-1 {
 			return true
