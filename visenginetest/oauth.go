@@ -82,11 +82,12 @@ type serverWallet struct{ s *Server }
 func (w serverWallet) Balance() int64 { return int64(w.s.Balance()) }
 
 // withOAuth sends requests under oauthPrefix to the OAuth service and the
-// others to api.
+// others to api, which also answers an unclean path under oauthPrefix
+// (with an envelope, where the OAuth service's ServeMux would redirect).
 func (s *Server) withOAuth(api http.Handler) http.Handler {
 	oauth := http.StripPrefix(oauthPrefix, s.oauth)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, oauthPrefix+"/") {
+		if strings.HasPrefix(r.URL.Path, oauthPrefix+"/") && !uncleanPath(r.URL.EscapedPath()) {
 			oauth.ServeHTTP(w, r)
 			return
 		}
