@@ -47,6 +47,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[JournalEntry](), reflect.TypeFor[JournalFilter](), reflect.TypeFor[JournalOutcome](),
 	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
 	reflect.TypeFor[RecoverReport](),
+	reflect.TypeFor[CreditSource](),
 }
 
 var exportedFuncs = map[string]any{
@@ -69,6 +70,7 @@ var exportedFuncs = map[string]any{
 	"WithReconcileSkew": WithReconcileSkew, "WithReconcileMaxReads": WithReconcileMaxReads,
 	"WithReconcileRef": WithReconcileRef, "WithReconcileDraft": WithReconcileDraft,
 	"WithCloseSentAt": WithCloseSentAt, "WithNoCloseSent": WithNoCloseSent,
+	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

@@ -15,6 +15,7 @@ type submitConfig struct {
 	email    string
 	options  []string
 	validate []ValidateOption
+	credit   *creditCheck // WithCreditCheck (credit.go)
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -134,6 +135,9 @@ const CallbackRefKey = "visengine_ref"
 func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*Richiesta, error) {
 	body, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkCredit(ctx, v, opts); err != nil {
 		return nil, err
 	}
 	ref, err := NewJournalRef()
