@@ -153,6 +153,7 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 	case err != nil:
 		return *res.unknown("could not read the candidates: will try again", err)
 	case found.match != nil && found.match.State == StateSubmitted && found.byRef:
+		rec.e.DraftID = found.match.ID // written with the outcome
 		rec.end(ctx, JournalCompleted, "closed, found by its reference")
 		res.Status, res.DraftID, res.Richiesta, res.Reason = ResolutionCompleted, found.match.ID, found.match, "closed, found by its reference"
 		return res

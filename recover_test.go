@@ -83,6 +83,7 @@ func TestRecoverResolvesEachKindOfEntry(t *testing.T) {
 		e, err := j.Get(context.Background(), res.Ref)
 		require.NoError(t, err)
 		assert.Equal(t, tc.outcome, e.Outcome, tc.name)
+		assert.Equal(t, res.DraftID, e.DraftID, "%s: the journal knows what the report says", tc.name)
 		assert.Empty(t, e.LeaseOwner, "%s: lease released", tc.name)
 		if tc.closes == 0 && e.DraftID != "" && res.Status != ResolutionCompleted {
 			assert.Zero(t, closesOf(fs, e.DraftID), tc.name)
