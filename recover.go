@@ -11,7 +11,7 @@ import (
 const recoverBatch = 10
 
 // RecoverReport is what Recover did: one Resolution per journal entry it
-// claimed, in the order it looked at them. It holds no personal data.
+// claimed, in the order it looked at them. It prints without personal data.
 type RecoverReport struct {
 	Resolutions []Resolution
 }

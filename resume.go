@@ -36,8 +36,8 @@ const (
 )
 
 // Resolution is what Resume or Recover found out about one submission, and
-// what it did. It holds no personal data: its Format prints every field but
-// Richiesta and Err in one line.
+// what it did. Its Format prints every field but Richiesta in one line,
+// without personal data (Err's text included: the SDK's errors carry none).
 type Resolution struct {
 	Ref         string           // the journal entry's Ref; "" when there was none
 	HashVisura  string           // the service, when known
