@@ -127,9 +127,13 @@
 // Or let Visengine call back: make ONE [Callback] with [NewCallback] when
 // the application is set up, store its Secret next to the token, rebuild it
 // with [NewCallbackWithSecret] after a restart, send it with every
-// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret.
-// The handler refuses deliveries without it; treat the others as a hint
-// and read the richiesta back ([CallbackEvent.Reread]) before acting.
+// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret
+// and the client ([WithCallbackClient]). The handler refuses deliveries
+// without the secret. The secret is static and echoed in every delivery,
+// so it proves neither origin nor freshness: with the client, the handler
+// treats each delivery as a hint, reads the richiesta back with the SDK's
+// own token and hands your function what the API says; repeats of an event
+// already handled are acknowledged without calling it again.
 //
 // The document is a zip inside the JSON answer of GET /documento/{id}.
 // [Client.DownloadDocumento] streams it to an [io.Writer] in memory that

@@ -63,6 +63,8 @@ var exportedFuncs = map[string]any{
 	"WithZipMaxEntries": WithZipMaxEntries, "WithZipMaxRatio": WithZipMaxRatio,
 	"WithZipMaxTotalSize": WithZipMaxTotalSize, "FileValueBase64": FileValueBase64,
 	"JournalDigest": JournalDigest, "NewJournalRef": NewJournalRef, "ScopeFor": ScopeFor,
+	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
+	"WithCallbackDedupe": WithCallbackDedupe,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
