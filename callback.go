@@ -98,12 +98,14 @@ func (c Callback) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "visengine.Callback{URL:%s Method:%s Field:%s}", redactURL(c.URL), c.Method, c.Field)
 }
 
+// redactURL shows a URL without its userinfo, query and fragment, where
+// credentials may have been put.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable)"
 	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // check refuses a callback Visengine could not call or that carries a weak

@@ -180,6 +180,16 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// GoString prints the error for %#v with Message as Error prints it
+// (cleaned, capped, a 412's echo cut): %#v must not be a way around that.
+func (e *APIError) GoString() string {
+	if e == nil {
+		return "(*visengine.APIError)(nil)"
+	}
+	return fmt.Sprintf("&visengine.APIError{Method:%q, Path:%q, StatusCode:%d, Code:%d, Message:%q}",
+		e.Method, e.Path, e.StatusCode, e.Code, e.printableMessage())
+}
+
 // printableMessage is Message as Error prints it: cleaned and, for a 412,
 // cut after the first ": " (Visengine's 412 messages, "Insufficient data to
 // validate the request: …" and "error in the input data: …", may echo the
