@@ -18,13 +18,13 @@ import (
 
 // Canaries: personal data, secrets and bytes that must never be logged.
 const (
-	canaryCF    = "RSSMRA80A01H501U"
-	canaryMail  = "mario.rossi@example.com"
+	canaryCF        = "RSSMRA80A01H501U"
+	canaryMail      = "mario.rossi@example.com"
 	canaryOwnerAddr = "owner@caf.example"
-	canaryPhone = "+393331234567"
-	canaryFile  = "PK-CANARY-document-bytes"
-	canaryQuery = "Q5ECRETQ"
-	canaryPass  = "pa55w0rd"
+	canaryPhone     = "+393331234567"
+	canaryFile      = "PK-CANARY-document-bytes"
+	canaryQuery     = "Q5ECRETQ"
+	canaryPass      = "pa55w0rd"
 )
 
 var canarySecret = strings.Repeat("S3", MinCallbackSecretLen)
@@ -96,7 +96,7 @@ func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 	dry := &DryRunResult{Echo: r, Message: "Test Request, deleting"}
 	token := &Token{Value: canaryToken, Scopes: []string{"GET:visengine2.altravia.com/visure"}}
 	v := &Visura{HashVisura: "2631ec9b62135de4186f509fea7d954b", JSONStruttura: Struttura{
-		Campi: map[string]Campo{"$2": {Nome: "Email", Tipo: "email"}, "$4": {Nome: "CODICE FISCALE", Tipo: "codice_fiscale_persona_fisica"}},
+		Campi:       map[string]Campo{"$2": {Nome: "Email", Tipo: "email"}, "$4": {Nome: "CODICE FISCALE", Tipo: "codice_fiscale_persona_fisica"}},
 		Validazione: "$2 && $4 && $9"}}
 	bad := Values{"$2": canaryMail + "@", "$4": canaryCF[:15] + "X", canaryPhone: "misplaced"}
 	validation := v.Validate(bad)
