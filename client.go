@@ -45,6 +45,7 @@ type Client struct {
 	base      *url.URL
 	userAgent string
 	http      *transport.Client
+	auth      tokenAuth // the token source's checks and renewal; zero for a fixed token
 }
 
 type config struct {
@@ -52,7 +53,9 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
-	token      transport.TokenFunc // a token source would replace the static one here
+	token      transport.TokenFunc // the fixed token, or the token source's
+	source     TokenSource         // WithTokenSource
+	scopeHost  string              // WithScopeHost
 	attempts   int
 	minWait    time.Duration
 	maxWait    time.Duration
@@ -87,8 +90,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithLogger logs one line per attempt: method, path, status, attempt and
-// duration. Nothing is logged without it; the token, bodies, field values
-// and query strings are never logged.
+// duration, and one when a token is renewed after a 401. Nothing is logged
+// without it; the token, bodies, field values and query strings are never
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
@@ -145,16 +149,45 @@ func WithStallTimeout(d time.Duration) Option {
 	}
 }
 
-// NewClient returns a client for token, by default on ProductionURL. A bad
-// token or option is an error matching ErrInvalidArgument; it never quotes
-// the token, nor a base URL's userinfo or query.
-func NewClient(token string, opts ...Option) (*Client, error) {
-	token = strings.TrimSpace(token)
-	if err := transport.CheckToken(token); err != nil {
-		return nil, errorf("%w: %w", ErrInvalidArgument, err)
+// WithTokenSource makes the client take its bearer token from ts, asked
+// before every attempt, instead of NewClient's token argument, which must
+// then be "". With a [TokenRenewer] (such as package oauth's TokenSource)
+// a call answered 401 renews the token once and is sent once more; with
+// a token whose Scopes are known, a call the scopes do not cover fails
+// before anything is sent ([ErrMissingScope]; see [WithScopeHost]).
+func WithTokenSource(ts TokenSource) Option {
+	return func(c *config) error {
+		if isNil(ts) {
+			return errorf("%w: WithTokenSource(nil)", ErrInvalidArgument)
+		}
+		c.source = ts
+		return nil
 	}
-	cfg := config{baseURL: ProductionURL, token: transport.StaticToken(token),
-		attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second, stall: DefaultStallTimeout}
+}
+
+// WithScopeHost names the Visengine host the token's scopes are for
+// ("visengine2.altravia.com", or "test.visengine2.altravia.com" for the
+// sandbox), for a client whose base URL is a proxy or a fake. Without it
+// the host is the base URL's when that is ProductionURL or SandboxURL, and
+// otherwise the one Visengine host the token's own scopes name.
+func WithScopeHost(host string) Option {
+	return func(c *config) error {
+		if !validHost(host) {
+			return errorf("%w: WithScopeHost needs a host name such as %q", ErrInvalidArgument, productionHost)
+		}
+		c.scopeHost = strings.ToLower(host)
+		return nil
+	}
+}
+
+// NewClient returns a client for token, by default on ProductionURL. With
+// WithTokenSource, token must be "": the source supplies it. A bad token
+// or option, or a token given with a source, is an error matching
+// ErrInvalidArgument; it never quotes the token, nor a base URL's userinfo
+// or query.
+func NewClient(token string, opts ...Option) (*Client, error) {
+	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second,
+		stall: DefaultStallTimeout}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("option", "is nil")
@@ -162,6 +195,9 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.setToken(strings.TrimSpace(token)); err != nil {
+		return nil, err
 	}
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
@@ -173,7 +209,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
 		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
-	return &Client{base: base, userAgent: ua, http: tr}, nil
+	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base)}, nil
 }
 
 // parseBaseURL checks the base URL. Its errors show it through redactURL,
@@ -311,11 +347,11 @@ func (c *Client) endpoint(path string) string {
 	return u.String()
 }
 
-// send runs the call through the retry policy. A failure without an answer
+// sendOnce runs the call through the retry policy. A failure without an answer
 // becomes an *OutcomeUnknownError when a non-idempotent request may have
 // reached the server, and a plain wrapped error otherwise, which says when
-// nothing was sent.
-func (c *Client) send(ctx context.Context, call *transport.Call, body []byte) (*http.Response, error) {
+// nothing was sent. send (auth.go) wraps it with the token's checks.
+func (c *Client) sendOnce(ctx context.Context, call *transport.Call, body []byte) (*http.Response, error) {
 	header := http.Header{}
 	header.Set("Accept", "application/json")
 	header.Set("User-Agent", c.userAgent)

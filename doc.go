@@ -51,11 +51,48 @@
 // it with options, in exact cents ([Price]). The lower-level calls map one
 // to one to the API: [Client.CreateRichiesta], [Client.GetRichiesta],
 // [Client.ListRichieste], [Client.UpdateRichiesta], [Client.CloseRichiesta],
-// [Client.AddRicerca], [Client.ChooseRisultato], [Client.DownloadDocumento].
+// [Client.UpdateAndCloseRichiesta], [Client.AddRicerca],
+// [Client.ChooseRisultato], [Client.DownloadDocumento].
 //
 // The examples directory of the repository holds runnable programs
 // (go run ./examples/quickstart) that work with no account: with neither
 // VISENGINE_URL nor VISENGINE_TOKEN set they start an embedded fake server.
+//
+// # Authentication
+//
+// Every call carries a bearer token. A fixed one is NewClient's argument.
+// To work from an Openapi account (its e-mail and API key) instead, let
+// package [github.com/visengine-go/visengine/oauth] create and renew the
+// token: [WithTokenSource] makes the client ask a [TokenSource] for its
+// token before every attempt, and NewClient's token argument is then "":
+//
+//	account, err := oauth.NewClient(email, apiKey) // and oauth.WithSandbox() with WithSandbox()
+//	ts, err := oauth.NewTokenSource(account)       // oauth.WithStore keeps it across restarts
+//	c, err := visengine.NewClient("", visengine.WithTokenSource(ts))
+//
+// With a [TokenRenewer] (oauth's TokenSource is one), a call answered 401
+// renews the token, once for all the calls refused with that token, and is
+// sent once more; a second 401 is returned as an [*APIError] matching
+// [ErrUnauthorized]. This holds for the paid calls too, which are otherwise
+// never sent twice: a 401 means the gateway refused the request before
+// anything was applied.
+//
+// A token's scopes ([Token.Scopes], "METHOD:host/first-segment") say which
+// calls it may make. When the source knows them, a call they do not cover
+// fails before anything is sent, with an error matching [ErrMissingScope]
+// that names the scope ([ScopeFor] builds it), as Openapi's PHP SDK does.
+// The host is the Visengine host the token was made for, not necessarily
+// the base URL's: visengine2.altravia.com for ProductionURL,
+// test.visengine2.altravia.com (the sandbox's "test." prefix) for
+// SandboxURL, and for any other base URL (a proxy, the fake) the one
+// Visengine host the token's own scopes name, or the one [WithScopeHost]
+// gives. When it cannot be told, the server judges.
+//
+// [WithCreditCheck] makes [Client.Submit] read the wallet first (a
+// [CreditSource]; oauth's Client is one) and stop with an error matching
+// [ErrInsufficientCredit], before the draft is created, when the credit is
+// below the total price. The check is advisory: the credit can change
+// between the check and the close, whose 402 stays the final word.
 //
 // # Validation before paying
 //
@@ -186,6 +223,9 @@
 //   - [ErrStalled]: an attempt moved no byte for the stall timeout; it also
 //     matches [os.ErrDeadlineExceeded]. A read is retried first; a paid
 //     call cut this way is an [*OutcomeUnknownError].
+//   - [ErrMissingScope]: the token's scopes lack the call's; nothing was
+//     sent. [ErrInsufficientCredit] without a [*SubmitError]: the
+//     [WithCreditCheck] check refused to pay; nothing was sent.
 //   - [*CancelledError] ([ErrCancelled]) and [*SearchFailedError]
 //     ([ErrSearchFailed]) from Wait; [*PartialDownloadError],
 //     [ErrIntegrity], [ErrNotZip], [ErrResponseTooLarge] and [*ZipError]
@@ -237,8 +277,15 @@
 //	count, total := srv.Charges()      // 1, €20.00
 //	srv.Complete(r.ID)                 // the operator finishes; or WithAutoAdvance
 //
+// The fake also serves Openapi's OAuth service (v2 at its OAuthURL, v1 at
+// OAuthV1URL) for its account's Email and APIKey: tokens it issues are
+// accepted within their scopes and expire, and its wallet is the one
+// Visengine charges, so a TokenSource, renewals after a 401 and the credit
+// check can be tested end to end.
+//
 // The command cmd/visengine-fake serves the same fake for clients in any
-// language and prints VISENGINE_URL and VISENGINE_TOKEN to export. Read
+// language and prints VISENGINE_URL and VISENGINE_TOKEN to export (and
+// OPENAPI_OAUTH_URL, OPENAPI_EMAIL and OPENAPI_APIKEY for its account). Read
 // VISENGINE_URL wherever VISENGINE_TOKEN is read (the examples do), so the
 // fake's token never reaches production.
 //
