@@ -64,7 +64,9 @@ var exportedFuncs = map[string]any{
 	"WithZipMaxEntries": WithZipMaxEntries, "WithZipMaxRatio": WithZipMaxRatio,
 	"WithZipMaxTotalSize": WithZipMaxTotalSize, "FileValueBase64": FileValueBase64,
 	"JournalDigest": JournalDigest, "NewJournalRef": NewJournalRef, "ScopeFor": ScopeFor,
-	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
+	"WithCallbackDedupe": WithCallbackDedupe,
+	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
