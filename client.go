@@ -60,6 +60,7 @@ type config struct {
 	attempts   int
 	minWait    time.Duration
 	maxWait    time.Duration
+	stall      time.Duration
 	eo         exactlyOnce
 }
 
@@ -134,6 +135,33 @@ func WithRetry(attempts int, minWait, maxWait time.Duration) Option {
 	}
 }
 
+// DefaultStallTimeout is how long an attempt may go without a byte sent or
+// received before it is cut with ErrStalled; see WithStallTimeout.
+const DefaultStallTimeout = 60 * time.Second
+
+// WithStallTimeout sets how long one attempt may go without a byte sent or
+// received — while connecting, writing the request, waiting for the
+// answer's headers, or reading its body — before it is cut (default
+// DefaultStallTimeout; 0 never cuts). It is not a total timeout: a download
+// that keeps flowing, however slowly, is never cut, and time the caller
+// spends between reads of a body (a slow io.Writer) does not count. Use the
+// context for a deadline on the whole call.
+//
+// A cut attempt fails with an error matching ErrStalled (and, like a
+// connection's deadlines, os.ErrDeadlineExceeded, with Timeout() true). A
+// read (GET) is retried as for any transport failure; a POST or PUT that
+// may have reached the server is not, and its error is an
+// *OutcomeUnknownError, as for a dropped connection.
+func WithStallTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errorf("%w: WithStallTimeout needs d >= 0", ErrInvalidArgument)
+		}
+		c.stall = d
+		return nil
+	}
+}
+
 // WithTokenSource makes the client take its bearer token from ts, asked
 // before every attempt, instead of NewClient's token argument, which must
 // then be "". With a [TokenRenewer] (such as package oauth's TokenSource)
@@ -172,7 +200,7 @@ func WithScopeHost(host string) Option {
 // or query.
 func NewClient(token string, opts ...Option) (*Client, error) {
 	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second,
-		eo: defaultExactlyOnce()}
+		stall: DefaultStallTimeout, eo: defaultExactlyOnce()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("option", "is nil")
@@ -193,7 +221,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		ua = cfg.userAgent + " " + userAgent
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
-		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait})
+		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
 	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base), eo: cfg.eo.ready()}, nil
 }
 
@@ -236,6 +264,19 @@ func (c *Client) BaseURL() string {
 		return ""
 	}
 	return c.base.String()
+}
+
+// CloseIdleConnections closes the connections the client keeps open
+// between calls, and with them the goroutines that watch them, as
+// net/http's Client.CloseIdleConnections does. Call it when dropping a
+// client that will not be used again; it does not stop calls in progress,
+// and a later call simply opens a new connection. With WithHTTPClient it
+// closes the idle connections of that client's transport, which others may
+// share.
+func (c *Client) CloseIdleConnections() {
+	if c != nil && c.http != nil {
+		c.http.CloseIdleConnections()
+	}
 }
 
 // ready checks what every call needs before anything else: a client made by
@@ -407,7 +448,7 @@ func unknownOutcome(status int, readErr, err error) bool {
 func interpret(status int, body []byte, readErr error, limit int64, out any) (string, error) {
 	switch {
 	case readErr != nil:
-		return "", fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", readErr), io.ErrUnexpectedEOF)
+		return "", readFailure(status, readErr)
 	case int64(len(body)) > limit:
 		return "", unexpectedResponse(status, "body larger than %d bytes", limit)
 	case status/100 == 3:

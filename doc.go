@@ -22,7 +22,12 @@
 // concurrent use. It talks to production by default, to the sandbox with
 // [WithSandbox], and to any other server (a proxy, the fake of
 // [github.com/visengine-go/visengine/visenginetest]) with [WithBaseURL].
-// Every call takes a context first and returns as soon as it ends.
+// Every call takes a context first and returns as soon as it ends. There
+// is no total timeout besides the context's, but an attempt that sends and
+// receives nothing for [DefaultStallTimeout] (60s; [WithStallTimeout]) is
+// cut with [ErrStalled]; a download that keeps flowing is never cut.
+// [Client.CloseIdleConnections] releases a client's connections when it is
+// dropped.
 //
 // The journey of one document, here the A2 exam filing:
 //
@@ -196,9 +201,13 @@
 // Or let Visengine call back: make ONE [Callback] with [NewCallback] when
 // the application is set up, store its Secret next to the token, rebuild it
 // with [NewCallbackWithSecret] after a restart, send it with every
-// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret.
-// The handler refuses deliveries without it; treat the others as a hint
-// and read the richiesta back ([CallbackEvent.Reread]) before acting.
+// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret
+// and the client ([WithCallbackClient]). The handler refuses deliveries
+// without the secret. The secret is static and echoed in every delivery,
+// so it proves neither origin nor freshness: with the client, the handler
+// treats each delivery as a hint, reads the richiesta back with the SDK's
+// own token and hands your function what the API says; repeats of an event
+// already handled are acknowledged without calling it again.
 //
 // The document is a zip inside the JSON answer of GET /documento/{id}.
 // [Client.DownloadDocumento] streams it to an [io.Writer] in memory that
@@ -244,6 +253,9 @@
 //     request.
 //   - [ErrInvalidArgument]: an argument was refused before any request (an
 //     empty id, a nil context, an option out of range).
+//   - [ErrStalled]: an attempt moved no byte for the stall timeout; it also
+//     matches [os.ErrDeadlineExceeded]. A read is retried first; a paid
+//     call cut this way is an [*OutcomeUnknownError].
 //   - [ErrMissingScope]: the token's scopes lack the call's; nothing was
 //     sent. [ErrInsufficientCredit] without a [*SubmitError]: the
 //     [WithCreditCheck] check refused to pay; nothing was sent.
@@ -258,12 +270,27 @@
 // Nothing is logged unless [WithLogger] is given; then one line per attempt
 // with method, path, status, attempt and duration only. The token, field
 // values, document bytes and callback secrets never appear in a log line,
-// an error string or %v, %+v and %#v output: [Client], [Token], [Values],
-// [Richiesta], [RichiestaParams], [Callback] and [Documento] format without
-// them. Server messages are cleaned of control characters and capped
-// before they are printed, and a 412's message, which may echo the input,
-// is cut. Files the SDK writes ([Client.DownloadToFile],
-// [ZipArchive.ExtractTo]) are readable by their owner only (mode 0600).
+// an error string or %v, %+v and %#v output: [Client], [Token], [Values]
+// (keys only), [Richiesta], [RichiestaSummary], [Ricerca], [Risultato],
+// [Esito], [RichiestaParams], [UpdateParams], [Callback], [CallbackEvent],
+// [DryRunResult] and [Documento] format without them, and each is a
+// [log/slog.LogValuer] that logs the same summary. Server messages are
+// cleaned of control, bidi and line-separator characters and capped before
+// they are printed ([APIError.Message] keeps them as sent), and a 412's
+// message, which may echo the input, is cut. URLs in errors are shown
+// without userinfo and query.
+//
+// slog asks only the value it is handed for its LogValue. A []Richiesta, a
+// map[string]Values or a struct of yours holding a Richiesta is marshalled
+// field by field by slog's JSON handler (as by [encoding/json]), personal
+// data and secrets included; the SDK cannot change that without breaking
+// json.Marshal for those who store these types. Log copies made by
+// [Richiesta.Redacted], [RichiestaSummary.Redacted] and [Values.Redacted]
+// instead. slog's text handler prints with %+v, which uses Format at every
+// depth.
+//
+// Files the SDK writes ([Client.DownloadToFile], [ZipArchive.ExtractTo])
+// are readable by their owner only (mode 0600).
 //
 // # Testing with visenginetest
 //

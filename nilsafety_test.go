@@ -70,7 +70,9 @@ var exportedFuncs = map[string]any{
 	"WithReconcileSkew": WithReconcileSkew, "WithReconcileMaxReads": WithReconcileMaxReads,
 	"WithReconcileRef": WithReconcileRef, "WithReconcileDraft": WithReconcileDraft,
 	"WithCloseSentAt": WithCloseSentAt, "WithNoCloseSent": WithNoCloseSent,
-	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
+	"WithCallbackDedupe": WithCallbackDedupe,
+	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

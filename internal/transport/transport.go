@@ -157,6 +157,9 @@ type RoundTripper struct {
 	Next   http.RoundTripper
 	Token  TokenFunc // nil sends no Authorization header
 	Logger *slog.Logger
+	// StallTimeout cuts an attempt after this long without a byte sent or
+	// received (see StallError); 0 never cuts.
+	StallTimeout time.Duration
 }
 
 // RoundTrip implements http.RoundTripper. An attempt whose context has
@@ -181,9 +184,19 @@ func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		call.token.Store(&token)
 		ctx = httptrace.WithClientTrace(ctx, trace.clientTrace())
 	}
+	var wd *watchdog
+	if t.StallTimeout > 0 {
+		ctx, wd = startWatchdog(ctx, t.StallTimeout)
+	}
 	req = t.prepare(ctx, req, call, token)
+	if wd != nil {
+		wd.requestBody(req)
+	}
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
+	if wd != nil {
+		resp, err = wd.result(resp, err)
+	}
 	if call != nil {
 		call.finish(&trace, start, err)
 	}
@@ -258,6 +271,8 @@ func errorClass(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline exceeded"
+	case errors.Is(err, ErrStalled):
+		return "stalled"
 	default:
 		return "transport error"
 	}
