@@ -38,7 +38,7 @@ func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call
 		apiErr.Method, apiErr.Path = call.Method, call.Path
 	}
 	var unread *unreadError
-	if errors.As(err, &unread) {
+	if errors.As(err, &unread) && unread.ctx {
 		err = errorf("visengine: %s %s: %w", call.Method, call.Path, err)
 	}
 	if err != nil && !call.Idempotent && unknownOutcome(status, err) {
@@ -47,14 +47,20 @@ func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call
 	return msg, err
 }
 
-// unreadError is an answer left unread because the call's context ended.
+// unreadError is an answer that could not be read to its end: the
+// connection failed or was cut, or the call's context ended (ctx), which
+// decodeResult reports with the call's name, as send does.
 type unreadError struct {
 	status int
+	ctx    bool
 	err    error
 }
 
 func (e *unreadError) Error() string {
-	return fmt.Sprintf("answer (HTTP %d) left unread: %v", e.status, e.err)
+	if e.ctx {
+		return fmt.Sprintf("answer (HTTP %d) left unread: %v", e.status, e.err)
+	}
+	return e.err.Error()
 }
 
 func (e *unreadError) Unwrap() error { return e.err }
@@ -70,7 +76,7 @@ func (e *unreadError) Unwrap() error { return e.err }
 // read as a plain failure that invites sending the call again.
 func unknownOutcome(status int, err error) bool {
 	var unread *unreadError
-	if errors.As(err, &unread) || errors.Is(err, io.ErrUnexpectedEOF) || status/100 != 2 && status/100 != 4 {
+	if errors.As(err, &unread) || status/100 != 2 && status/100 != 4 {
 		return true // 5xx, and 3xx: "done, see elsewhere" after a POST
 	}
 	if status/100 != 2 {
@@ -121,11 +127,11 @@ func bodyError(ctx context.Context, w *wireReader, status int, limit int64) erro
 	n, err := w.Drain()
 	switch {
 	case ctx.Err() != nil:
-		return &unreadError{status: status, err: ctx.Err()}
+		return &unreadError{status: status, ctx: true, err: ctx.Err()}
 	case errors.Is(err, docstream.ErrTooLarge):
 		return unexpectedResponse(status, "body larger than %d bytes", limit)
 	case err != nil:
-		return fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", err), io.ErrUnexpectedEOF)
+		return &unreadError{status: status, err: readFailure(status, err)}
 	case status/100 == 3:
 		return unexpectedResponse(status, "redirect not followed")
 	}

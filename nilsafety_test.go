@@ -45,6 +45,9 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[Problem](), reflect.TypeFor[ProblemCode](), reflect.TypeFor[Token](),
 	reflect.TypeFor[TokenSource](), reflect.TypeFor[TokenRenewer](), reflect.TypeFor[Journal](),
 	reflect.TypeFor[JournalEntry](), reflect.TypeFor[JournalFilter](), reflect.TypeFor[JournalOutcome](),
+	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
+	reflect.TypeFor[RecoverReport](),
+	reflect.TypeFor[CreditSource](),
 }
 
 var exportedFuncs = map[string]any{
@@ -58,11 +61,18 @@ var exportedFuncs = map[string]any{
 	"WithHTTPClient": WithHTTPClient, "WithLogger": WithLogger, "WithMaxFileSize": WithMaxFileSize,
 	"WithMaxResponseSize": WithMaxResponseSize, "WithOnChange": WithOnChange, "WithOpzioni": WithOpzioni,
 	"WithPollInterval": WithPollInterval, "WithReconcileSettle": WithReconcileSettle,
-	"WithReconcileWindow": WithReconcileWindow, "WithRetry": WithRetry, "WithSandbox": WithSandbox,
+	"WithRetry": WithRetry, "WithSandbox": WithSandbox,
 	"WithStrict": WithStrict, "WithUserAgent": WithUserAgent, "WithValidation": WithValidation,
 	"WithZipMaxEntries": WithZipMaxEntries, "WithZipMaxRatio": WithZipMaxRatio,
 	"WithZipMaxTotalSize": WithZipMaxTotalSize, "FileValueBase64": FileValueBase64,
 	"JournalDigest": JournalDigest, "NewJournalRef": NewJournalRef, "ScopeFor": ScopeFor,
+	"WithJournal": WithJournal, "WithCloseSettle": WithCloseSettle, "WithJournalLease": WithJournalLease,
+	"WithReconcileSkew": WithReconcileSkew, "WithReconcileMaxReads": WithReconcileMaxReads,
+	"WithReconcileRef": WithReconcileRef, "WithReconcileDraft": WithReconcileDraft,
+	"WithCloseSentAt": WithCloseSentAt, "WithNoCloseSent": WithNoCloseSent,
+	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
+	"WithCallbackDedupe": WithCallbackDedupe,
+	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
@@ -302,6 +312,8 @@ func TestNilArgumentsAreInvalidArguments(t *testing.T) {
 		"Submit nil values":   func() error { _, err := c.Submit(ctx, a2, nil); return err },
 		"DryRun nil values":   func() error { _, err := c.DryRun(ctx, a2, nil); return err },
 		"Reconcile nil value": func() error { _, err := c.Reconcile(ctx, a2.HashVisura, nil, time.Now()); return err },
+		"Resume empty id":     func() error { _, err := c.Resume(ctx, ""); return err },
+		"Recover nil journal": func() error { _, err := c.Recover(ctx, nil); return err },
 		"nil richiesta Total": func() error { _, err := (*Richiesta)(nil).Total(); return err },
 		"nil dry run Total":   func() error { _, err := (*DryRunResult)(nil).Total(); return err },
 	}
