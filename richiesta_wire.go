@@ -489,16 +489,42 @@ func (w *wireReader) ricerche() ([]Ricerca, error) {
 	if err != nil || c != '[' {
 		return nil, w.skipUnless(err)
 	}
-	var out []Ricerca
+	var out blocks[Ricerca]
 	err = w.Array(func() error {
 		var r Ricerca
 		ok, err := w.object(func(name []byte) error { return w.ricercaMember(&r, name) })
 		if ok {
-			out = append(out, r)
+			out.add(r)
 		}
 		return err
 	})
-	return out, err
+	return out.slice(), err
+}
+
+// blocks gathers a list in blocks, copied once into a slice of the right
+// size: a slice grown by append would leave up to twice the list as
+// garbage, which for long lists is most of the peak memory.
+type blocks[T any] struct {
+	full [][]T
+	last []T
+}
+
+func (b *blocks[T]) add(v T) {
+	if len(b.last) == cap(b.last) {
+		if b.last != nil {
+			b.full = append(b.full, b.last)
+		}
+		b.last = make([]T, 0, min(max(2*cap(b.last), 8), 4096))
+	}
+	b.last = append(b.last, v)
+}
+
+// slice returns the list; nil when nothing was added.
+func (b *blocks[T]) slice() []T {
+	if len(b.full) == 0 {
+		return b.last
+	}
+	return slices.Concat(append(b.full, b.last)...)
 }
 
 func (w *wireReader) ricercaMember(r *Ricerca, name []byte) error {
@@ -562,28 +588,23 @@ func (l *richiesteList) decodeWire(w *wireReader) error {
 		w.fail(typeError(c, reflect.TypeFor[[]RichiestaSummary](), ""))
 		return w.Skip()
 	}
-	// Entries gather in blocks, copied once into a slice of the right size:
-	// a slice grown by append would leave up to twice the list as garbage.
-	var blocks [][]RichiestaSummary
-	block := make([]RichiestaSummary, 0, 64)
+	var ok blocks[RichiestaSummary]
 	err = w.Array(func() error {
 		outer := w.err
 		w.err = nil
 		var d richiestaReader
 		err := d.read(w, true)
-		switch {
-		case w.err != nil:
+		if w.err != nil {
 			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation})
-		case len(block) == cap(block):
-			blocks, block = append(blocks, block), make([]RichiestaSummary, 0, min(2*cap(block), 4096))
-			fallthrough
-		default:
-			block = append(block, d.r.summary())
+		} else {
+			ok.add(d.r.summary())
 		}
 		l.n, w.err = l.n+1, outer
 		return err
 	})
-	l.ok = slices.Concat(append(blocks, block)...)
+	if l.ok = ok.slice(); l.ok == nil {
+		l.ok = []RichiestaSummary{}
+	}
 	return err
 }
 
