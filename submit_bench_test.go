@@ -24,7 +24,9 @@ import (
 // machine is shared and its load moves, so each iteration runs a round of
 // each contender in turn and the metrics compare them round by round:
 // sdk is the default client, sdk-pool2 the same with net/http's default
-// transport (2 idle connections per host, the SDK's default before).
+// transport (2 idle connections per host, the SDK's default before), and
+// sdk-nostall the default client without the stall watchdog
+// (WithStallTimeout(0)), which shows what the watchdog costs.
 //
 //	go test -run '^$' -bench Submit -count 6
 func BenchmarkSubmit(b *testing.B) {
@@ -36,6 +38,10 @@ func BenchmarkSubmit(b *testing.B) {
 	}
 	pool2, err := visengine.NewClient(srv.Token, visengine.WithBaseURL(srv.URL),
 		visengine.WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	nostall, err := visengine.NewClient(srv.Token, visengine.WithBaseURL(srv.URL), visengine.WithStallTimeout(0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,6 +62,7 @@ func BenchmarkSubmit(b *testing.B) {
 				{"sdk", func() error { _, err := sdk.Submit(context.Background(), v, values); return err }},
 				{"sdk-pool2", func() error { _, err := pool2.Submit(context.Background(), v, values); return err }},
 				{"hand", func() error { return h.submit(values) }},
+				{"sdk-nostall", func() error { _, err := nostall.Submit(context.Background(), v, values); return err }},
 			}
 			spent := make([]time.Duration, len(contenders))
 			round := max(2*conc, 64)
