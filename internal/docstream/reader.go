@@ -88,7 +88,8 @@ func (r *Reader) Kind() (byte, error) {
 
 // Object reads an object, calling member for each key with the reader
 // positioned on its value, which member must consume. The key is unescaped;
-// it is valid only until member reads another object.
+// it is valid only until member reads anything (it may be the reader's
+// buffer), and nil when longer than 64 bytes.
 func (r *Reader) Object(member func(key []byte) error) error {
 	s := r.s
 	if c, err := r.Kind(); err != nil || c != '{' {
@@ -216,6 +217,9 @@ func (r *Reader) readKey() ([]byte, error) {
 	s := r.s
 	if err := s.expect('"', "expected a key"); err != nil {
 		return nil, err
+	}
+	if key, ok := s.bufferedKey(); ok {
+		return key, nil
 	}
 	key, over, err := s.str(r.key[:0], len(r.key))
 	if err != nil {

@@ -98,6 +98,35 @@ func (s *scanner) bufferedString() (string, bool) {
 	return string(fixUTF8(nil, []byte(sb.String()))), true
 }
 
+// bufferedKey consumes a key (its opening quote consumed) of plain bytes,
+// without escapes, and the colon after it, when both are within the
+// buffer, and returns the key as a slice of the buffer, valid until the
+// next read. It reports false, having consumed nothing, otherwise: str
+// then reads the key.
+func (s *scanner) bufferedKey() ([]byte, bool) {
+	b := s.buf[s.pos:s.end]
+	for i := 0; i < len(b) && i <= maxReaderKeyLen; i++ {
+		if c := b[i]; c != '"' {
+			if !strPlain[c] {
+				return nil, false
+			}
+			continue
+		}
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case ' ', '\t', '\n', '\r':
+				continue
+			case ':':
+				s.pos += j + 1
+				return b[:i], true
+			}
+			return nil, false
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
 // bufferedRawString consumes a string (its opening quote next) that ends
 // within the buffer and returns its text as it is, quotes included, after
 // checking it as str would. It reports false, having consumed nothing, when
