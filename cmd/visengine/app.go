@@ -60,15 +60,9 @@ func (a *app) client() (*visengine.Client, error) {
 
 // isTerminal reports whether f is an interactive terminal. A character
 // device is not enough (/dev/null is one); x/term asks the terminal driver.
-// Tests stand in for a terminal with a value that has IsTerminal.
 func isTerminal(f any) bool {
-	switch f := f.(type) {
-	case interface{ IsTerminal() bool }:
-		return f.IsTerminal()
-	case *os.File:
-		return term.IsTerminal(int(f.Fd()))
-	}
-	return false
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // colour reports whether to colour what goes to w: on a terminal, unless

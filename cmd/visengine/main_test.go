@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/visenginetest"
+)
+
+// TestMain lets the scripts run "visengine" as a real process: this test
+// binary, re-executed as the command.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"visengine": main})
+}
+
+// fakeKey is where a script's fake server is kept in its Env.Values.
+type fakeKey struct{}
+
+// TestScripts runs testdata/script/*.txtar, each against its own fake
+// Visengine whose URL and token are exported as VISENGINE_URL and
+// VISENGINE_TOKEN.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			srv := visenginetest.NewServer(visenginetest.WithToken("cli-test-token"))
+			e.Defer(srv.Close)
+			e.Values[fakeKey{}] = srv
+			e.Setenv(envURL, srv.URL)
+			e.Setenv(envToken, srv.Token)
+			e.Setenv("A2", "2631ec9b62135de4186f509fea7d954b")
+			e.Setenv(envNoColor, "")
+			e.Setenv("TZ", "UTC")
+			// The race detector sleeps a second as each process exits,
+			// which would be most of these tests' time under -race.
+			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			addr, err := freeAddr()
+			e.Setenv("FREE_ADDR", addr)
+			return err
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"json":     cmdJSON,
+			"capture":  cmdCapture,
+			"fake":     cmdFake,
+			"waitport": cmdWaitport,
+		},
+	})
+}
+
+// freeAddr returns a loopback address with a port free a moment ago, for
+// "visengine fake --addr".
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// cmdExitcode runs a command and checks its exit status:
+//
+//	exitcode 2 visengine validate $A2 bad.json
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdJSON checks a value in the last command's standard output, parsed as
+// JSON: "json PATH WANT", where PATH is "." for the whole value or keys and
+// indexes joined by dots, ending in "len" for a length ("problems.len"); WANT is
+// compared with a string's text, or another value's compact JSON.
+//
+//	json 0.code missing
+//	json total 24.00
+//	json len 1
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: json PATH WANT")
+	}
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile("stdout")))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		ts.Fatalf("stdout is not JSON: %v", err)
+	}
+	got, err := jsonAt(v, args[0])
+	if err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	if (got == args[1]) == neg {
+		ts.Fatalf("%s is %s, want %s%s", args[0], got, map[bool]string{true: "not "}[neg], args[1])
+	}
+}
+
+// jsonAt walks path in v and renders what it finds.
+func jsonAt(v any, path string) (string, error) {
+	if path != "." {
+		for _, step := range strings.Split(path, ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				if step == "len" {
+					v = json.Number(strconv.Itoa(len(x)))
+					continue
+				}
+				var ok bool
+				if v, ok = x[step]; !ok {
+					return "", errors.New("no key " + step)
+				}
+			case []any:
+				if step == "len" {
+					v = json.Number(strconv.Itoa(len(x)))
+					continue
+				}
+				i, err := strconv.Atoi(step)
+				if err != nil || i < 0 || i >= len(x) {
+					return "", errors.New("no index " + step)
+				}
+				v = x[i]
+			default:
+				return "", errors.New("cannot step into a scalar at " + step)
+			}
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return strings.TrimSpace(b.String()), err
+}
+
+// cmdCapture sets an environment variable to the last command's standard
+// output, trimmed: "capture ID" after a submit.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: capture NAME")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+}
+
+// cmdFake plays the operator and the network on the script's fake server:
+//
+//	fake complete|advance|cancel ID
+//	fake charges COUNT TOTAL     (TOTAL in euro, e.g. 24.00)
+//	fake balance EURO
+//	fake requests METHOD PATH COUNT
+//	fake sent REGEXP
+//	fake fault METHOD PATTERN drop-after|drop-before|status=CODE|delay=DURATION
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	srv := ts.Value(fakeKey{}).(*visenginetest.Server)
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: fake OP ARGS...")
+	}
+	switch op := args[0]; op {
+	case "complete":
+		ts.Check(srv.Complete(args[1]))
+	case "advance":
+		_, err := srv.Advance(args[1])
+		ts.Check(err)
+	case "cancel":
+		ts.Check(srv.Cancel(args[1]))
+	case "charges":
+		count, total := srv.Charges()
+		if got := strconv.Itoa(count) + " " + strings.TrimPrefix(total.String(), "€"); got != strings.Join(args[1:], " ") {
+			ts.Fatalf("charges: %s, want %s", got, strings.Join(args[1:], " "))
+		}
+	case "requests": // fake requests METHOD PATH COUNT: how many were received
+		n := 0
+		for _, r := range srv.Requests() {
+			if len(args) == 4 && r.Method == args[1] && r.Path == args[2] {
+				n++
+			}
+		}
+		if strconv.Itoa(n) != args[len(args)-1] {
+			ts.Fatalf("%d requests %s, want %s", n, strings.Join(args[1:len(args)-1], " "), args[len(args)-1])
+		}
+	case "sent": // fake sent REGEXP: some request's body matches
+		re := regexp.MustCompile(args[1])
+		if !slices.ContainsFunc(srv.Requests(), func(r visenginetest.Request) bool { return re.Match(r.Body) }) {
+			ts.Fatalf("no request body matches %s", args[1])
+		}
+	case "balance":
+		p, err := visengine.ParsePrice(args[1])
+		ts.Check(err)
+		srv.SetBalance(p)
+	case "fault":
+		if len(args) != 4 {
+			ts.Fatalf("usage: fake fault METHOD PATTERN KIND")
+		}
+		srv.Fault(args[1], args[2], fault(ts, args[3]))
+	default:
+		ts.Fatalf("unknown fake op %q", op)
+	}
+}
+
+func fault(ts *testscript.TestScript, kind string) visenginetest.Fault {
+	switch {
+	case kind == "drop-after":
+		return visenginetest.Fault{Drop: visenginetest.DropAfterApply, Times: -1}
+	case kind == "drop-before":
+		return visenginetest.Fault{Drop: visenginetest.DropBeforeApply, Times: -1}
+	case strings.HasPrefix(kind, "status="):
+		code, err := strconv.Atoi(strings.TrimPrefix(kind, "status="))
+		ts.Check(err)
+		return visenginetest.Fault{Status: code, Times: -1}
+	case strings.HasPrefix(kind, "delay="):
+		d, err := time.ParseDuration(strings.TrimPrefix(kind, "delay="))
+		ts.Check(err)
+		return visenginetest.Fault{Delay: d, Times: -1}
+	}
+	ts.Fatalf("unknown fault %q", kind)
+	return visenginetest.Fault{}
+}
+
+// cmdWaitport waits until something listens on an address.
+func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport ADDR")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", args[0]); err == nil {
+			c.Close()
+			return
+		}
+	}
+	ts.Fatalf("nothing listens on %s", args[0])
+}
