@@ -74,9 +74,10 @@ type summaryView struct {
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status ID",
-		Short: "Show one richiesta: state, progress, price, files",
-		Args:  exactArgs(1, "a richiesta ID"),
+		Use:               "status ID",
+		Short:             "Show one richiesta: state, progress, price, files",
+		Args:              exactArgs(1, "a richiesta ID"),
+		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {

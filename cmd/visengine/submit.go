@@ -44,7 +44,8 @@ submit again; read it back with 'visengine status ID'.
 
 --callback URL asks Visengine to post the richiesta there when it is done,
 with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
-		Args: exactArgs(2, "a service HASH and an APPLICANT.json"),
+		Args:              exactArgs(2, "a service HASH and an APPLICANT.json"),
+		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.submit(cmd.Context(), args[0], args[1], f)
 		},
