@@ -67,8 +67,11 @@ func isTerminal(f any) bool {
 
 // colour reports whether to colour what goes to w: on a terminal, unless
 // NO_COLOR is set (https://no-color.org) or the terminal is dumb.
-func colour(w io.Writer) bool {
-	return isTerminal(w) && os.Getenv(envNoColor) == "" && os.Getenv("TERM") != "dumb"
+func colour(w io.Writer) bool { return wantColour(isTerminal(w), os.Getenv) }
+
+// wantColour decides colour for a terminal (tty) and an environment.
+func wantColour(tty bool, getenv func(string) string) bool {
+	return tty && getenv(envNoColor) == "" && getenv("TERM") != "dumb"
 }
 
 // ANSI styles used, sparingly: state words and headings.

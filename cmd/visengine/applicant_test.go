@@ -131,3 +131,22 @@ func TestProgressBar(t *testing.T) {
 	nilBar.finish() // no terminal, no bar
 	assert.Nil(t, newProgressBar(&sb))
 }
+
+func TestColour(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	assert.True(t, wantColour(true, env("TERM", "xterm")))
+	assert.False(t, wantColour(false, env("TERM", "xterm")), "not a terminal")
+	assert.False(t, wantColour(true, env("NO_COLOR", "1")))
+	assert.False(t, wantColour(true, env("TERM", "dumb")))
+	var sb strings.Builder
+	assert.Equal(t, "ready", paint(&sb, styleGreen, "ready"), "a buffer is no terminal")
+}
