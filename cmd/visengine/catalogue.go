@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -111,7 +110,7 @@ func priceAll(ctx context.Context, c *visengine.Client, list []catalogueEntry) e
 	wg.Wait()
 	if len(failed) > 0 {
 		return fmt.Errorf("the price of %d of %d services could not be read (shown as ?); the first error: %w",
-			len(failed), len(list), errors.Join(failed[0]))
+			len(failed), len(list), failed[0])
 	}
 	return nil
 }
