@@ -46,7 +46,8 @@
 // it with options, in exact cents ([Price]). The lower-level calls map one
 // to one to the API: [Client.CreateRichiesta], [Client.GetRichiesta],
 // [Client.ListRichieste], [Client.UpdateRichiesta], [Client.CloseRichiesta],
-// [Client.AddRicerca], [Client.ChooseRisultato], [Client.DownloadDocumento].
+// [Client.UpdateAndCloseRichiesta], [Client.AddRicerca],
+// [Client.ChooseRisultato], [Client.DownloadDocumento].
 //
 // The examples directory of the repository holds runnable programs
 // (go run ./examples/quickstart) that work with no account: with neither

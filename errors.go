@@ -91,7 +91,7 @@ const (
 	CodeNoRichieste                 Code = 203 // GET /richiesta: the account has none (an empty list)
 	CodeHashRequired                Code = 204 // POST /richiesta: "hash_visura required"
 	CodeInvalidEmail                Code = 209 // POST /richiesta: "email is considered invalid!"
-	CodeInsufficientCredit          Code = 211 // POST /richiesta, closing PUT: "Insufficient Credit in Wallet: …"
+	CodeInsufficientCredit          Code = 211 // POST /richiesta: "Insufficient Credit in Wallet: …"
 	CodeInvalidIDRicerca            Code = 219 // POST /richiesta/{id}: "Invalid id"
 	CodeNotFinalized                Code = 221 // POST /richiesta/{id}: "the request is in state 0, not yet finalized"
 	CodeRicercaNotAllowed           Code = 222 // POST /richiesta/{id}: "this request does not allow the addition of a search"

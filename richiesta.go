@@ -100,8 +100,8 @@ type Richiesta struct {
 // Total is what closing the richiesta costs, or cost: PrezzoVisura plus the
 // price of each chosen option in Opzioni, summed exactly in cents. It does
 // not include PrezzoRicerca, which a service with a search step charges
-// separately, when a result is chosen (ChooseRisultato). This is what
-// visenginetest charges on close.
+// separately, for each search added (AddRicerca) and when a result is
+// chosen (ChooseRisultato). This is what visenginetest charges on close.
 //
 // Visengine lists the chosen options either with their prices or only by
 // nome ({"opzione_0": true}); in the second form the total cannot be known
@@ -286,7 +286,10 @@ type RichiestaParams struct {
 	// because the server's default is to submit.
 	State        State
 	CallbackData *Callback // where Visengine should call back
-	EmailTarget  string    // where to e-mail the document
+	// EmailTarget is where to e-mail the document; "" sends no
+	// email_target, and the richiesta has none (null). To remove one from a
+	// draft later, see UpdateParams.ClearEmailTarget.
+	EmailTarget string
 	// Opzioni are the chosen options by nome ("opzione_0"), or by tipo
 	// ("urgenza") when Visura is set.
 	Opzioni []string
@@ -466,35 +469,39 @@ func decodeListEntry(raw json.RawMessage) listEntry {
 	return e
 }
 
-// UpdateParams is what UpdateRichiesta sends (PUT /richiesta/{id}).
+// UpdateParams is the edits UpdateRichiesta and UpdateAndCloseRichiesta
+// send (PUT /richiesta/{id}). What is left unset is left as it is.
 type UpdateParams struct {
 	// JSONVisura replaces all the values when non-nil.
 	JSONVisura Values
 	// Fields changes single values, sent as "json_visura.$N" keys.
 	Fields Values
-	// EmailTarget changes the address the document is e-mailed to.
+	// EmailTarget changes the address the document is e-mailed to; ""
+	// leaves it as it is (see ClearEmailTarget).
 	EmailTarget string
+	// ClearEmailTarget removes the address, so the document is e-mailed
+	// nowhere: "email_target": "" is sent. It cannot be combined with an
+	// EmailTarget.
+	ClearEmailTarget bool
 }
 
 // Format prints how much is set, for every verb: values, keys and the
 // e-mail address are never printed.
 func (p UpdateParams) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "visengine.UpdateParams{JSONVisura:%d values Fields:%d EmailTarget:%t}",
-		len(p.JSONVisura), len(p.Fields), p.EmailTarget != "")
+	fmt.Fprintf(f, "visengine.UpdateParams{JSONVisura:%d values Fields:%d EmailTarget:%t ClearEmailTarget:%t}",
+		len(p.JSONVisura), len(p.Fields), p.EmailTarget != "", p.ClearEmailTarget)
 }
 
-// UpdateRichiesta edits a draft (PUT /richiesta/{id}) and leaves it open:
-// "state": 0 is sent explicitly so an edit can never close (and pay for)
-// the richiesta.
-func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams) (*Richiesta, error) {
-	if err := checkID("id", id); err != nil {
-		return nil, err
-	}
+// body checks p and builds the PUT's JSON, with state as its "state". A map,
+// because the "json_visura.$N" keys are dynamic.
+func (p *UpdateParams) body(state State) (map[string]any, error) {
 	if p == nil {
 		return nil, invalidArg("params", "are nil")
 	}
-	// A map, because the "json_visura.$N" keys are dynamic.
-	body := map[string]any{"state": StateDraft}
+	if p.ClearEmailTarget && p.EmailTarget != "" {
+		return nil, invalidArg("params", "set both EmailTarget and ClearEmailTarget")
+	}
+	body := map[string]any{"state": state}
 	if p.JSONVisura != nil {
 		body["json_visura"] = p.JSONVisura
 	}
@@ -504,8 +511,22 @@ func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams
 		}
 		body["json_visura."+k] = v
 	}
-	if p.EmailTarget != "" {
+	if p.EmailTarget != "" || p.ClearEmailTarget {
 		body["email_target"] = p.EmailTarget
+	}
+	return body, nil
+}
+
+// UpdateRichiesta edits a draft (PUT /richiesta/{id}) and leaves it open:
+// "state": 0 is sent explicitly so an edit can never close (and pay for)
+// the richiesta. UpdateAndCloseRichiesta edits and closes in one call.
+func (c *Client) UpdateRichiesta(ctx context.Context, id string, p *UpdateParams) (*Richiesta, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	body, err := p.body(StateDraft)
+	if err != nil {
+		return nil, err
 	}
 	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, body)
 }
@@ -517,16 +538,76 @@ type closeBody struct {
 
 // CloseRichiesta submits a draft (PUT /richiesta/{id} with "state": 1): the
 // server validates it, charges the wallet and starts the work. Paid; never
-// resent once it may have reached the server. Closing a richiesta closed
-// already is refused with an *APIError matching ErrAlreadyClosed. It checks
-// nothing locally: when resuming a draft edited with UpdateRichiesta, run
-// Visura.Validate on its values first, as Submit does.
+// resent once it may have reached the server. A success whose richiesta is
+// not closed (state 1) proves nothing about the close, and is an
+// *OutcomeUnknownError too: read it back before closing again. Closing a
+// richiesta closed already is refused with an *APIError matching
+// ErrAlreadyClosed. It checks nothing locally: when resuming a draft edited
+// with UpdateRichiesta, run Visura.Validate on its values first, as Submit
+// does.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.richiestaCall(ctx, http.MethodPut, "/richiesta/"+id, closeBody{State: StateSubmitted})
+	return c.closeCall(ctx, id, closeBody{State: StateSubmitted})
 }
+
+// UpdateAndCloseRichiesta edits a draft and submits it in one call (PUT
+// /richiesta/{id} with the edits and "state": 1, as in the spec's example
+// {"json_visura.$0": "altravia", "state": 1}): the server applies the
+// edits, validates, charges the wallet and starts the work. Paid, with
+// CloseRichiesta's rules: never resent once it may have reached the server,
+// an answer that does not show the richiesta closed is an
+// *OutcomeUnknownError, and a richiesta closed already is refused with
+// ErrAlreadyClosed (the edits are not applied). It checks nothing locally:
+// run Visura.Validate on the values as they will be after the edits.
+func (c *Client) UpdateAndCloseRichiesta(ctx context.Context, id string, p *UpdateParams) (*Richiesta, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	body, err := p.body(StateSubmitted)
+	if err != nil {
+		return nil, err
+	}
+	return c.closeCall(ctx, id, body)
+}
+
+// closeCall sends a closing PUT /richiesta/{id}. Its answer must show the
+// richiesta closed: one that does not is undecodable as closedRichiesta,
+// and a 2xx answer that cannot be decoded reaches the caller as an
+// *OutcomeUnknownError (decodeResult), never as a plain failure.
+func (c *Client) closeCall(ctx context.Context, id string, body any) (*Richiesta, error) {
+	var r closedRichiesta
+	if err := c.call(ctx, http.MethodPut, "/richiesta/"+id, body, &r); err != nil {
+		return nil, err
+	}
+	return &r.Richiesta, nil
+}
+
+// closedRichiesta decodes a Richiesta that must be closed (state 1).
+type closedRichiesta struct{ Richiesta }
+
+// UnmarshalJSON decodes the richiesta and refuses a draft.
+func (r *closedRichiesta) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &r.Richiesta); err != nil {
+		return err
+	}
+	if r.State != StateSubmitted {
+		return notClosedError{r.State}
+	}
+	return nil
+}
+
+// notClosedError is closedRichiesta's refusal. It matches
+// ErrUnexpectedResponse, and its text has no prefix because it is printed
+// inside the decoding error's.
+type notClosedError struct{ state State }
+
+func (e notClosedError) Error() string {
+	return fmt.Sprintf("the answer shows the richiesta as %s (state %d), not closed", e.state, int(e.state))
+}
+
+func (e notClosedError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
 // ricercaBody is the JSON of POST /richiesta/{id}.
 type ricercaBody struct {
@@ -535,7 +616,9 @@ type ricercaBody struct {
 
 // AddRicerca runs another search on a richiesta of a service with a search
 // step (POST /richiesta/{id}), typically after the last one failed
-// (ErrSearchFailed).
+// (ErrSearchFailed). Paid when the service has a PrezzoRicerca: Visengine
+// answers a short wallet with 402 (CodeInsufficientCreditRicerca), and the
+// call is never resent once it may have reached the server.
 func (c *Client) AddRicerca(ctx context.Context, id string, values Values) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err

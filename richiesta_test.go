@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -359,6 +360,18 @@ func TestRequestShapeRichiestaCalls(t *testing.T) {
 			}},
 		{"close", "PUT", base + "/" + id, `{"state":1}`,
 			func(ctx context.Context) (*Richiesta, error) { return c.CloseRichiesta(ctx, id) }},
+		{"update and close, as the spec's example", "PUT", base + "/" + id, `{"json_visura.$0":"altravia","state":1}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.UpdateAndCloseRichiesta(ctx, id, &UpdateParams{Fields: Values{"$0": "altravia"}})
+			}},
+		{"update and close, as the PHP SDK", "PUT", base + "/" + id, `{"state":1,"json_visura":{"$0":"1378273","$1":"RM"},"email_target":"a@b.it"}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.UpdateAndCloseRichiesta(ctx, id, &UpdateParams{JSONVisura: Values{"$0": "1378273", "$1": "RM"}, EmailTarget: "a@b.it"})
+			}},
+		{"clear email_target", "PUT", base + "/" + id, `{"state":0,"email_target":""}`,
+			func(ctx context.Context) (*Richiesta, error) {
+				return c.UpdateRichiesta(ctx, id, &UpdateParams{ClearEmailTarget: true})
+			}},
 		{"add ricerca", "POST", base + "/" + id, `{"json_visura":{"$0":"","$1":"12345678910"}}`,
 			func(ctx context.Context) (*Richiesta, error) {
 				return c.AddRicerca(ctx, id, Values{"$0": "", "$1": "12345678910"})
@@ -433,6 +446,23 @@ func TestBadArgumentsSendNothing(t *testing.T) {
 		"update nil":    func() error { _, err := c.UpdateRichiesta(ctx, "abc", nil); return err },
 		"update bad key": func() error {
 			_, err := c.UpdateRichiesta(ctx, "abc", &UpdateParams{Fields: Values{"x": "1"}})
+			return err
+		},
+		"update set and clear email": func() error {
+			_, err := c.UpdateRichiesta(ctx, "abc", &UpdateParams{EmailTarget: "a@b.it", ClearEmailTarget: true})
+			return err
+		},
+		"update and close nil": func() error { _, err := c.UpdateAndCloseRichiesta(ctx, "abc", nil); return err },
+		"update and close bad id": func() error {
+			_, err := c.UpdateAndCloseRichiesta(ctx, "a/b", &UpdateParams{})
+			return err
+		},
+		"update and close bad key": func() error {
+			_, err := c.UpdateAndCloseRichiesta(ctx, "abc", &UpdateParams{Fields: Values{"0": "1"}})
+			return err
+		},
+		"update and close set and clear email": func() error {
+			_, err := c.UpdateAndCloseRichiesta(ctx, "abc", &UpdateParams{EmailTarget: "a@b.it", ClearEmailTarget: true})
 			return err
 		},
 		"add empty":     func() error { _, err := c.AddRicerca(ctx, "abc", nil); return err },
@@ -522,7 +552,11 @@ func TestRequestBodiesByteForByte(t *testing.T) {
 	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		got = append(got, r.Method+" "+strings.TrimPrefix(r.URL.Path, apiPrefix)+" "+string(b))
-		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, 0)), nil
+		state := 0
+		if strings.Contains(string(b), `"state":1`) {
+			state = 1 // a closing PUT's answer must show it closed
+		}
+		return httpmock.NewStringResponse(200, fmt.Sprintf(richiestaOK, state)), nil
 	})
 	ctx := context.Background()
 	id := "5f2829ce065afc21cc60ad0e"
@@ -545,6 +579,14 @@ func TestRequestBodiesByteForByte(t *testing.T) {
 			return err
 		},
 		func() error { _, err := c.CloseRichiesta(ctx, id); return err },
+		func() error {
+			_, err := c.UpdateAndCloseRichiesta(ctx, id, &UpdateParams{Fields: Values{"$0": "altravia"}})
+			return err
+		},
+		func() error {
+			_, err := c.UpdateRichiesta(ctx, id, &UpdateParams{ClearEmailTarget: true})
+			return err
+		},
 		func() error { _, err := c.AddRicerca(ctx, id, Values{"$0": "", "$1": "12345678910"}); return err },
 		func() error { _, err := c.ChooseRisultato(ctx, id, id+"_0", 1); return err },
 		func() error { _, err := c.DryRun(ctx, a2, validA2Values(t)); return err },
@@ -558,6 +600,8 @@ func TestRequestBodiesByteForByte(t *testing.T) {
 		`POST /richiesta {"hash_visura":"2631ec9b62135de4186f509fea7d954b","state":0,"test":false}`,
 		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"email_target":"a@b.it","json_visura.$10":"x","json_visura.$3":"3331234567","state":0}`,
 		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"state":1}`,
+		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"json_visura.$0":"altravia","state":1}`,
+		`PUT /richiesta/5f2829ce065afc21cc60ad0e {"email_target":"","state":0}`,
 		`POST /richiesta/5f2829ce065afc21cc60ad0e {"json_visura":{"$0":"","$1":"12345678910"}}`,
 		`PUT /richiesta/5f2829ce065afc21cc60ad0e/ricerche {"id_ricerca":"5f2829ce065afc21cc60ad0e_0","indice":1}`,
 		`POST /richiesta {"hash_visura":"2631ec9b62135de4186f509fea7d954b","json_visura":{"$0":"Mario","$1":"Rossi","$2":"mario.rossi@example.it","$3":"3331234567","$4":"RSSMRA80A01H501U","$5":"id.pdf|data:application/pdf;base64,JVBERi0xLjQgaWQ=","$6":"cf.jpg|data:image/jpeg;base64,/9j/"},"state":1,"test":true}`,
@@ -591,4 +635,167 @@ func TestRichiestaTotal(t *testing.T) {
 	huge := Richiesta{PrezzoVisura: MaxPriceCents, Opzioni: []Opzione{{Prezzo: 1}}}
 	_, err = huge.Total()
 	assert.ErrorIs(t, err, ErrBadPrice)
+}
+
+// Both closing calls are paid: an answer that may hide a close (a 5xx, a
+// dropped connection, a success that does not show the richiesta closed)
+// is an *OutcomeUnknownError, and the PUT is sent once.
+func TestClosingCallsOutcomeUnknown(t *testing.T) {
+	const id = "5f2829ce065afc21cc60ad0e"
+	closes := map[string]func(c *Client) (*Richiesta, error){
+		"CloseRichiesta": func(c *Client) (*Richiesta, error) { return c.CloseRichiesta(context.Background(), id) },
+		"UpdateAndCloseRichiesta": func(c *Client) (*Richiesta, error) {
+			return c.UpdateAndCloseRichiesta(context.Background(), id, &UpdateParams{Fields: Values{"$0": "altravia"}})
+		},
+	}
+	answers := map[string]func(w http.ResponseWriter){
+		"success showing a draft": func(w http.ResponseWriter) { writeJSON(w, 200, fmt.Sprintf(richiestaOK, 0)) },
+		"success without state": func(w http.ResponseWriter) {
+			writeJSON(w, 200, `{"data":{"_id":"`+id+`"},"success":true,"message":"","error":null}`)
+		},
+		"502": func(w http.ResponseWriter) {
+			writeJSON(w, 502, `{"data":null,"success":false,"message":"bad gateway","error":0}`)
+		},
+		"dropped": func(w http.ResponseWriter) { panic(http.ErrAbortHandler) },
+	}
+	for call, do := range closes {
+		for answer, write := range answers {
+			t.Run(call+"/"+answer, func(t *testing.T) {
+				srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+					assert.Equal(t, "PUT /richiesta/"+id, r.Method+" "+r.URL.Path)
+					write(w)
+				})
+				r, err := do(newTestClient(t, srv.URL))
+				assert.Nil(t, r)
+				require.ErrorIs(t, err, ErrOutcomeUnknown)
+				var unknown *OutcomeUnknownError
+				require.ErrorAs(t, err, &unknown)
+				assert.Equal(t, "PUT", unknown.Method)
+				assert.Equal(t, "/richiesta/"+id, unknown.Path)
+				assert.EqualValues(t, 1, srv.hits.Load(), "a paid call is never resent")
+				if answer == "success showing a draft" {
+					assert.Contains(t, err.Error(), "HTTP 200: decoding data: the answer shows the richiesta as draft (state 0), not closed")
+					assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), err.Error())
+				}
+			})
+		}
+	}
+	t.Run("a closed answer is the richiesta", func(t *testing.T) {
+		srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, fmt.Sprintf(richiestaOK, 1)) })
+		for name, do := range closes {
+			r, err := do(newTestClient(t, srv.URL))
+			require.NoError(t, err, name)
+			assert.Equal(t, StateSubmitted, r.State, name)
+			assert.Equal(t, id, r.ID, name)
+		}
+	})
+	t.Run("an edit that leaves a draft is fine", func(t *testing.T) {
+		srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, fmt.Sprintf(richiestaOK, 0)) })
+		r, err := newTestClient(t, srv.URL).UpdateRichiesta(context.Background(), id, &UpdateParams{Fields: Values{"$0": "x"}})
+		require.NoError(t, err)
+		assert.Equal(t, StateDraft, r.State)
+	})
+}
+
+// Issue 13, items 4 and 5: a success's message and an error's message
+// reach the caller exactly as sent, trailing blanks included (the spec's
+// 412 messages end in ": "); only Error() trims.
+func TestMessagesKeptAsSent(t *testing.T) {
+	c, mock := mockClient(t)
+	ctx := context.Background()
+	a2 := decodeVisura(t, "visura_a2.json")
+	for _, tc := range []struct {
+		file, method, url string
+		call              func() error
+	}{
+		{"spec/post_richiesta_412.json", "POST", mockBase + "/richiesta", func() error {
+			_, err := c.CreateRichiesta(ctx, &RichiestaParams{HashVisura: a2.HashVisura})
+			return err
+		}},
+		{"spec/put_richiesta_id_412.json", "PUT", mockBase + "/richiesta/abc", func() error {
+			_, err := c.UpdateRichiesta(ctx, "abc", &UpdateParams{})
+			return err
+		}},
+		{"spec/post_richiesta_id_412.json", "POST", mockBase + "/richiesta/abc", func() error {
+			_, err := c.AddRicerca(ctx, "abc", Values{"$0": " "})
+			return err
+		}},
+	} {
+		mock.Reset()
+		mock.RegisterResponder(tc.method, tc.url, httpmock.NewBytesResponder(412, readTestdata(t, tc.file)))
+		var env struct{ Message string }
+		require.NoError(t, json.Unmarshal(readTestdata(t, tc.file), &env))
+		require.True(t, strings.HasSuffix(env.Message, ": "), tc.file)
+		var apiErr *APIError
+		require.ErrorAs(t, tc.call(), &apiErr, tc.file)
+		assert.Equal(t, env.Message, apiErr.Message, tc.file)
+		assert.True(t, strings.HasSuffix(apiErr.Error(), ":"), "Error() trims: %q", apiErr.Error())
+	}
+
+	mock.Reset()
+	mock.RegisterResponder("POST", mockBase+"/richiesta", httpmock.NewStringResponder(200,
+		`{"data":{"_id":"5f2829ce065afc21cc60ad0e","state":1},"success":true,"message":"Test Request, deleting  ","error":null}`))
+	res, err := c.DryRun(ctx, a2, validA2Values(t))
+	require.NoError(t, err)
+	assert.Equal(t, "Test Request, deleting  ", res.Message)
+}
+
+// The spec's PUT /richiesta/{id} request and answers, through
+// UpdateAndCloseRichiesta, and the spec's POST /richiesta/{id} refusals
+// through AddRicerca: each answer is an error of its kind, never an
+// unknown outcome, and the success decodes as closed.
+func TestSpecAnswersToUpdateAndCloseAndAddRicerca(t *testing.T) {
+	c, mock := mockClient(t)
+	ctx := context.Background()
+	const id = "5f283eae065afc21cf466ea4"
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(readTestdata(t, "spec/put_richiesta_id_request.json"), &spec))
+	require.Equal(t, map[string]any{"json_visura.$0": "altravia", "state": 1.0}, spec)
+	update := func() (*Richiesta, error) {
+		return c.UpdateAndCloseRichiesta(ctx, id, &UpdateParams{Fields: Values{"$0": "altravia"}})
+	}
+	add := func() (*Richiesta, error) {
+		return c.AddRicerca(ctx, id, Values{"$1": "12345678910", "$0": ""})
+	}
+	for _, tc := range []struct {
+		file string
+		call func() (*Richiesta, error)
+		want []error
+		code Code
+	}{
+		{"put_richiesta_id_400.json", update, []error{ErrAlreadyClosed, ErrConflict}, CodeAlreadyClosed},
+		{"put_richiesta_id_404.json", update, []error{ErrNotFound}, CodeRichiestaNotFoundPut},
+		{"put_richiesta_id_412.json", update, []error{ErrInvalidRequest}, CodeInvalidInput},
+		{"put_richiesta_id_428.json", update, []error{ErrInvalidRequest}, CodeIDRequired},
+		{"post_richiesta_id_402.json", add, []error{ErrInsufficientCredit}, CodeInsufficientCreditRicerca},
+		{"post_richiesta_id_404.json", add, []error{ErrNotFound}, CodeNotFinalized},
+	} {
+		status, _ := strconv.Atoi(tc.file[len(tc.file)-8 : len(tc.file)-5])
+		mock.Reset()
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			b, _ := io.ReadAll(r.Body)
+			if strings.HasPrefix(tc.file, "put") {
+				assert.JSONEq(t, `{"json_visura.$0":"altravia","state":1}`, string(b), "the spec's own request")
+			}
+			return httpmock.NewBytesResponse(status, readTestdata(t, "spec/"+tc.file)), nil
+		})
+		r, err := tc.call()
+		assert.Nil(t, r, tc.file)
+		for _, want := range tc.want {
+			assert.ErrorIs(t, err, want, tc.file)
+		}
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown, tc.file)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr, tc.file)
+		assert.Equal(t, tc.code, apiErr.Code, tc.file)
+		assert.Equal(t, 1, mock.GetTotalCallCount(), tc.file)
+	}
+
+	mock.Reset()
+	mock.RegisterResponder("PUT", mockBase+"/richiesta/"+id, httpmock.NewBytesResponder(200, readTestdata(t, "spec/put_richiesta_id_200.json")))
+	r, err := update()
+	require.NoError(t, err)
+	assert.Equal(t, StateSubmitted, r.State)
+	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
+	assert.Equal(t, Values{"$1": "BS", "$0": "572372"}, r.Ricerche[0].Valori)
 }

@@ -162,7 +162,8 @@ func TestSearchFlow(t *testing.T) {
 	require.Equal(t, 200, a.Status, "%s", a.Raw)
 	d = a.data(t)
 	assert.Equal(t, []any{id + "_1", 0.0, "In erogazione"}, []any{d["id_ricerca"], d["indice_ricerca"], d["stato_richiesta"]})
-	assert.Equal(t, []Charge{{id, "visura", 478, time.Time{}}, {id, "ricerca", 38, time.Time{}}}, withoutTimes(srv.ChargeLog()))
+	assert.Equal(t, []Charge{{id, "visura", 478, time.Time{}}, {id, "ricerca", 38, time.Time{}}, {id, "ricerca", 38, time.Time{}}},
+		withoutTimes(srv.ChargeLog()), "the document, the added search, the chosen result")
 	require.NoError(t, srv.Complete(id))
 	checkDocument(t, srv, id)
 }

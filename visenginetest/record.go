@@ -21,7 +21,7 @@ type Request struct {
 // Charge is one debit of the wallet.
 type Charge struct {
 	RichiestaID string
-	What        string // "visura" (document and options) or "ricerca" (the chosen search)
+	What        string // "visura" (document and options) or "ricerca" (prezzo_ricerca: an added search, or the chosen result)
 	Amount      visengine.Price
 	Time        time.Time
 }

@@ -228,6 +228,16 @@ func (s *Server) lookupLocked(id string) (*richiesta, *apiError) {
 	return nil, &apiError{http.StatusNotFound, visengine.CodeRichiestaNotFoundPut, "no requests matches this id: " + id}
 }
 
+// CodeInsufficientCreditClose is the error code of the fake's answer to a
+// closing PUT /richiesta/{id} that the wallet cannot pay, given with HTTP
+// 402 and "Insufficient Credit in Wallet: <balance>". Visengine documents no
+// 402 for that call: the 402 is the fake's assumption of what a gateway
+// would plausibly answer, and the code is the fake's own (the status, as for
+// its other undocumented answers), not POST /richiesta's 211, so a test
+// cannot come to rely on a code the real service was never seen to send.
+// The SDK reads it as visengine.ErrInsufficientCredit by its status.
+const CodeInsufficientCreditClose = visengine.Code(http.StatusPaymentRequired)
+
 // updateRichiesta is PUT /richiesta/{id}: edit a draft, and close it with
 // "state": 1. Nothing changes unless the whole call succeeds.
 func (s *Server) updateRichiesta(w http.ResponseWriter, r *http.Request) {
@@ -278,7 +288,7 @@ func (s *Server) editLocked(rq *richiesta, body map[string]json.RawMessage) *api
 			return bad
 		}
 		if s.wallet < rq.price() {
-			return insufficientCredit(visengine.CodeInsufficientCredit, s.wallet)
+			return insufficientCredit(CodeInsufficientCreditClose, s.wallet)
 		}
 	}
 	rq.values, rq.email, rq.updated = values, email, time.Now().Unix()

@@ -120,7 +120,7 @@ func TestSDKWaitContextEndsPromptly(t *testing.T) {
 }
 
 // TestSDKSearchFlow runs a "con Ricerca" service: the first search, one
-// more search, a choice (charged once as prezzo_ricerca), then the document.
+// more search and a choice (each charged prezzo_ricerca), then the document.
 func TestSDKSearchFlow(t *testing.T) {
 	srv, c := fake(t, visenginetest.WithAutoAdvance(5*time.Millisecond))
 	ctx := testCtx(t)
@@ -170,10 +170,10 @@ func TestSDKSearchFlow(t *testing.T) {
 	assert.ErrorIs(t, err, visengine.ErrConflict, "a choice is made once")
 
 	log := srv.ChargeLog()
-	require.Len(t, log, 2)
-	assert.Equal(t, []string{"visura", "ricerca"}, []string{log[0].What, log[1].What})
-	assert.Equal(t, []visengine.Price{478, 38}, []visengine.Price{log[0].Amount, log[1].Amount})
-	assert.Equal(t, []string{id, id}, []string{log[0].RichiestaID, log[1].RichiestaID})
+	require.Len(t, log, 3, "the document, the added search, the chosen result")
+	assert.Equal(t, []string{"visura", "ricerca", "ricerca"}, []string{log[0].What, log[1].What, log[2].What})
+	assert.Equal(t, []visengine.Price{478, 38, 38}, []visengine.Price{log[0].Amount, log[1].Amount, log[2].Amount})
+	assert.Equal(t, []string{id, id, id}, []string{log[0].RichiestaID, log[1].RichiestaID, log[2].RichiestaID})
 
 	r, err = c.Wait(ctx, id, fastPoll())
 	require.NoError(t, err)
@@ -182,8 +182,8 @@ func TestSDKSearchFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, id+".zip", doc.Nome)
 	n, total := srv.Charges()
-	assert.Equal(t, 2, n)
-	assert.Equal(t, visengine.Price(516), total)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, visengine.Price(554), total)
 }
 
 // TestSDKConcurrentSubmitAndWait: one client, one fake, 20 applicants at

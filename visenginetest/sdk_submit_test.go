@@ -205,7 +205,8 @@ func TestSDKSubmitInsufficientCredit(t *testing.T) {
 	var apiErr *visengine.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusPaymentRequired, apiErr.StatusCode)
-	assert.Equal(t, visengine.CodeInsufficientCredit, apiErr.Code)
+	assert.Equal(t, visenginetest.CodeInsufficientCreditClose, apiErr.Code, "the fake's own code: the spec has no 402 for PUT")
+	assert.NotEqual(t, visengine.CodeInsufficientCredit, apiErr.Code)
 	assert.Contains(t, apiErr.Message, "15.03")
 	assert.Contains(t, err.Error(), "Insufficient Credit in Wallet: 15.03")
 	var se *visengine.SubmitError

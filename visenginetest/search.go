@@ -150,16 +150,16 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := readBody(r)
 	s.respond(w, func() (*richiesta, *apiError) {
-		rq, e := s.lookupLocked(id)
-		if e != nil {
-			return nil, e
-		}
+		rq := s.richieste[id]
 		if e := searchable(rq, body["json_visura"]); e != nil {
 			return nil, e
 		}
 		values, err := readValues(body["json_visura"])
 		if err != nil || !rq.svc.satisfies(values) {
 			return nil, &apiError{http.StatusPreconditionFailed, visengine.CodeInsufficientData, "Insufficient data to validate the request: "}
+		}
+		if e := s.chargeSearchLocked(rq); e != nil {
+			return nil, e
 		}
 		now := time.Now().Unix()
 		rq.appendSearch(values)
@@ -169,10 +169,27 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// searchable checks that rq can take another search.
+// chargeSearchLocked charges an added search its price, the service's
+// prezzo_ricerca (nothing when that is 0), or refuses it with the spec's
+// 402/225 when the wallet is short.
+func (s *Server) chargeSearchLocked(rq *richiesta) *apiError {
+	price := int64(rq.svc.v.PrezzoRicerca)
+	if price <= 0 {
+		return nil
+	}
+	if s.wallet < price {
+		return insufficientCredit(visengine.CodeInsufficientCreditRicerca, s.wallet)
+	}
+	s.chargeLocked(rq.id, "ricerca", price)
+	return nil
+}
+
+// searchable checks that rq can take another search. An unknown id gets
+// the same answer as a draft: 404/221 is the spec's only 404 for this call,
+// as if the server looked for a finalized richiesta with that id.
 func searchable(rq *richiesta, jsonVisura json.RawMessage) *apiError {
 	switch {
-	case rq.state == 0:
+	case rq == nil || rq.state == 0:
 		return &apiError{http.StatusNotFound, visengine.CodeNotFinalized, "the request is in state 0, not yet finalized"}
 	case !bool(rq.svc.v.HasRicerca) || rq.stato != statoInRicerca:
 		return &apiError{http.StatusConflict, visengine.CodeRicercaNotAllowed, "this request does not allow the addition of a search"}

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,6 +190,10 @@ func (s *Server) handler() http.Handler {
 			fail(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: missing or invalid bearer token")
 			return
 		}
+		if uncleanPath(r.URL.EscapedPath()) {
+			unroutable(w, r)
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -229,15 +234,51 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST /richiesta", s.createRichiesta)
 	m.HandleFunc("GET /richiesta/{id}", s.getRichiesta)
 	m.HandleFunc("PUT /richiesta/{id}", s.updateRichiesta)
+	// Each "{$}" pattern has its twin without the slash, or ServeMux would
+	// redirect to it.
 	m.HandleFunc("PUT /richiesta/{$}", idRequired(visengine.CodeIDRequired))
+	m.HandleFunc("PUT /richiesta", idRequired(visengine.CodeIDRequired))
 	m.HandleFunc("POST /richiesta/{id}", s.addRicerca)
 	m.HandleFunc("PUT /richiesta/{id}/ricerche", s.chooseRisultato)
 	m.HandleFunc("GET /documento/{id}", s.getDocumento)
 	m.HandleFunc("GET /documento/{$}", idRequired(visengine.CodeIDRequiredDocumento))
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fail(w, http.StatusNotFound, codeNoRoute, "resource not found: "+r.Method+" "+r.URL.Path)
-	})
+	m.HandleFunc("GET /documento", idRequired(visengine.CodeIDRequiredDocumento))
+	m.HandleFunc("/", noRoute)
 	return m
+}
+
+func noRoute(w http.ResponseWriter, r *http.Request) {
+	fail(w, http.StatusNotFound, codeNoRoute, "resource not found: "+r.Method+" "+r.URL.Path)
+}
+
+// uncleanPath reports a path that is not absolute or has an empty or dot
+// segment (a trailing slash aside), which ServeMux would answer with a
+// redirect to its cleaned form. Followed, that redirect changes the call:
+// PUT /richiesta//ricerche would become an update of a richiesta with id
+// "ricerche".
+func uncleanPath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return true
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, seg := range segs {
+		if seg == "." || seg == ".." || seg == "" && i < len(segs)-1 {
+			return true
+		}
+	}
+	return false
+}
+
+// unroutable answers an unclean path with an envelope, never a redirect:
+// an empty id in PUT /richiesta/{id}/ricerche is "id required", as in PUT
+// /richiesta/ (the spec documents no such answer for …/ricerche: the fake
+// assumes the same one), anything else is not found.
+func unroutable(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut && r.URL.EscapedPath() == "/richiesta//ricerche" {
+		idRequired(visengine.CodeIDRequired)(w, r)
+		return
+	}
+	noRoute(w, r)
 }
 
 func idRequired(code visengine.Code) http.HandlerFunc {

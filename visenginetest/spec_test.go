@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/visengine-go/visengine"
 )
 
 // The vendor spec's examples, one file per method, path and status, are in
@@ -217,28 +218,84 @@ func TestSpecAddRicerca(t *testing.T) {
 	assert.Equal(t, "Errore su richiesta dati", second["stato_ricerca"], "12345678910 fails its check digit, as in the spec")
 	assert.Equal(t, "101", a.data(t)["esito"].(map[string]any)["codice"])
 
+	log := srv.ChargeLog()
+	require.Len(t, log, 2, "the document at the close, then the added search")
+	assert.Equal(t, []any{"ricerca", visengine.Price(38), id}, []any{log[1].What, log[1].Amount, log[1].RichiestaID},
+		"an added search costs the service's prezzo_ricerca")
+
 	matchSpec(t, "post_richiesta_id_400.json", call(t, srv, "POST", "/richiesta/bad-id", specBody(t, "post_richiesta_id_request.json")))
 	draft := create(t, srv, map[string]any{"hash_visura": hashRicerca, "state": 0})
 	matchSpec(t, "post_richiesta_id_404.json", call(t, srv, "POST", "/richiesta/"+draft, specBody(t, "post_richiesta_id_request.json")))
+	matchSpec(t, "post_richiesta_id_404.json", call(t, srv, "POST", "/richiesta/5f2829ce065afc21cc60ad0f", specBody(t, "post_richiesta_id_request.json")),
+		"an unknown id: the spec's one 404 for this call is 221")
 	plain := create(t, srv, specBody(t, "post_richiesta_request.json"))
 	matchSpec(t, "post_richiesta_id_409.json", call(t, srv, "POST", "/richiesta/"+plain, specBody(t, "post_richiesta_id_request.json")))
 	matchSpec(t, "post_richiesta_id_412.json", call(t, srv, "POST", "/richiesta/"+id, map[string]any{"json_visura": map[string]string{"$0": " ", "$1": ""}}))
 	matchSpec(t, "post_richiesta_id_428.json", call(t, srv, "POST", "/richiesta/"+id, map[string]any{}))
 	matchSpec(t, "post_richiesta_id_428.json", call(t, srv, "POST", "/richiesta/"+id, "{broken"))
+
+	srv.SetBalance(37)
+	matchSpec(t, "post_richiesta_id_402.json", call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json")),
+		withMessage("Insufficient Credit in Wallet: 0.37"))
+	assert.Len(t, call(t, srv, "GET", "/richiesta/"+id, nil).data(t)["ricerche"], 2, "a refused search is not run")
+	srv.SetBalance(38)
+	matchSpec(t, "post_richiesta_id_200.json", call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json")))
+	assert.Zero(t, srv.Balance())
+	assert.Len(t, srv.ChargeLog(), 4, "the search's close, the plain one's, two added searches")
+}
+
+// A service whose prezzo_ricerca is 0 charges nothing for an added search,
+// and never answers 402 for one.
+func TestAddRicercaFreeWhenUnpriced(t *testing.T) {
+	srv := newServer(t)
+	svc := *srv.cat.byHash[hashRicerca]
+	svc.v.PrezzoRicerca = 0
+	srv.cat = &catalogue{list: srv.cat.list, byHash: map[string]*service{hashRicerca: &svc}}
+	id := searchRichiesta(t, srv)
+	srv.SetBalance(0)
+	a := call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json"))
+	matchSpec(t, "post_richiesta_id_200.json", a)
+	assert.Len(t, srv.ChargeLog(), 1, "only the close")
 }
 
 func TestSpecUpdate(t *testing.T) {
 	srv := newServer(t)
-	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"}})
+	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"},
+		"email_target": "caf@example.com"})
+	for _, clear := range []any{"", nil} { // a cleared address is null, as in the spec's answers
+		a := call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"email_target": clear, "state": 0})
+		require.Equal(t, 200, a.Status, "%s", a.Raw)
+		assert.Nil(t, a.data(t)["email_target"], "%s", a.Raw)
+		call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"email_target": "caf@example.com"})
+	}
 	matchSpec(t, "put_richiesta_id_412.json", call(t, srv, "PUT", "/richiesta/"+id, map[string]any{"state": 1}))
 	matchSpec(t, "put_richiesta_id_412.json", call(t, srv, "PUT", "/richiesta/"+id, "not json"))
 	a := call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json"))
 	matchSpec(t, "put_richiesta_id_200.json", a)
 	assert.Equal(t, map[string]any{"NRea": "altravia", "Cciaa": "BS"}, a.data(t)["ricerche"].([]any)[0].(map[string]any)["json_mappato"])
+	assert.Equal(t, "caf@example.com", a.data(t)["email_target"], "set again after each clear")
 
 	matchSpec(t, "put_richiesta_id_400.json", call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json")))
 	matchSpec(t, "put_richiesta_id_404.json", call(t, srv, "PUT", "/richiesta/342tfdt567yhgy8897ujt454", specBody(t, "put_richiesta_id_request.json")))
 	matchSpec(t, "put_richiesta_id_428.json", call(t, srv, "PUT", "/richiesta/", specBody(t, "put_richiesta_id_request.json")))
+}
+
+// The spec documents no 402 for PUT /richiesta/{id}: the fake's answer to a
+// close the wallet cannot pay is POST's envelope with the fake's own code;
+// the draft stays open and nothing is charged.
+func TestCloseInsufficientCredit(t *testing.T) {
+	srv := newServer(t, WithWallet(477))
+	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"}})
+	a := call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json"))
+	assert.Equal(t, 402, a.Status)
+	_, want := specFile(t, "post_richiesta_402.json")
+	want["message"], want["error"] = "Insufficient Credit in Wallet: 4.77", float64(CodeInsufficientCreditClose)
+	assert.Equal(t, want, a.Env)
+	assert.NotEqual(t, 211, a.code(), "not POST's code")
+	d := call(t, srv, "GET", "/richiesta/"+id, nil).data(t)
+	assert.Equal(t, 0.0, d["state"])
+	assert.Empty(t, srv.ChargeLog())
+	assert.Equal(t, visengine.Price(477), srv.Balance())
 }
 
 func TestSpecChooseRisultato(t *testing.T) {

@@ -26,19 +26,36 @@ const (
 )
 
 // wireRichiesta is the "data" of GET /richiesta/{id} and of the calls that
-// change a richiesta, with keys in the spec's order.
+// change a richiesta, with its keys in the order of the spec's examples
+// (the same in all five).
 type wireRichiesta struct {
-	wireSummary                    // the keys a list item has too
-	Callback       string          `json:"callback"`
-	Allegati       []string        `json:"allegati"`
-	TimestampStati timestampStati  `json:"timestamp_stati"`
-	CallbackData   json.RawMessage `json:"callback_data"` // the object sent, or false
-	Opzioni        []wireOpzione   `json:"opzioni"`       // null when none was chosen
-	Ricerche       []wireRicerca   `json:"ricerche"`
-	Esito          esito           `json:"esito"`
+	ID                  string          `json:"_id"`
+	State               int             `json:"state"`
+	HashVisura          string          `json:"hash_visura"`
+	Nome                string          `json:"nome"`
+	Callback            string          `json:"callback"`
+	Ricerca             bool            `json:"ricerca"`
+	IDRicerca           *string         `json:"id_ricerca"`
+	PrezzoVisura        euro            `json:"prezzo_visura"`
+	PrezzoRicerca       euro            `json:"prezzo_ricerca"`
+	IndiceRicerca       *int            `json:"indice_ricerca"`
+	StatoRichiesta      string          `json:"stato_richiesta"`
+	EmailTarget         *string         `json:"email_target"`
+	Allegati            []string        `json:"allegati"`
+	TimestampCreation   int64           `json:"timestamp_creation"`
+	TimestampLastUpdate int64           `json:"timestamp_last_update"`
+	TimestampStati      timestampStati  `json:"timestamp_stati"`
+	CallbackData        json.RawMessage `json:"callback_data"` // the object sent, or false
+	Opzioni             []wireOpzione   `json:"opzioni"`       // null when none was chosen
+	Owner               string          `json:"owner"`
+	Sincrona            bool            `json:"sincrona"`
+	Ricerche            []wireRicerca   `json:"ricerche"`
+	Esito               esito           `json:"esito"`
 }
 
-// wireSummary is one item of GET /richiesta.
+// wireSummary is one item of GET /richiesta, with its keys in the spec's
+// order: a richiesta's, less callback, allegati, timestamp_stati,
+// callback_data, opzioni, ricerche and esito.
 type wireSummary struct {
 	ID                  string  `json:"_id"`
 	State               int     `json:"state"`
@@ -89,9 +106,14 @@ var esitoOK = esito{Codice: "0", Info: "OK"}
 
 // wire renders r; the caller holds the server's lock.
 func (r *richiesta) wire(owner string) wireRichiesta {
+	sum := r.summary(owner)
 	w := wireRichiesta{
-		wireSummary: r.summary(owner), Callback: "_rib_fake", Allegati: []string{}, TimestampStati: r.stati,
-		CallbackData: json.RawMessage("false"), Ricerche: []wireRicerca{}, Esito: r.esito,
+		ID: sum.ID, State: sum.State, HashVisura: sum.HashVisura, Nome: sum.Nome, Callback: "_rib_fake",
+		Ricerca: sum.Ricerca, IDRicerca: sum.IDRicerca, PrezzoVisura: sum.PrezzoVisura, PrezzoRicerca: sum.PrezzoRicerca,
+		IndiceRicerca: sum.IndiceRicerca, StatoRichiesta: sum.StatoRichiesta, EmailTarget: sum.EmailTarget,
+		Allegati: []string{}, TimestampCreation: sum.TimestampCreation, TimestampLastUpdate: sum.TimestampLastUpdate,
+		TimestampStati: r.stati, CallbackData: json.RawMessage("false"), Owner: sum.Owner, Sincrona: sum.Sincrona,
+		Ricerche: []wireRicerca{}, Esito: r.esito,
 	}
 	if r.callbackData != nil {
 		w.CallbackData = r.callbackData
