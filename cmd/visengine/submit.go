@@ -165,9 +165,11 @@ func submitFailure(err error) error {
 	switch {
 	case !errors.As(err, &se):
 		return err
-	case se.Step == visengine.StepDraft:
+	case se.Step == visengine.StepDraft && errors.Is(err, visengine.ErrOutcomeUnknown):
 		// A draft is free and one whose creation is unknown is never closed.
 		return &codeError{code: exitError, err: fmt.Errorf("%w; nothing was charged: submitting again is safe", err)}
+	case se.Step == visengine.StepDraft:
+		return fmt.Errorf("%w; nothing was charged", err)
 	case errors.Is(err, visengine.ErrOutcomeUnknown):
 		return fmt.Errorf("%w; richiesta %s may have been charged: do NOT submit again, read it back with 'visengine status %s'", err, se.ID, se.ID)
 	}
