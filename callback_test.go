@@ -2,6 +2,7 @@ package visengine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,20 +12,116 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
+// testSecret is a callback secret of the shortest accepted length.
+var testSecret = strings.Repeat("s", MinCallbackSecretLen)
+
+const cbID = "5f2829ce065afc21cc60ad0e"
+
 // delivery builds the JSON Visengine posts: {"data": <richiesta>} whose
 // callback_data echoes the secret.
 func delivery(secret string) string {
-	return fmt.Sprintf(`{"data":{"_id":"5f2829ce065afc21cc60ad0e","state":1,"stato_richiesta":"Dati disponibili",
-		"callback_data":{"url":"https://hooks.example.com/v","method":"JSON","field":"","data":{%q:%q}}}}`, CallbackSecretKey, secret)
+	return deliveryOf(cbID, StatoDatiDisponibili, secret)
+}
+
+func deliveryOf(id string, stato Stato, secret string) string {
+	return fmt.Sprintf(`{"data":{"_id":%q,"state":1,"stato_richiesta":%q,"owner":"forger@example.com","allegati":["forged.pdf"],
+		"callback_data":{"url":"https://hooks.example.com/v","method":"JSON","field":"","data":{%q:%q}}}}`, id, stato, CallbackSecretKey, secret)
+}
+
+// mustHandler builds a handler that must be accepted.
+func mustHandler(t testing.TB, fn CallbackFunc, opts ...CallbackOption) http.Handler {
+	t.Helper()
+	h, err := CallbackHandler(fn, opts...)
+	require.NoError(t, err)
+	return h
+}
+
+// post delivers body to h as JSON and returns the status.
+func post(h http.Handler, body string) int {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/cb", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// truthAPI is the API a handler reads back from: GET /richiesta/{id}
+// answers the richiesta it holds for id, in the stato set, or 404.
+type truthAPI struct {
+	*countingServer
+	mu    sync.Mutex
+	stato map[string]Stato
+	fail  atomic.Int32 // answer this status instead (0: none)
+	delay atomic.Int64 // a time.Duration to wait before answering
+}
+
+func newTruthAPI(t testing.TB) *truthAPI {
+	api := &truthAPI{stato: map[string]Stato{}}
+	api.countingServer = newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+canaryToken {
+			writeJSON(w, 401, `{"data":null,"success":false,"message":"read back with the SDK's own token","error":0}`)
+			return
+		}
+		time.Sleep(time.Duration(api.delay.Load()))
+		if code := api.fail.Load(); code != 0 {
+			writeJSON(w, int(code), `{"data":null,"success":false,"message":"down","error":0}`)
+			return
+		}
+		id := strings.TrimPrefix(r.URL.Path, "/richiesta/")
+		api.mu.Lock()
+		stato, ok := api.stato[id]
+		api.mu.Unlock()
+		if !ok {
+			writeJSON(w, 404, `{"data":null,"success":false,"message":"no request matches this id","error":202}`)
+			return
+		}
+		writeJSON(w, 200, fmt.Sprintf(`{"data":{"_id":%q,"state":1,"stato_richiesta":%q,"owner":"owner@caf.example","allegati":[],
+			"callback_data":{"url":"https://hooks.example.com/v","method":"JSON","data":{%q:%q}}},"success":true,"message":"","error":null}`,
+			id, stato, CallbackSecretKey, testSecret))
+	})
+	return api
+}
+
+func (a *truthAPI) set(id string, s Stato) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stato[id] = s
+}
+
+// recorder is a CallbackFunc that keeps what it was given.
+type recorder struct {
+	mu     sync.Mutex
+	events []*CallbackEvent
+	err    error
+}
+
+func (rc *recorder) fn(_ context.Context, ev *CallbackEvent) error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.events = append(rc.events, ev)
+	return rc.err
+}
+
+func (rc *recorder) calls() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.events)
+}
+
+func (rc *recorder) last() *CallbackEvent {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.events[len(rc.events)-1]
 }
 
 func TestCallbackHandler(t *testing.T) {
-	const secret = "s3cr3t-0123456789abcdef0123456789abcdef"
 	form := func(field, payload string) string { return url.Values{field: {payload}}.Encode() }
 	cases := []struct {
 		name, method, ctype, body string
@@ -32,37 +129,32 @@ func TestCallbackHandler(t *testing.T) {
 		opts                      []CallbackOption
 		status, calls             int
 	}{
-		{"json", "POST", "application/json", delivery(secret), nil, nil, 200, 1},
-		{"json with charset", "POST", "application/json; charset=utf-8", delivery(secret), nil, nil, 200, 1},
-		{"form", "POST", "application/x-www-form-urlencoded", form("data", delivery(secret)), nil, nil, 200, 1},
-		{"form custom field", "POST", "application/x-www-form-urlencoded", form("visengineData", delivery(secret)), nil,
+		{"json", "POST", "application/json", delivery(testSecret), nil, nil, 200, 1},
+		{"json with charset", "POST", "application/json; charset=utf-8", delivery(testSecret), nil, nil, 200, 1},
+		{"form", "POST", "application/x-www-form-urlencoded", form("data", delivery(testSecret)), nil, nil, 200, 1},
+		{"form custom field", "POST", "application/x-www-form-urlencoded", form("visengineData", delivery(testSecret)), nil,
 			[]CallbackOption{WithCallbackField("visengineData")}, 200, 1},
-		{"form missing field", "POST", "application/x-www-form-urlencoded", form("other", delivery(secret)), nil, nil, 400, 0},
-		{"wrong secret", "POST", "application/json", delivery("guess"), nil, nil, 401, 0},
-		{"secret prefix", "POST", "application/json", delivery(secret[:10]), nil, nil, 401, 0},
+		{"form missing field", "POST", "application/x-www-form-urlencoded", form("other", delivery(testSecret)), nil, nil, 400, 0},
+		{"wrong secret", "POST", "application/json", delivery(strings.Repeat("g", 64)), nil, nil, 401, 0},
+		{"secret prefix", "POST", "application/json", delivery(testSecret[:10]), nil, nil, 401, 0},
+		{"empty secret", "POST", "application/json", delivery(""), nil, nil, 401, 0},
 		{"missing secret", "POST", "application/json", `{"data":{"_id":"abc","state":1,"callback_data":false}}`, nil, nil, 401, 0},
-		{"handler without secret", "POST", "application/json", delivery(""), nil, []CallbackOption{WithCallbackSecret("")}, 401, 0},
-		{"too big", "POST", "application/json", delivery(secret) + strings.Repeat(" ", 2<<20), nil, nil, 413, 0},
-		{"small cap", "POST", "application/json", delivery(secret), nil, []CallbackOption{WithCallbackMaxBody(64)}, 413, 0},
-		{"content type", "POST", "text/plain", delivery(secret), nil, nil, 415, 0},
-		{"no content type", "POST", "", delivery(secret), nil, nil, 415, 0},
+		{"secret not a string", "POST", "application/json", `{"data":{"_id":"abc","state":1,"callback_data":{"data":{"visengine_secret":1}}}}`, nil, nil, 401, 0},
+		{"too big", "POST", "application/json", delivery(testSecret) + strings.Repeat(" ", 2<<20), nil, nil, 413, 0},
+		{"small cap", "POST", "application/json", delivery(testSecret), nil, []CallbackOption{WithCallbackMaxBody(64)}, 413, 0},
+		{"content type", "POST", "text/plain", delivery(testSecret), nil, nil, 415, 0},
+		{"no content type", "POST", "", delivery(testSecret), nil, nil, 415, 0},
 		{"bad json", "POST", "application/json", `{"data":`, nil, nil, 400, 0},
 		{"no data", "POST", "application/json", `{"success":true}`, nil, nil, 400, 0},
 		{"bad id", "POST", "application/json", `{"data":{"_id":"../x"}}`, nil, nil, 400, 0},
 		{"get", "GET", "application/json", "", nil, nil, 405, 0},
-		{"put", "PUT", "application/json", delivery(secret), nil, nil, 405, 0},
-		{"fn fails", "POST", "application/json", delivery(secret), errors.New("db down"), nil, 500, 1},
+		{"put", "PUT", "application/json", delivery(testSecret), nil, nil, 405, 0},
+		{"fn fails", "POST", "application/json", delivery(testSecret), errors.New("db down"), nil, 500, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var calls atomic.Int32
-			var got *Richiesta
-			fn := func(_ context.Context, ev *CallbackEvent) error {
-				calls.Add(1)
-				got = ev.Richiesta
-				return tc.fnErr
-			}
-			h := CallbackHandler(fn, append([]CallbackOption{WithCallbackSecret(secret)}, tc.opts...)...)
+			rc := &recorder{err: tc.fnErr}
+			h := mustHandler(t, rc.fn, append([]CallbackOption{WithCallbackSecret(testSecret)}, tc.opts...)...)
 			req := httptest.NewRequest(tc.method, "/visengine/callback", strings.NewReader(tc.body))
 			if tc.ctype != "" {
 				req.Header.Set("Content-Type", tc.ctype)
@@ -70,11 +162,13 @@ func TestCallbackHandler(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			assert.Equal(t, tc.status, rec.Code)
-			assert.EqualValues(t, tc.calls, calls.Load())
-			assert.NotContains(t, rec.Body.String(), secret)
+			assert.Equal(t, tc.calls, rc.calls())
+			assert.NotContains(t, rec.Body.String(), testSecret)
 			if tc.status == 200 {
-				assert.Equal(t, "5f2829ce065afc21cc60ad0e", got.ID)
-				assert.Equal(t, StatoDatiDisponibili, got.StatoRichiesta)
+				ev := rc.last()
+				assert.Equal(t, cbID, ev.Richiesta.ID)
+				assert.Equal(t, StatoDatiDisponibili, ev.Richiesta.StatoRichiesta)
+				assert.False(t, ev.FromAPI, "without a client fn gets the posted body, and is told so")
 			}
 			if tc.status == 405 {
 				assert.Equal(t, "POST", rec.Header().Get("Allow"))
@@ -83,15 +177,231 @@ func TestCallbackHandler(t *testing.T) {
 	}
 }
 
+// Every configuration the handler could not work with is refused when it
+// is built, not at the first delivery.
+func TestCallbackHandlerRefusedWhenBuilt(t *testing.T) {
+	ok := func(context.Context, *CallbackEvent) error { return nil }
+	short := strings.Repeat("k", MinCallbackSecretLen-1)
+	c := newTestClient(t, "http://127.0.0.1:1")
+	secret := WithCallbackSecret(testSecret)
+	cases := []struct {
+		name string
+		fn   CallbackFunc
+		opts []CallbackOption
+	}{
+		{"nil fn", nil, []CallbackOption{secret}},
+		{"no secret", ok, nil},
+		{"one-byte secret", ok, []CallbackOption{WithCallbackSecret("x")}},
+		{"empty secret", ok, []CallbackOption{WithCallbackSecret("")}},
+		{"secret one byte short", ok, []CallbackOption{WithCallbackSecret(short)}},
+		{"no secrets", ok, []CallbackOption{WithCallbackSecrets()}},
+		{"a short secret among good ones", ok, []CallbackOption{WithCallbackSecrets(testSecret, short)}},
+		{"an empty secret among good ones", ok, []CallbackOption{WithCallbackSecrets("", testSecret)}},
+		{"max body 0", ok, []CallbackOption{secret, WithCallbackMaxBody(0)}},
+		{"max body -1", ok, []CallbackOption{secret, WithCallbackMaxBody(-1)}},
+		{"nil client", ok, []CallbackOption{secret, WithCallbackClient(nil)}},
+		{"client not made by NewClient", ok, []CallbackOption{secret, WithCallbackClient(&Client{})}},
+		{"reread timeout without a client", ok, []CallbackOption{secret, WithCallbackRereadTimeout(time.Second)}},
+		{"reread timeout 0", ok, []CallbackOption{secret, WithCallbackClient(c), WithCallbackRereadTimeout(0)}},
+		{"empty form field", ok, []CallbackOption{secret, WithCallbackField("")}},
+		{"negative dedupe window", ok, []CallbackOption{secret, WithCallbackDedupe(-time.Second, 10)}},
+		{"dedupe without room", ok, []CallbackOption{secret, WithCallbackDedupe(time.Hour, 0)}},
+		{"nil option", ok, []CallbackOption{secret, nil}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := CallbackHandler(tc.fn, tc.opts...)
+			assert.Nil(t, h)
+			require.ErrorIs(t, err, ErrInvalidArgument)
+			assert.NotContains(t, err.Error(), short)
+			assert.NotContains(t, err.Error(), testSecret)
+		})
+	}
+	// The same options with usable values build.
+	for _, opts := range [][]CallbackOption{
+		{secret},
+		{WithCallbackSecrets(testSecret, strings.Repeat("n", 64))},
+		{secret, WithCallbackClient(c), WithCallbackRereadTimeout(time.Second)},
+		{WithCallbackRereadTimeout(time.Second), WithCallbackClient(c), secret}, // in any order
+		{secret, WithCallbackMaxBody(1), WithCallbackField("x"), WithCallbackDedupe(0, 0)},
+	} {
+		_, err := CallbackHandler(ok, opts...)
+		assert.NoError(t, err)
+	}
+}
+
+// A delivery is a hint: with a client, fn gets the richiesta as the API
+// has it, never the posted state, owner or allegati.
+func TestCallbackForgedBodyReachesFnAsTheAPIsTruth(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoInErogazione)
+	rc := &recorder{}
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)))
+
+	require.Equal(t, 200, post(h, delivery(testSecret)))
+	require.Equal(t, 1, rc.calls())
+	ev := rc.last()
+	assert.True(t, ev.FromAPI)
+	assert.Equal(t, cbID, ev.Richiesta.ID)
+	assert.Equal(t, StatoInErogazione, ev.Richiesta.StatoRichiesta, "the API's stato, not the forged Dati disponibili")
+	assert.Equal(t, "owner@caf.example", ev.Richiesta.Owner)
+	assert.Empty(t, ev.Richiesta.Allegati, "forged allegati never reach fn")
+	assert.EqualValues(t, 1, api.hits.Load(), "a forged body costs one read")
+
+	again, err := ev.Reread(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, StatoInErogazione, again.StatoRichiesta)
+}
+
+// When the read-back fails, fn is not called and the handler answers 503,
+// so that Visengine may deliver again.
+func TestCallbackRereadFailureAnswers503(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoDatiDisponibili)
+	rc := &recorder{}
+	c := newTestClient(t, api.URL)
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(c),
+		WithCallbackRereadTimeout(100*time.Millisecond))
+
+	assert.Equal(t, 503, post(h, deliveryOf("000000000000000000000000", StatoDatiDisponibili, testSecret)), "an id the API does not know")
+	api.fail.Store(500)
+	assert.Equal(t, 503, post(h, delivery(testSecret)), "the API failing")
+	api.fail.Store(0)
+	api.delay.Store(int64(400 * time.Millisecond))
+	start := time.Now()
+	assert.Equal(t, 503, post(h, delivery(testSecret)), "the API too slow")
+	assert.Less(t, time.Since(start), 350*time.Millisecond, "bounded by WithCallbackRereadTimeout")
+	assert.Zero(t, rc.calls())
+
+	api.delay.Store(0)
+	assert.Equal(t, 200, post(h, delivery(testSecret)), "delivered again once the API answers")
+	assert.Equal(t, 1, rc.calls())
+}
+
+// A delivery repeated within the window is acknowledged without calling
+// fn again; a new stato, a failed fn or an expired entry calls it again.
+func TestCallbackReplaysCallFnOnce(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoInRicerca)
+	rc := &recorder{}
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)))
+
+	for range 5 {
+		assert.Equal(t, 200, post(h, delivery(testSecret)))
+	}
+	assert.Equal(t, 1, rc.calls(), "replays are acknowledged, not handled again")
+
+	api.set(cbID, StatoDatiDisponibili)
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 2, rc.calls(), "a new stato is a new event")
+	assert.Equal(t, StatoDatiDisponibili, rc.last().Richiesta.StatoRichiesta)
+
+	// A forged stato neither calls fn twice nor silences the genuine
+	// delivery: the key is the API's stato.
+	api.set("5f2829ce065afc21cc60ad0f", StatoInErogazione)
+	forged := deliveryOf("5f2829ce065afc21cc60ad0f", StatoDatiDisponibili, testSecret)
+	assert.Equal(t, 200, post(h, forged))
+	assert.Equal(t, StatoInErogazione, rc.last().Richiesta.StatoRichiesta)
+	api.set("5f2829ce065afc21cc60ad0f", StatoDatiDisponibili)
+	assert.Equal(t, 200, post(h, forged))
+	assert.Equal(t, 4, rc.calls(), "the genuine Dati disponibili still reaches fn")
+	assert.Equal(t, StatoDatiDisponibili, rc.last().Richiesta.StatoRichiesta)
+}
+
+func TestCallbackFnFailureIsNotRemembered(t *testing.T) {
+	rc := &recorder{err: errors.New("db down")}
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret))
+	assert.Equal(t, 500, post(h, delivery(testSecret)))
+	rc.err = nil
+	assert.Equal(t, 200, post(h, delivery(testSecret)), "the retry after a failure is handled")
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 2, rc.calls())
+}
+
+func TestCallbackDedupeWindowAndCapacity(t *testing.T) {
+	rc := &recorder{}
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackDedupe(50*time.Millisecond, 1000))
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 1, rc.calls())
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 2, rc.calls(), "forgotten after the window")
+
+	rc = &recorder{}
+	h = mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackDedupe(time.Hour, 2))
+	for _, id := range []string{"a1", "a2", "a3", "a1"} {
+		assert.Equal(t, 200, post(h, deliveryOf(id, StatoDatiDisponibili, testSecret)))
+	}
+	assert.Equal(t, 4, rc.calls(), "the oldest is forgotten when the memory is full")
+
+	rc = &recorder{}
+	h = mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackDedupe(0, 0))
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.Equal(t, 2, rc.calls(), "a window of 0 remembers nothing")
+}
+
+// The memory stays bounded whatever is posted, and expiry is by insertion.
+func TestDedupeBounded(t *testing.T) {
+	now := time.Unix(0, 0)
+	d := newDedupe(time.Minute, 100, func() time.Time { return now })
+	longest := 0
+	for i := range 10000 {
+		key := fmt.Sprint(i)
+		if d.claim(key) != claimMine {
+			t.Fatalf("%s: a new key is not handled", key)
+		}
+		d.finish(key, true)
+		longest = max(longest, d.size(), len(d.queue)-d.head)
+		if len(d.queue) > 201 {
+			t.Fatalf("the queue grew to %d", len(d.queue))
+		}
+	}
+	assert.Equal(t, 100, longest)
+	assert.Equal(t, claimDone, d.claim("9999"))
+	assert.Equal(t, claimMine, d.claim("0"), "forgotten to make room")
+	assert.Equal(t, claimBusy, d.claim("0"), "a second claim while the first is handled")
+	d.finish("0", false)
+	assert.Equal(t, claimMine, d.claim("0"), "a failure is not remembered")
+	d.finish("0", true)
+	now = now.Add(time.Minute)
+	assert.Equal(t, claimMine, d.claim("9999"), "expired")
+	assert.LessOrEqual(t, d.size(), 1)
+	var none *dedupe
+	assert.Equal(t, claimMine, none.claim("x"))
+	none.finish("x", true)
+}
+
+// A repeat that arrives while the first delivery is handled is answered
+// 503, and fn runs once.
+func TestCallbackConcurrentDuplicate(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	h := mustHandler(t, func(context.Context, *CallbackEvent) error {
+		calls.Add(1)
+		close(entered)
+		<-release
+		return nil
+	}, WithCallbackSecret(testSecret))
+	first := make(chan int)
+	go func() { first <- post(h, delivery(testSecret)) }()
+	<-entered
+	assert.Equal(t, 503, post(h, delivery(testSecret)))
+	close(release)
+	assert.Equal(t, 200, <-first)
+	assert.Equal(t, 200, post(h, delivery(testSecret)))
+	assert.EqualValues(t, 1, calls.Load())
+}
+
 func TestCallbackHandlerConcurrentDeliveries(t *testing.T) {
-	const secret = "concurrent-secret"
 	var calls atomic.Int32
 	seen := sync.Map{}
-	srv := httptest.NewServer(CallbackHandler(func(_ context.Context, ev *CallbackEvent) error {
+	srv := httptest.NewServer(mustHandler(t, func(_ context.Context, ev *CallbackEvent) error {
 		calls.Add(1)
 		seen.Store(ev.Richiesta.ID, true)
 		return nil
-	}, WithCallbackSecret(secret)))
+	}, WithCallbackSecret(testSecret)))
 	defer srv.Close()
 	var wg sync.WaitGroup
 	var ok atomic.Int32
@@ -99,7 +409,7 @@ func TestCallbackHandlerConcurrentDeliveries(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body := strings.Replace(delivery(secret), "5f2829ce065afc21cc60ad0e", fmt.Sprintf("%024d", i), 1)
+			body := deliveryOf(fmt.Sprintf("%024d", i), StatoDatiDisponibili, testSecret)
 			ctype := "application/json"
 			if i%2 == 1 {
 				body, ctype = url.Values{"data": {body}}.Encode(), "application/x-www-form-urlencoded"
@@ -121,59 +431,57 @@ func TestCallbackHandlerConcurrentDeliveries(t *testing.T) {
 	assert.Equal(t, 100, n)
 }
 
-func TestCallbackEventReread(t *testing.T) {
-	srv := scriptedServer(t, richiestaIn(StatoVisuraEvasa))
-	c := newTestClient(t, srv.URL)
-	var reread *Richiesta
-	h := CallbackHandler(func(ctx context.Context, ev *CallbackEvent) error {
-		var err error
-		reread, err = ev.Reread(ctx)
-		return err
-	}, WithCallbackSecret("k"), WithCallbackClient(c))
-	req := httptest.NewRequest("POST", "/", strings.NewReader(delivery("k")))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, 200, rec.Code)
-	assert.Equal(t, StatoVisuraEvasa, reread.StatoRichiesta, "the API's answer, not the callback's")
-
-	_, err := (&CallbackEvent{Richiesta: reread}).Reread(context.Background())
+func TestCallbackEventRereadNeedsAClient(t *testing.T) {
+	_, err := (&CallbackEvent{Richiesta: &Richiesta{ID: cbID}}).Reread(context.Background())
 	assert.Error(t, err, "without a client there is nothing to re-read with")
+	_, err = (*CallbackEvent)(nil).Reread(context.Background())
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 }
 
-// FuzzCallbackHandler posts arbitrary bodies: the handler must never panic,
-// never call fn without the secret, and answer only the documented statuses.
+// FuzzCallbackHandler posts arbitrary bodies, each twice, to a handler that
+// reads back from an API knowing one richiesta. It must never panic, never
+// call fn without the secret, hand fn only the API's richiesta, call fn at
+// most once per (id, stato), and answer only the documented statuses.
 func FuzzCallbackHandler(f *testing.F) {
-	const secret = "fuzz-secret"
-	f.Add("application/json", delivery(secret))
-	f.Add("application/json", delivery("nope"))
-	f.Add("application/x-www-form-urlencoded", url.Values{"data": {delivery(secret)}}.Encode())
+	api := newTruthAPI(f)
+	api.set(cbID, StatoInErogazione)
+	c := newTestClient(f, api.URL, WithRetry(1, 0, 0))
+	f.Add("application/json", delivery(testSecret))
+	f.Add("application/json", delivery(strings.Repeat("n", 64)))
+	f.Add("application/json", deliveryOf("000000000000000000000000", StatoDatiDisponibili, testSecret))
+	f.Add("application/x-www-form-urlencoded", url.Values{"data": {delivery(testSecret)}}.Encode())
 	f.Add("application/json", `{"data":{"_id":"a","callback_data":{"data":{"visengine_secret":1}}}}`)
 	f.Add("text/plain", "x")
 	f.Fuzz(func(t *testing.T, ctype, body string) {
-		called := false
-		h := CallbackHandler(func(_ context.Context, ev *CallbackEvent) error {
-			called = true
-			if ev.Richiesta.CallbackData.Secret() != secret {
-				t.Fatal("fn called without the secret")
+		calls := 0
+		h := mustHandler(t, func(_ context.Context, ev *CallbackEvent) error {
+			calls++
+			if !ev.FromAPI || ev.Richiesta.ID != cbID || ev.Richiesta.StatoRichiesta != StatoInErogazione {
+				t.Fatalf("fn got something other than the API's richiesta: %v", ev)
 			}
 			return nil
-		}, WithCallbackSecret(secret), WithCallbackMaxBody(4096))
-		req := httptest.NewRequest("POST", "/", strings.NewReader(body))
-		req.Header.Set("Content-Type", ctype)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		switch rec.Code {
-		case 200:
-			if !called {
-				t.Fatal("200 without fn")
+		}, WithCallbackSecret(testSecret), WithCallbackMaxBody(4096), WithCallbackClient(c))
+		var statuses []int
+		for range 2 {
+			req := httptest.NewRequest("POST", "/", strings.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			statuses = append(statuses, rec.Code)
+			switch rec.Code {
+			case 200, 400, 401, 413, 415, 503:
+			default:
+				t.Fatalf("unexpected status %d", rec.Code)
 			}
-		case 400, 401, 413, 415:
-			if called {
-				t.Fatalf("fn called, then %d", rec.Code)
+			if strings.Contains(rec.Body.String(), testSecret) {
+				t.Fatal("the answer echoes the secret")
 			}
-		default:
-			t.Fatalf("unexpected status %d", rec.Code)
+		}
+		if statuses[0] != statuses[1] {
+			t.Fatalf("a replay was answered %d after %d", statuses[1], statuses[0])
+		}
+		if want := map[bool]int{true: 1, false: 0}[statuses[0] == 200]; calls != want {
+			t.Fatalf("fn called %d times for statuses %v", calls, statuses)
 		}
 	})
 }
@@ -183,7 +491,7 @@ func TestNewCallbackWithSecret(t *testing.T) {
 	cb, err := NewCallbackWithSecret("https://hooks.example.com/v", CallbackPOST, secret)
 	require.NoError(t, err)
 	assert.Equal(t, secret, cb.Secret())
-	assert.Equal(t, "data", cb.Field)
+	assert.Equal(t, DefaultCallbackField, cb.Field)
 	for _, verb := range []string{"%v", "%+v", "%#v"} {
 		assert.NotContains(t, fmt.Sprintf(verb, cb), secret)
 	}
@@ -203,44 +511,97 @@ func TestNewCallbackWithSecret(t *testing.T) {
 	again, err := NewCallbackWithSecret(first.URL, first.Method, first.Secret())
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
-	h := CallbackHandler(func(context.Context, *CallbackEvent) error { return nil }, WithCallbackSecret(first.Secret()))
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/cb", strings.NewReader(delivery(again.Secret())))
-	req.Header.Set("Content-Type", "application/json")
-	h.ServeHTTP(rec, req)
-	assert.Equal(t, 200, rec.Code)
+	h := mustHandler(t, func(context.Context, *CallbackEvent) error { return nil }, WithCallbackSecret(first.Secret()))
+	assert.Equal(t, 200, post(h, delivery(again.Secret())))
 }
 
 func TestCallbackHandlerSecretsForRotation(t *testing.T) {
 	oldSecret := strings.Repeat("o", 64)
 	newSecret := strings.Repeat("n", 64)
-	post := func(h http.Handler, secret string) int {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("POST", "/cb", strings.NewReader(delivery(secret)))
-		req.Header.Set("Content-Type", "application/json")
-		h.ServeHTTP(rec, req)
-		return rec.Code
-	}
 	ok := func(context.Context, *CallbackEvent) error { return nil }
+	noDedupe := WithCallbackDedupe(0, 0)
 
-	both := CallbackHandler(ok, WithCallbackSecrets(oldSecret, newSecret))
-	assert.Equal(t, 200, post(both, oldSecret))
-	assert.Equal(t, 200, post(both, newSecret))
-	assert.Equal(t, 401, post(both, "guess"))
-	assert.Equal(t, 401, post(both, ""))
-	assert.Equal(t, 401, post(both, oldSecret[:10]))
-	assert.Equal(t, 401, post(both, oldSecret+newSecret))
-
-	withEmpty := CallbackHandler(ok, WithCallbackSecrets("", newSecret))
-	assert.Equal(t, 401, post(withEmpty, ""), "an empty secret never matches")
-	assert.Equal(t, 200, post(withEmpty, newSecret))
-
-	none := CallbackHandler(ok, WithCallbackSecrets())
-	assert.Equal(t, 401, post(none, ""))
-	assert.Equal(t, 401, post(none, oldSecret))
+	both := mustHandler(t, ok, WithCallbackSecrets(oldSecret, newSecret), noDedupe)
+	assert.Equal(t, 200, post(both, delivery(oldSecret)))
+	assert.Equal(t, 200, post(both, delivery(newSecret)))
+	assert.Equal(t, 401, post(both, delivery(strings.Repeat("g", 64))))
+	assert.Equal(t, 401, post(both, delivery("")))
+	assert.Equal(t, 401, post(both, delivery(oldSecret[:10])))
+	assert.Equal(t, 401, post(both, delivery(oldSecret+newSecret)))
 
 	// The last option wins: after rotation the old secret is refused.
-	rotated := CallbackHandler(ok, WithCallbackSecrets(oldSecret, newSecret), WithCallbackSecret(newSecret))
-	assert.Equal(t, 401, post(rotated, oldSecret))
-	assert.Equal(t, 200, post(rotated, newSecret))
+	rotated := mustHandler(t, ok, WithCallbackSecrets(oldSecret, newSecret), WithCallbackSecret(newSecret), noDedupe)
+	assert.Equal(t, 401, post(rotated, delivery(oldSecret)))
+	assert.Equal(t, 200, post(rotated, delivery(newSecret)))
+}
+
+// The vendor's spec makes every key of callback_data optional: without
+// "method" Visengine posts a form, without "field" in the field "data".
+// Such callbacks are accepted and sent as set.
+func TestCallbackSentAsSet(t *testing.T) {
+	cases := []struct {
+		name string
+		cb   *Callback
+		want string
+	}{
+		{"no method", &Callback{URL: "https://hooks.example.com/v"},
+			`{"url":"https://hooks.example.com/v","data":null}`},
+		{"POST without field", &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST},
+			`{"url":"https://hooks.example.com/v","method":"POST","data":null}`},
+		{"JSON with data", &Callback{URL: "https://hooks.example.com/v", Method: CallbackJSON, Data: map[string]any{"k": "v"}},
+			`{"url":"https://hooks.example.com/v","method":"JSON","data":{"k":"v"}}`},
+		{"POST with field", &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "visengineData"},
+			`{"url":"https://hooks.example.com/v","method":"POST","field":"visengineData","data":null}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mock := mockClient(t)
+			var sent map[string]json.RawMessage
+			mock.RegisterResponder("POST", mockBase+"/richiesta", func(r *http.Request) (*http.Response, error) {
+				require.NoError(t, json.NewDecoder(r.Body).Decode(&sent))
+				return httpmock.NewStringResponse(200, `{"data":{"_id":"`+cbID+`","state":0},"success":true,"message":"","error":null}`), nil
+			})
+			_, err := c.CreateRichiesta(context.Background(), &RichiestaParams{HashVisura: "eccbc87e4b5ce2fe28308fd9f2a7baf3", CallbackData: tc.cb})
+			require.NoError(t, err)
+			assert.JSONEq(t, tc.want, string(sent["callback_data"]))
+		})
+	}
+	cb, err := NewCallback("https://hooks.example.com/v", "")
+	require.NoError(t, err, "NewCallback accepts Visengine's default method")
+	b, err := json.Marshal(cb)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), `"method"`)
+	assert.NotContains(t, string(b), `"field"`)
+}
+
+// A secret planted in a Callback by hand is held to the same minimum, and
+// the refusals never quote the URL's credentials.
+func TestCallbackCheckRefusals(t *testing.T) {
+	const creds = "https://user:pa55w0rd@hooks.example.com/v?token=Q5ECRETQ"
+	cases := map[string]*Callback{
+		"short secret in Data":  {URL: "https://hooks.example.com/v", Method: CallbackJSON, Data: map[string]any{CallbackSecretKey: "x"}},
+		"secret not a string":   {URL: "https://hooks.example.com/v", Data: map[string]any{CallbackSecretKey: 12345}},
+		"unknown method":        {URL: creds, Method: "XML"},
+		"plain http":            {URL: "http://user:pa55w0rd@hooks.example.com/v?token=Q5ECRETQ"},
+		"relative URL":          {URL: "/v?token=Q5ECRETQ"},
+		"lower-case method":     {URL: creds, Method: "json"},
+		"unparsable with creds": {URL: "https://user:pa55w0rd@[::1/v?token=Q5ECRETQ"},
+	}
+	for name, cb := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := cb.check()
+			require.ErrorIs(t, err, ErrInvalidArgument)
+			for _, s := range []string{"pa55w0rd", "Q5ECRETQ", "user:"} {
+				assert.NotContains(t, err.Error(), s)
+				assert.NotContains(t, fmt.Sprintf("%+v", *cb), s)
+			}
+		})
+	}
+	_, err := NewCallback(creds, "XML")
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.NotContains(t, err.Error(), "pa55w0rd")
+	assert.NotContains(t, err.Error(), "Q5ECRETQ")
+	cb, err := NewCallback(creds, CallbackJSON)
+	require.NoError(t, err, "credentials in a callback URL are the caller's business")
+	assert.Equal(t, "visengine.Callback{URL:https://hooks.example.com/v Method:JSON Field:}", fmt.Sprint(cb))
 }

@@ -45,6 +45,7 @@ type Client struct {
 	base      *url.URL
 	userAgent string
 	http      *transport.Client
+	auth      tokenAuth // the token source's checks and renewal; zero for a fixed token
 }
 
 type config struct {
@@ -52,10 +53,13 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
-	token      transport.TokenFunc // a token source would replace the static one here
+	token      transport.TokenFunc // the fixed token, or the token source's
+	source     TokenSource         // WithTokenSource
+	scopeHost  string              // WithScopeHost
 	attempts   int
 	minWait    time.Duration
 	maxWait    time.Duration
+	stall      time.Duration
 }
 
 // Option configures a Client.
@@ -86,8 +90,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithLogger logs one line per attempt: method, path, status, attempt and
-// duration. Nothing is logged without it; the token, bodies, field values
-// and query strings are never logged.
+// duration, and one when a token is renewed after a 401. Nothing is logged
+// without it; the token, bodies, field values and query strings are never
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
@@ -117,16 +122,72 @@ func WithRetry(attempts int, minWait, maxWait time.Duration) Option {
 	}
 }
 
-// NewClient returns a client for token, by default on ProductionURL. A bad
-// token or option is an error matching ErrInvalidArgument; it never quotes
-// the token, nor a base URL's userinfo or query.
-func NewClient(token string, opts ...Option) (*Client, error) {
-	token = strings.TrimSpace(token)
-	if err := transport.CheckToken(token); err != nil {
-		return nil, errorf("%w: %w", ErrInvalidArgument, err)
+// DefaultStallTimeout is how long an attempt may go without a byte sent or
+// received before it is cut with ErrStalled; see WithStallTimeout.
+const DefaultStallTimeout = 60 * time.Second
+
+// WithStallTimeout sets how long one attempt may go without a byte sent or
+// received — while connecting, writing the request, waiting for the
+// answer's headers, or reading its body — before it is cut (default
+// DefaultStallTimeout; 0 never cuts). It is not a total timeout: a download
+// that keeps flowing, however slowly, is never cut, and time the caller
+// spends between reads of a body (a slow io.Writer) does not count. Use the
+// context for a deadline on the whole call.
+//
+// A cut attempt fails with an error matching ErrStalled (and, like a
+// connection's deadlines, os.ErrDeadlineExceeded, with Timeout() true). A
+// read (GET) is retried as for any transport failure; a POST or PUT that
+// may have reached the server is not, and its error is an
+// *OutcomeUnknownError, as for a dropped connection.
+func WithStallTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errorf("%w: WithStallTimeout needs d >= 0", ErrInvalidArgument)
+		}
+		c.stall = d
+		return nil
 	}
-	cfg := config{baseURL: ProductionURL, token: transport.StaticToken(token),
-		attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
+}
+
+// WithTokenSource makes the client take its bearer token from ts, asked
+// before every attempt, instead of NewClient's token argument, which must
+// then be "". With a [TokenRenewer] (such as package oauth's TokenSource)
+// a call answered 401 renews the token once and is sent once more; with
+// a token whose Scopes are known, a call the scopes do not cover fails
+// before anything is sent ([ErrMissingScope]; see [WithScopeHost]).
+func WithTokenSource(ts TokenSource) Option {
+	return func(c *config) error {
+		if isNil(ts) {
+			return errorf("%w: WithTokenSource(nil)", ErrInvalidArgument)
+		}
+		c.source = ts
+		return nil
+	}
+}
+
+// WithScopeHost names the Visengine host the token's scopes are for
+// ("visengine2.altravia.com", or "test.visengine2.altravia.com" for the
+// sandbox), for a client whose base URL is a proxy or a fake. Without it
+// the host is the base URL's when that is ProductionURL or SandboxURL, and
+// otherwise the one Visengine host the token's own scopes name.
+func WithScopeHost(host string) Option {
+	return func(c *config) error {
+		if !validHost(host) {
+			return errorf("%w: WithScopeHost needs a host name such as %q", ErrInvalidArgument, productionHost)
+		}
+		c.scopeHost = strings.ToLower(host)
+		return nil
+	}
+}
+
+// NewClient returns a client for token, by default on ProductionURL. With
+// WithTokenSource, token must be "": the source supplies it. A bad token
+// or option, or a token given with a source, is an error matching
+// ErrInvalidArgument; it never quotes the token, nor a base URL's userinfo
+// or query.
+func NewClient(token string, opts ...Option) (*Client, error) {
+	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second,
+		stall: DefaultStallTimeout}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("option", "is nil")
@@ -134,6 +195,9 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.setToken(strings.TrimSpace(token)); err != nil {
+		return nil, err
 	}
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
@@ -144,8 +208,8 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		ua = cfg.userAgent + " " + userAgent
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
-		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait})
-	return &Client{base: base, userAgent: ua, http: tr}, nil
+		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
+	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base)}, nil
 }
 
 // parseBaseURL checks the base URL. Its errors show it through redactURL,
@@ -187,6 +251,19 @@ func (c *Client) BaseURL() string {
 		return ""
 	}
 	return c.base.String()
+}
+
+// CloseIdleConnections closes the connections the client keeps open
+// between calls, and with them the goroutines that watch them, as
+// net/http's Client.CloseIdleConnections does. Call it when dropping a
+// client that will not be used again; it does not stop calls in progress,
+// and a later call simply opens a new connection. With WithHTTPClient it
+// closes the idle connections of that client's transport, which others may
+// share.
+func (c *Client) CloseIdleConnections() {
+	if c != nil && c.http != nil {
+		c.http.CloseIdleConnections()
+	}
 }
 
 // ready checks what every call needs before anything else: a client made by
@@ -270,11 +347,11 @@ func (c *Client) endpoint(path string) string {
 	return u.String()
 }
 
-// send runs the call through the retry policy. A failure without an answer
+// sendOnce runs the call through the retry policy. A failure without an answer
 // becomes an *OutcomeUnknownError when a non-idempotent request may have
 // reached the server, and a plain wrapped error otherwise, which says when
-// nothing was sent.
-func (c *Client) send(ctx context.Context, call *transport.Call, body []byte) (*http.Response, error) {
+// nothing was sent. send (auth.go) wraps it with the token's checks.
+func (c *Client) sendOnce(ctx context.Context, call *transport.Call, body []byte) (*http.Response, error) {
 	header := http.Header{}
 	header.Set("Accept", "application/json")
 	header.Set("User-Agent", c.userAgent)
@@ -358,7 +435,7 @@ func unknownOutcome(status int, readErr, err error) bool {
 func interpret(status int, body []byte, readErr error, limit int64, out any) (string, error) {
 	switch {
 	case readErr != nil:
-		return "", fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", readErr), io.ErrUnexpectedEOF)
+		return "", readFailure(status, readErr)
 	case int64(len(body)) > limit:
 		return "", unexpectedResponse(status, "body larger than %d bytes", limit)
 	case status/100 == 3:

@@ -22,7 +22,12 @@
 // concurrent use. It talks to production by default, to the sandbox with
 // [WithSandbox], and to any other server (a proxy, the fake of
 // [github.com/visengine-go/visengine/visenginetest]) with [WithBaseURL].
-// Every call takes a context first and returns as soon as it ends.
+// Every call takes a context first and returns as soon as it ends. There
+// is no total timeout besides the context's, but an attempt that sends and
+// receives nothing for [DefaultStallTimeout] (60s; [WithStallTimeout]) is
+// cut with [ErrStalled]; a download that keeps flowing is never cut.
+// [Client.CloseIdleConnections] releases a client's connections when it is
+// dropped.
 //
 // The journey of one document, here the A2 exam filing:
 //
@@ -52,6 +57,42 @@
 // The examples directory of the repository holds runnable programs
 // (go run ./examples/quickstart) that work with no account: with neither
 // VISENGINE_URL nor VISENGINE_TOKEN set they start an embedded fake server.
+//
+// # Authentication
+//
+// Every call carries a bearer token. A fixed one is NewClient's argument.
+// To work from an Openapi account (its e-mail and API key) instead, let
+// package [github.com/visengine-go/visengine/oauth] create and renew the
+// token: [WithTokenSource] makes the client ask a [TokenSource] for its
+// token before every attempt, and NewClient's token argument is then "":
+//
+//	account, err := oauth.NewClient(email, apiKey) // and oauth.WithSandbox() with WithSandbox()
+//	ts, err := oauth.NewTokenSource(account)       // oauth.WithStore keeps it across restarts
+//	c, err := visengine.NewClient("", visengine.WithTokenSource(ts))
+//
+// With a [TokenRenewer] (oauth's TokenSource is one), a call answered 401
+// renews the token, once for all the calls refused with that token, and is
+// sent once more; a second 401 is returned as an [*APIError] matching
+// [ErrUnauthorized]. This holds for the paid calls too, which are otherwise
+// never sent twice: a 401 means the gateway refused the request before
+// anything was applied.
+//
+// A token's scopes ([Token.Scopes], "METHOD:host/first-segment") say which
+// calls it may make. When the source knows them, a call they do not cover
+// fails before anything is sent, with an error matching [ErrMissingScope]
+// that names the scope ([ScopeFor] builds it), as Openapi's PHP SDK does.
+// The host is the Visengine host the token was made for, not necessarily
+// the base URL's: visengine2.altravia.com for ProductionURL,
+// test.visengine2.altravia.com (the sandbox's "test." prefix) for
+// SandboxURL, and for any other base URL (a proxy, the fake) the one
+// Visengine host the token's own scopes name, or the one [WithScopeHost]
+// gives. When it cannot be told, the server judges.
+//
+// [WithCreditCheck] makes [Client.Submit] read the wallet first (a
+// [CreditSource]; oauth's Client is one) and stop with an error matching
+// [ErrInsufficientCredit], before the draft is created, when the credit is
+// below the total price. The check is advisory: the credit can change
+// between the check and the close, whose 402 stays the final word.
 //
 // # Validation before paying
 //
@@ -128,9 +169,13 @@
 // Or let Visengine call back: make ONE [Callback] with [NewCallback] when
 // the application is set up, store its Secret next to the token, rebuild it
 // with [NewCallbackWithSecret] after a restart, send it with every
-// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret.
-// The handler refuses deliveries without it; treat the others as a hint
-// and read the richiesta back ([CallbackEvent.Reread]) before acting.
+// richiesta ([WithCallback]) and serve [CallbackHandler] with that secret
+// and the client ([WithCallbackClient]). The handler refuses deliveries
+// without the secret. The secret is static and echoed in every delivery,
+// so it proves neither origin nor freshness: with the client, the handler
+// treats each delivery as a hint, reads the richiesta back with the SDK's
+// own token and hands your function what the API says; repeats of an event
+// already handled are acknowledged without calling it again.
 //
 // The document is a zip inside the JSON answer of GET /documento/{id}.
 // [Client.DownloadDocumento] streams it to an [io.Writer] in memory that
@@ -175,6 +220,12 @@
 //     request.
 //   - [ErrInvalidArgument]: an argument was refused before any request (an
 //     empty id, a nil context, an option out of range).
+//   - [ErrStalled]: an attempt moved no byte for the stall timeout; it also
+//     matches [os.ErrDeadlineExceeded]. A read is retried first; a paid
+//     call cut this way is an [*OutcomeUnknownError].
+//   - [ErrMissingScope]: the token's scopes lack the call's; nothing was
+//     sent. [ErrInsufficientCredit] without a [*SubmitError]: the
+//     [WithCreditCheck] check refused to pay; nothing was sent.
 //   - [*CancelledError] ([ErrCancelled]) and [*SearchFailedError]
 //     ([ErrSearchFailed]) from Wait; [*PartialDownloadError],
 //     [ErrIntegrity], [ErrNotZip], [ErrResponseTooLarge] and [*ZipError]
@@ -186,12 +237,27 @@
 // Nothing is logged unless [WithLogger] is given; then one line per attempt
 // with method, path, status, attempt and duration only. The token, field
 // values, document bytes and callback secrets never appear in a log line,
-// an error string or %v, %+v and %#v output: [Client], [Values],
-// [Richiesta], [RichiestaParams], [Callback] and [Documento] format without
-// them. Server messages are cleaned of control characters and capped
-// before they are printed, and a 412's message, which may echo the input,
-// is cut. Files the SDK writes ([Client.DownloadToFile],
-// [ZipArchive.ExtractTo]) are readable by their owner only (mode 0600).
+// an error string or %v, %+v and %#v output: [Client], [Token], [Values]
+// (keys only), [Richiesta], [RichiestaSummary], [Ricerca], [Risultato],
+// [Esito], [RichiestaParams], [UpdateParams], [Callback], [CallbackEvent],
+// [DryRunResult] and [Documento] format without them, and each is a
+// [log/slog.LogValuer] that logs the same summary. Server messages are
+// cleaned of control, bidi and line-separator characters and capped before
+// they are printed ([APIError.Message] keeps them as sent), and a 412's
+// message, which may echo the input, is cut. URLs in errors are shown
+// without userinfo and query.
+//
+// slog asks only the value it is handed for its LogValue. A []Richiesta, a
+// map[string]Values or a struct of yours holding a Richiesta is marshalled
+// field by field by slog's JSON handler (as by [encoding/json]), personal
+// data and secrets included; the SDK cannot change that without breaking
+// json.Marshal for those who store these types. Log copies made by
+// [Richiesta.Redacted], [RichiestaSummary.Redacted] and [Values.Redacted]
+// instead. slog's text handler prints with %+v, which uses Format at every
+// depth.
+//
+// Files the SDK writes ([Client.DownloadToFile], [ZipArchive.ExtractTo])
+// are readable by their owner only (mode 0600).
 //
 // # Testing with visenginetest
 //
@@ -211,8 +277,15 @@
 //	count, total := srv.Charges()      // 1, €20.00
 //	srv.Complete(r.ID)                 // the operator finishes; or WithAutoAdvance
 //
+// The fake also serves Openapi's OAuth service (v2 at its OAuthURL, v1 at
+// OAuthV1URL) for its account's Email and APIKey: tokens it issues are
+// accepted within their scopes and expire, and its wallet is the one
+// Visengine charges, so a TokenSource, renewals after a 401 and the credit
+// check can be tested end to end.
+//
 // The command cmd/visengine-fake serves the same fake for clients in any
-// language and prints VISENGINE_URL and VISENGINE_TOKEN to export. Read
+// language and prints VISENGINE_URL and VISENGINE_TOKEN to export (and
+// OPENAPI_OAUTH_URL, OPENAPI_EMAIL and OPENAPI_APIKEY for its account). Read
 // VISENGINE_URL wherever VISENGINE_TOKEN is read (the examples do), so the
 // fake's token never reaches production.
 //

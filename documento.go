@@ -165,6 +165,8 @@ func streamError(status int, meta docstream.Meta, err error) error {
 		return fmt.Errorf("%w: %v", ErrResponseTooLarge, err)
 	case errors.As(err, &syntax), errors.Is(err, docstream.ErrBase64):
 		return unexpectedResponse(status, "document body: %v", err)
+	case errors.Is(err, ErrStalled):
+		return readFailure(status, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %w", unexpectedResponse(status, "document body: %v", err), io.ErrUnexpectedEOF)
 	}

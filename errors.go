@@ -3,11 +3,14 @@ package visengine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/visengine-go/visengine/internal/transport"
 )
 
 // Sentinel errors, for errors.Is. An *APIError matches the one its HTTP status
@@ -45,6 +48,11 @@ var (
 	ErrOutcomeUnknown = errors.New("visengine: outcome unknown")
 	// ErrInvalidArgument: a call's argument was refused before any request.
 	ErrInvalidArgument = errors.New("visengine: invalid argument")
+	// ErrStalled: an attempt sent and received nothing for the stall
+	// timeout (WithStallTimeout) and was cut. The error also matches
+	// os.ErrDeadlineExceeded and reports Timeout() true; a paid call cut
+	// this way is an *OutcomeUnknownError.
+	ErrStalled = transport.ErrStalled
 )
 
 // Sentinel errors of local checks and of documents, for errors.Is.
@@ -172,6 +180,16 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// GoString prints the error for %#v with Message as Error prints it
+// (cleaned, capped, a 412's echo cut): %#v must not be a way around that.
+func (e *APIError) GoString() string {
+	if e == nil {
+		return "(*visengine.APIError)(nil)"
+	}
+	return fmt.Sprintf("&visengine.APIError{Method:%q, Path:%q, StatusCode:%d, Code:%d, Message:%q}",
+		e.Method, e.Path, e.StatusCode, e.Code, e.printableMessage())
+}
+
 // printableMessage is Message as Error prints it: cleaned and, for a 412,
 // cut after the first ": " (Visengine's 412 messages, "Insufficient data to
 // validate the request: …" and "error in the input data: …", may echo the
@@ -292,6 +310,17 @@ func cleanMessage(s string) string {
 }
 
 func utfStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// readFailure is the error of an answer whose body could not be read: it
+// wraps io.ErrUnexpectedEOF (a stall of the body matches it too) and, when
+// the stall timeout cut the body, the stall.
+func readFailure(status int, readErr error) error {
+	var stall *transport.StallError
+	if errors.As(readErr, &stall) {
+		return fmt.Errorf("%w: %w", unexpectedResponse(status, "body cut"), stall)
+	}
+	return fmt.Errorf("%w: %w", unexpectedResponse(status, "reading body: %v", readErr), io.ErrUnexpectedEOF)
+}
 
 // OutcomeUnknownError is returned when a non-idempotent call (POST, PUT) may
 // have reached the server but no answer was read: the connection dropped,

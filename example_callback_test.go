@@ -30,12 +30,16 @@ func ExampleNewCallback() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
-		// A real handler calls ev.Reread(ctx) (see WithCallbackClient)
-		// before acting: a callback is only a notification.
-		fmt.Println("delivery:", ev.Richiesta.ID, ev.Richiesta.StatoRichiesta)
+	// A real handler is also given the client (WithCallbackClient, see
+	// CallbackHandler's example), so that fn gets the richiesta read back
+	// from the API; without one, fn gets the posted body, as here.
+	handler, err := visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
+		fmt.Println("delivery:", ev.Richiesta.ID, ev.Richiesta.StatoRichiesta, "from the API:", ev.FromAPI)
 		return nil
 	}, visengine.WithCallbackSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
 	receiver := httptest.NewServer(handler)
 	defer receiver.Close()
 
@@ -64,7 +68,7 @@ func ExampleNewCallback() {
 	fmt.Println(deliver(forged))
 	fmt.Println(cb) // the secret never prints
 	// Output:
-	// delivery: 5f2829ce065afc21cc60ad0e Dati disponibili
+	// delivery: 5f2829ce065afc21cc60ad0e Dati disponibili from the API: false
 	// 200
 	// 401
 	// visengine.Callback{URL:https://caf.example.com/visengine/callback Method:JSON Field:}
@@ -83,14 +87,16 @@ func ExampleCallbackHandler() {
 		log.Fatal(err)
 	}
 	ready := make(chan bool, 4)
-	receiver.Config.Handler = visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
-		r, err := ev.Reread(ctx) // a callback is a notification; the API is the truth
-		if err != nil {
-			return err // answered 500, so Visengine may deliver again
-		}
-		ready <- r.DocumentReady()
-		return nil
+	// With the client, each delivery is only a hint: the handler reads the
+	// richiesta back from the API and fn gets what the API says.
+	handler, err := visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
+		ready <- ev.FromAPI && ev.Richiesta.DocumentReady()
+		return nil // an error answers 500, so Visengine may deliver again
 	}, visengine.WithCallbackSecret(cb.Secret()), visengine.WithCallbackClient(c))
+	if err != nil {
+		log.Fatal(err)
+	}
+	receiver.Config.Handler = handler
 	receiver.Start()
 	defer receiver.Close()
 

@@ -104,20 +104,32 @@ func TestREADMESnippet(t *testing.T) {
 	assert.Len(t, srv.Requests(), before+1, "only GET /visure/{hash}")
 }
 
-// The README's one Go block is the code between the markers above.
+// The README's Go blocks are the code between the markers above and in
+// example_readme_token_test.go, in that order.
 func TestREADMEShowsTheSnippet(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	require.Len(t, blocks, 1, "one Go block in the README")
 
-	src, err := os.ReadFile("example_readme_test.go")
-	require.NoError(t, err)
-	_, rest, ok := strings.Cut(string(src), "// README begin\n\n")
-	require.True(t, ok)
-	snippet, _, ok := strings.Cut(rest, "\n// README end")
-	require.True(t, ok)
-	assert.Equal(t, snippet, blocks[0][1], "README.md's Go block differs from requestA2 in example_readme_test.go: copy it over")
+	var snippets []string
+	for _, file := range []string{"example_readme_test.go", "example_readme_token_test.go"} {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		rest := string(src)
+		for {
+			var ok bool
+			if _, rest, ok = strings.Cut(rest, "\n// README begin\n\n"); !ok {
+				break
+			}
+			snippet, after, ok := strings.Cut(rest, "\n// README end")
+			require.True(t, ok, "%s: README begin without end", file)
+			snippets, rest = append(snippets, snippet), after
+		}
+	}
+	require.Len(t, blocks, len(snippets), "one Go block in the README per snippet")
+	for i, snippet := range snippets {
+		assert.Equal(t, snippet, blocks[i][1], "README.md's Go block %d differs from its snippet in example_readme*_test.go: copy it over", i+1)
+	}
 }
 
 // The README names the commands a newcomer runs first; the examples and

@@ -45,6 +45,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[Problem](), reflect.TypeFor[ProblemCode](), reflect.TypeFor[Token](),
 	reflect.TypeFor[TokenSource](), reflect.TypeFor[TokenRenewer](), reflect.TypeFor[Journal](),
 	reflect.TypeFor[JournalEntry](), reflect.TypeFor[JournalFilter](), reflect.TypeFor[JournalOutcome](),
+	reflect.TypeFor[CreditSource](),
 }
 
 var exportedFuncs = map[string]any{
@@ -63,6 +64,9 @@ var exportedFuncs = map[string]any{
 	"WithZipMaxEntries": WithZipMaxEntries, "WithZipMaxRatio": WithZipMaxRatio,
 	"WithZipMaxTotalSize": WithZipMaxTotalSize, "FileValueBase64": FileValueBase64,
 	"JournalDigest": JournalDigest, "NewJournalRef": NewJournalRef, "ScopeFor": ScopeFor,
+	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
+	"WithCallbackDedupe": WithCallbackDedupe,
+	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

@@ -14,6 +14,7 @@ type submitConfig struct {
 	email    string
 	options  []string
 	validate []ValidateOption
+	credit   *creditCheck // WithCreditCheck (credit.go)
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -97,6 +98,9 @@ func (e *SubmitError) Unwrap() error {
 func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*Richiesta, error) {
 	body, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkCredit(ctx, v, opts); err != nil {
 		return nil, err
 	}
 	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)

@@ -10,18 +10,20 @@ import (
 	"time"
 )
 
-// TokenSource supplies the bearer token a Client sends (see WithTokenSource,
-// added later by the lead). Package oauth has one that creates and renews
+// TokenSource supplies the bearer token a Client sends (see
+// WithTokenSource). Package oauth has one that creates and renews
 // Visengine tokens from an Openapi account; any other implementation (a
 // secret manager, a fixed token in tests) works too. Token is called before
-// every request, so it must be cheap when it holds a valid token, and safe
-// for concurrent use.
+// every call (to check its scope) and every attempt, so it must be cheap
+// when it holds a valid token, and safe for concurrent use; its errors are
+// shown to the caller, so they must not contain the token.
 type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
 // TokenRenewer is a TokenSource that can replace a token the server refused
-// (401). Renew is called after a 401 with the token that was sent; an
+// (401). A Client calls Renew after a 401 with the token that was sent
+// (its Value only), then sends the call once more with Token's answer; an
 // implementation renews once for all the concurrent callers that saw the
 // same rejected token (compared by Value) and hands the new token to each of
 // them, and returns the current token at once when it already differs from
@@ -146,7 +148,8 @@ func globMatch(pattern, s string) bool {
 // "PUT:visengine2.altravia.com/richiesta", and against SandboxURL
 // "PUT:test.visengine2.altravia.com/richiesta". A baseURL that does not
 // parse is taken as the host itself. For a proxy or a fake, the host is
-// theirs, not Visengine's: map it before comparing with a token's scopes.
+// theirs, not Visengine's: pass the Visengine host instead, as a Client
+// does (see WithScopeHost).
 func ScopeFor(baseURL, method, path string) string {
 	host := baseURL
 	if u, err := url.Parse(baseURL); err == nil && u.Host != "" {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/visengine-go/visengine/internal/itcheck"
@@ -21,14 +20,15 @@ const DefaultMaxFileSize = 10 << 20
 type Values map[string]string
 
 // Format prints the keys with their values hidden, for every verb: values
-// are personal data and must not reach logs through %v or %+v.
+// are personal data and must not reach logs through %v or %+v. Keys not of
+// the form "$N" are only counted, since one may be a value put where a key
+// goes.
 func (vs Values) Format(f fmt.State, _ rune) {
-	keys := make([]string, 0, len(vs))
-	for k := range vs {
-		keys = append(keys, k)
+	keys, hidden := splitKeys(vs)
+	if len(hidden) > 0 {
+		keys = append(keys, fmt.Sprintf("(%d not of the form $N)", len(hidden)))
 	}
-	sort.Strings(keys)
-	fmt.Fprintf(f, "visengine.Values{%d keys: %s}", len(keys), strings.Join(keys, " "))
+	fmt.Fprintf(f, "visengine.Values{%d keys: %s}", len(vs), strings.Join(keys, " "))
 }
 
 // Set stores value under key ("$3").

@@ -39,7 +39,7 @@ func newReceiver(t *testing.T, method string, c *visengine.Client, fail int) *re
 	cb, err := visengine.NewCallback(rc.URL+"/visengine/callback", method)
 	require.NoError(t, err)
 	rc.cb = cb
-	h = visengine.CallbackHandler(func(_ context.Context, ev *visengine.CallbackEvent) error {
+	h, err = visengine.CallbackHandler(func(_ context.Context, ev *visengine.CallbackEvent) error {
 		rc.mu.Lock()
 		rc.calls++
 		failing := rc.calls <= rc.fail
@@ -50,6 +50,7 @@ func newReceiver(t *testing.T, method string, c *visengine.Client, fail int) *re
 		rc.events <- ev
 		return nil
 	}, visengine.WithCallbackSecret(cb.Secret()), visengine.WithCallbackClient(c))
+	require.NoError(t, err)
 	return rc
 }
 
@@ -175,7 +176,9 @@ func TestSDKCallbackRetriedWhenFnFails(t *testing.T) {
 			require.NoError(t, srv.Complete(id))
 			ev := rc.next(t)
 			assert.Equal(t, id, ev.Richiesta.ID)
-			assert.Equal(t, visengine.StatoDatiDisponibili, ev.Richiesta.StatoRichiesta, "the delivery carries the state it was made for")
+			assert.True(t, ev.FromAPI)
+			assert.Equal(t, visengine.StatoVisuraEvasa, ev.Richiesta.StatoRichiesta,
+				"fn gets the state the API has when the handler reads back, not the one posted")
 			require.Eventually(t, func() bool { return len(srv.Callbacks()) == 3 }, 5*time.Second, time.Millisecond)
 			var attempts, statuses []int
 			for _, d := range srv.Callbacks() {
@@ -202,4 +205,38 @@ func TestSDKCallbackOnSearchResults(t *testing.T) {
 	assert.Equal(t, r.ID, ev.Richiesta.ID)
 	assert.True(t, ev.Richiesta.SearchResultsReady())
 	assert.Len(t, ev.Richiesta.LastRicerca().Risultati, 2)
+}
+
+// TestSDKCallbackSpecDefaults: a callback sent without "method", or as POST
+// without "field", is accepted by the SDK, sent as set, and delivered by
+// the fake the spec's way (a form, in the field "data"), which the handler
+// reads by default.
+func TestSDKCallbackSpecDefaults(t *testing.T) {
+	for name, cbOf := range map[string]func(*visengine.Callback) *visengine.Callback{
+		"no method": func(cb *visengine.Callback) *visengine.Callback {
+			return &visengine.Callback{URL: cb.URL, Data: cb.Data}
+		},
+		"POST without field": func(cb *visengine.Callback) *visengine.Callback {
+			return &visengine.Callback{URL: cb.URL, Method: visengine.CallbackPOST, Data: cb.Data}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, c := fake(t)
+			rc := newReceiver(t, visengine.CallbackJSON, c, 0)
+			cb := cbOf(rc.cb)
+			id := submitA2(t, c, 15, visengine.WithCallback(cb))
+			sent, err := c.GetRichiesta(testCtx(t), id)
+			require.NoError(t, err)
+			require.NotNil(t, sent.CallbackData)
+			assert.Equal(t, cb.Method, sent.CallbackData.Method, "sent as set")
+			assert.Empty(t, sent.CallbackData.Field, "sent as set")
+
+			require.NoError(t, srv.Complete(id))
+			ev := rc.next(t)
+			assert.Equal(t, id, ev.Richiesta.ID)
+			require.Eventually(t, func() bool { return len(srv.Callbacks()) == 1 }, 5*time.Second, time.Millisecond)
+			assert.Equal(t, "POST", srv.Callbacks()[0].Method, "the server's default is a form")
+			assert.Equal(t, 200, srv.Callbacks()[0].Status)
+		})
+	}
 }

@@ -12,6 +12,27 @@
 // holding a small PDF. Tests can read what it received (Requests), what it
 // charged (Charges), what it called back (Callbacks), and make it misbehave
 // (Fault).
+//
+// It also serves Openapi's OAuth service under /oauth, for the account
+// Email with APIKey (HTTP Basic auth), so that package oauth and its
+// TokenSource can be tested end to end:
+//
+//	OAuthURL   = URL + "/oauth/v2": POST/GET /tokens, GET/PATCH/DELETE /tokens/{token}, GET /scopes, GET /wallet
+//	OAuthV1URL = URL + "/oauth/v1": POST/GET /token, GET/PUT/PATCH/DELETE /token/{token}, GET /scopes, GET /credit
+//
+// with the specs' envelopes, status and error codes, and token expiry
+// (on WithTokenClock's clock). Its wallet is the one Visengine charges.
+// The tokens it issues are accepted by the fake's Visengine until they
+// expire or are revoked (401 after that), for the calls their scopes
+// cover: "METHOD:visengine2.altravia.com/first-segment", or the host
+// WithScopeHost sets. A call outside them is answered 403,
+//
+//	{"success":false,"message":"Forbidden: the token lacks the scope POST:visengine2.altravia.com/richiesta","error":403,"data":null}
+//
+// Openapi does not document what its gateway answers then; 403 is HTTP's
+// "authenticated, not allowed", and unlike a 401 it does not invite a
+// client to renew its token, which would come back with the same scopes.
+// The server's own Token needs none of this and may call everything.
 package visenginetest
 
 import (
@@ -29,6 +50,7 @@ import (
 	"time"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/internal/oauthfake"
 )
 
 // maxBody caps a request body; A2 requests carry scanned documents inline.
@@ -43,8 +65,20 @@ type Server struct {
 	Token string
 	// Listener may be replaced before Start, as with httptest.Server.
 	Listener net.Listener
+	// OAuthURL is the base URL of the fake's OAuth v2 service,
+	// URL+"/oauth/v2" (for oauth.WithBaseURL), and OAuthV1URL that of
+	// OAuth v1, URL+"/oauth/v1" (with oauth.WithV1); both set by Start.
+	// The tokens they issue are accepted here within their scopes; see
+	// the package doc.
+	OAuthURL, OAuthV1URL string
+	// Email and APIKey are the Openapi account's credentials the OAuth
+	// service accepts: the e-mail WithOwner sets (test@example.com if
+	// that one cannot go in HTTP Basic auth: empty, or with ':'), and a
+	// random key unless WithAPIKey fixes one.
+	Email, APIKey string
 
 	ts     *httptest.Server
+	oauth  *oauthfake.Server
 	cfg    config
 	cat    *catalogue
 	cbc    *http.Client    // callback deliveries
@@ -73,6 +107,9 @@ type config struct {
 	owner      string
 	cbAttempts int
 	cbBackoff  time.Duration
+	apiKey     string           // WithAPIKey
+	tokenClock func() time.Time // WithTokenClock
+	scopeHost  string           // WithScopeHost
 }
 
 // Option configures a Server.
@@ -96,7 +133,8 @@ func WithToken(token string) Option {
 	return func(c *config) { c.token = token }
 }
 
-// WithOwner sets the account e-mail shown as "owner". Default:
+// WithOwner sets the account e-mail shown as "owner", which is also the
+// e-mail the OAuth service accepts (Server.Email). Default:
 // "test@example.com".
 func WithOwner(email string) Option {
 	return func(c *config) { c.owner = email }
@@ -119,7 +157,7 @@ func NewServer(opts ...Option) *Server {
 // NewUnstartedServer returns a server that listens (so Listener can be
 // swapped) but does not serve until Start.
 func NewUnstartedServer(opts ...Option) *Server {
-	cfg := config{wallet: 1000_00, owner: "test@example.com", cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
+	cfg := config{wallet: 1000_00, owner: defaultEmail, cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -134,6 +172,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 		wallet:    cfg.wallet,
 		cbc:       newCallbackClient(),
 	}
+	s.oauth, s.Email = s.newOAuth()
+	s.APIKey = s.cfg.apiKey
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	s.Listener = s.ts.Listener
@@ -148,6 +188,7 @@ func (s *Server) Start() {
 	}
 	s.ts.Start()
 	s.URL = s.ts.URL
+	s.OAuthURL, s.OAuthV1URL = s.URL+oauthPrefix+"/v2", s.URL+oauthPrefix+"/v1"
 }
 
 // Close shuts the server down and waits for what it runs in the background:
@@ -182,12 +223,11 @@ func (s *Server) Client(opts ...visengine.Option) *visengine.Client {
 }
 
 // handler is the whole server: record the request, apply any fault, check
-// the token, route.
+// the token, route (the OAuth service under /oauth).
 func (s *Server) handler() http.Handler {
 	mux := s.routes()
-	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			fail(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: missing or invalid bearer token")
+	api := s.withOAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorize(w, r) {
 			return
 		}
 		if uncleanPath(r.URL.EscapedPath()) {
@@ -195,7 +235,7 @@ func (s *Server) handler() http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer recoverPanic(w)
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -218,12 +258,6 @@ func recoverPanic(w http.ResponseWriter) {
 		}
 		fail(w, http.StatusInternalServerError, codeInternal, "internal error")
 	}
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	const prefix = "Bearer "
-	h := r.Header.Get("Authorization")
-	return len(h) > len(prefix) && h[:len(prefix)] == prefix && h[len(prefix):] == s.Token
 }
 
 func (s *Server) routes() *http.ServeMux {

@@ -8,9 +8,19 @@
 //	VISENGINE_URL=http://127.0.0.1:8080
 //	VISENGINE_TOKEN=…
 //
+// and the Openapi account of its OAuth service (v2 at URL/oauth/v2, v1 at
+// URL/oauth/v1), whose tokens the fake accepts within their scopes, as
+// three more:
+//
+//	OPENAPI_OAUTH_URL=http://127.0.0.1:8080/oauth/v2
+//	OPENAPI_EMAIL=test@example.com
+//	OPENAPI_APIKEY=…
+//
 // and stops cleanly on SIGINT or SIGTERM. Every example in examples/ reads
 // VISENGINE_URL and, when it is set, talks to that server whatever its
-// flags say, so exporting both never sends the fake's token to production.
+// flags say, so exporting both never sends the fake's token to production;
+// examples/token reads OPENAPI_OAUTH_URL the same way, so the fake's API key
+// never reaches Openapi.
 // Programs of your own should do the same: pass VISENGINE_URL to
 // visengine.WithBaseURL whenever they read VISENGINE_TOKEN.
 //
@@ -27,6 +37,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +61,8 @@ func main() {
 type options struct {
 	addr        string
 	token       string
+	email       string
+	apiKey      string
 	wallet      string
 	progress    time.Duration
 	allowRemote bool
@@ -61,6 +74,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.token, "token", "", "bearer token to accept (default: random)")
+	fs.StringVar(&o.email, "email", "test@example.com", "e-mail of the fake's Openapi account (OAuth Basic auth)")
+	fs.StringVar(&o.apiKey, "apikey", "", "API key of the fake's Openapi account (default: random)")
 	fs.StringVar(&o.wallet, "wallet", "1000", "wallet balance in euro, e.g. 182.03")
 	fs.DurationVar(&o.progress, "progress", 0, "advance richieste one state per this step (0: never)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
@@ -77,13 +92,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-wallet: %w", err)
 	}
+	if err := checkAccount(o.email, o.apiKey); err != nil {
+		return err
+	}
 	ln, err := listen(o.addr, o.allowRemote)
 	if err != nil {
 		return err
 	}
-	opts := []visenginetest.Option{visenginetest.WithWallet(wallet), visenginetest.WithAutoAdvance(o.progress)}
+	opts := []visenginetest.Option{visenginetest.WithWallet(wallet), visenginetest.WithAutoAdvance(o.progress), visenginetest.WithOwner(o.email)}
 	if o.token != "" {
 		opts = append(opts, visenginetest.WithToken(o.token))
+	}
+	if o.apiKey != "" {
+		opts = append(opts, visenginetest.WithAPIKey(o.apiKey))
 	}
 	srv := visenginetest.NewUnstartedServer(opts...)
 	srv.Listener = ln
@@ -92,8 +113,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "visengine-fake listening on %s\n", srv.URL)
 	fmt.Fprintln(out, "# Export both lines: the examples read VISENGINE_URL, so this token goes to this server, never to production.")
 	fmt.Fprintf(out, "VISENGINE_URL=%s\nVISENGINE_TOKEN=%s\n", srv.URL, srv.Token)
+	fmt.Fprintf(out, "# Its Openapi account (OAuth v2; v1 at %s): examples/token reads OPENAPI_OAUTH_URL, so this key goes to this server, never to Openapi.\n", srv.OAuthV1URL)
+	fmt.Fprintf(out, "OPENAPI_OAUTH_URL=%s\nOPENAPI_EMAIL=%s\nOPENAPI_APIKEY=%s\n", srv.OAuthURL, srv.Email, srv.APIKey)
 	<-ctx.Done()
 	fmt.Fprintln(out, "visengine-fake: shutting down")
+	return nil
+}
+
+// checkAccount refuses credentials HTTP Basic auth cannot carry.
+func checkAccount(email, apiKey string) error {
+	blank := func(r rune) bool { return r <= ' ' || r == 0x7f }
+	switch {
+	case email == "" || strings.ContainsRune(email, ':') || strings.IndexFunc(email, blank) >= 0:
+		return errors.New("-email must be non-empty, without ':', blanks or control characters")
+	case strings.IndexFunc(apiKey, func(r rune) bool { return blank(r) || r > '~' }) >= 0:
+		return errors.New("-apikey must be printable ASCII without blanks")
+	}
 	return nil
 }
 

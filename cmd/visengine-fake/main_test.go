@@ -17,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/oauth"
 )
 
 // TestMain lets the test binary play the command itself, so tests can check
@@ -34,14 +37,14 @@ func TestRunServesVisure(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "5f8711afe4754a532a7a8358", "-wallet", "182.03"}, pw)
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "5f8711afe4754a532a7a8358", "-wallet", "182.03", "-email", "caf@example.it"}, pw)
 		_ = pw.Close()
 		done <- err
 	}()
 	vars := map[string]string{}
 	var printed []string
 	sc := bufio.NewScanner(pr)
-	for len(vars) < 2 && sc.Scan() {
+	for len(vars) < 5 && sc.Scan() {
 		printed = append(printed, sc.Text())
 		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
 			vars[k] = v
@@ -66,6 +69,23 @@ func TestRunServesVisure(t *testing.T) {
 	assert.True(t, env.Success)
 	assert.Len(t, env.Data, 92)
 
+	// The account: a token from its OAuth service works on the fake, and
+	// the wallet is the one given.
+	assert.Contains(t, strings.Join(printed, "\n"), "examples/token reads OPENAPI_OAUTH_URL, so this key goes to this server, never to Openapi")
+	assert.Equal(t, vars["VISENGINE_URL"]+"/oauth/v2", vars["OPENAPI_OAUTH_URL"])
+	assert.Equal(t, "caf@example.it", vars["OPENAPI_EMAIL"])
+	oc, err := oauth.NewClient(vars["OPENAPI_EMAIL"], vars["OPENAPI_APIKEY"], oauth.WithBaseURL(vars["OPENAPI_OAUTH_URL"]))
+	require.NoError(t, err)
+	info, err := oc.CreateToken(ctx, oauth.CreateTokenParams{Scopes: oauth.VisengineScopes(false)})
+	require.NoError(t, err)
+	c, err := visengine.NewClient(info.Token, visengine.WithBaseURL(vars["VISENGINE_URL"]))
+	require.NoError(t, err)
+	_, err = c.GetVisura(ctx, "2631ec9b62135de4186f509fea7d954b")
+	require.NoError(t, err)
+	credit, err := oc.Credit(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.Price(182_03), credit)
+
 	cancel()
 	select {
 	case err := <-done:
@@ -82,6 +102,9 @@ func TestRunRefusesRemoteAndBadFlags(t *testing.T) {
 	assert.Error(t, run(ctx, []string{"-wallet", "abc"}, io.Discard))
 	assert.Error(t, run(ctx, []string{"-addr", "nohostport"}, io.Discard))
 	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard))
+	assert.ErrorContains(t, run(ctx, []string{"-email", "a:b@example.it"}, io.Discard), "-email")
+	assert.ErrorContains(t, run(ctx, []string{"-email", ""}, io.Discard), "-email")
+	assert.ErrorContains(t, run(ctx, []string{"-apikey", "k e y"}, io.Discard), "-apikey")
 }
 
 // -h prints the usage and exits 0 (issue 9 #11); a bad flag exits 2.

@@ -4,9 +4,9 @@
 //
 //  1. listenForCallbacks: a net/http server for Visengine's callbacks
 //  2. newCallback: the callback_data with a secret (visengine.NewCallback)
-//  3. serveCallbacks: visengine.CallbackHandler, which checks the secret and
-//     reads the richiesta back from the API (CallbackEvent.Reread), since a
-//     callback is only a notification
+//  3. serveCallbacks: visengine.CallbackHandler, which checks the secret and,
+//     given the client (WithCallbackClient), reads the richiesta back from
+//     the API before handing it on, since a callback is only a hint
 //  4. submit: an A2 richiesta with visengine.WithCallback — or dryRun on a
 //     real server without -pay
 //  5. playOperator: on the embedded fake, finish the work as an operator would
@@ -119,7 +119,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rcv.serveCallbacks(cb, target.Client)
+	if err := rcv.serveCallbacks(cb, target.Client); err != nil {
+		return err
+	}
 	announce(out, rcv, internet)
 
 	v, values, err := readApplicant(ctx, target.Client)
@@ -152,11 +154,10 @@ type receiver struct {
 	deliveries chan delivery
 }
 
-// delivery is what the handler passes on: the richiesta as posted and as
-// read back from the API.
+// delivery is what the handler passes on: the richiesta as read back from
+// the API.
 type delivery struct {
-	posted, reread *visengine.Richiesta
-	err            error
+	richiesta *visengine.Richiesta
 }
 
 // listenForCallbacks opens the receiver's port. Its URL is publicURL when
@@ -185,22 +186,29 @@ func newCallback(url string) (*visengine.Callback, error) {
 }
 
 // serveCallbacks serves visengine.CallbackHandler on the receiver. The
-// handler refuses deliveries without cb's secret (401); for genuine ones it
-// reads the richiesta back from the API and passes both on.
-func (rcv *receiver) serveCallbacks(cb *visengine.Callback, c *visengine.Client) {
-	handler := visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
-		// Treat the post as a hint and read the richiesta from the API.
-		r, err := ev.Reread(ctx)
+// handler refuses deliveries without cb's secret (401). With the client it
+// treats the others as a hint: it reads the richiesta back from the API
+// with the client's own token (answering 503, so that Visengine delivers
+// again, when that fails) and passes on what the API says, never the
+// posted body, which anyone who saw one delivery could forge. A delivery
+// repeated for the same richiesta and stato is acknowledged without calling
+// the function again.
+func (rcv *receiver) serveCallbacks(cb *visengine.Callback, c *visengine.Client) error {
+	handler, err := visengine.CallbackHandler(func(ctx context.Context, ev *visengine.CallbackEvent) error {
 		select {
-		case rcv.deliveries <- delivery{posted: ev.Richiesta, reread: r, err: err}:
+		case rcv.deliveries <- delivery{richiesta: ev.Richiesta}:
 		default: // nobody is reading any more
 		}
-		return err // an error answers 500, so Visengine delivers again
+		return nil // an error would answer 500, so Visengine delivers again
 	}, visengine.WithCallbackSecret(cb.Secret()), visengine.WithCallbackClient(c))
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+callbackPath, handler)
 	rcv.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = rcv.srv.Serve(rcv.ln) }()
+	return nil
 }
 
 // close stops the receiver, letting a delivery in progress finish.
@@ -285,13 +293,10 @@ func awaitCallback(ctx context.Context, out io.Writer, deliveries <-chan deliver
 		case <-ctx.Done():
 			return fmt.Errorf("no callback received: %w", ctx.Err())
 		case d := <-deliveries:
-			fmt.Fprintf(out, "Callback received: richiesta %s, %s\n", d.posted.ID, d.posted.StatoRichiesta)
-			if d.err != nil {
-				fmt.Fprintf(out, "  reading it back failed (answered 500, Visengine will retry): %v\n", d.err)
-				continue
-			}
-			fmt.Fprintf(out, "  read back from the API: %s, document ready: %t\n", d.reread.StatoRichiesta, d.reread.DocumentReady())
-			if d.reread.DocumentReady() {
+			r := d.richiesta
+			fmt.Fprintf(out, "Callback received: richiesta %s, read back from the API: %s, document ready: %t\n",
+				r.ID, r.StatoRichiesta, r.DocumentReady())
+			if r.DocumentReady() {
 				fmt.Fprintln(out, "The document can now be downloaded (see examples/quickstart).")
 				return nil
 			}

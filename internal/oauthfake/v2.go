@@ -15,16 +15,26 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /v2/tokens", s.v2Auth(s.v2List))
 	m.HandleFunc("GET /v2/tokens/{token}", s.v2Auth(s.v2Get))
 	m.HandleFunc("PATCH /v2/tokens/{token}", s.v2Update)
-	m.HandleFunc("PATCH /v2/tokens/{$}", s.v2Auth(func(w http.ResponseWriter, _ *http.Request) {
-		fail(w, http.StatusBadRequest, 150, "Token ID is required")
-	}))
+	noID := func(code int) http.HandlerFunc {
+		return s.v2Auth(func(w http.ResponseWriter, _ *http.Request) {
+			fail(w, http.StatusBadRequest, code, "Token ID is required")
+		})
+	}
+	// Each "{$}" pattern has its twin without the slash, or ServeMux would
+	// answer that one with a redirect.
+	m.HandleFunc("PATCH /v2/tokens/{$}", noID(150))
+	m.HandleFunc("PATCH /v2/tokens", noID(150))
 	m.HandleFunc("DELETE /v2/tokens/{token}", s.v2Auth(s.v2Delete))
-	m.HandleFunc("DELETE /v2/tokens/{$}", s.v2Auth(func(w http.ResponseWriter, _ *http.Request) {
-		fail(w, http.StatusBadRequest, 170, "Token ID is required")
-	}))
+	m.HandleFunc("DELETE /v2/tokens/{$}", noID(170))
+	m.HandleFunc("DELETE /v2/tokens", noID(170))
 	m.HandleFunc("GET /v2/scopes", s.v2Auth(s.v2Scopes))
 	m.HandleFunc("GET /v2/wallet", s.v2Auth(s.v2Wallet))
 	s.v1Routes(m)
+	// Anything else, other methods included, gets the error envelope
+	// rather than ServeMux's plain-text 404 or 405.
+	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		fail(w, http.StatusNotFound, 0, "Not Found")
+	})
 	return m
 }
 

@@ -21,6 +21,9 @@ type Config struct {
 	Attempts   int          // attempts in all, at least 1
 	MinWait    time.Duration
 	MaxWait    time.Duration
+	// StallTimeout cuts an attempt that sends and receives nothing for
+	// this long; 0 never cuts. See RoundTripper.StallTimeout.
+	StallTimeout time.Duration
 }
 
 // Client sends calls through the retry policy. It owns the go-retryablehttp
@@ -40,7 +43,7 @@ func New(cfg Config) *Client {
 	if next == nil {
 		next = defaultTransport()
 	}
-	hc.Transport = &RoundTripper{Next: next, Token: cfg.Token, Logger: cfg.Logger}
+	hc.Transport = &RoundTripper{Next: next, Token: cfg.Token, Logger: cfg.Logger, StallTimeout: cfg.StallTimeout}
 	// A redirect would carry the Authorization header and, for a 307, the
 	// body with personal data to a place we did not choose.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -40,6 +40,10 @@ type Call struct {
 	unsent    atomic.Bool  // the last attempt provably never left the process
 	maybeSent atomic.Bool  // some attempt may have reached the server
 	sentAt    atomic.Int64 // unix nanoseconds when that attempt started
+	// token is the bearer token the last attempt carried, so that a 401
+	// can name the token to renew. Kept here, never printed: Call has no
+	// String and no error or log line reads this field.
+	token atomic.Pointer[string]
 }
 
 // NewCall starts the bookkeeping of one call of method to path.
@@ -62,6 +66,26 @@ func (c *Call) SentAt() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// SentToken returns the bearer token the last attempt carried, or "" when
+// no attempt carried one.
+func (c *Call) SentToken() string {
+	if p := c.token.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Refused records that the server answered the last attempt in a way
+// that proves it did not apply the call (a 401: the request was not
+// authenticated, so nothing was done), before the call is sent again
+// with a new token. What came before then counts as not sent: an
+// unknown outcome of the next attempt is that attempt's own.
+func (c *Call) Refused() {
+	c.maybeSent.Store(false)
+	c.sentAt.Store(0)
+	c.unsent.Store(false)
 }
 
 // attemptTrace watches one attempt through httptrace.
@@ -133,6 +157,9 @@ type RoundTripper struct {
 	Next   http.RoundTripper
 	Token  TokenFunc // nil sends no Authorization header
 	Logger *slog.Logger
+	// StallTimeout cuts an attempt after this long without a byte sent or
+	// received (see StallError); 0 never cuts.
+	StallTimeout time.Duration
 }
 
 // RoundTrip implements http.RoundTripper. An attempt whose context has
@@ -154,11 +181,22 @@ func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if call != nil {
 		attempt = int(call.attempts.Add(1))
+		call.token.Store(&token)
 		ctx = httptrace.WithClientTrace(ctx, trace.clientTrace())
 	}
+	var wd *watchdog
+	if t.StallTimeout > 0 {
+		ctx, wd = startWatchdog(ctx, t.StallTimeout)
+	}
 	req = t.prepare(ctx, req, call, token)
+	if wd != nil {
+		wd.requestBody(req)
+	}
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
+	if wd != nil {
+		resp, err = wd.result(resp, err)
+	}
 	if call != nil {
 		call.finish(&trace, start, err)
 	}
@@ -233,6 +271,8 @@ func errorClass(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline exceeded"
+	case errors.Is(err, ErrStalled):
+		return "stalled"
 	default:
 		return "transport error"
 	}

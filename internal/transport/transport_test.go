@@ -270,3 +270,26 @@ func TestNewOwnsTheRetryClient(t *testing.T) {
 	assert.NotNil(t, rt.Next)
 	assert.Equal(t, 0, New(Config{}).retry.RetryMax, "at least one attempt")
 }
+
+// A call remembers the token its last attempt carried, so a 401 names the
+// token to renew; Refused forgets that the call may have been sent.
+func TestCallRemembersTheTokenSentAndForgetsARefusal(t *testing.T) {
+	n := 0
+	rt := &RoundTripper{Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusUnauthorized, Body: http.NoBody}, nil
+	}), Token: func(context.Context) (string, error) { n++; return fmt.Sprint("tok", n), nil }}
+	call := NewCall(http.MethodPost, "/richiesta")
+	assert.Empty(t, call.SentToken(), "nothing sent yet")
+	for i := 1; i <= 2; i++ {
+		req, _ := http.NewRequestWithContext(WithCall(context.Background(), call), http.MethodPost, "http://example.com/richiesta", nil)
+		_, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprint("tok", i), call.SentToken())
+		require.True(t, call.MaybeSent())
+		require.False(t, call.SentAt().IsZero())
+		call.Refused()
+		assert.False(t, call.MaybeSent(), "a 401 proves the call was not applied")
+		assert.True(t, call.SentAt().IsZero())
+		assert.Equal(t, i, call.Attempts(), "attempts still count")
+	}
+}
