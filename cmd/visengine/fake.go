@@ -24,8 +24,9 @@ func (a *app) fakeCommand() *cobra.Command {
 		Short: "Serve a fake Visengine on this machine, to try everything for free",
 		Long: `Serve the fake Visengine of the SDK's visenginetest package until interrupted:
 the real catalogue of 92 services, drafts, charges against a fake wallet,
-progress, search results, callbacks and a real zip. It prints the two
-variables to export in another shell; every command then talks to it.
+progress, search results, callbacks and a real zip, and Openapi's OAuth service
+for its account. It prints the variables to export in another shell; every
+command then talks to it, "token" and "wallet" included.
 
 It listens on loopback only unless --allow-remote is given: it has no real
 security. Richieste advance one state every --progress (0: never).`,
@@ -49,8 +50,11 @@ security. Richieste advance one state every --progress (0: never).`,
 			srv.Start()
 			defer srv.Close()
 			fmt.Fprintf(a.errOut, "visengine fake: a fake Visengine at %s, wallet %s; nothing real is charged.\n", srv.URL, wallet)
-			fmt.Fprintln(a.errOut, "Export these in another shell (VISENGINE_URL makes the token go to this server only); Ctrl-C stops it:")
+			fmt.Fprintln(a.errOut, "Export these in another shell (VISENGINE_URL and OPENAPI_OAUTH_URL make the token and the key go to this server only); Ctrl-C stops it:")
 			fmt.Fprintf(a.out, "export %s=%s\nexport %s=%s\n", envURL, srv.URL, envToken, srv.Token)
+			// Its Openapi account, for token and wallet (v2; --v1 needs OAuthV1URL).
+			fmt.Fprintf(a.out, "export %s=%s\nexport %s=%s\nexport %s=%s\n",
+				envOAuthURL, srv.OAuthURL, envEmail, srv.Email, envAPIKey, srv.APIKey)
 			<-cmd.Context().Done()
 			fmt.Fprintln(a.errOut, "visengine fake: shutting down")
 			return nil

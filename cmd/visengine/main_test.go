@@ -42,6 +42,10 @@ func TestScripts(t *testing.T) {
 			e.Values[fakeKey{}] = srv
 			e.Setenv(envURL, srv.URL)
 			e.Setenv(envToken, srv.Token)
+			e.Setenv(envOAuthURL, srv.OAuthURL)
+			e.Setenv("OAUTH_V1_URL", srv.OAuthV1URL)
+			e.Setenv(envEmail, srv.Email)
+			e.Setenv(envAPIKey, srv.APIKey)
 			e.Setenv("A2", "2631ec9b62135de4186f509fea7d954b")
 			e.Setenv(envNoColor, "")
 			e.Setenv("TZ", "UTC")
@@ -163,12 +167,23 @@ func jsonAt(v any, path string) (string, error) {
 }
 
 // cmdCapture sets an environment variable to the last command's standard
-// output, trimmed: "capture ID" after a submit.
+// output, trimmed ("capture ID" after a submit), or to a value in it read
+// as JSON ("capture TOKEN token", with cmdJSON's paths).
 func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: capture NAME")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: capture NAME [PATH]")
 	}
-	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+	out := strings.TrimSpace(ts.ReadFile("stdout"))
+	if len(args) == 2 {
+		var v any
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.UseNumber()
+		ts.Check(dec.Decode(&v))
+		var err error
+		out, err = jsonAt(v, args[1])
+		ts.Check(err)
+	}
+	ts.Setenv(args[0], out)
 }
 
 // cmdFake plays the operator and the network on the script's fake server:
