@@ -45,7 +45,8 @@ type Client struct {
 	base      *url.URL
 	userAgent string
 	http      *transport.Client
-	auth      tokenAuth // the token source's checks and renewal; zero for a fixed token
+	auth      tokenAuth   // the token source's checks and renewal; zero for a fixed token
+	eo        exactlyOnce // closes' settle time and the journal (record.go)
 }
 
 type config struct {
@@ -60,6 +61,7 @@ type config struct {
 	minWait    time.Duration
 	maxWait    time.Duration
 	stall      time.Duration
+	eo         exactlyOnce
 }
 
 // Option configures a Client.
@@ -79,10 +81,21 @@ func WithSandbox() Option { return WithBaseURL(SandboxURL) }
 // WithHTTPClient sends requests through hc's transport and timeout. The
 // client is copied, so its redirect policy can be turned off without
 // touching the caller's.
+//
+// The transport must send each request once: it must not retry, nor
+// replay a request body on its own (after a reset, a 502 or a timeout), since
+// a paid POST or PUT resent below the SDK can charge twice while the SDK
+// reports one call. The SDK has its own retries, which resend only what
+// provably never left the process. A transport known to retry
+// (go-retryablehttp's *RoundTripper, as returned by its StandardClient,
+// also inside a wrapper it can see) is refused with ErrInvalidArgument.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
 			return errorf("%w: WithHTTPClient(nil)", ErrInvalidArgument)
+		}
+		if retriesOnItsOwn(hc.Transport) {
+			return invalidArg("WithHTTPClient", "transport retries requests on its own (go-retryablehttp), which could pay twice for one call")
 		}
 		c.httpClient = hc
 		return nil
@@ -187,7 +200,7 @@ func WithScopeHost(host string) Option {
 // or query.
 func NewClient(token string, opts ...Option) (*Client, error) {
 	cfg := config{baseURL: ProductionURL, attempts: 4, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second,
-		stall: DefaultStallTimeout}
+		stall: DefaultStallTimeout, eo: defaultExactlyOnce()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("option", "is nil")
@@ -209,7 +222,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
 		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
-	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base)}, nil
+	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base), eo: cfg.eo.ready()}, nil
 }
 
 // parseBaseURL checks the base URL. Its errors show it through redactURL,

@@ -136,26 +136,58 @@
 // [context.DeadlineExceeded] instead.
 //
 // [Client.Submit] is the safe way to pay. It creates a free draft
-// (state 0), then closes it (state 1), which charges the wallet. A failure
-// is a [*SubmitError] whose Step ([SubmitStep]: [StepDraft] or
-// [StepClose]) says which call failed and whose ID names the draft once it
-// exists:
+// (state 0), then sends one closing PUT (state 1), which charges the
+// wallet. A failure is a [*SubmitError] whose Step ([SubmitStep]:
+// [StepDraft] or [StepClose]) says which call failed, whose ID names the
+// draft once it exists, and whose Ref is the submission's client
+// reference:
 //
 //   - the draft's outcome is unknown: nothing was charged. Submitting again
-//     is free; [Client.Reconcile] finds the lost draft, if it exists, by
-//     comparing values, and never guesses.
-//   - the close's outcome is unknown: Submit already read the richiesta
-//     back and closed again only while it was still a draft. If it still
-//     cannot tell, read it with [Client.GetRichiesta] later; never submit
-//     again. Closing a richiesta already closed is refused by Visengine
-//     ([ErrAlreadyClosed]).
+//     is free; [Client.Reconcile] finds the lost draft, if it exists, and
+//     never guesses.
+//   - the close's outcome is unknown: a gateway may have given up while the
+//     backend commits. Submit read the richiesta back once; it never closes
+//     again. No other close is sent for that richiesta until the settle
+//     time ([WithCloseSettle], two minutes by default) has passed since
+//     the last one was sent (SubmitError.CloseSentAt). Then
+//     [Client.Resume] reads it back and closes it only if it is still a
+//     draft. Never submit again.
 //
-// [Client.Reconcile] answers [ErrNotFound] only when that is safe to act
-// on: no richiesta of the service created around the lost call has these
-// values, none hides its values, and the settle time has passed. Otherwise
-// its error still wraps [ErrOutcomeUnknown]. [Client.CreateRichiesta] with
-// [StateSubmitted] is a paid call in one step; after an unknown outcome,
-// use Reconcile before anything else.
+// A close answered "success" whose richiesta does not read closed, or
+// reads as another richiesta, is an unknown outcome too. Resume answers a
+// [Resolution] ([ResolutionStatus]: completed, resumed, pending until
+// RetryAt, failed, abandoned or unknown). It closes only when it knows
+// whether and when a close was sent: from the journal, or from the caller
+// ([WithCloseSentAt], or [WithNoCloseSent] to assert that none was).
+//
+// A [Journal] ([WithJournal]) makes this survive crashes and replicas:
+// Submit records each step before it is taken (the intent, with a digest
+// of the values but never the values; the draft's id; "close sent at T";
+// the outcome), and stops if a write fails. [Client.Recover] claims the
+// unfinished entries with a lease, so that replicas never work on the same
+// one, and resolves each from the server: closed, completed; a draft,
+// closed once, resumed; a draft never confirmed, abandoned (nothing was
+// charged; submit again); anything unproven, unknown. Run it at start-up
+// and periodically, on every replica. Package
+// [github.com/visengine-go/visengine/journal] has a directory journal for
+// one process and a PostgreSQL one for several; its documentation gives
+// the schema.
+//
+// [Client.Reconcile] matches a lost POST exactly: only richieste of the
+// service created at or after it was sent (less a clock skew,
+// [WithReconcileSkew]), each read once, at most [WithReconcileMaxReads] of
+// them, by the client reference Submit puts in callback_data
+// ([CallbackRefKey], [WithReconcileRef]) and otherwise by values. A
+// candidate whose values cannot be read is never guessed. It answers
+// [ErrNotFound] only for a lost draft ([WithReconcileDraft]), whose absence
+// is safe to act on; for a paid POST the list may lag, so an absence is
+// never conclusive. [Client.CreateRichiesta] with [StateSubmitted] is a
+// paid call in one step; after an unknown outcome, use Reconcile before
+// anything else.
+//
+// [WithHTTPClient] must be given a transport that sends each request once:
+// it refuses go-retryablehttp's, which would resend a paid call below the
+// SDK.
 //
 // # Waiting, callbacks and documents
 //
@@ -215,7 +247,8 @@
 //
 //   - [*OutcomeUnknownError] ([ErrOutcomeUnknown]): a paid call may or may
 //     not have been applied; see above.
-//   - [*SubmitError]: which step of Submit failed, and the draft's ID.
+//   - [*SubmitError]: which step of Submit failed, the draft's ID and,
+//     after an unknown close, when it was sent (finish with Resume).
 //   - [*ValidationError] ([ErrInvalidFields]): local checks, before any
 //     request.
 //   - [ErrInvalidArgument]: an argument was refused before any request (an

@@ -43,7 +43,7 @@ func requestA2(ctx context.Context, c *visengine.Client, applicant map[string]st
 	}
 	r, err := c.Submit(ctx, v, values, visengine.WithOpzioni("urgenza")) // €24, charged once
 	if err != nil {
-		return "", err // visengine.ErrOutcomeUnknown? Reconcile; never resubmit blindly
+		return "", err // visengine.ErrOutcomeUnknown? see "Exactly once"; never resubmit blindly
 	}
 	r, err = c.Wait(ctx, r.ID, visengine.WithOnChange(func(r *visengine.Richiesta) {
 		log.Println(r.ID, r.StatoRichiesta)
@@ -104,15 +104,16 @@ func TestREADMESnippet(t *testing.T) {
 	assert.Len(t, srv.Requests(), before+1, "only GET /visure/{hash}")
 }
 
-// The README's Go blocks are the code between the markers above and in
-// example_readme_token_test.go, in that order.
+// The README's Go blocks are the code between the markers above, in
+// example_readme_token_test.go and in example_exactlyonce_test.go, in that
+// order.
 func TestREADMEShowsTheSnippet(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
 
 	var snippets []string
-	for _, file := range []string{"example_readme_test.go", "example_readme_token_test.go"} {
+	for _, file := range []string{"example_readme_test.go", "example_readme_token_test.go", "example_exactlyonce_test.go"} {
 		src, err := os.ReadFile(file)
 		require.NoError(t, err)
 		rest := string(src)

@@ -4,45 +4,91 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
 )
 
+// Defaults of Reconcile.
+const (
+	// DefaultReconcileSkew is how far Visengine's clock may be behind ours
+	// (WithReconcileSkew).
+	DefaultReconcileSkew = time.Minute
+	// DefaultReconcileMaxReads bounds the richieste Reconcile reads one by
+	// one (WithReconcileMaxReads).
+	DefaultReconcileMaxReads = 25
+)
+
 // ReconcileOption configures Reconcile.
 type ReconcileOption func(*reconcileConfig)
 
-type reconcileConfig struct{ window, settle time.Duration }
-
-// WithReconcileWindow sets how far from sentAt a richiesta's creation time may
-// be and still count (default 10 minutes, for clock skew between the two
-// machines).
-func WithReconcileWindow(d time.Duration) ReconcileOption {
-	return func(c *reconcileConfig) { c.window = d }
+type reconcileConfig struct {
+	skew, settle time.Duration
+	maxReads     int
+	ref          string
+	draft        bool
 }
 
-// WithReconcileSettle sets how long after sentAt an absence is conclusive
-// (default 2 minutes). A gateway can time out while the backend is still
-// creating the richiesta; until then "none found" only means "not yet".
+// WithReconcileSkew sets how far Visengine's clock may be behind ours
+// (default DefaultReconcileSkew, one minute): only richieste created at or
+// after sentAt minus this are candidates. A richiesta cannot be created
+// before its POST was sent, so older ones, however alike, are never taken.
+func WithReconcileSkew(d time.Duration) ReconcileOption {
+	return func(c *reconcileConfig) { c.skew = max(d, 0) }
+}
+
+// WithReconcileSettle sets how long after sentAt the absence of a lost
+// draft is conclusive (default 2 minutes; see WithReconcileDraft): a
+// gateway can time out while the backend is still creating it.
 func WithReconcileSettle(d time.Duration) ReconcileOption {
 	return func(c *reconcileConfig) { c.settle = d }
 }
 
+// WithReconcileMaxReads bounds how many candidates Reconcile reads with GET
+// /richiesta/{id} (default DefaultReconcileMaxReads, 25; at least 1). When
+// more are left unread, the outcome stays unknown.
+func WithReconcileMaxReads(n int) ReconcileOption {
+	return func(c *reconcileConfig) { c.maxReads = max(n, 1) }
+}
+
+// WithReconcileRef gives the lost submission's client reference
+// (SubmitError.Ref). A richiesta whose callback_data carries it (Submit
+// puts it there when a callback is used) is the one, whatever its values;
+// one that carries another reference is another submission's.
+func WithReconcileRef(ref string) ReconcileOption {
+	return func(c *reconcileConfig) { c.ref = ref }
+}
+
+// WithReconcileDraft says that the lost POST created a draft (state 0), as
+// Submit's first step does. Only then can Reconcile answer ErrNotFound: a
+// draft costs nothing, so when it cannot be found (or was never made),
+// submitting again is safe. Without it, the lost POST is taken to be a paid
+// one, and its richiesta's absence from the list is never conclusive.
+func WithReconcileDraft() ReconcileOption {
+	return func(c *reconcileConfig) { c.draft = true }
+}
+
 // Reconcile finds the richiesta that a POST /richiesta with an unknown
-// outcome created: it lists the account's richieste (GET /richiesta), reads
-// only those of the same service created around sentAt
-// (OutcomeUnknownError.SentAt) with GET /richiesta/{id}, and returns the one
-// whose submitted values equal values.
+// outcome created. It lists the account's richieste once (GET /richiesta)
+// and reads, with GET /richiesta/{id}, only those of the same service
+// created at or after sentAt (OutcomeUnknownError.SentAt) minus the clock
+// skew, earliest first, each once however often it is listed, at most
+// WithReconcileMaxReads of them. It skips those a journal (WithJournal)
+// records as another submission's draft. A candidate is the one when its
+// callback_data carries the reference of WithReconcileRef, or else when
+// its submitted values equal values (compared as JournalDigest does:
+// blanks around them and empty ones ignored); the read-back's _id and
+// hash_visura must equal the list entry's. Options are not compared.
 //
-// It answers ErrNotFound only when that is safe to act on: no candidate
-// matches, none hides its values, and the settle time has passed since
-// sentAt. Otherwise the error still wraps ErrOutcomeUnknown: a candidate
-// whose values cannot be read may be the one (it is never guessed, since
-// closing another applicant's draft would charge for the wrong person), or
-// the richiesta may not be visible yet. For a lost draft (Submit's first
-// step), submitting again is free whatever Reconcile says: drafts are not
-// charged, and an orphan draft is never closed.
+// When no candidate is the one, the error wraps ErrOutcomeUnknown as long
+// as anything is unproven: a candidate whose values cannot be read (an
+// empty or unreadable json_ricerca, a draft that shows none) may be it, and
+// is never guessed, since closing another applicant's draft would charge
+// for the wrong person; candidates were left unread beyond the bound; or
+// the lost POST was a paid one (see WithReconcileDraft), whose richiesta
+// may exist but not be listed yet. It answers ErrNotFound only for a lost
+// draft (WithReconcileDraft), once the settle time has passed since sentAt:
+// submitting again is then safe.
 func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sentAt time.Time, opts ...ReconcileOption) (*Richiesta, error) {
 	if err := c.ready(ctx); err != nil {
 		return nil, err
@@ -53,38 +99,173 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	if values == nil {
 		return nil, invalidArg("values", "are nil")
 	}
-	cfg := reconcileConfig{window: 10 * time.Minute, settle: 2 * time.Minute}
+	cfg := reconcileConfig{skew: DefaultReconcileSkew, settle: 2 * time.Minute, maxReads: DefaultReconcileMaxReads}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
 		}
 	}
-	if sentAt.IsZero() || sentAt.After(time.Now().Add(cfg.window)) {
+	if sentAt.IsZero() || sentAt.After(time.Now().Add(cfg.skew)) {
 		return nil, invalidArg("sentAt", "must be when the lost request was sent (OutcomeUnknownError.SentAt)")
 	}
 	entries, err := c.listEntries(ctx)
 	if err != nil {
 		return nil, errorf("visengine: reconcile: %w", err)
 	}
-	var unverifiable []string
-	for _, id := range reconcileCandidates(entries, hash, sentAt, cfg.window) {
-		r, err := c.candidate(ctx, id)
-		if err != nil {
-			return nil, errorf("visengine: reconcile: %w", err)
-		}
-		got := Values(nil)
-		if r != nil {
-			got = submittedValues(r)
-		}
-		if got == nil {
-			unverifiable = append(unverifiable, idLabel(id))
+	want := JournalDigest(hash, values, nil)
+	q := lostQuery{hash: hash, since: sentAt, skew: cfg.skew, ref: cfg.ref, maxReads: cfg.maxReads, journal: c.eo.journal,
+		same: func(r *Richiesta) (bool, bool) {
+			got := submittedValues(r)
+			return JournalDigest(hash, got, nil) == want, got != nil
+		}}
+	found, err := c.findLost(ctx, entries, q)
+	switch {
+	case err != nil:
+		return nil, errorf("visengine: reconcile: %w", err)
+	case found.match != nil:
+		return found.match, nil
+	}
+	return nil, reconcileMiss(q, cfg, found)
+}
+
+// lostQuery is what is known of a POST /richiesta whose answer was lost.
+type lostQuery struct {
+	hash     string
+	since    time.Time     // when it was sent (or intended)
+	skew     time.Duration // how far the server's clock may be behind
+	ref      string        // its client reference, "" when none
+	maxReads int
+	journal  Journal // to skip other submissions' drafts; nil: none
+	// same reports whether r's submitted values are the lost POST's, and
+	// whether they could be read at all.
+	same func(r *Richiesta) (match, readable bool)
+}
+
+// lostFound is what findLost found.
+type lostFound struct {
+	match        *Richiesta // the one; nil when none was proven
+	byRef        bool       // proven by its client reference
+	unverifiable []string   // candidates that may be it
+	unread       int        // candidates left unread beyond maxReads
+}
+
+// findLost reads the candidates of q in entries until one is proven to be
+// the lost POST's richiesta.
+func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery) (lostFound, error) {
+	var found lostFound
+	ids := lostCandidates(entries, q)
+	for i, id := range ids {
+		if checkID("id", id) != nil {
+			found.unverifiable = append(found.unverifiable, idLabel(id))
 			continue
 		}
-		if sameValues(got, values) {
-			return r, nil
+		if other, err := ownedByAnother(ctx, q, id); err != nil || other {
+			if err != nil {
+				return found, err
+			}
+			continue
+		}
+		if q.maxReads--; q.maxReads < 0 {
+			found.unread = len(ids) - i
+			return found, nil
+		}
+		r, verdict, err := c.readCandidate(ctx, id, q)
+		switch {
+		case err != nil:
+			return found, err
+		case verdict == candidateUnverifiable:
+			found.unverifiable = append(found.unverifiable, id)
+		case verdict != candidateOther:
+			found.match, found.byRef = r, verdict == candidateByRef
+			return found, nil
 		}
 	}
-	return nil, reconcileMiss(hash, sentAt, cfg, unverifiable)
+	return found, nil
+}
+
+// ownedByAnother reports whether the journal records id as the draft of a
+// submission other than q's.
+func ownedByAnother(ctx context.Context, q lostQuery, id string) (bool, error) {
+	if q.journal == nil {
+		return false, nil
+	}
+	es, err := q.journal.List(ctx, JournalFilter{DraftID: id})
+	if err != nil {
+		return false, errorf("visengine: journal: %w", err)
+	}
+	for _, e := range es {
+		if e.Ref != q.ref {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// candidateVerdict is what reading one candidate proved.
+type candidateVerdict int
+
+const (
+	candidateOther        candidateVerdict = iota // proven not to be it
+	candidateUnverifiable                         // may be it: nothing proven
+	candidateByRef                                // proven by its client reference
+	candidateByValues                             // its values are the lost POST's
+)
+
+// readCandidate reads id and judges it. An answer that cannot be read as
+// richiesta id of the service proves nothing either way.
+func (c *Client) readCandidate(ctx context.Context, id string, q lostQuery) (*Richiesta, candidateVerdict, error) {
+	r, err := c.GetRichiesta(ctx, id)
+	switch {
+	case errors.Is(err, ErrUnexpectedResponse), errors.Is(err, ErrNotFound):
+		return nil, candidateUnverifiable, nil // unreadable, or listed but not readable yet
+	case err != nil:
+		return nil, candidateOther, err
+	case r.ID != id || r.HashVisura != q.hash:
+		return nil, candidateUnverifiable, nil // not the richiesta the list named
+	}
+	if got := refOf(r); q.ref != "" && got != "" {
+		if got == q.ref {
+			return r, candidateByRef, nil
+		}
+		return r, candidateOther, nil
+	}
+	switch match, readable := q.same(r); {
+	case !readable:
+		return r, candidateUnverifiable, nil
+	case match:
+		return r, candidateByValues, nil
+	}
+	return r, candidateOther, nil
+}
+
+// refOf returns the client reference r's callback_data carries, or "".
+func refOf(r *Richiesta) string {
+	if r == nil || r.CallbackData == nil {
+		return ""
+	}
+	s, _ := r.CallbackData.Data[CallbackRefKey].(string)
+	return s
+}
+
+// reconcileMiss says why nothing was found, and whether that is conclusive.
+func reconcileMiss(q lostQuery, cfg reconcileConfig, found lostFound) error {
+	since := q.since.Add(-q.skew).UTC().Format(time.RFC3339)
+	around := fmt.Sprintf("%s created since %s", q.hash, since)
+	switch {
+	case len(found.unverifiable) > 0:
+		return errorf("visengine: reconcile: richieste of %s show no values to compare (%s): %w",
+			around, strings.Join(found.unverifiable, ", "), ErrOutcomeUnknown)
+	case found.unread > 0:
+		return errorf("visengine: reconcile: %d richieste of %s left unread beyond the bound of %d: %w",
+			found.unread, around, cfg.maxReads, ErrOutcomeUnknown)
+	case !cfg.draft:
+		return errorf("visengine: reconcile: no richiesta of %s has these values, but the list may not show it yet: "+
+			"a paid POST's absence is never conclusive: %w", around, ErrOutcomeUnknown)
+	case time.Since(q.since) < cfg.settle:
+		return errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
+			around, q.since.Add(cfg.settle).UTC().Format(time.RFC3339), ErrOutcomeUnknown)
+	}
+	return errorf("visengine: reconcile: no draft of %s has these values; nothing was charged: %w", around, ErrNotFound)
 }
 
 // idLabel names an id in an error only when it is a well-formed id.
@@ -95,53 +276,42 @@ func idLabel(id string) string {
 	return id
 }
 
-// candidate reads a possible match; nil (without error) when it cannot be
-// read as a richiesta, so it counts as unverifiable rather than ending the
-// search.
-func (c *Client) candidate(ctx context.Context, id string) (*Richiesta, error) {
-	if checkID("id", id) != nil {
-		return nil, nil
-	}
-	r, err := c.GetRichiesta(ctx, id)
-	if errors.Is(err, ErrUnexpectedResponse) {
-		return nil, nil
-	}
-	return r, err
-}
-
-// reconcileMiss says why nothing was found, and whether that is conclusive.
-func reconcileMiss(hash string, sentAt time.Time, cfg reconcileConfig, unverifiable []string) error {
-	around := fmt.Sprintf("%s created within %s of %s", hash, cfg.window, sentAt.UTC().Format(time.RFC3339))
-	switch {
-	case len(unverifiable) > 0:
-		return errorf("visengine: reconcile: richieste of %s show no values to compare (%s): %w",
-			around, strings.Join(unverifiable, ", "), ErrOutcomeUnknown)
-	case time.Since(sentAt) < cfg.settle:
-		return errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
-			around, sentAt.Add(cfg.settle).UTC().Format(time.RFC3339), ErrOutcomeUnknown)
-	}
-	return errorf("visengine: reconcile: no richiesta of %s has these values: %w", around, ErrNotFound)
-}
-
-// reconcileCandidates returns the ids of richieste of hash created within
-// window of sentAt, closest first; those whose creation time cannot be read
-// come last, since they may be the one.
-func reconcileCandidates(entries []listEntry, hash string, sentAt time.Time, window time.Duration) []string {
+// lostCandidates returns the ids of q's service listed as created at or
+// after q.since minus q.skew (to the second, Visengine's precision), each
+// once, in the order most likely to find the lost one first: those created
+// since q.since, earliest first (a tie keeps the list's order, newest
+// first on Visengine); then those within the skew before it, latest first;
+// last those whose creation time cannot be read, since they may be it.
+func lostCandidates(entries []listEntry, q lostQuery) []string {
+	sent := q.since.Truncate(time.Second)
+	from := q.since.Add(-q.skew).Truncate(time.Second)
 	type cand struct {
-		id   string
-		dist time.Duration
+		id    string
+		group int           // 0 since sentAt, 1 within the skew, 2 unknown time
+		key   time.Duration // order within the group
 	}
 	var cs []cand
+	seen := map[string]bool{}
 	for _, e := range entries {
-		d := time.Duration(math.MaxInt64)
+		if e.hash != q.hash || seen[e.id] || !e.created.IsZero() && e.created.Before(from) {
+			continue
+		}
+		seen[e.id] = true
+		c := cand{id: e.id, group: 2}
 		if !e.created.IsZero() {
-			d = e.created.Sub(sentAt.Truncate(time.Second)).Abs()
+			c.group, c.key = 0, e.created.Sub(sent)
+			if c.key < 0 {
+				c.group, c.key = 1, -c.key
+			}
 		}
-		if e.hash == hash && (e.created.IsZero() || d <= window) {
-			cs = append(cs, cand{e.id, d})
-		}
+		cs = append(cs, c)
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].group != cs[j].group {
+			return cs[i].group < cs[j].group
+		}
+		return cs[i].key < cs[j].key
+	})
 	ids := make([]string, len(cs))
 	for i, c := range cs {
 		ids[i] = c.id
@@ -150,34 +320,17 @@ func reconcileCandidates(entries []listEntry, hash string, sentAt time.Time, win
 }
 
 // submittedValues are the values of the richiesta's first search, which
-// Visengine fills from json_visura.
+// Visengine fills from json_visura; nil when it shows none (no search, an
+// empty or unreadable json_ricerca, only blank values), which is not the
+// same as showing other values.
 func submittedValues(r *Richiesta) Values {
-	if len(r.Ricerche) == 0 {
+	if r == nil || len(r.Ricerche) == 0 {
 		return nil
 	}
-	return r.Ricerche[0].Valori
-}
-
-// sameValues compares the filled values of a and b, ignoring blanks around
-// them and keys left empty.
-func sameValues(a, b Values) bool {
-	filled := func(v Values) map[string]string {
-		m := map[string]string{}
-		for k, s := range v {
-			if s = strings.TrimSpace(s); s != "" {
-				m[k] = s
-			}
-		}
-		return m
-	}
-	fa, fb := filled(a), filled(b)
-	if len(fa) != len(fb) {
-		return false
-	}
-	for k, s := range fa {
-		if fb[k] != s {
-			return false
+	for _, v := range r.Ricerche[0].Valori {
+		if strings.TrimSpace(v) != "" {
+			return r.Ricerche[0].Valori
 		}
 	}
-	return true
+	return nil
 }

@@ -539,8 +539,9 @@ type closeBody struct {
 // CloseRichiesta submits a draft (PUT /richiesta/{id} with "state": 1): the
 // server validates it, charges the wallet and starts the work. Paid; never
 // resent once it may have reached the server. A success whose richiesta is
-// not closed (state 1) proves nothing about the close, and is an
-// *OutcomeUnknownError too: read it back before closing again. Closing a
+// not closed (state 1), or is another richiesta, proves nothing about the
+// close, and is an *OutcomeUnknownError too: read it back before closing
+// again, and not before the settle time (Resume keeps to it). Closing a
 // richiesta closed already is refused with an *APIError matching
 // ErrAlreadyClosed. It checks nothing locally: when resuming a draft edited
 // with UpdateRichiesta, run Visura.Validate on its values first, as Submit
@@ -575,11 +576,17 @@ func (c *Client) UpdateAndCloseRichiesta(ctx context.Context, id string, p *Upda
 // closeCall sends a closing PUT /richiesta/{id}. Its answer must show the
 // richiesta closed: one that does not is undecodable as closedRichiesta,
 // and a 2xx answer that cannot be decoded reaches the caller as an
-// *OutcomeUnknownError (decodeResult), never as a plain failure.
+// *OutcomeUnknownError (decodeResult), never as a plain failure; so is one
+// that shows another richiesta.
 func (c *Client) closeCall(ctx context.Context, id string, body any) (*Richiesta, error) {
 	var r closedRichiesta
-	if err := c.call(ctx, http.MethodPut, "/richiesta/"+id, body, &r); err != nil {
+	path := "/richiesta/" + id
+	if err := c.call(ctx, http.MethodPut, path, body, &r); err != nil {
 		return nil, err
+	}
+	if err := checkClosed(id, &r.Richiesta); err != nil { // another richiesta
+		// Sent at the latest now: the settle time runs from the latest.
+		return nil, &OutcomeUnknownError{Method: http.MethodPut, Path: path, SentAt: time.Now(), Err: err}
 	}
 	return &r.Richiesta, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // SubmitOption configures Submit and DryRun.
@@ -47,17 +48,35 @@ const (
 )
 
 // SubmitError says at which step Submit failed and, once the draft exists,
-// its id, so the caller can resume (GetRichiesta, CloseRichiesta) instead of
+// its id, so the caller can finish the submission (Resume) instead of
 // creating and paying for another richiesta. Err says whether the step was
 // sent: it matches ErrOutcomeUnknown when the step may have reached the
 // server, and context.Canceled or context.DeadlineExceeded (and not
 // ErrOutcomeUnknown) when the context ended before the step was sent. A
 // local argument or validation error is returned as itself, never as a
 // SubmitError: nothing was sent.
+//
+// What to do: without an ID, nothing was charged and submitting again is
+// safe. With an ID, the draft is the submission's: finish it with Resume
+// (WithCloseSentAt(CloseSentAt), or WithNoCloseSent when CloseSentAt is
+// zero), or, with a journal, leave it to Recover, and do not submit again;
+// only a refusal by the server (Err is an *APIError, such as
+// ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
+// alone) lets you choose between Resume, once the cause is fixed, and a new
+// submission.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
 	ID   string     // the draft's id; "" when the draft's outcome is unknown
-	Err  error      // the cause
+	// Ref is the submission's client reference: its journal entry's key,
+	// also put in callback_data.data under CallbackRefKey. Reconcile
+	// recognises the richiesta by it (WithReconcileRef).
+	Ref string
+	// CloseSentAt is when the closing PUT was sent, if it may have reached
+	// the server; zero if none did. No other close is sent for the
+	// richiesta until the settle time (WithCloseSettle) has passed since
+	// then: pass it to Resume (WithCloseSentAt).
+	CloseSentAt time.Time
+	Err         error // the cause
 }
 
 // Error implements error: "visengine: submit (close of richiesta …):
@@ -84,17 +103,35 @@ func (e *SubmitError) Unwrap() error {
 	return e.Err
 }
 
+// CallbackRefKey is the key of callback_data.data under which Submit puts
+// the submission's client reference (SubmitError.Ref, JournalEntry.Ref),
+// next to the callback's secret. Visengine echoes callback_data back, so a
+// richiesta carries the proof of which submission made it.
+const CallbackRefKey = "visengine_ref"
+
 // Submit is the safe way to pay for a document (POST /richiesta, then PUT
 // /richiesta/{id}). It validates values against v locally (an invalid
 // applicant costs nothing and sends nothing), creates a free draft (state
-// 0) and closes it (state 1), which charges the wallet.
+// 0) and closes it (state 1), which charges the wallet. It sends at most
+// one closing PUT.
 //
 // If the draft's outcome is unknown, nothing is closed: the error wraps
-// ErrOutcomeUnknown and Reconcile finds the draft, if it exists. If the
-// close's outcome is unknown, the richiesta is read back and closed again
-// only if it is still open; closing is the only paid step and Visengine
-// refuses to close twice, so at most one charge is made per Submit.
-// Failures of a step are *SubmitError; see there.
+// ErrOutcomeUnknown; nothing was charged, and submitting again is free. If
+// the close's outcome is unknown, Submit reads the richiesta back once and
+// succeeds if it shows it closed; otherwise it returns a *SubmitError
+// matching ErrOutcomeUnknown with the draft's ID and CloseSentAt, and
+// Resume finishes the submission once the settle time (WithCloseSettle)
+// has passed: no other close is sent before, since the lost one may still
+// be applied. A close answered "success" whose richiesta does not read as
+// closed is an unknown outcome too.
+//
+// With a journal (WithJournal), each step is recorded before it is taken:
+// the intent (a new Ref, the service and JournalDigest of the values and
+// options, never the values), the draft's id, the time the close is sent,
+// and the outcome. A journal write that fails (ErrLeaseLost above all)
+// stops the submission before its next call. Recover finishes what a
+// crash interrupted. With a callback (WithCallback), the Ref is put in its
+// data under CallbackRefKey; the caller's Callback is not modified.
 func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*Richiesta, error) {
 	body, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
@@ -103,18 +140,147 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	if err := c.checkCredit(ctx, v, opts); err != nil {
 		return nil, err
 	}
-	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+	ref, err := NewJournalRef()
 	if err != nil {
-		return nil, &SubmitError{Step: StepDraft, Err: err}
+		return nil, err
+	}
+	body.CallbackData = withRef(body.CallbackData, ref)
+	rec, err := c.startRecord(ctx, ref, body.HashVisura, bodyDigest(body))
+	if err != nil {
+		return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: err}
+	}
+	defer rec.release(ctx)
+	draft, err := c.createDraft(ctx, rec, body)
+	if err != nil {
+		return nil, err
 	}
 	if draft.State != StateDraft {
-		return draft, nil // the server closed it already; closing again would be refused
+		// The server closed it already; closing again would be refused.
+		rec.end(ctx, JournalCompleted, "closed by the server at creation")
+		return draft, nil
 	}
-	r, err := c.closeOnce(ctx, draft.ID)
+	return c.closeDraft(ctx, rec, draft.ID)
+}
+
+// withRef returns a copy of cb with ref in its data; nil stays nil. The
+// caller's callback is shared by every submission and is not modified.
+func withRef(cb *Callback, ref string) *Callback {
+	if cb == nil {
+		return nil
+	}
+	cp := *cb
+	cp.Data = make(map[string]any, len(cb.Data)+1)
+	for k, v := range cb.Data {
+		cp.Data[k] = v
+	}
+	cp.Data[CallbackRefKey] = ref
+	return &cp
+}
+
+// bodyDigest is JournalDigest of what the draft's POST sends.
+func bodyDigest(b *richiestaBody) string {
+	var opzioni []string
+	for nome, on := range b.Opzioni {
+		if on {
+			opzioni = append(opzioni, nome)
+		}
+	}
+	return JournalDigest(b.HashVisura, b.JSONVisura, opzioni)
+}
+
+// createDraft sends the draft's POST and records its id.
+func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
+	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
 	if err != nil {
-		return nil, &SubmitError{Step: StepClose, ID: draft.ID, Err: err}
+		var apiErr *APIError
+		switch {
+		case errors.Is(err, ErrOutcomeUnknown):
+			rec.note(ctx, "draft outcome unknown: never to be closed")
+		case errors.As(err, &apiErr):
+			rec.end(ctx, JournalFailed, refusalNote("draft", err))
+		default:
+			rec.end(ctx, JournalAbandoned, "draft not sent")
+		}
+		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: err}
 	}
-	return r, nil
+	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID = draft.ID }); err != nil {
+		return nil, &SubmitError{Step: StepClose, ID: draft.ID, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", err)}
+	}
+	return draft, nil
+}
+
+// closeDraft records that the close is sent, sends it once, and records
+// what came of it. After an unknown outcome it reads the richiesta back
+// once and never closes again.
+func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richiesta, error) {
+	fail := func(sentAt time.Time, err error) error {
+		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, CloseSentAt: sentAt, Err: err}
+	}
+	sent := time.Now()
+	if err := rec.step(ctx, func(e *JournalEntry) { e.CloseSentAt = sent }); err != nil {
+		return nil, fail(time.Time{}, errorf("visengine: close not sent: %w", err))
+	}
+	r, err := c.CloseRichiesta(ctx, id)
+	var ou *OutcomeUnknownError
+	switch {
+	case err == nil:
+		rec.end(ctx, JournalCompleted, "closed")
+		return r, nil
+	case errors.As(err, &ou):
+		// Handled below. (Its cause may be an *APIError, such as a 502.)
+	case errors.As(err, new(*APIError)):
+		// A refusal: nothing charged, and the caller is told so; Recover
+		// must not close it behind them.
+		rec.end(ctx, JournalFailed, refusalNote("close", err))
+		return nil, fail(sent, err)
+	default:
+		// Provably not sent (the context ended): the draft is still this
+		// submission's, for Resume or Recover to close.
+		rec.note(ctx, "close not sent")
+		return nil, fail(time.Time{}, err)
+	}
+	sent = later(sent, ou.SentAt)
+	if r, ok := c.closedAfterAll(ctx, id); ok {
+		rec.end(ctx, JournalCompleted, "closed (read back after an unknown outcome)")
+		return r, nil
+	}
+	rec.noteClose(ctx, sent, "close outcome unknown")
+	return nil, fail(sent, errorf("%w; no other close before %s (Resume)", err,
+		sent.Add(c.eo.settle).UTC().Format(time.RFC3339)))
+}
+
+// closedAfterAll reads id back once, after a short wait, and reports it if
+// it shows it closed. Anything else (a draft, which a lagging replica may
+// show although the close went through; a failed read) proves nothing.
+func (c *Client) closedAfterAll(ctx context.Context, id string) (*Richiesta, bool) {
+	if sleep(ctx, c.http.SettleDelay()) != nil {
+		return nil, false
+	}
+	r, err := c.GetRichiesta(ctx, id)
+	if err != nil || checkClosed(id, r) != nil {
+		return nil, false
+	}
+	return r, true
+}
+
+// checkClosed says why r, the answer to closing id, does not prove the close.
+func checkClosed(id string, r *Richiesta) error {
+	switch {
+	case r == nil:
+		return errorf("%w: no richiesta", ErrUnexpectedResponse)
+	case r.ID != id:
+		return errorf("%w: the answer is richiesta %s, not %s", ErrUnexpectedResponse, idLabel(r.ID), id)
+	case r.State != StateSubmitted:
+		return errorf("%w: the richiesta reads %s, not closed", ErrUnexpectedResponse, r.State)
+	}
+	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // DryRunResult is what a dry run answers. Nothing was stored or charged.
@@ -181,64 +347,3 @@ func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts 
 		EmailTarget: cfg.email, Opzioni: cfg.options, Visura: v}
 	return p.body()
 }
-
-// closeAttempts bounds how often Submit closes a draft that reads back open.
-const closeAttempts = 3
-
-// closeOnce closes id. After an unknown outcome it waits a moment, reads the
-// richiesta back and closes again only while it is still open. Once an
-// outcome was unknown, no later answer can make it known as a failure: a
-// refusal of the next close (429, 402, or 239 "already closed" with a read
-// back that still shows a draft) may be caused by the lost close itself, so
-// the caller hears ErrOutcomeUnknown, never a plain error that invites
-// paying again.
-func (c *Client) closeOnce(ctx context.Context, id string) (*Richiesta, error) {
-	var unknown error
-	for range closeAttempts {
-		r, err := c.CloseRichiesta(ctx, id)
-		switch {
-		case err == nil:
-			return r, nil
-		case unknown != nil && alreadyClosed(err):
-			return c.closedAfterAll(ctx, id, unknown)
-		case unknown != nil && !errors.Is(err, ErrOutcomeUnknown):
-			return nil, errorf("%w (closing again: %v)", unknown, err)
-		case !errors.Is(err, ErrOutcomeUnknown):
-			return nil, err
-		}
-		unknown = err
-		if err := sleep(ctx, c.http.SettleDelay()); err != nil {
-			return nil, errorf("%w (not read back: %v)", unknown, err)
-		}
-		cur, err := c.readBack(ctx, id, unknown)
-		if err != nil || cur.State != StateDraft {
-			return cur, err
-		}
-	}
-	return nil, unknown
-}
-
-// closedAfterAll handles "already closed" after a lost close: the lost one
-// applied, and the richiesta read back should show it; if the read still
-// shows a draft (a lagging replica), the outcome stays unknown.
-func (c *Client) closedAfterAll(ctx context.Context, id string, unknown error) (*Richiesta, error) {
-	cur, err := c.readBack(ctx, id, unknown)
-	if err == nil && cur.State == StateDraft {
-		return nil, errorf("%w (refused as already closed, yet read back open)", unknown)
-	}
-	return cur, err
-}
-
-// readBack reads id after a close whose outcome is unknown; if even that
-// fails, the unknown outcome is what the caller must hear.
-func (c *Client) readBack(ctx context.Context, id string, unknown error) (*Richiesta, error) {
-	cur, err := c.GetRichiesta(ctx, id)
-	if err != nil {
-		return nil, errorf("%w (reading it back also failed: %v)", unknown, err)
-	}
-	return cur, nil
-}
-
-// alreadyClosed reports Visengine's refusal to close a closed richiesta
-// (400, CodeAlreadyClosed).
-func alreadyClosed(err error) bool { return errors.Is(err, ErrAlreadyClosed) }

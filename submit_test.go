@@ -41,21 +41,31 @@ type flowServer struct {
 	refuseClose atomic.Int32
 	// createClosed makes a create ignore state 0 and close (and charge) at once.
 	createClosed atomic.Bool
+	// closeAnswer, when set, replaces the data of a close's success answer
+	// (the close is applied all the same).
+	closeAnswer func(r *flowRichiesta) map[string]any
+	// hook sees each request on arrival, before it is served.
+	hook func(method, path string, body []byte)
 }
 
 type flowRichiesta struct {
-	ID      string
-	Hash    string
-	State   int
-	Stato   Stato
-	Created int64
-	Values  map[string]string
+	ID       string
+	Hash     string
+	State    int
+	Stato    Stato
+	Created  int64
+	Values   map[string]string
+	Callback json.RawMessage // callback_data as sent; nil: none
 }
 
 func (r *flowRichiesta) wire() map[string]any {
 	vals, _ := json.Marshal(r.Values)
+	var cb any = false
+	if r.Callback != nil {
+		cb = r.Callback
+	}
 	return map[string]any{"_id": r.ID, "state": r.State, "hash_visura": r.Hash, "stato_richiesta": r.Stato,
-		"prezzo_visura": 20, "timestamp_creation": r.Created, "callback_data": false, "allegati": []string{},
+		"prezzo_visura": 20, "timestamp_creation": r.Created, "callback_data": cb, "allegati": []string{},
 		"ricerche": []map[string]any{{"id_ricerca": r.ID + "_0", "stato_ricerca": RicercaEvasa, "json_ricerca": string(vals), "json_risultato": nil}}}
 }
 
@@ -92,11 +102,15 @@ func drop(w http.ResponseWriter) {
 func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var in struct {
-		Hash   string            `json:"hash_visura"`
-		State  *int              `json:"state"`
-		Values map[string]string `json:"json_visura"`
+		Hash     string            `json:"hash_visura"`
+		State    *int              `json:"state"`
+		Values   map[string]string `json:"json_visura"`
+		Callback json.RawMessage   `json:"callback_data"`
 	}
 	_ = json.Unmarshal(body, &in)
+	if fs.hook != nil {
+		fs.hook(r.Method, r.URL.Path, body)
+	}
 	id := strings.TrimPrefix(r.URL.Path, "/richiesta/")
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/richiesta":
@@ -108,6 +122,9 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 			fs.charges.Add(1)
 		}
 		nid := fs.add(in.Hash, time.Now(), in.Values, State(state))
+		fs.mu.Lock()
+		fs.rich[nid].Callback = in.Callback
+		fs.mu.Unlock()
 		if fs.dropCreateAfter.CompareAndSwap(true, false) {
 			drop(w)
 			return
@@ -125,6 +142,10 @@ func (fs *flowServer) serve(w http.ResponseWriter, r *http.Request) {
 		fs.mu.Lock()
 		fs.fetched = append(fs.fetched, id)
 		fs.mu.Unlock()
+		if fs.get(id) == nil {
+			writeJSON(w, 404, `{"data":null,"success":false,"message":"no request matches this id","error":202}`)
+			return
+		}
 		data := fs.get(id).wire()
 		if fs.staleReads.Add(-1) >= 0 {
 			data["state"] = StateDraft
@@ -161,6 +182,10 @@ func (fs *flowServer) close(w http.ResponseWriter, id string) {
 	}
 	if fs.dropCloseAfter.CompareAndSwap(true, false) {
 		drop(w)
+		return
+	}
+	if fs.closeAnswer != nil {
+		fs.reply(w, fs.closeAnswer(rr))
 		return
 	}
 	fs.reply(w, rr.wire())
@@ -215,54 +240,102 @@ func TestSubmitCloseDroppedAfterApplyIsNotClosedTwice(t *testing.T) {
 	assert.EqualValues(t, 1, fs.charges.Load())
 }
 
-func TestSubmitCloseDroppedBeforeApplyClosesAgain(t *testing.T) {
+// A close lost before it was applied is not sent again by Submit: the
+// outcome is unknown, with the draft and the time the close was sent, and
+// Resume closes it once the settle time has passed.
+func TestSubmitCloseDroppedBeforeApplyIsNotClosedAgain(t *testing.T) {
 	fs := newFlowServer(t)
 	fs.dropCloseBefore.Store(true)
-	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
-	require.NoError(t, err)
-	assert.Equal(t, StateSubmitted, r.State)
-	assert.EqualValues(t, 2, fs.closes.Load(), "read back open, so closed once more")
-	assert.EqualValues(t, 1, fs.charges.Load())
-}
+	const settle = 250 * time.Millisecond // ample for the first Resume to come within it
+	c := fs.client(WithCloseSettle(settle))
+	before := time.Now()
+	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepClose, se.Step)
+	assert.NotEmpty(t, se.ID)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, se.Ref)
+	assert.False(t, se.CloseSentAt.Before(before), "CloseSentAt is when the close was sent")
+	assert.WithinDuration(t, time.Now(), se.CloseSentAt, time.Second)
+	assert.Contains(t, err.Error(), "no other close before")
+	assert.EqualValues(t, 1, fs.closes.Load(), "one closing PUT, however the read-back looks")
+	assert.Zero(t, fs.charges.Load())
 
-// The lost close did apply, but the read-back still shows a draft; the
-// second close is refused as already closed (239). Submit must read the
-// richiesta back and succeed, not report a refusal that invites paying again.
-func TestSubmitSecondCloseRefusedAsAlreadyClosed(t *testing.T) {
-	fs := newFlowServer(t)
-	fs.dropCloseAfter.Store(true)
-	fs.staleReads.Store(1)
-	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
 	require.NoError(t, err)
-	assert.Equal(t, StateSubmitted, r.State)
+	assert.Equal(t, ResolutionPending, res.Status, "within the settle time: %v", res)
+	assert.Equal(t, se.CloseSentAt.Add(settle), res.RetryAt)
+	assert.EqualValues(t, 1, fs.closes.Load(), "nothing sent while the lost close may still apply")
+
+	time.Sleep(time.Until(res.RetryAt))
+	res, err = c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionResumed, res.Status, "%v", res)
+	assert.Equal(t, StateSubmitted, res.Richiesta.State)
 	assert.EqualValues(t, 2, fs.closes.Load())
 	assert.EqualValues(t, 1, fs.charges.Load())
 }
 
-// After a lost close, a refusal of the next one may be the lost close's
-// doing (a 402 once it took the credit, a 429): the outcome stays unknown.
-func TestSubmitRefusalAfterUnknownCloseStaysUnknown(t *testing.T) {
+// The lost close did apply, but the read-back still shows a draft: Submit
+// does not close again; Resume, after the settle time, reads it closed.
+func TestSubmitStaleReadBackThenResumeFindsItClosed(t *testing.T) {
+	fs := newFlowServer(t)
+	fs.dropCloseAfter.Store(true)
+	fs.staleReads.Store(1)
+	c := fs.client(WithCloseSettle(50 * time.Millisecond))
+	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	time.Sleep(60 * time.Millisecond)
+	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionCompleted, res.Status)
+	assert.EqualValues(t, 1, fs.closes.Load())
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// After the settle time a draft read back open did not get the lost close:
+// a refusal of Resume's close is then a plain refusal (failed), with the
+// cause, and nothing is charged.
+func TestResumeCloseRefused(t *testing.T) {
 	for _, code := range []int32{402, 429} {
 		fs := newFlowServer(t)
 		fs.dropCloseBefore.Store(true)
-		fs.refuseClose.Store(code)
-		_, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
-		require.ErrorIs(t, err, ErrOutcomeUnknown, "status %d", code)
+		c := fs.client(WithCloseSettle(10 * time.Millisecond))
+		_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 		var se *SubmitError
 		require.ErrorAs(t, err, &se)
-		assert.NotEmpty(t, se.ID, "the draft's id is given back to resume with")
+		time.Sleep(20 * time.Millisecond)
+		fs.refuseClose.Store(code)
+		res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+		require.NoError(t, err)
+		assert.Equal(t, ResolutionFailed, res.Status, "status %d", code)
+		var apiErr *APIError
+		require.ErrorAs(t, res.Err, &apiErr)
+		assert.Equal(t, int(code), apiErr.StatusCode)
+		assert.Zero(t, fs.charges.Load())
+		assert.EqualValues(t, 2, fs.closes.Load())
 	}
 }
 
 // "Already closed" while the read-back still shows a draft proves nothing.
-func TestSubmitAlreadyClosedButReadOpenStaysUnknown(t *testing.T) {
+func TestResumeAlreadyClosedButReadOpenStaysUnknown(t *testing.T) {
 	fs := newFlowServer(t)
 	fs.dropCloseAfter.Store(true)
-	fs.staleReads.Store(2)
-	r, err := fs.client().Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
-	assert.Nil(t, r)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	fs.staleReads.Store(3) // Submit's read-back, Resume's, and the one after the 239
+	c := fs.client(WithCloseSettle(10 * time.Millisecond))
+	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	time.Sleep(20 * time.Millisecond)
+	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status)
+	assert.ErrorIs(t, res.Err, ErrAlreadyClosed)
 	assert.EqualValues(t, 1, fs.charges.Load())
+	assert.EqualValues(t, 2, fs.closes.Load(), "the second close is refused by the server, not charged")
 }
 
 // A server that closes on create leaves nothing to close.
@@ -280,7 +353,7 @@ func TestSubmitDraftAlreadyClosed(t *testing.T) {
 func TestCloseRefusalReported(t *testing.T) {
 	fs := newFlowServer(t)
 	id := fs.add("2631ec9b62135de4186f509fea7d954b", time.Now(), map[string]string{"$0": "x"}, StateSubmitted)
-	_, err := fs.client().closeOnce(context.Background(), id)
+	_, err := fs.client().CloseRichiesta(context.Background(), id)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, CodeAlreadyClosed, apiErr.Code)
@@ -351,13 +424,17 @@ func TestReconcileReportsNone(t *testing.T) {
 	fs.add(a2.HashVisura, time.Now(), map[string]string{"$0": "Someone else"}, 0)
 	fs.add(a2.HashVisura, time.Now().Add(-2*time.Hour), validA2Values(t), 0)
 	c := fs.client()
-	_, err := c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now())
+	_, err := c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), WithReconcileDraft())
 	assert.ErrorIs(t, err, ErrOutcomeUnknown, "too early to say the POST never arrived")
 	assert.NotErrorIs(t, err, ErrNotFound)
-	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now().Add(-3*time.Minute))
-	assert.ErrorIs(t, err, ErrNotFound, "past the settle time, the absence is conclusive")
-	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), WithReconcileSettle(0))
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now().Add(-3*time.Minute), WithReconcileDraft())
+	assert.ErrorIs(t, err, ErrNotFound, "past the settle time, a lost draft's absence is conclusive")
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now(), WithReconcileSettle(0), WithReconcileDraft())
 	assert.ErrorIs(t, err, ErrNotFound)
+	// A paid POST's absence never is: the list may lag behind.
+	_, err = c.Reconcile(context.Background(), a2.HashVisura, validA2Values(t), time.Now().Add(-time.Hour), WithReconcileSettle(0))
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.NotErrorIs(t, err, ErrNotFound)
 }
 
 // A lone candidate that hides its values may be another applicant's draft:
@@ -708,12 +785,11 @@ func TestOnePrefixPerMessage(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "visengine: submit (draft): outcome of POST /richiesta unknown"), err.Error())
 	errs = append(errs, err)
 
-	fs = newFlowServer(t) // an unknown close, then a refused one
+	fs = newFlowServer(t) // an unknown close
 	fs.dropCloseBefore.Store(true)
-	fs.refuseClose.Store(429)
 	_, err = fs.client().Submit(ctx, a2, validA2Values(t))
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	assert.Contains(t, err.Error(), "(closing again: PUT /richiesta/")
+	assert.Contains(t, err.Error(), "; no other close before ")
 	errs = append(errs, err)
 
 	_, err = fs.client().Reconcile(ctx, a2.HashVisura, Values{"$0": "nobody"}, time.Now())

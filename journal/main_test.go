@@ -9,11 +9,14 @@ import (
 
 // TestMain stops the PostgreSQL cluster that the tests may have started.
 // Run as a child process by TestDirRefusesSecondProcess, the binary only
-// opens a directory journal.
+// opens a directory journal; by the crash matrix, it submits or recovers.
 func TestMain(m *testing.M) {
 	if path := os.Getenv(childDirEnv); path != "" {
 		holdDir(path)
 		return
+	}
+	if mode := os.Getenv(crashModeEnv); mode != "" {
+		os.Exit(crashChild(mode)) // a crash-matrix child (crash_test.go)
 	}
 	pgtest.Main(m)
 }

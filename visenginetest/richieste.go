@@ -30,6 +30,7 @@ type richiesta struct {
 	esito        esito
 	readyAt      time.Time   // when the document became available
 	timer        *time.Timer // progress, with WithAutoAdvance
+	draftShape   DraftShape  // what it shows of its values while a draft
 }
 
 // ricerca is one search of a richiesta.
@@ -189,7 +190,7 @@ func (s *Server) newRichiesta(in postBody) (*richiesta, bool, *apiError) {
 	rq := &richiesta{
 		id: newObjectID(), svc: svc, values: values, email: email, opzioni: opzioni,
 		callbackData: readCallback(in.CallbackData), stato: statoInRicerca,
-		created: now, updated: now, esito: esitoOK,
+		created: now, updated: now, esito: esitoOK, draftShape: s.cfg.draftShape,
 	}
 	test := flag(in.Test)
 	if state == 0 && !test {

@@ -12,12 +12,29 @@ import (
 	"github.com/visengine-go/visengine/visenginetest"
 )
 
+// draftShapes are the shapes a draft may have on the real API, which no
+// spec example shows: the SDK's Reconcile is tested against each.
+var draftShapes = []struct {
+	name  string
+	shape visenginetest.DraftShape
+}{
+	{"values in ricerche", visenginetest.DraftValuesInRicerche},
+	{"values absent", visenginetest.DraftValuesAbsent},
+}
+
 // TestSDKSubmitCreateDroppedThenReconcile loses the answer to the draft's
 // POST on a busy account. Submit must not close anything; Reconcile must
-// find the draft with one list and reads of candidates only; closing it
-// then charges once.
+// find the draft with one list and reads of candidates only, when drafts
+// show their values; closing it then charges once. When drafts show no
+// values, Reconcile says unknown, never guesses, and reads a bounded number.
 func TestSDKSubmitCreateDroppedThenReconcile(t *testing.T) {
-	srv, c := fake(t)
+	for _, ds := range draftShapes {
+		t.Run(ds.name, func(t *testing.T) { testCreateDroppedThenReconcile(t, ds.shape) })
+	}
+}
+
+func testCreateDroppedThenReconcile(t *testing.T, shape visenginetest.DraftShape) {
+	srv, c := fake(t, visenginetest.WithDraftShape(shape))
 	ctx := testCtx(t)
 	v := getVisura(t, c, hashA2)
 	values := applicant(4)
@@ -63,7 +80,20 @@ func TestSDKSubmitCreateDroppedThenReconcile(t *testing.T) {
 	assert.Zero(t, n)
 
 	n1 := len(srv.Requests())
-	r, err := c.Reconcile(ctx, hashA2, values, ou.SentAt)
+	// The bound is raised so that the A2 drafts of others created in the
+	// same second as ours (Visengine's timestamps are whole seconds) cannot
+	// exhaust it before ours is read.
+	if shape == visenginetest.DraftValuesAbsent {
+		_, err := c.Reconcile(ctx, hashA2, values, ou.SentAt, visengine.WithReconcileDraft(), visengine.WithReconcileSettle(0))
+		require.ErrorIs(t, err, visengine.ErrOutcomeUnknown, "drafts that show no values are never guessed to be ours")
+		require.NotErrorIs(t, err, visengine.ErrNotFound)
+		reqs := since(srv, n1)
+		assert.Equal(t, 1, count(reqs, "GET", "/richiesta"), summary(reqs))
+		assert.LessOrEqual(t, count(reqs, "GET", "/richiesta/*"), visengine.DefaultReconcileMaxReads, "bounded reads")
+		assert.Zero(t, count(reqs, "PUT", "/richiesta/*"))
+		return
+	}
+	r, err := c.Reconcile(ctx, hashA2, values, ou.SentAt, visengine.WithReconcileMaxReads(100))
 	require.NoError(t, err)
 	assert.NotContains(t, others, r.ID, "found one of the other drafts")
 	assert.Equal(t, visengine.StateDraft, r.State)
@@ -105,31 +135,38 @@ func TestSDKSubmitCreateDroppedThenReconcile(t *testing.T) {
 	assert.Equal(t, r.ID, srv.ChargeLog()[0].RichiestaID)
 }
 
-// TestSDKReconcileNothingArrived: when the POST was dropped before it was
-// applied, Reconcile says so with ErrNotFound once the settle time is over,
-// so creating again is safe.
+// TestSDKReconcileNothingArrived: when the draft's POST was dropped before
+// it was applied, Reconcile says so with ErrNotFound once the settle time
+// is over, whatever drafts show, so creating again is safe.
 func TestSDKReconcileNothingArrived(t *testing.T) {
-	srv, c := fake(t)
-	ctx := testCtx(t)
-	v := getVisura(t, c, hashA2)
-	_, err := c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashOrdinaria, JSONVisura: visengine.Values{"$0": "1", "$1": "RM"}})
-	require.NoError(t, err)
-	srv.Fault("POST", "/richiesta", visenginetest.Fault{Drop: visenginetest.DropBeforeApply})
-	_, err = c.Submit(ctx, v, applicant(6))
-	var ou *visengine.OutcomeUnknownError
-	require.ErrorAs(t, err, &ou)
-	// Right after the loss an absence is not conclusive: the backend may
-	// still be creating it.
-	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt)
-	require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
-	require.NotErrorIs(t, err, visengine.ErrNotFound)
-	// The fake applies at once, so no settle time is needed here.
-	_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.WithReconcileSettle(0))
-	require.ErrorIs(t, err, visengine.ErrNotFound)
+	for _, ds := range draftShapes {
+		t.Run(ds.name, func(t *testing.T) {
+			srv, c := fake(t, visenginetest.WithDraftShape(ds.shape))
+			ctx := testCtx(t)
+			v := getVisura(t, c, hashA2)
+			_, err := c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashOrdinaria, JSONVisura: visengine.Values{"$0": "1", "$1": "RM"}})
+			require.NoError(t, err)
+			srv.Fault("POST", "/richiesta", visenginetest.Fault{Drop: visenginetest.DropBeforeApply})
+			_, err = c.Submit(ctx, v, applicant(6))
+			var ou *visengine.OutcomeUnknownError
+			require.ErrorAs(t, err, &ou)
+			// Right after the loss an absence is not conclusive: the backend may
+			// still be creating it.
+			_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.WithReconcileDraft())
+			require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+			require.NotErrorIs(t, err, visengine.ErrNotFound)
+			// The fake applies at once, so no settle time is needed here.
+			_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.WithReconcileSettle(0), visengine.WithReconcileDraft())
+			require.ErrorIs(t, err, visengine.ErrNotFound)
+			// Had the lost POST been a paid one, its absence would prove nothing.
+			_, err = c.Reconcile(ctx, hashA2, applicant(6), ou.SentAt, visengine.WithReconcileSettle(0))
+			require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
 
-	r, err := c.Submit(ctx, v, applicant(6))
-	require.NoError(t, err)
-	assert.Equal(t, visengine.StateSubmitted, r.State)
-	n, _ := srv.Charges()
-	assert.Equal(t, 1, n)
+			r, err := c.Submit(ctx, v, applicant(6))
+			require.NoError(t, err)
+			assert.Equal(t, visengine.StateSubmitted, r.State)
+			n, _ := srv.Charges()
+			assert.Equal(t, 1, n)
+		})
+	}
 }

@@ -125,51 +125,76 @@ func TestSDKSubmitInvalidApplicant(t *testing.T) {
 }
 
 // TestSDKSubmitCloseFaults breaks the paid closing PUT in every way the fake
-// can, and checks that Submit ends with exactly one charge and never closes
-// a richiesta that was already closed.
+// can. Submit sends one close and reads back once: when the close went
+// through it succeeds; when it did not, it returns the unknown outcome and
+// Resume closes after the settle time. One charge in the end, always.
 func TestSDKSubmitCloseFaults(t *testing.T) {
 	cases := []struct {
-		name   string
-		fault  visenginetest.Fault
-		closes int // closing PUTs the server receives
-		reads  int // GET /richiesta/{id} read-backs
+		name    string
+		fault   visenginetest.Fault
+		applied bool // whether the faulted close went through
 	}{
-		{"dropped after apply", visenginetest.Fault{Drop: visenginetest.DropAfterApply}, 1, 1},
-		{"dropped before apply", visenginetest.Fault{Drop: visenginetest.DropBeforeApply}, 2, 1},
-		{"answer truncated", visenginetest.Fault{Truncate: 40}, 1, 1},
-		{"gateway 502, not applied", visenginetest.Fault{Status: http.StatusBadGateway}, 2, 1},
-		{"delayed then dropped after apply", visenginetest.Fault{Delay: 20 * time.Millisecond, Drop: visenginetest.DropAfterApply}, 1, 1},
+		{"dropped after apply", visenginetest.Fault{Drop: visenginetest.DropAfterApply}, true},
+		{"dropped before apply", visenginetest.Fault{Drop: visenginetest.DropBeforeApply}, false},
+		{"answer truncated", visenginetest.Fault{Truncate: 40}, true},
+		{"gateway 502, not applied", visenginetest.Fault{Status: http.StatusBadGateway}, false},
+		{"gateway 504, applied", visenginetest.Fault{Status: http.StatusGatewayTimeout, Apply: true}, true},
+		{"delayed then dropped after apply", visenginetest.Fault{Delay: 20 * time.Millisecond, Drop: visenginetest.DropAfterApply}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, c := fake(t)
+			const settle = 50 * time.Millisecond
+			srv := visenginetest.NewServer()
+			t.Cleanup(srv.Close)
+			c := srv.Client(visengine.WithCloseSettle(settle))
 			v := getVisura(t, c, hashA2)
 			srv.Fault("PUT", "/richiesta/{id}", tc.fault)
 			n0 := len(srv.Requests())
 			r, err := c.Submit(testCtx(t), v, applicant(2))
-			require.NoError(t, err, "Submit reads the richiesta back after an unknown outcome")
-			assert.Equal(t, visengine.StateSubmitted, r.State)
-			assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
-
+			id := ""
+			if tc.applied {
+				require.NoError(t, err, "Submit reads the richiesta back after an unknown outcome")
+				assert.Equal(t, visengine.StateSubmitted, r.State)
+				id = r.ID
+			} else {
+				require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+				var se *visengine.SubmitError
+				require.ErrorAs(t, err, &se)
+				id = se.ID
+				n, _ := srv.Charges()
+				assert.Zero(t, n)
+				time.Sleep(time.Until(se.CloseSentAt.Add(settle)))
+				res, err := c.Resume(testCtx(t), id, visengine.WithCloseSentAt(se.CloseSentAt))
+				require.NoError(t, err)
+				assert.Equal(t, visengine.ResolutionResumed, res.Status, "%v", res)
+			}
 			reqs := since(srv, n0)
 			assert.Equal(t, 1, count(reqs, "POST", "/richiesta"), summary(reqs))
-			assert.Equal(t, tc.closes, closes(reqs, r.ID), summary(reqs))
-			assert.Equal(t, tc.reads, count(reqs, "GET", "/richiesta/*"), summary(reqs))
-			assert.Len(t, reqs, 1+tc.closes+tc.reads, summary(reqs))
+			wantCloses, wantReads := 1, 1
+			if !tc.applied {
+				wantCloses, wantReads = 2, 2 // Submit's, then Resume's
+			}
+			assert.Equal(t, wantCloses, closes(reqs, id), summary(reqs))
+			assert.Equal(t, wantReads, count(reqs, "GET", "/richiesta/*"), summary(reqs))
+			assert.Len(t, reqs, 1+wantCloses+wantReads, summary(reqs))
 			n, sum := srv.Charges()
 			assert.Equal(t, 1, n, "exactly one charge")
 			assert.Equal(t, visengine.Price(2000), sum)
-			stato, _ := srv.Stato(r.ID)
+			stato, _ := srv.Stato(id)
 			assert.Equal(t, visengine.StatoInErogazione, stato)
 		})
 	}
 }
 
 // TestSDKSubmitCloseKeepsFailing: when every closing PUT is dropped before
-// it is applied, Submit gives up after a bounded number of closes, reports
-// the draft's id so the caller can resume, and nothing is charged.
+// it is applied, Submit sends one and reports the draft's id; each Resume
+// after the settle time sends one more and stays pending; once the network
+// is back, Resume closes it. Nothing is charged until then, once after.
 func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
-	srv, c := fake(t)
+	const settle = 30 * time.Millisecond
+	srv := visenginetest.NewServer()
+	t.Cleanup(srv.Close)
+	c := srv.Client(visengine.WithCloseSettle(settle))
 	v := getVisura(t, c, hashA2)
 	srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Drop: visenginetest.DropBeforeApply, Times: -1})
 	n0 := len(srv.Requests())
@@ -179,15 +204,30 @@ func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, visengine.StepClose, se.Step)
 	require.Len(t, se.ID, 24)
-	reqs := since(srv, n0)
-	assert.Equal(t, 3, closes(reqs, se.ID), summary(reqs))
+	assert.Equal(t, 1, closes(since(srv, n0), se.ID))
+
+	last := se.CloseSentAt
+	for i := range 2 {
+		time.Sleep(time.Until(last.Add(settle)))
+		res, err := c.Resume(testCtx(t), se.ID, visengine.WithCloseSentAt(last))
+		require.NoError(t, err)
+		assert.Equal(t, visengine.ResolutionPending, res.Status, "%v", res)
+		require.ErrorIs(t, res.Err, visengine.ErrOutcomeUnknown)
+		assert.True(t, res.CloseSentAt.After(last))
+		assert.Equal(t, 2+i, closes(since(srv, n0), se.ID), "one close per Resume")
+		last = res.CloseSentAt
+	}
 	n, _ := srv.Charges()
 	assert.Zero(t, n)
 
 	srv.ClearFaults()
-	r, err := c.CloseRichiesta(testCtx(t), se.ID)
-	require.NoError(t, err, "the draft can be closed once the network is back")
-	assert.Equal(t, visengine.StateSubmitted, r.State)
+	res, err := c.Resume(testCtx(t), se.ID, visengine.WithCloseSentAt(time.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, visengine.ResolutionPending, res.Status, "not before the settle time")
+	time.Sleep(time.Until(res.RetryAt))
+	res, err = c.Resume(testCtx(t), se.ID, visengine.WithCloseSentAt(last))
+	require.NoError(t, err)
+	assert.Equal(t, visengine.ResolutionResumed, res.Status)
 	n, _ = srv.Charges()
 	assert.Equal(t, 1, n)
 }

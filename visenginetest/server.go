@@ -110,6 +110,7 @@ type config struct {
 	apiKey     string           // WithAPIKey
 	tokenClock func() time.Time // WithTokenClock
 	scopeHost  string           // WithScopeHost
+	draftShape DraftShape
 }
 
 // Option configures a Server.

@@ -127,12 +127,13 @@ func (r *richiesta) wire(owner string) wireRichiesta {
 	for _, rc := range r.ricerche {
 		w.Ricerche = append(w.Ricerche, rc.wire(r.svc))
 	}
-	if r.state == 0 && len(r.ricerche) == 0 && len(r.values) > 0 {
+	if r.state == 0 && len(r.ricerche) == 0 && len(r.values) > 0 && r.draftShape == DraftValuesInRicerche {
 		// A draft shows its current json_visura as its first search, not yet
 		// run ("stato_ricerca" empty): the wire has no other place for the
 		// values, and without them a client cannot read back what it sent
 		// or edited, nor tell its draft from another (Reconcile). The search
-		// itself runs when the draft is closed.
+		// itself runs when the draft is closed. The real shape is unknown:
+		// WithDraftShape(DraftValuesAbsent) shows none.
 		draft := &ricerca{id: r.id + "_0", input: r.values}
 		w.Ricerche = append(w.Ricerche, draft.wire(r.svc))
 	}

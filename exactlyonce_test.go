@@ -1,0 +1,436 @@
+package visengine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Each step of Submit is in the journal before the request that takes it
+// arrives: the intent before the POST, the draft's id and the close's time
+// before the PUT; the outcome after, and the lease released. The journal
+// never holds a value.
+func TestSubmitJournalsEachStepBeforeTakingIt(t *testing.T) {
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	a2 := decodeVisura(t, "visura_a2.json")
+	values := validA2Values(t)
+	var seen []string
+	fs.hook = func(method, path string, body []byte) {
+		e, n := j.only()
+		assert.Equal(t, 1, n, "one entry, created before anything is sent")
+		switch {
+		case method == "POST":
+			assert.Empty(t, e.DraftID)
+			assert.True(t, e.CloseSentAt.IsZero())
+			assert.NotEmpty(t, e.LeaseOwner, "leased to the submitter")
+			assert.Equal(t, JournalDigest(a2.HashVisura, values, []string{"opzione_0"}), e.Digest, "the digest of the values and the resolved option")
+			assert.Equal(t, a2.HashVisura, e.HashVisura)
+			assert.False(t, e.CreatedAt.After(time.Now()))
+		case method == "PUT":
+			assert.Equal(t, strings.TrimPrefix(path, "/richiesta/"), e.DraftID, "draft recorded before the close")
+			assert.False(t, e.CloseSentAt.IsZero(), "close recorded before it is sent")
+			assert.False(t, e.CloseSentAt.After(time.Now()))
+		}
+		assert.Equal(t, JournalUnfinished, e.Outcome)
+		seen = append(seen, method)
+	}
+	r, err := fs.client(WithJournal(j)).Submit(context.Background(), a2, values, WithOpzioni("urgenza"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"POST", "PUT"}, seen)
+	e, _ := j.only()
+	assert.Equal(t, JournalCompleted, e.Outcome)
+	assert.Equal(t, r.ID, e.DraftID)
+	assert.Empty(t, e.LeaseOwner, "lease released")
+	assert.Equal(t, []string{"Create", "Update", "Update", "Update", "Release"}, j.calls)
+	dump := fmt.Sprintf("%#v %+v", j.all(), e) + e.Note + e.Digest
+	for _, v := range values {
+		assert.NotContains(t, dump, v)
+	}
+}
+
+// A journal write that fails stops Submit before its next call: nothing
+// is sent after a refused intent, no close after a refused draft id or
+// close time, and the error says the close was not sent.
+func TestSubmitStopsWhenTheJournalRefuses(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	cases := []struct {
+		name          string
+		failAt        func(op string, e JournalEntry) bool
+		posts, closes int32
+		step          SubmitStep
+	}{
+		{"intent", func(op string, _ JournalEntry) bool { return op == "Create" }, 0, 0, StepDraft},
+		{"draft id", func(op string, e JournalEntry) bool {
+			return op == "Update" && e.DraftID != "" && e.CloseSentAt.IsZero()
+		}, 1, 0, StepClose},
+		{"close time", func(op string, e JournalEntry) bool { return op == "Update" && !e.CloseSentAt.IsZero() }, 1, 0, StepClose},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFlowServer(t)
+			j := newMemJournal()
+			j.fail = func(op string, e JournalEntry) error {
+				if tc.failAt(op, e) {
+					return ErrLeaseLost
+				}
+				return nil
+			}
+			_, err := fs.client(WithJournal(j)).Submit(context.Background(), a2, validA2Values(t))
+			require.ErrorIs(t, err, ErrLeaseLost)
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing paid was sent")
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tc.step, se.Step)
+			assert.True(t, se.CloseSentAt.IsZero())
+			assert.Equal(t, tc.posts, fs.creates.Load())
+			assert.Equal(t, tc.closes, fs.closes.Load())
+			assert.Zero(t, fs.charges.Load())
+		})
+	}
+}
+
+// A close answered "success" that does not show the richiesta closed, or
+// shows another one, proves nothing: an unknown outcome, never a success,
+// and never a second close.
+func TestCloseAnsweredSuccessButNotClosed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	answers := map[string]func(r *flowRichiesta) map[string]any{
+		"state 0": func(r *flowRichiesta) map[string]any { w := r.wire(); w["state"] = 0; return w },
+		"another _id": func(r *flowRichiesta) map[string]any {
+			w := r.wire()
+			w["_id"] = "0000000000000000000000ff"
+			return w
+		},
+	}
+	for name, answer := range answers {
+		t.Run(name, func(t *testing.T) {
+			fs := newFlowServer(t)
+			fs.closeAnswer = answer
+			fs.staleReads.Store(1) // and the read-back shows a draft
+			_, err := fs.client().Submit(context.Background(), a2, validA2Values(t))
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, StepClose, se.Step)
+			assert.False(t, se.CloseSentAt.IsZero())
+			assert.EqualValues(t, 1, fs.closes.Load())
+
+			id := fs.add(a2.HashVisura, time.Now(), validA2Values(t), StateDraft)
+			r, err := fs.client().CloseRichiesta(context.Background(), id)
+			assert.Nil(t, r)
+			var ou *OutcomeUnknownError
+			require.ErrorAs(t, err, &ou)
+			assert.Equal(t, "PUT", ou.Method)
+			assert.Equal(t, "/richiesta/"+id, ou.Path)
+			assert.ErrorIs(t, err, ErrUnexpectedResponse)
+		})
+	}
+}
+
+// Resume closes only when it knows whether and when a close was sent: by
+// default it sends nothing; WithNoCloseSent lets it close at once;
+// WithCloseSentAt makes it wait for the settle time.
+func TestResumeNeedsToKnowAboutCloses(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	c := fs.client(WithCloseSettle(time.Hour))
+	id := fs.add(a2.HashVisura, time.Now(), validA2Values(t), StateDraft)
+
+	res, err := c.Resume(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status)
+	assert.Contains(t, res.Reason, "WithNoCloseSent")
+	res, err = c.Resume(context.Background(), id, WithCloseSentAt(time.Time{}))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "a zero time tells nothing")
+	res, err = c.Resume(context.Background(), id, WithCloseSentAt(time.Now().Add(-59*time.Minute)))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionPending, res.Status)
+	assert.WithinDuration(t, time.Now().Add(time.Minute), res.RetryAt, 2*time.Second)
+	assert.Zero(t, fs.closes.Load(), "nothing closed")
+
+	res, err = c.Resume(context.Background(), id, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionResumed, res.Status)
+	assert.EqualValues(t, 1, fs.charges.Load())
+	res, err = c.Resume(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionCompleted, res.Status, "closed: nothing more to do, whatever is known")
+	assert.EqualValues(t, 1, fs.closes.Load())
+
+	_, err = c.Resume(context.Background(), "../x")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+}
+
+// With a journal, Resume leases the draft's entry (a held lease keeps it
+// off), takes the close's time from it, records a new close before sending
+// it, and records the outcome.
+func TestResumeThroughTheJournal(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	j := newMemJournal()
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Minute))
+	id := fs.add(a2.HashVisura, time.Now(), validA2Values(t), StateDraft)
+	e := JournalEntry{Ref: "0123456789abcdef0123456789abcdef", HashVisura: a2.HashVisura,
+		Digest: JournalDigest(a2.HashVisura, validA2Values(t), nil), CreatedAt: time.Now().Add(-time.Hour),
+		DraftID: id, CloseSentAt: time.Now().Add(-30 * time.Second), LeaseOwner: "crashed", LeaseUntil: time.Now().Add(time.Hour)}
+	require.NoError(t, j.Create(context.Background(), e))
+
+	_, err := c.Resume(context.Background(), id, WithNoCloseSent())
+	require.ErrorIs(t, err, ErrLeaseHeld, "another process holds it")
+	require.NoError(t, j.Release(context.Background(), e.Ref, "crashed"))
+
+	res, err := c.Resume(context.Background(), id, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionPending, res.Status, "the journal's close time wins over the caller's claim")
+	assert.Equal(t, e.Ref, res.Ref)
+	assert.Zero(t, fs.closes.Load())
+
+	e, _ = j.only()
+	e.CloseSentAt, e.LeaseOwner, e.LeaseUntil = time.Now().Add(-2*time.Minute), "test", time.Now().Add(time.Minute)
+	j.entries[e.Ref] = e // the settle time has passed
+	require.NoError(t, j.Release(context.Background(), e.Ref, "test"))
+	fs.hook = func(method, _ string, _ []byte) {
+		if method == "PUT" {
+			got, _ := j.only()
+			assert.WithinDuration(t, time.Now(), got.CloseSentAt, time.Second, "the new close is recorded first")
+		}
+	}
+	res, err = c.Resume(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionResumed, res.Status)
+	got, _ := j.only()
+	assert.Equal(t, JournalCompleted, got.Outcome)
+	assert.Empty(t, got.LeaseOwner)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// gatewayBackend is a backend behind a gateway: a closing PUT is checked
+// on arrival (a draft? then it will be committed) and charged on commit,
+// commitAfter later; the gateway gives up after 300 ms with a 504. Two
+// closes arriving before the commit are both charged, as the issue's
+// backend was: only the client can prevent it.
+type gatewayBackend struct {
+	mu          sync.Mutex
+	state       int
+	charges     int
+	closes      int
+	commitAfter time.Duration
+	wg          sync.WaitGroup
+}
+
+const gatewayID = "65f1c0ffee0123456789abcd"
+
+func (g *gatewayBackend) serve(_ int32, w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	state := g.state
+	g.mu.Unlock()
+	item := func(state int) string {
+		return fmt.Sprintf(`{"_id":%q,"state":%d,"hash_visura":"2631ec9b62135de4186f509fea7d954b","stato_richiesta":"In erogazione"}`, gatewayID, state)
+	}
+	switch {
+	case r.Method == http.MethodPost:
+		writeJSON(w, 200, `{"data":`+item(0)+`,"success":true,"message":"","error":null}`)
+	case r.Method == http.MethodPut:
+		g.mu.Lock()
+		g.closes++
+		g.mu.Unlock()
+		if state == 0 { // checked on arrival...
+			g.wg.Add(1)
+			go func() { // ... charged on commit
+				defer g.wg.Done()
+				time.Sleep(g.commitAfter)
+				g.mu.Lock()
+				g.state, g.charges = 1, g.charges+1
+				g.mu.Unlock()
+			}()
+		}
+		time.Sleep(300 * time.Millisecond) // the gateway gives up
+		writeJSON(w, 504, "<html><body>504 Gateway Time-out</body></html>")
+	default:
+		writeJSON(w, 200, `{"data":`+item(state)+`,"success":true,"message":"","error":null}`)
+	}
+}
+
+// The issue's backend: it checks state on arrival and charges on commit,
+// 500 ms after, behind a gateway that answers 504 after 300 ms. However
+// Submit and Resume are called, sequentially or at once, it is charged once.
+func TestGatewayThatCommitsLaterIsChargedOnce(t *testing.T) {
+	for _, journal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("journal %t", journal), func(t *testing.T) {
+			g := &gatewayBackend{commitAfter: 500 * time.Millisecond}
+			srv := newCountingServer(t, g.serve)
+			opts := []Option{WithCloseSettle(800 * time.Millisecond)} // the commit takes 500 ms
+			if journal {
+				opts = append(opts, WithJournal(newMemJournal()))
+			}
+			c := newTestClient(t, srv.URL, opts...)
+			_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, gatewayID, se.ID)
+
+			// Resume, from several goroutines, until it is done.
+			deadline := time.Now().Add(3 * time.Second)
+			var done sync.WaitGroup
+			var mu sync.Mutex
+			var final []ResolutionStatus
+			for range 3 {
+				done.Add(1)
+				go func() {
+					defer done.Done()
+					for time.Now().Before(deadline) {
+						res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+						if err == nil && (res.Status == ResolutionCompleted || res.Status == ResolutionResumed) {
+							mu.Lock()
+							final = append(final, res.Status)
+							mu.Unlock()
+							return
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				}()
+			}
+			done.Wait()
+			g.wg.Wait()
+			assert.Len(t, final, 3, "every Resume ends with the richiesta closed")
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			assert.Equal(t, 1, g.charges, "charged once")
+			assert.Equal(t, 1, g.closes, "the commit came within the settle time: no second close")
+		})
+	}
+}
+
+// The client reference goes into callback_data.data next to the secret,
+// for every submission with a callback; the caller's callback is not
+// touched, and Reconcile recognises the richiesta by it.
+func TestSubmitPutsTheRefInTheCallback(t *testing.T) {
+	fs := newFlowServer(t)
+	a2 := decodeVisura(t, "visura_a2.json")
+	cb, err := NewCallback("https://hooks.example.com/visengine", CallbackJSON)
+	require.NoError(t, err)
+	secret := cb.Secret()
+	fs.dropCreateAfter.Store(true)
+	c := fs.client()
+	_, err = c.Submit(context.Background(), a2, validA2Values(t), WithCallback(cb))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.Regexp(t, `^[0-9a-f]{32}$`, se.Ref)
+	assert.Equal(t, map[string]any{CallbackSecretKey: secret}, cb.Data, "the caller's callback is unchanged")
+
+	fs.mu.Lock()
+	id := fs.ids[len(fs.ids)-1]
+	raw := fs.rich[id].Callback
+	fs.mu.Unlock()
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(raw, &sent))
+	assert.Equal(t, map[string]any{CallbackSecretKey: secret, CallbackRefKey: se.Ref}, sent["data"])
+
+	// Two drafts with the same values: the reference tells which is ours,
+	// even though the other was created first.
+	fs.add(a2.HashVisura, time.Now().Add(-time.Second), validA2Values(t), StateDraft)
+	var ou *OutcomeUnknownError
+	require.ErrorAs(t, err, &ou)
+	r, err := c.Reconcile(context.Background(), a2.HashVisura, Values{"$0": "other values"}, ou.SentAt, WithReconcileRef(se.Ref))
+	require.NoError(t, err, "found by its reference, whatever the values")
+	assert.Equal(t, id, r.ID)
+}
+
+// WithHTTPClient refuses a transport that retries on its own, also inside
+// a wrapper; any other is accepted.
+func TestWithHTTPClientRefusesRetryingTransports(t *testing.T) {
+	type wrapper struct {
+		http.RoundTripper
+		name string
+	}
+	retrying := retryablehttp.NewClient().StandardClient()
+	refused := map[string]*http.Client{
+		"StandardClient":   retrying,
+		"RoundTripper":     {Transport: &retryablehttp.RoundTripper{Client: retryablehttp.NewClient()}},
+		"wrapped":          {Transport: &wrapper{RoundTripper: retrying.Transport, name: "w"}},
+		"wrapped twice":    {Transport: &wrapper{RoundTripper: &wrapper{RoundTripper: retrying.Transport}}},
+		"holds its Client": {Transport: &clientHolder{rc: retryablehttp.NewClient()}},
+	}
+	for name, hc := range refused {
+		_, err := NewClient("token", WithHTTPClient(hc))
+		require.ErrorIs(t, err, ErrInvalidArgument, name)
+		assert.Contains(t, err.Error(), "retries requests on its own", name)
+	}
+	accepted := map[string]*http.Client{
+		"default":   {},
+		"transport": {Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		"wrapper":   {Transport: &wrapper{RoundTripper: http.DefaultTransport}},
+	}
+	for name, hc := range accepted {
+		_, err := NewClient("token", WithHTTPClient(hc))
+		require.NoError(t, err, name)
+	}
+}
+
+// clientHolder is a transport that sends through a retrying client.
+type clientHolder struct{ rc *retryablehttp.Client }
+
+func (h *clientHolder) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("unused")
+}
+
+// What the journal holds after each way Submit can fail: an unknown
+// outcome leaves the entry for Resume or Recover (with the close's time),
+// a refusal is recorded as failed, a draft never sent as abandoned.
+func TestSubmitFailuresInTheJournal(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	cases := []struct {
+		name    string
+		setup   func(fs *flowServer)
+		outcome JournalOutcome
+		draft   bool // the entry knows the draft
+		closed  bool // the entry records a close sent
+	}{
+		{"draft outcome unknown", func(fs *flowServer) { fs.dropCreateAfter.Store(true) }, JournalUnfinished, false, false},
+		{"close outcome unknown", func(fs *flowServer) { fs.dropCloseBefore.Store(true) }, JournalUnfinished, true, true},
+		{"close answered 502", func(fs *flowServer) { fs.refuseClose.Store(http.StatusBadGateway) }, JournalUnfinished, true, true},
+		{"close refused 402", func(fs *flowServer) { fs.refuseClose.Store(http.StatusPaymentRequired) }, JournalFailed, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFlowServer(t)
+			tc.setup(fs)
+			j := newMemJournal()
+			_, err := fs.client(WithJournal(j), WithRetry(1, 0, 0)).Submit(context.Background(), a2, validA2Values(t))
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			e, n := j.only()
+			require.Equal(t, 1, n)
+			assert.Equal(t, tc.outcome, e.Outcome, "%v", e)
+			assert.Equal(t, tc.draft, e.DraftID != "", "%v", e)
+			assert.Equal(t, tc.closed, !e.CloseSentAt.IsZero(), "%v", e)
+			assert.Empty(t, e.LeaseOwner, "released")
+			assert.Equal(t, se.Ref, e.Ref)
+			if tc.closed && errors.Is(err, ErrOutcomeUnknown) {
+				assert.False(t, e.CloseSentAt.Before(se.CloseSentAt), "the journal keeps the latest send time")
+			}
+		})
+	}
+	t.Run("draft not sent", func(t *testing.T) {
+		j := newMemJournal()
+		c := newTestClient(t, closedPortURL(t), WithJournal(j), WithRetry(1, 0, 0))
+		_, err := c.Submit(context.Background(), a2, validA2Values(t))
+		require.Error(t, err)
+		require.NotErrorIs(t, err, ErrOutcomeUnknown)
+		e, _ := j.only()
+		assert.Equal(t, JournalAbandoned, e.Outcome, "nothing exists and nothing was charged")
+	})
+}

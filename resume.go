@@ -1,0 +1,259 @@
+package visengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ResolutionStatus says where a submission stands once Resume or Recover
+// has looked at it.
+type ResolutionStatus string
+
+// The statuses of a Resolution.
+const (
+	// ResolutionCompleted: the richiesta is closed, and so charged once.
+	// Nothing is left to do.
+	ResolutionCompleted ResolutionStatus = "completed"
+	// ResolutionResumed: it was still a draft and has just been closed
+	// (charged once).
+	ResolutionResumed ResolutionStatus = "resumed"
+	// ResolutionAbandoned: nothing was charged and the SDK will charge
+	// nothing for it: submit the applicant again, from your own records,
+	// if the document is still wanted. A draft it left stays open.
+	ResolutionAbandoned ResolutionStatus = "abandoned"
+	// ResolutionPending: a close was sent lately and may still be applied:
+	// look again after RetryAt. Nothing was sent now.
+	ResolutionPending ResolutionStatus = "pending"
+	// ResolutionFailed: the server refused to close it (Err says why, such
+	// as ErrInsufficientCredit). Nothing was charged; the draft is open.
+	ResolutionFailed ResolutionStatus = "failed"
+	// ResolutionUnknown: what happened cannot be proven (Reason, Err say
+	// what is known). Nothing was closed; never submit again on a guess.
+	ResolutionUnknown ResolutionStatus = "unknown"
+)
+
+// Resolution is what Resume or Recover found out about one submission, and
+// what it did. Its Format prints every field but Richiesta in one line,
+// without personal data (Err's text included: the SDK's errors carry none).
+type Resolution struct {
+	Ref         string           // the journal entry's Ref; "" when there was none
+	HashVisura  string           // the service, when known
+	DraftID     string           // the richiesta's _id, when known
+	Status      ResolutionStatus // where it stands
+	CloseSentAt time.Time        // when the last close was sent; zero if none is known
+	RetryAt     time.Time        // for ResolutionPending: when to look again
+	Reason      string           // what is known, in one line
+	Err         error            // the error behind ResolutionFailed or ResolutionUnknown, if any
+	Richiesta   *Richiesta       // as last read or as closed; nil when none was read
+}
+
+// Format prints the resolution in one line for every verb, with Err's
+// text (the SDK's errors carry no personal data) and without Richiesta.
+func (r Resolution) Format(f fmt.State, _ rune) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "visengine.Resolution{Status:%s", r.Status)
+	for _, kv := range [][2]string{{"Ref", r.Ref}, {"HashVisura", r.HashVisura}, {"DraftID", r.DraftID}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, " %s:%s", kv[0], kv[1])
+		}
+	}
+	if !r.CloseSentAt.IsZero() {
+		fmt.Fprintf(&b, " CloseSentAt:%s", formatTime(r.CloseSentAt))
+	}
+	if !r.RetryAt.IsZero() {
+		fmt.Fprintf(&b, " RetryAt:%s", formatTime(r.RetryAt))
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(&b, " Reason:%q", r.Reason)
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, " Err:%q", cleanMessage(r.Err.Error()))
+	}
+	b.WriteString("}")
+	_, _ = f.Write([]byte(b.String()))
+}
+
+// ResumeOption configures Resume.
+type ResumeOption func(*resumeConfig)
+
+type resumeConfig struct {
+	closeSentAt time.Time
+	noClose     bool
+}
+
+// WithCloseSentAt tells Resume when the last close of the richiesta was
+// sent (SubmitError.CloseSentAt): no close is sent again before the settle
+// time has passed since then. A zero time tells nothing.
+func WithCloseSentAt(t time.Time) ResumeOption {
+	return func(c *resumeConfig) { c.closeSentAt = later(c.closeSentAt, t) }
+}
+
+// WithNoCloseSent asserts that no close of the richiesta was ever sent (a
+// SubmitError whose CloseSentAt is zero, a draft made by CreateRichiesta
+// and never closed), so that Resume may close it at once. Say it only
+// when you know it: a close sent meanwhile may be applied later.
+func WithNoCloseSent() ResumeOption { return func(c *resumeConfig) { c.noClose = true } }
+
+// Resume finishes a submission whose close did not end in a known outcome
+// (a *SubmitError with StepClose and the draft's ID). It reads the
+// richiesta back (GET /richiesta/{id}) and closes it (PUT /richiesta/{id})
+// only if it is still a draft and the settle time (WithCloseSettle) has
+// passed since the last close was sent; otherwise it says what it found,
+// and sends nothing. It never closes twice in one call.
+//
+// Resume must know whether and when a close was sent: from the journal
+// (WithJournal), whose entry for the draft it also leases, so that no
+// other process works on it at once (ErrLeaseHeld otherwise) and records
+// the close before sending it; or from the caller, with WithCloseSentAt or
+// WithNoCloseSent. If neither says, it closes nothing and answers
+// ResolutionUnknown. Two Resume calls of one client never work on the
+// same draft at once (ErrLeaseHeld); across processes only a journal
+// keeps them apart. The error is for what kept it from finding out (a
+// read that failed, a journal that refused); the Resolution's Status says
+// the rest.
+func (c *Client) Resume(ctx context.Context, id string, opts ...ResumeOption) (*Resolution, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	var cfg resumeConfig
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	if _, busy := c.eo.busy.LoadOrStore(id, true); busy {
+		return nil, errorf("visengine: resume of %s: another Resume of this client works on it: %w", id, ErrLeaseHeld)
+	}
+	defer c.eo.busy.Delete(id)
+	rec, err := c.claimDraft(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.release(ctx)
+	known := rec.j != nil || cfg.noClose || !cfg.closeSentAt.IsZero()
+	return c.finish(ctx, rec, id, known, later(rec.e.CloseSentAt, cfg.closeSentAt))
+}
+
+// claimDraft leases the journal's entry for draft id, if the client has a
+// journal that holds one; otherwise it returns a record without journal.
+func (c *Client) claimDraft(ctx context.Context, id string) (*record, error) {
+	j := c.eo.journal
+	if j == nil {
+		return &record{}, nil
+	}
+	es, err := j.List(ctx, JournalFilter{DraftID: id})
+	switch {
+	case err != nil:
+		return nil, errorf("visengine: journal: %w", err)
+	case len(es) == 0:
+		return &record{}, nil
+	case len(es) > 1:
+		return nil, errorf("visengine: journal: %d entries name draft %s: %w", len(es), id, ErrJournalConflict)
+	}
+	owner := c.newOwner()
+	e, err := j.ClaimRef(ctx, es[0].Ref, owner, time.Now().Add(c.eo.lease))
+	if err != nil {
+		return nil, errorf("visengine: journal: %w", err)
+	}
+	return claimed(j, owner, c.eo.lease, e), nil
+}
+
+// finish reads draft id back and closes it when that is safe: known says
+// whether it is known if and when a close was sent (lastClose; zero for
+// none). rec is the submission's journal record, maybe without a journal.
+func (c *Client) finish(ctx context.Context, rec *record, id string, known bool, lastClose time.Time) (*Resolution, error) {
+	res := &Resolution{Ref: rec.e.Ref, HashVisura: rec.e.HashVisura, DraftID: id, CloseSentAt: lastClose}
+	r, err := c.GetRichiesta(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	res.Richiesta = r
+	switch {
+	case r.ID != id:
+		return res.unknown("read back as another richiesta", nil), nil
+	case rec.j != nil && r.HashVisura != rec.e.HashVisura:
+		return res.unknown("read back as a richiesta of another service", nil), nil
+	case r.State == StateSubmitted:
+		rec.end(ctx, JournalCompleted, "closed")
+		res.Status, res.Reason = ResolutionCompleted, "closed"
+		return res, nil
+	case rec.e.Outcome == JournalCompleted:
+		return res.unknown("the journal records it closed, yet it reads as a draft", nil), nil
+	case r.StatoRichiesta == StatoAnnullata:
+		rec.end(ctx, JournalAbandoned, "draft cancelled")
+		res.Status, res.Reason = ResolutionAbandoned, "the draft was cancelled; nothing was charged"
+		return res, nil
+	case !known:
+		return res.unknown("no record of whether or when a close was sent: pass WithCloseSentAt, or WithNoCloseSent if none was", nil), nil
+	case !lastClose.IsZero() && time.Now().Before(lastClose.Add(c.eo.settle)):
+		res.Status, res.RetryAt = ResolutionPending, lastClose.Add(c.eo.settle)
+		res.Reason = "still a draft, but the last close may still be applied"
+		return res, nil
+	}
+	return c.closeAgain(ctx, rec, res)
+}
+
+func (res *Resolution) unknown(reason string, err error) *Resolution {
+	res.Status, res.Reason, res.Err = ResolutionUnknown, reason, err
+	return res
+}
+
+// closeAgain closes res.DraftID once, having recorded the close first.
+func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (*Resolution, error) {
+	sent := time.Now()
+	if err := rec.step(ctx, func(e *JournalEntry) { e.CloseSentAt = sent }); err != nil {
+		return nil, errorf("visengine: close not sent: %w", err)
+	}
+	res.CloseSentAt = sent
+	r, err := c.CloseRichiesta(ctx, res.DraftID)
+	var ou *OutcomeUnknownError
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		rec.end(ctx, JournalCompleted, "closed on resume")
+		res.Status, res.Reason, res.Richiesta = ResolutionResumed, "was a draft; closed now", r
+	case errors.As(err, &ou):
+		res.CloseSentAt = later(sent, ou.SentAt)
+		rec.noteClose(ctx, res.CloseSentAt, "close outcome unknown")
+		res.Status, res.RetryAt, res.Err = ResolutionPending, res.CloseSentAt.Add(c.eo.settle), err
+		res.Reason = "close outcome unknown; it may still be applied"
+	case errors.Is(err, ErrAlreadyClosed):
+		return c.refusedAsClosed(ctx, rec, res, err), nil
+	case errors.As(err, &apiErr):
+		rec.end(ctx, JournalFailed, refusalNote("close", err))
+		res.Status, res.Reason, res.Err = ResolutionFailed, refusalNote("close", err), err
+	default:
+		return nil, err // provably not sent (the context ended)
+	}
+	return res, nil
+}
+
+// refusedAsClosed handles a close refused as already closed: the richiesta
+// read back must show it; a draft (a lagging replica) proves nothing.
+func (c *Client) refusedAsClosed(ctx context.Context, rec *record, res *Resolution, refusal error) *Resolution {
+	r, err := c.GetRichiesta(ctx, res.DraftID)
+	if err != nil || checkClosed(res.DraftID, r) != nil {
+		return res.unknown("close refused as already closed, yet not read back closed", refusal)
+	}
+	rec.end(ctx, JournalCompleted, "closed")
+	res.Status, res.Reason, res.Richiesta = ResolutionCompleted, "closed", r
+	return res
+}
+
+// noteClose records a later send time and a note after a close whose
+// outcome is unknown; best effort, since the entry already holds an
+// earlier time.
+func (r *record) noteClose(ctx context.Context, sentAt time.Time, note string) {
+	if r.j == nil {
+		return
+	}
+	ctx, cancel := afterStep(ctx)
+	defer cancel()
+	_ = r.step(ctx, func(e *JournalEntry) { e.CloseSentAt, e.Note = sentAt, note })
+}
