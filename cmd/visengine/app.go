@@ -37,8 +37,8 @@ const userAgent = "visengine-cli/" + visengine.Version
 
 // client builds the Visengine client the environment describes:
 // VISENGINE_URL wins over --sandbox, so exporting the fake's two lines can
-// never send its token to production.
-func (a *app) client() (*visengine.Client, error) {
+// never send its token to production. extra options come last.
+func (a *app) client(extra ...visengine.Option) (*visengine.Client, error) {
 	token := strings.TrimSpace(os.Getenv(envToken))
 	url := strings.TrimSpace(os.Getenv(envURL))
 	if token == "" {
@@ -51,7 +51,7 @@ func (a *app) client() (*visengine.Client, error) {
 	case a.sandbox:
 		opts = append(opts, visengine.WithSandbox())
 	}
-	c, err := visengine.NewClient(token, opts...)
+	c, err := visengine.NewClient(token, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s or %s: %w", envToken, envURL, err)
 	}

@@ -98,11 +98,11 @@ func TestExitCode(t *testing.T) {
 	assert.Equal(t, 2, exitCode(errors.New("x")))
 	assert.Equal(t, 3, exitCode(fmt.Errorf("x: %w", visengine.ErrOutcomeUnknown)))
 	// A draft whose outcome is unknown was never charged: 2, not 3.
-	draft := submitFailure(&visengine.SubmitError{Step: visengine.StepDraft, Err: &visengine.OutcomeUnknownError{Method: "POST", Path: "/richiesta"}})
+	draft := submitFailure(&visengine.SubmitError{Step: visengine.StepDraft, Err: &visengine.OutcomeUnknownError{Method: "POST", Path: "/richiesta"}}, true)
 	assert.Equal(t, 2, exitCode(draft))
-	closing := submitFailure(&visengine.SubmitError{Step: visengine.StepClose, ID: "abc", Err: &visengine.OutcomeUnknownError{Method: "PUT", Path: "/richiesta/abc"}})
+	closing := submitFailure(&visengine.SubmitError{Step: visengine.StepClose, ID: "abc", Err: &visengine.OutcomeUnknownError{Method: "PUT", Path: "/richiesta/abc"}}, false)
 	assert.Equal(t, 3, exitCode(closing))
-	assert.Contains(t, closing.Error(), "do NOT submit again")
+	assert.Contains(t, closing.Error(), "do NOT submit again; 'visengine resume abc --no-close-sent' finishes it")
 }
 
 func TestHTMLText(t *testing.T) {

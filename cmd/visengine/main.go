@@ -166,6 +166,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(
 		a.catalogueCommand(), a.showCommand(), a.validateCommand(), a.submitCommand(),
 		a.statusCommand(), a.listCommand(), a.waitCommand(), a.downloadCommand(),
+		a.resumeCommand(), a.recoverCommand(),
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
 	)
 	return root

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,6 +50,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("A2", "2631ec9b62135de4186f509fea7d954b")
 			e.Setenv(envNoColor, "")
 			e.Setenv("TZ", "UTC")
+			// submit journals by default: into the script's own state folder.
+			e.Setenv("XDG_STATE_HOME", filepath.Join(e.WorkDir, ".state"))
 			// The race detector sleeps a second as each process exits,
 			// which would be most of these tests' time under -race.
 			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -62,6 +65,7 @@ func TestScripts(t *testing.T) {
 			"capture":  cmdCapture,
 			"fake":     cmdFake,
 			"waitport": cmdWaitport,
+			"journal":  cmdJournal,
 		},
 	})
 }
@@ -167,14 +171,23 @@ func jsonAt(v any, path string) (string, error) {
 }
 
 // cmdCapture sets an environment variable to the last command's standard
-// output, trimmed ("capture ID" after a submit), or to a value in it read
-// as JSON ("capture TOKEN token", with cmdJSON's paths).
+// output, trimmed ("capture ID" after a submit), to a value in it read as
+// JSON ("capture TOKEN token", with cmdJSON's paths), or to the first group
+// of a regular expression in its standard error ("capture ID stderr
+// 'richiesta (\w+)'").
 func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: capture NAME [PATH]")
+	if neg || len(args) < 1 || len(args) > 3 {
+		ts.Fatalf("usage: capture NAME [PATH | stderr REGEXP]")
 	}
 	out := strings.TrimSpace(ts.ReadFile("stdout"))
-	if len(args) == 2 {
+	switch {
+	case len(args) == 3 && args[1] == "stderr":
+		m := regexp.MustCompile(args[2]).FindStringSubmatch(ts.ReadFile("stderr"))
+		if len(m) < 2 {
+			ts.Fatalf("stderr does not match %s", args[2])
+		}
+		out = m[1]
+	case len(args) == 2:
 		var v any
 		dec := json.NewDecoder(strings.NewReader(out))
 		dec.UseNumber()
@@ -193,7 +206,9 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 //	fake balance EURO
 //	fake requests METHOD PATH COUNT
 //	fake sent REGEXP
-//	fake fault METHOD PATTERN drop-after|drop-before|status=CODE|delay=DURATION
+//	fake fault METHOD PATTERN drop-after|drop-before|hang|status=CODE|delay=DURATION
+//	fake waitreq METHOD N
+//	fake clear faults
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	srv := ts.Value(fakeKey{}).(*visenginetest.Server)
 	if neg || len(args) < 2 {
@@ -222,6 +237,25 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		if strconv.Itoa(n) != args[len(args)-1] {
 			ts.Fatalf("%d requests %s, want %s", n, strings.Join(args[1:len(args)-1], " "), args[len(args)-1])
 		}
+	case "waitreq": // fake waitreq METHOD N: wait until N such requests arrived
+		want, err := strconv.Atoi(args[len(args)-1])
+		ts.Check(err)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			n := 0
+			for _, r := range srv.Requests() {
+				if r.Method == args[1] {
+					n++
+				}
+			}
+			if n >= want {
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%d %s requests arrived, want %d", n, args[1], want)
+			}
+		}
+	case "clear": // fake clear faults
+		srv.ClearFaults()
 	case "sent": // fake sent REGEXP: some request's body matches
 		re := regexp.MustCompile(args[1])
 		if !slices.ContainsFunc(srv.Requests(), func(r visenginetest.Request) bool { return re.Match(r.Body) }) {
@@ -245,6 +279,8 @@ func fault(ts *testscript.TestScript, kind string) visenginetest.Fault {
 	switch {
 	case kind == "drop-after":
 		return visenginetest.Fault{Drop: visenginetest.DropAfterApply, Times: -1}
+	case kind == "hang": // once: hold the request until the client leaves, apply nothing
+		return visenginetest.Fault{Delay: time.Hour, Drop: visenginetest.DropBeforeApply}
 	case kind == "drop-before":
 		return visenginetest.Fault{Drop: visenginetest.DropBeforeApply, Times: -1}
 	case strings.HasPrefix(kind, "status="):
@@ -272,4 +308,31 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("nothing listens on %s", args[0])
+}
+
+// cmdJournal looks into the script's submission journal, in its state folder:
+//
+//	journal count N        N entries
+//	journal nomatch REGEXP no entry matches
+func cmdJournal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: journal count N | journal nomatch REGEXP")
+	}
+	files, err := filepath.Glob(filepath.Join(ts.Getenv("XDG_STATE_HOME"), "visengine", "journal", "*.json"))
+	ts.Check(err)
+	switch args[0] {
+	case "count":
+		if strconv.Itoa(len(files)) != args[1] {
+			ts.Fatalf("%d journal entries, want %s", len(files), args[1])
+		}
+	case "nomatch":
+		re := regexp.MustCompile(args[1])
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err != nil || re.Match(b) {
+				ts.Fatalf("%s matches %s (or: %v)", f, args[1], err)
+			}
+		}
+	default:
+		ts.Fatalf("unknown journal op %q", args[0])
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,7 @@ type submitFlags struct {
 	email, callback string
 	dryRun, yes     bool
 	asJSON          bool
+	noJournal       bool
 }
 
 func (a *app) submitCommand() *cobra.Command {
@@ -40,7 +42,13 @@ Submission is a free draft and then a closing call that charges the wallet;
 the closing call is never sent twice. On success the richiesta's ID is printed
 on standard output, alone, for scripts. If the answer to the paid call is
 lost, the exit status is 3: the richiesta may have been charged, so do not
-submit again; read it back with 'visengine status ID'.
+submit again; 'visengine resume ID' finishes it.
+
+Each step is recorded first in the submission journal, in the user's state
+folder ($XDG_STATE_HOME/visengine/journal, or the OS's equivalent; the
+VISENGINE_JOURNAL variable names another): it holds ids, times and a digest of
+the values, no personal data. A submit killed half-way is then finished, or
+reported, by 'visengine recover'.
 
 --callback URL asks Visengine to post the richiesta there when it is done,
 with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
@@ -56,6 +64,7 @@ with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
 	fl.StringVar(&f.callback, "callback", "", "URL Visengine posts the richiesta to when it is done (HTTPS)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "have the server check and price it, storing and charging nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "pay without asking")
+	fl.BoolVar(&f.noJournal, "no-journal", false, "do not record the submission in the journal (then 'visengine recover' cannot finish it)")
 	addJSON(cmd, &f.asJSON)
 	return cmd
 }
@@ -93,9 +102,16 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 			return err
 		}
 	}
-	r, err := c.Submit(ctx, v, values, opts...)
+	// The journal records each step before it is taken, so that a killed
+	// submit can be finished by 'visengine recover'.
+	pay, done, err := a.journalClient(ctx, !f.noJournal, visengine.DefaultCloseSettle)
 	if err != nil {
-		return submitFailure(err)
+		return err
+	}
+	defer done()
+	r, err := pay.Submit(ctx, v, values, opts...)
+	if err != nil {
+		return submitFailure(err, !f.noJournal)
 	}
 	return a.printSubmitted(r, total, f.asJSON)
 }
@@ -160,20 +176,38 @@ func (a *app) confirm(ctx context.Context, v *visengine.Visura, opzioni []string
 }
 
 // submitFailure says what a failed Submit left behind and what to do.
-func submitFailure(err error) error {
+// journalled says whether the submission journal recorded it.
+func submitFailure(err error, journalled bool) error {
 	var se *visengine.SubmitError
-	switch {
-	case !errors.As(err, &se):
+	if !errors.As(err, &se) {
 		return err
-	case se.Step == visengine.StepDraft && errors.Is(err, visengine.ErrOutcomeUnknown):
+	}
+	unknown := errors.Is(err, visengine.ErrOutcomeUnknown)
+	switch {
+	case se.Step == visengine.StepDraft && unknown:
 		// A draft is free and one whose creation is unknown is never closed.
 		return &codeError{code: exitError, err: fmt.Errorf("%w; nothing was charged: submitting again is safe", err)}
 	case se.Step == visengine.StepDraft:
 		return fmt.Errorf("%w; nothing was charged", err)
-	case errors.Is(err, visengine.ErrOutcomeUnknown):
-		return fmt.Errorf("%w; richiesta %s may have been charged: do NOT submit again, read it back with 'visengine status %s'", err, se.ID, se.ID)
+	case unknown:
+		return fmt.Errorf("%w; richiesta %s may have been charged: do NOT submit again; %s", err, se.ID, resumeHint(se, journalled))
+	case se.CloseSentAt.IsZero():
+		return fmt.Errorf("%w; richiesta %s is an unpaid draft: 'visengine resume %s --no-close-sent' would pay for it", err, se.ID, se.ID)
 	}
-	return fmt.Errorf("%w; richiesta %s stays an unpaid draft", err, se.ID)
+	return fmt.Errorf("%w; richiesta %s stays an unpaid draft: once the cause is fixed, 'visengine resume %s' pays for it", err, se.ID, se.ID)
+}
+
+// resumeHint says how to finish a close whose outcome is unknown.
+func resumeHint(se *visengine.SubmitError, journalled bool) string {
+	settled := se.CloseSentAt.Add(visengine.DefaultCloseSettle)
+	switch {
+	case journalled:
+		return fmt.Sprintf("after %s, 'visengine resume %s' (or 'visengine recover') finishes it", when(settled), se.ID)
+	case se.CloseSentAt.IsZero():
+		return fmt.Sprintf("'visengine resume %s --no-close-sent' finishes it", se.ID)
+	}
+	return fmt.Sprintf("after %s, 'visengine resume %s --close-sent-at %s' finishes it",
+		when(settled), se.ID, se.CloseSentAt.UTC().Format(time.RFC3339Nano))
 }
 
 func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJSON bool) error {
