@@ -15,12 +15,18 @@
 //	OPENAPI_EMAIL     the Openapi account's e-mail, for "token" and "wallet"
 //	OPENAPI_APIKEY    the Openapi account's API key, for "token" and "wallet"
 //	OPENAPI_OAUTH_URL another OAuth service, such as the fake's; wins over --sandbox
+//	VISENGINE_JOURNAL the submission journal's folder (default: visengine/journal
+//	                  in $XDG_STATE_HOME, or the OS's state folder)
 //	NO_COLOR          no colour even on a terminal
+//
+// "visengine submit" records each step in the journal before taking it, so
+// that "visengine recover" can finish or report a submission that a crash,
+// a kill or a lost answer left behind; "visengine resume ID" finishes one.
 //
 // Exit status: 0 success; 1 the answer is "no" (an invalid applicant,
 // a submission declined at the prompt, a richiesta cancelled or whose search
 // failed); 2 usage or any other error; 3 a paid call whose outcome is unknown
-// (it may have been charged: do not submit again, read it back).
+// (it may have been charged: do not submit again; "visengine resume ID").
 //
 // It is built only on the SDK's public packages (visengine, visenginetest,
 // oauth), so everything it does, a program can do too.
@@ -182,11 +188,13 @@ Environment:
   OPENAPI_EMAIL      the Openapi account's e-mail, for 'token' and 'wallet'
   OPENAPI_APIKEY     the Openapi account's API key, for 'token' and 'wallet'
   OPENAPI_OAUTH_URL  another OAuth service; wins over --sandbox
+  VISENGINE_JOURNAL  the submission journal's folder (default: visengine/journal
+                     in $XDG_STATE_HOME, or the OS's state folder)
   NO_COLOR           no colour, even on a terminal
 
 No account yet? 'visengine fake' serves a fake Visengine on this machine and
-prints the two variables to export.
+prints the variables to export.
 
 Exit status: 0 success; 1 the answer is "no" (invalid applicant, declined,
 cancelled); 2 usage or other error; 3 a paid call's outcome is unknown (it may
-have been charged: do not submit again, read it back with 'visengine status').`
+have been charged: do not submit again; 'visengine resume ID' finishes it).`
