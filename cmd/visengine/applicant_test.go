@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,7 @@ func TestOneLine(t *testing.T) {
 	assert.Equal(t, "reading: GET /x: HTTP 500 [31m", oneLine(err))
 	assert.Equal(t, "not found", oneLine(errors.New("visengine: not found")))
 	assert.Contains(t, oneLine(fmt.Errorf("x: %w", visengine.ErrUnauthorized)), "check VISENGINE_TOKEN")
+	assert.Equal(t, "interrupted", oneLine(context.Canceled))
 }
 
 func TestExitCode(t *testing.T) {

@@ -131,6 +131,9 @@ func report(w io.Writer, err error) int {
 // prefixes of wrapped SDK errors, and adds what to do for the errors whose
 // remedy is always the same.
 func oneLine(err error) string {
+	if err == context.Canceled { // Ctrl-C while nothing was under way
+		return "interrupted"
+	}
 	s := strings.TrimPrefix(err.Error(), "visengine: ")
 	s = strings.ReplaceAll(s, ": visengine: ", ": ")
 	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
