@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/visengine-go/visengine"
+)
+
+// An APPLICANT.json is one JSON object whose keys are fields, by key ("$4")
+// or by name as the service spells it ("CODICE FISCALE", in any case), and
+// whose values are strings. A file field's value "@scan.pdf" names a file to
+// read, relative to the JSON file's folder. Errors name the line and the
+// field, never a value: a key that is not a field's name may be a value put
+// in the wrong place, so it is not repeated either.
+
+// applicantEntry is one key of the object, with the line it is on.
+type applicantEntry struct {
+	key, value string
+	line       int
+}
+
+// readApplicant reads the applicant in path as Values for v.
+func readApplicant(path string, v *visengine.Visura) (visengine.Values, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the applicant: %w", err)
+	}
+	entries, err := parseApplicant(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	values := visengine.Values{}
+	seen := map[string]int{} // field key → line
+	for _, e := range entries {
+		f, ok := v.Field(e.key)
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: %s is not a field of this service: use a key ($N) or a name as 'visengine show %s' lists them",
+				path, e.line, unknownKey(e.key), v.HashVisura)
+		}
+		label := fieldLabel(f.Nome, f.Key)
+		if prev, dup := seen[f.Key]; dup {
+			return nil, fmt.Errorf("%s:%d: %s is given twice (also on line %d)", path, e.line, label, prev)
+		}
+		seen[f.Key] = e.line
+		value := e.value
+		if f.Tipo == "file" && strings.HasPrefix(value, "@") {
+			if value, err = readFileValue(filepath.Dir(path), value[1:]); err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: %w", path, e.line, label, err)
+			}
+		}
+		values.Set(f.Key, value)
+	}
+	return values, nil
+}
+
+// unknownKey describes a key that names no field without quoting it,
+// unless it is a key such as "$9", which cannot be personal data.
+func unknownKey(k string) string {
+	if len(k) > 1 && k[0] == '$' && strings.Trim(k[1:], "0123456789") == "" && len(k) < 8 {
+		return k
+	}
+	return "the key"
+}
+
+// parseApplicant reads the object's entries in order. It walks the tokens
+// itself, rather than decoding a map, to report duplicates and lines.
+func parseApplicant(b []byte) ([]applicantEntry, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil {
+		return nil, jsonError(b, dec, err)
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New(`not a JSON object: write {"$0": "…", "CODICE FISCALE": "…", "COPIA …": "@scan.pdf"}`)
+	}
+	var entries []applicantEntry
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, jsonError(b, dec, err)
+		}
+		line := lineAt(b, dec.InputOffset())
+		vt, err := dec.Token()
+		if err != nil {
+			return nil, jsonError(b, dec, err)
+		}
+		switch v := vt.(type) {
+		case string:
+			entries = append(entries, applicantEntry{key: strings.TrimSpace(kt.(string)), value: v, line: line})
+		case nil: // null: not filled
+		default:
+			return nil, fmt.Errorf("line %d: a value must be a JSON string (quote numbers: a phone number's leading 0 or + would be lost)", line)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, jsonError(b, dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("line %d: more after the object", lineAt(b, dec.InputOffset()))
+	}
+	return entries, nil
+}
+
+// jsonError says where the JSON broke, without encoding/json's message,
+// which quotes the offending character (it may be in a value).
+func jsonError(b []byte, dec *json.Decoder, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("line %d: not valid JSON", lineAt(b, se.Offset))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the JSON ends too soon: is a brace or a quote missing?")
+	}
+	return fmt.Errorf("line %d: not valid JSON", lineAt(b, dec.InputOffset()))
+}
+
+// lineAt is the 1-based line of byte offset off in b.
+func lineAt(b []byte, off int64) int {
+	off = min(max(off, 0), int64(len(b)))
+	return bytes.Count(b[:off], []byte{'\n'}) + 1
+}
+
+// readFileValue reads the file p (relative to dir unless absolute) into the
+// inline form of a file field, its MIME type taken from the content.
+// Errors leave the path out: it is the field's value.
+func readFileValue(dir, p string) (string, error) {
+	if p = strings.TrimSpace(p); p == "" {
+		return "", errors.New(`"@" names no file`)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
+	case st.IsDir():
+		return "", errors.New("its file is a folder")
+	case st.Size() > visengine.DefaultMaxFileSize:
+		return "", fmt.Errorf("its file has %d bytes, over the %d a file field may hold", st.Size(), visengine.DefaultMaxFileSize)
+	}
+	content, err := io.ReadAll(io.LimitReader(f, visengine.DefaultMaxFileSize+1))
+	if err != nil {
+		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
+	}
+	mime, _, _ := strings.Cut(http.DetectContentType(content), ";")
+	return visengine.FileValue(filepath.Base(p), strings.TrimSpace(mime), content), nil
+}
+
+// withoutPath strips the path from a file system error.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+// Command visengine uses Openapi's Visengine 2.0 from a terminal or a shell
+// script: browse the catalogue, read a service's fields, rule and price,
+// check an applicant locally before paying, submit once, follow the
+// richiesta and download its document.
+//
+// Install it with
+//
+//	go install github.com/visengine-go/visengine/cmd/visengine@latest
+//
+// and run "visengine help" for the commands, "visengine help COMMAND" for
+// one of them. It reads its configuration from the environment:
+//
+//	VISENGINE_TOKEN   the bearer token (required by every Visengine command)
+//	VISENGINE_URL     another server, such as "visengine fake"; wins over --sandbox
+//	OPENAPI_EMAIL     the Openapi account's e-mail, for "token" and "wallet"
+//	OPENAPI_APIKEY    the Openapi account's API key, for "token" and "wallet"
+//	OPENAPI_OAUTH_URL another OAuth service, such as the fake's; wins over --sandbox
+//	VISENGINE_JOURNAL the submission journal's folder (default: visengine/journal
+//	                  in $XDG_STATE_HOME, or the OS's state folder)
+//	NO_COLOR          no colour even on a terminal
+//
+// "visengine submit" records each step in the journal before taking it, so
+// that "visengine recover" can finish or report a submission that a crash,
+// a kill or a lost answer left behind; "visengine resume ID" finishes one.
+//
+// Exit status: 0 success; 1 the answer is "no" (an invalid applicant,
+// a submission declined at the prompt, a richiesta cancelled or whose search
+// failed); 2 usage or any other error; 3 a paid call whose outcome is unknown
+// (it may have been charged: do not submit again; "visengine resume ID").
+//
+// It is built only on the SDK's public packages (visengine, visenginetest,
+// oauth), so everything it does, a program can do too.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/visengine-go/visengine"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Stdin)
+	stop()
+	os.Exit(report(os.Stderr, err))
+}
+
+// run executes one command line; main calls it with the process's streams,
+// tests with their own.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.Reader) error {
+	a := &app{out: stdout, errOut: stderr, in: stdin}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// Exit statuses; see the package doc.
+const (
+	exitOK      = 0
+	exitNo      = 1
+	exitError   = 2
+	exitUnknown = 3
+)
+
+// codeError ends the command with code. A nil err prints nothing more: the
+// command has said all there is to say (validate's problems, for example).
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *codeError) Unwrap() error { return e.err }
+
+// usageError marks a mistake in the command line; it names the help to read.
+type usageError struct {
+	cmd string
+	err error
+}
+
+func (e *usageError) Error() string {
+	return fmt.Sprintf("%v (see '%s -h')", e.err, e.cmd)
+}
+
+func (e *usageError) Unwrap() error { return e.err }
+
+// exitCode maps an error to the process's exit status.
+func exitCode(err error) int {
+	var ce *codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.Is(err, visengine.ErrOutcomeUnknown):
+		return exitUnknown
+	default:
+		return exitError
+	}
+}
+
+// report prints err, if it has something to say, as one line on w and
+// returns the exit status.
+func report(w io.Writer, err error) int {
+	code := exitCode(err)
+	var ce *codeError
+	if err != nil && !(errors.As(err, &ce) && ce.err == nil) {
+		fmt.Fprintln(w, "visengine: "+oneLine(err))
+	}
+	return code
+}
+
+// oneLine renders err on one line without the repeated "visengine: "
+// prefixes of wrapped SDK errors, and adds what to do for the errors whose
+// remedy is always the same.
+func oneLine(err error) string {
+	if err == context.Canceled { // Ctrl-C while nothing was under way
+		return "interrupted"
+	}
+	s := strings.TrimPrefix(err.Error(), "visengine: ")
+	s = strings.ReplaceAll(s, ": visengine: ", ": ")
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)), " ")
+	if strings.HasPrefix(s, "unknown command") {
+		s += " (see 'visengine help')"
+	}
+	if errors.Is(err, visengine.ErrUnauthorized) {
+		s += "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)"
+	}
+	return s
+}
+
+// errNoToken is what every Visengine command says without a token.
+var errNoToken = errors.New("no token: set VISENGINE_TOKEN to a Visengine token " +
+	"(create one with 'visengine token create', given OPENAPI_EMAIL and OPENAPI_APIKEY), " +
+	"or try 'visengine fake' for a local fake server that charges nothing")
+
+// rootCommand builds the command tree.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "visengine",
+		Short: "Openapi's Visengine 2.0 from a terminal: catalogue, validation, submission, documents",
+		Long:  rootLong,
+		// Errors are printed once, by report, on one line; usage only on -h.
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
+		Version:           visengine.Version,
+	}
+	root.PersistentFlags().BoolVar(&a.sandbox, "sandbox", false, "use the sandbox (a sandbox token); VISENGINE_URL wins")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{cmd: c.CommandPath(), err: err}
+	})
+	root.AddCommand(
+		a.catalogueCommand(), a.showCommand(), a.validateCommand(), a.submitCommand(),
+		a.statusCommand(), a.listCommand(), a.waitCommand(), a.downloadCommand(),
+		a.resumeCommand(), a.recoverCommand(),
+		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
+	)
+	return root
+}
+
+const rootLong = `visengine uses Openapi's Visengine 2.0 from a terminal or a script: browse the
+catalogue, read a service's fields, rule and price, check an applicant locally
+before paying, submit once, follow the richiesta and download its document.
+
+Environment:
+  VISENGINE_TOKEN    the bearer token (every Visengine command needs it)
+  VISENGINE_URL      another server, such as 'visengine fake'; wins over --sandbox
+  OPENAPI_EMAIL      the Openapi account's e-mail, for 'token' and 'wallet'
+  OPENAPI_APIKEY     the Openapi account's API key, for 'token' and 'wallet'
+  OPENAPI_OAUTH_URL  another OAuth service; wins over --sandbox
+  VISENGINE_JOURNAL  the submission journal's folder (default: visengine/journal
+                     in $XDG_STATE_HOME, or the OS's state folder)
+  NO_COLOR           no colour, even on a terminal
+
+No account yet? 'visengine fake' serves a fake Visengine on this machine and
+prints the variables to export.
+
+Exit status: 0 success; 1 the answer is "no" (invalid applicant, declined,
+cancelled); 2 usage or other error; 3 a paid call's outcome is unknown (it may
+have been charged: do not submit again; 'visengine resume ID' finishes it).`

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/visengine-go/visengine"
+)
+
+// envCallbackSecret holds the secret --callback sends, the one the
+// receiver's CallbackHandler checks.
+const envCallbackSecret = "VISENGINE_CALLBACK_SECRET"
+
+type submitFlags struct {
+	opzioni         []string
+	email, callback string
+	dryRun, yes     bool
+	asJSON          bool
+	noJournal       bool
+}
+
+func (a *app) submitCommand() *cobra.Command {
+	var f submitFlags
+	cmd := &cobra.Command{
+		Use:   "submit HASH APPLICANT.json",
+		Short: "Validate, price, confirm and pay for one richiesta",
+		Long: `Submit an applicant for a service, paying for it once. The applicant is first
+checked locally (see 'visengine help validate' for APPLICANT.json); then the
+total price, options included, is shown and confirmed before anything is paid,
+unless --yes is given. Without a terminal on standard input nobody can be
+asked, so --yes is required. --dry-run has the server check and price the
+richiesta without storing or charging anything.
+
+Submission is a free draft and then a closing call that charges the wallet;
+the closing call is never sent twice. On success the richiesta's ID is printed
+on standard output, alone, for scripts. If the answer to the paid call is
+lost, the exit status is 3: the richiesta may have been charged, so do not
+submit again; 'visengine resume ID' finishes it.
+
+Each step is recorded first in the submission journal, in the user's state
+folder ($XDG_STATE_HOME/visengine/journal, or the OS's equivalent; the
+VISENGINE_JOURNAL variable names another): it holds ids, times and a digest of
+the values, no personal data. A submit killed half-way is then finished, or
+reported, by 'visengine recover'.
+
+--callback URL asks Visengine to post the richiesta there when it is done,
+with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
+		Args:              exactArgs(2, "a service HASH and an APPLICANT.json"),
+		ValidArgsFunction: a.completeHash,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.submit(cmd.Context(), args[0], args[1], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.opzioni, "opzioni", nil, "paid options by tipo or nome, comma-separated (urgenza,assistenza_dedicata)")
+	fl.StringVar(&f.email, "email", "", "also e-mail the document to this address")
+	fl.StringVar(&f.callback, "callback", "", "URL Visengine posts the richiesta to when it is done (HTTPS)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "have the server check and price it, storing and charging nothing")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "pay without asking")
+	fl.BoolVar(&f.noJournal, "no-journal", false, "do not record the submission in the journal (then 'visengine recover' cannot finish it)")
+	addJSON(cmd, &f.asJSON)
+	return cmd
+}
+
+func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	v, values, err := loadApplicant(ctx, c, hash, path)
+	if err != nil {
+		return err
+	}
+	problems, err := check(v, values)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		printVerdict(a.errOut, a.errOut, v, problems)
+		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
+	}
+	opts, err := a.submitOptions(f)
+	if err != nil {
+		return err
+	}
+	total, err := v.Total(f.opzioni...)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		return a.dryRun(ctx, c, v, values, total, f.asJSON, opts)
+	}
+	if !f.yes {
+		if err := a.confirm(ctx, v, f.opzioni, total); err != nil {
+			return err
+		}
+	}
+	// The journal records each step before it is taken, so that a killed
+	// submit can be finished by 'visengine recover'.
+	pay, done, err := a.journalClient(ctx, !f.noJournal, visengine.DefaultCloseSettle)
+	if err != nil {
+		return err
+	}
+	defer done()
+	r, err := pay.Submit(ctx, v, values, opts...)
+	if err != nil {
+		return submitFailure(err, !f.noJournal)
+	}
+	return a.printSubmitted(r, total, f.asJSON)
+}
+
+// submitOptions turns the flags into Submit's options.
+func (a *app) submitOptions(f submitFlags) ([]visengine.SubmitOption, error) {
+	var opts []visengine.SubmitOption
+	if len(f.opzioni) > 0 {
+		opts = append(opts, visengine.WithOpzioni(f.opzioni...))
+	}
+	if f.email != "" {
+		opts = append(opts, visengine.WithEmailTarget(f.email))
+	}
+	if f.callback == "" {
+		return opts, nil
+	}
+	var (
+		cb  *visengine.Callback
+		err error
+	)
+	if secret := os.Getenv(envCallbackSecret); secret != "" {
+		cb, err = visengine.NewCallbackWithSecret(f.callback, visengine.CallbackJSON, secret)
+	} else {
+		cb, err = visengine.NewCallback(f.callback, visengine.CallbackJSON)
+		fmt.Fprintln(a.errOut, "note: "+envCallbackSecret+" is not set: the callback carries a new random secret that no receiver knows")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--callback: %w", err)
+	}
+	return append(opts, visengine.WithCallback(cb)), nil
+}
+
+// confirm asks before paying; without a terminal it refuses.
+func (a *app) confirm(ctx context.Context, v *visengine.Visura, opzioni []string, total visengine.Price) error {
+	if !isTerminal(a.in) {
+		return fmt.Errorf("not submitted: this costs %s and standard input is not a terminal, so nobody can confirm; pass --yes to pay", total)
+	}
+	what := clean(v.NomeVisura)
+	if len(opzioni) > 0 {
+		what += " with " + strings.Join(opzioni, ", ")
+	}
+	fmt.Fprintf(a.errOut, "%s\nTotal %s, charged to the wallet when submitted. Submit? [y/N] ", what, paint(a.errOut, styleBold, total.String()))
+	answer := make(chan string, 1)
+	go func() { // a read cannot be cancelled; Ctrl-C must still end the prompt
+		line, _ := bufio.NewReader(a.in).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(a.errOut)
+		return errDeclined
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return nil
+		}
+		if !strings.HasSuffix(line, "\n") {
+			fmt.Fprintln(a.errOut)
+		}
+		return errDeclined
+	}
+}
+
+// submitFailure says what a failed Submit left behind and what to do.
+// journalled says whether the submission journal recorded it.
+func submitFailure(err error, journalled bool) error {
+	var se *visengine.SubmitError
+	if !errors.As(err, &se) {
+		return err
+	}
+	unknown := errors.Is(err, visengine.ErrOutcomeUnknown)
+	switch {
+	case se.Step == visengine.StepDraft && unknown:
+		// A draft is free and one whose creation is unknown is never closed.
+		return &codeError{code: exitError, err: fmt.Errorf("%w; nothing was charged: submitting again is safe", err)}
+	case se.Step == visengine.StepDraft:
+		return fmt.Errorf("%w; nothing was charged", err)
+	case unknown:
+		return fmt.Errorf("%w; richiesta %s may have been charged: do NOT submit again; %s", err, se.ID, resumeHint(se, journalled))
+	case se.CloseSentAt.IsZero():
+		return fmt.Errorf("%w; richiesta %s is an unpaid draft: 'visengine resume %s --no-close-sent' would pay for it", err, se.ID, se.ID)
+	}
+	return fmt.Errorf("%w; richiesta %s stays an unpaid draft: once the cause is fixed, 'visengine resume %s' pays for it", err, se.ID, se.ID)
+}
+
+// resumeHint says how to finish a close whose outcome is unknown.
+func resumeHint(se *visengine.SubmitError, journalled bool) string {
+	settled := se.CloseSentAt.Add(visengine.DefaultCloseSettle)
+	switch {
+	case journalled:
+		return fmt.Sprintf("after %s, 'visengine resume %s' (or 'visengine recover') finishes it", when(settled), se.ID)
+	case se.CloseSentAt.IsZero():
+		return fmt.Sprintf("'visengine resume %s --no-close-sent' finishes it", se.ID)
+	}
+	return fmt.Sprintf("after %s, 'visengine resume %s --close-sent-at %s' finishes it",
+		when(settled), se.ID, se.CloseSentAt.UTC().Format(time.RFC3339Nano))
+}
+
+func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJSON bool) error {
+	if t, err := r.Total(); err == nil {
+		total = t
+	}
+	if asJSON {
+		return printJSON(a.out, newRichiestaView(r))
+	}
+	fmt.Fprintln(a.out, r.ID)
+	fmt.Fprintf(a.errOut, "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n", r.ID, total, clean(string(r.StatoRichiesta)), r.ID)
+	return nil
+}
+
+// dryRunView is submit --dry-run's JSON.
+type dryRunView struct {
+	DryRun  bool            `json:"dry_run"`
+	Total   visengine.Price `json:"total"`
+	Message string          `json:"message"`
+}
+
+func (a *app) dryRun(ctx context.Context, c *visengine.Client, v *visengine.Visura, values visengine.Values, total visengine.Price, asJSON bool, opts []visengine.SubmitOption) error {
+	d, err := c.DryRun(ctx, v, values, opts...)
+	if err != nil {
+		return err
+	}
+	if t, err := d.Total(); err == nil {
+		total = t
+	}
+	if asJSON {
+		return printJSON(a.out, dryRunView{DryRun: true, Total: total, Message: clean(d.Message)})
+	}
+	fmt.Fprintf(a.out, "dry run: the server accepts it for %s; nothing was stored or charged (%s)\n", total, clean(d.Message))
+	return nil
+}
