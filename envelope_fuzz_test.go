@@ -1,6 +1,8 @@
 package visengine
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -22,9 +24,9 @@ func FuzzEnvelope(f *testing.F) {
 			return
 		}
 		for _, out := range []any{new(Visura), new([]VisuraSummary), new(Richiesta), new([]RichiestaSummary)} {
-			_, err := interpret(status, body, nil, maxResponseBody, out)
+			_, err := interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, out)
 			if err == nil {
-				var env envelope
+				var env refEnvelope
 				if json.Unmarshal(body, &env) != nil || env.Success == nil || !*env.Success || status/100 != 2 {
 					t.Fatalf("success without a successful envelope: %d %q", status, body)
 				}

@@ -327,9 +327,10 @@ func submittedValues(r *Richiesta) Values {
 	if r == nil || len(r.Ricerche) == 0 {
 		return nil
 	}
-	for _, v := range r.Ricerche[0].Valori {
+	vals := r.Ricerche[0].Valori()
+	for _, v := range vals {
 		if strings.TrimSpace(v) != "" {
-			return r.Ricerche[0].Valori
+			return vals
 		}
 	}
 	return nil

@@ -160,7 +160,7 @@ func TestRecoverFailuresAndLiveLeases(t *testing.T) {
 
 // Printing a resolution or a report shows ids and statuses, never a value.
 func TestResolutionPrintsNoValues(t *testing.T) {
-	r := &Richiesta{ID: "x", Ricerche: []Ricerca{{Valori: Values{"$0": "RSSMRA80A01H501U"}}}}
+	r := &Richiesta{ID: "x", Ricerche: []Ricerca{{JSONRicerca: `{"$0":"RSSMRA80A01H501U"}`}}}
 	res := Resolution{Ref: "0123456789abcdef0123456789abcdef", DraftID: "x", Status: ResolutionResumed,
 		CloseSentAt: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), Reason: "was a draft; closed now", Richiesta: r}
 	want := `visengine.Resolution{Status:resumed Ref:0123456789abcdef0123456789abcdef DraftID:x CloseSentAt:2025-03-01T10:00:00Z Reason:"was a draft; closed now"}`

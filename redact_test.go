@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,10 +53,16 @@ func canaryRichiesta() *Richiesta {
 		CallbackData: cb, Opzioni: []Opzione{{Tipo: "urgenza", Prezzo: 400, Nome: "opzione_0"}},
 		Owner: canaryOwnerAddr, MotivoAnnullamento: "codice fiscale " + canaryCF + " non valido",
 		Esito: Esito{Codice: "9", Info: "nessun risultato per " + canaryCF},
-		Ricerche: []Ricerca{{IDRicerca: cbID + "_0", StatoRicerca: RicercaEvasa, JSONRicerca: `{"$4":"` + canaryCF + `"}`,
-			JSONMappato: map[string]any{"Codice Fiscale": canaryCF}, JSONRisultato: `{"indice_0":{"CodFisc":"` + canaryCF + `"}}`,
-			Valori: values, Risultati: map[int]Risultato{0: {"CodFisc": canaryCF, "Denominazione": canaryOwnerAddr}}}},
+		Ricerche: []Ricerca{{IDRicerca: cbID + "_0", StatoRicerca: RicercaEvasa, JSONRicerca: string(jsonOf(values)),
+			JSONMappato:   jsonOf(map[string]any{"Codice Fiscale": canaryCF, "Email": canaryMail}),
+			JSONRisultato: string(jsonOf(map[string]any{"indice_0": map[string]any{"CodFisc": canaryCF, "Denominazione": canaryOwnerAddr}}))}},
 	}
+}
+
+// jsonOf is v's JSON; v is made of maps and strings, which always encode.
+func jsonOf(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }
 
 // logBoth logs v through slog's JSON and text handlers and returns both
@@ -86,7 +93,7 @@ func assertNoCanary(t *testing.T, label, out string) {
 func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 	r := canaryRichiesta()
 	cb := r.CallbackData
-	values := r.Ricerche[0].Valori
+	values := r.Ricerche[0].Valori()
 	c, err := NewClient(canaryToken)
 	require.NoError(t, err)
 	summary := &RichiestaSummary{ID: cbID, EmailTarget: canaryMail, Owner: canaryOwnerAddr}
@@ -112,7 +119,7 @@ func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 		"*Callback": cb, "Callback": *cb, "Values": values, "*Documento": doc, "Documento": *doc, "*Client": c,
 		"*CallbackEvent": &CallbackEvent{Richiesta: r}, "CallbackEvent": CallbackEvent{Richiesta: r, FromAPI: true},
 		"*DryRunResult": dry, "DryRunResult": *dry, "*Token": token, "Token": *token,
-		"Esito": r.Esito, "Risultato": r.Ricerche[0].Risultati[0], "*ValidationError": ve, "[]Problem": ve.Problems(),
+		"Esito": r.Esito, "Risultato": r.Ricerche[0].Risultati()[0], "*ValidationError": ve, "[]Problem": ve.Problems(),
 		"*SubmitError":          &SubmitError{Step: StepDraft, Err: api412},
 		"*APIError (412)":       api412,
 		"*CancelledError":       &CancelledError{Richiesta: r},
@@ -139,7 +146,7 @@ func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 // depth.
 func TestRedactedCopiesLogSafelyInCollections(t *testing.T) {
 	r := canaryRichiesta()
-	values := r.Ricerche[0].Valori
+	values := r.Ricerche[0].Valori()
 	summary := &RichiestaSummary{ID: cbID, EmailTarget: canaryMail, Owner: canaryOwnerAddr}
 	type mine struct {
 		Who string

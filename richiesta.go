@@ -140,7 +140,7 @@ func (r *Richiesta) Terminal() bool { return r != nil && r.StatoRichiesta.Termin
 func (r *Richiesta) SearchResultsReady() bool {
 	last := r.LastRicerca()
 	return last != nil && r.StatoRichiesta == StatoInRicerca &&
-		last.StatoRicerca == RicercaEvasa && len(last.Risultati) > 0
+		last.StatoRicerca == RicercaEvasa && len(last.Risultati()) > 0
 }
 
 // LastRicerca returns the most recent search, or nil.
@@ -199,23 +199,55 @@ const (
 	RicercaErrore StatoRicerca = "Errore su richiesta dati" // the input found nothing or was refused
 )
 
-// Ricerca is one search of a richiesta. json_ricerca and json_risultato come
-// as JSON inside strings; they are decoded into Valori and Risultati, and kept
-// raw too. An undecodable inner string leaves its decoded field nil rather
-// than failing the whole richiesta.
+// Ricerca is one search of a richiesta. Its JSON fields are kept as
+// Visengine sent them: json_ricerca and json_risultato come as JSON inside
+// strings (JSONRicerca, JSONRisultato), json_mappato as an object
+// (JSONMappato). Valori, Mappato and Risultati decode them when asked, each
+// call afresh (keep the result rather than call them in a loop); an
+// undecodable one gives nil rather than failing the whole richiesta.
 type Ricerca struct {
-	IDRicerca     string            // "<_id>_<n>"
-	StatoRicerca  StatoRicerca      // RicercaEvasa, RicercaErrore or another value
-	JSONRicerca   string            // the submitted values, as JSON text
-	JSONMappato   map[string]any    // each field's nome mapped to its value
-	JSONRisultato string            // candidate results, as JSON text ("" when null)
-	Valori        Values            // JSONRicerca decoded
-	Risultati     map[int]Risultato // JSONRisultato decoded, keyed by N of "indice_N"
+	IDRicerca     string          // "<_id>_<n>"
+	StatoRicerca  StatoRicerca    // RicercaEvasa, RicercaErrore or another value
+	JSONRicerca   string          // the submitted values, as JSON text
+	JSONMappato   json.RawMessage // each field's nome mapped to its value, as sent; nil unless an object
+	JSONRisultato string          // candidate results, as JSON text ("" when null)
+}
+
+// Valori returns the submitted values (JSONRicerca decoded; numbers are
+// kept as their text), or nil when JSONRicerca is not a JSON object.
+func (r *Ricerca) Valori() Values {
+	if r == nil {
+		return nil
+	}
+	return decodeValori(r.JSONRicerca)
+}
+
+// Mappato returns JSONMappato decoded: each field's nome ("Codice
+// Fiscale") mapped to its value; nil when there is none.
+func (r *Ricerca) Mappato() map[string]any {
+	if r == nil || len(r.JSONMappato) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(r.JSONMappato, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// Risultati returns the candidate results (JSONRisultato decoded), keyed by
+// N of "indice_N", the number ChooseRisultato takes; nil when there are
+// none or JSONRisultato cannot be read.
+func (r *Ricerca) Risultati() map[int]Risultato {
+	if r == nil {
+		return nil
+	}
+	return decodeRisultati(r.JSONRisultato)
 }
 
 // Format prints the search's id and state only: its values are personal data.
 func (r Ricerca) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "visengine.Ricerca{IDRicerca:%s StatoRicerca:%q Risultati:%d}", r.IDRicerca, r.StatoRicerca, len(r.Risultati))
+	fmt.Fprintf(f, "visengine.Ricerca{IDRicerca:%s StatoRicerca:%q Risultati:%d}", r.IDRicerca, r.StatoRicerca, len(r.Risultati()))
 }
 
 // Indici returns the result numbers in ascending order.
@@ -223,8 +255,9 @@ func (r *Ricerca) Indici() []int {
 	if r == nil {
 		return nil
 	}
-	out := make([]int, 0, len(r.Risultati))
-	for n := range r.Risultati {
+	risultati := r.Risultati()
+	out := make([]int, 0, len(risultati))
+	for n := range risultati {
 		out = append(out, n)
 	}
 	sort.Ints(out)
@@ -409,64 +442,50 @@ func (c *Client) GetRichiesta(ctx context.Context, id string) (*Richiesta, error
 // cannot be decoded does not hide the others: they are returned together
 // with an error wrapping ErrUnexpectedResponse that counts the unreadable.
 func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) {
-	entries, err := c.listEntries(ctx)
+	l, err := c.listRichieste(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RichiestaSummary, 0, len(entries))
-	for _, e := range entries {
-		if e.err == nil {
-			out = append(out, e.summary)
-		}
+	out := l.ok
+	if out == nil {
+		out = []RichiestaSummary{}
 	}
-	if bad := len(entries) - len(out); bad > 0 {
-		return out, errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, bad, len(entries))
+	if len(l.bad) > 0 {
+		return out, errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, len(l.bad), l.n)
 	}
 	return out, nil
 }
 
-// listEntry is one entry of GET /richiesta: decoded, or, when that failed,
-// what could still be read of it, so Reconcile can tell whether it might be
-// the richiesta it looks for.
+// listEntry is one entry of GET /richiesta as Reconcile sees it: what
+// could be read of it, even when it could not be decoded, so Reconcile can
+// tell whether it might be the richiesta it looks for.
 type listEntry struct {
-	summary RichiestaSummary
-	err     error
+	pos     int // in the list
 	id      string
 	hash    string
 	created time.Time
 }
 
-func (c *Client) listEntries(ctx context.Context) ([]listEntry, error) {
-	var raw []json.RawMessage
-	err := c.call(ctx, http.MethodGet, "/richiesta", nil, &raw)
+func (c *Client) listRichieste(ctx context.Context) (*richiesteList, error) {
+	var l richiesteList
+	err := c.call(ctx, http.MethodGet, "/richiesta", nil, &l)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == CodeNoRichieste {
-		return nil, nil
+		return &richiesteList{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]listEntry, len(raw))
-	for i, r := range raw {
-		entries[i] = decodeListEntry(r)
-	}
-	return entries, nil
+	return &l, nil
 }
 
-func decodeListEntry(raw json.RawMessage) listEntry {
-	var e listEntry
-	if e.err = json.Unmarshal(raw, &e.summary); e.err == nil {
-		e.id, e.hash, e.created = e.summary.ID, e.summary.HashVisura, e.summary.TimestampCreation
-		return e
+// listEntries lists every entry of GET /richiesta, readable or not.
+func (c *Client) listEntries(ctx context.Context) ([]listEntry, error) {
+	l, err := c.listRichieste(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var peek struct {
-		ID      looseString `json:"_id"`
-		Hash    looseString `json:"hash_visura"`
-		Created unixTime    `json:"timestamp_creation"`
-	}
-	_ = json.Unmarshal(raw, &peek) // best effort: whatever reads is kept
-	e.id, e.hash, e.created = string(peek.ID), string(peek.Hash), peek.Created.t
-	return e
+	return l.entries(), nil
 }
 
 // UpdateParams is the edits UpdateRichiesta and UpdateAndCloseRichiesta
@@ -603,6 +622,16 @@ func (r *closedRichiesta) UnmarshalJSON(b []byte) error {
 		return notClosedError{r.State}
 	}
 	return nil
+}
+
+// decodeWire is Richiesta's, with the same refusal: without it, the
+// embedded Richiesta's would be promoted and skip the check.
+func (r *closedRichiesta) decodeWire(w *wireReader) error {
+	err := r.Richiesta.decodeWire(w)
+	if w.err == nil && r.State != StateSubmitted {
+		w.fail(notClosedError{r.State})
+	}
+	return err
 }
 
 // notClosedError is closedRichiesta's refusal. It matches

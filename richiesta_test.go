@@ -37,9 +37,9 @@ func TestDecodeRichiestaCreated(t *testing.T) {
 	assert.Equal(t, time.Unix(1596467663, 0).UTC(), r.TimestampStati.At(StatoInErogazione))
 	assert.True(t, r.TimestampStati.At(StatoDatiDisponibili).IsZero())
 	require.Len(t, r.Ricerche, 1)
-	assert.Equal(t, Values{"$1": "RM", "$0": "1378273"}, r.Ricerche[0].Valori)
-	assert.Equal(t, "1378273", r.Ricerche[0].JSONMappato["NRea"])
-	assert.Nil(t, r.Ricerche[0].Risultati)
+	assert.Equal(t, Values{"$1": "RM", "$0": "1378273"}, r.Ricerche[0].Valori())
+	assert.Equal(t, "1378273", r.Ricerche[0].Mappato()["NRea"])
+	assert.Nil(t, r.Ricerche[0].Risultati())
 	assert.Equal(t, Esito{Codice: "0", Info: "OK"}, r.Esito)
 	assert.False(t, r.DocumentReady())
 	assert.False(t, r.SearchResultsReady())
@@ -56,7 +56,7 @@ func TestDecodeRichiestaDone(t *testing.T) {
 		[]int64{ts.InRicerca.Unix(), ts.InErogazione.Unix(), ts.DatiDisponibili.Unix(), ts.VisuraEvasa.Unix()})
 	assert.True(t, r.DocumentReady())
 	assert.True(t, r.Terminal())
-	assert.Equal(t, Values{"$0": "SCRLCU73R02H501H"}, r.Ricerche[0].Valori)
+	assert.Equal(t, Values{"$0": "SCRLCU73R02H501H"}, r.Ricerche[0].Valori())
 }
 
 func TestDecodeRichiestaSearches(t *testing.T) {
@@ -68,9 +68,9 @@ func TestDecodeRichiestaSearches(t *testing.T) {
 	first, last := r.Ricerche[0], r.LastRicerca()
 	assert.Equal(t, RicercaEvasa, first.StatoRicerca)
 	assert.Equal(t, []int{0}, first.Indici())
-	assert.Equal(t, "12485671007", first.Risultati[0].Text("CodFisc"))
+	assert.Equal(t, "12485671007", first.Risultati()[0].Text("CodFisc"))
 	assert.Equal(t, RicercaErrore, last.StatoRicerca)
-	assert.Nil(t, last.Risultati)
+	assert.Nil(t, last.Risultati())
 	assert.False(t, r.SearchResultsReady(), "the last search failed")
 	assert.Equal(t, "101", r.Esito.Codice)
 
@@ -80,10 +80,10 @@ func TestDecodeRichiestaSearches(t *testing.T) {
 	assert.Equal(t, "5f283eae065afc21cf466ea4_0", chosen.IDRicerca)
 	res := chosen.Ricerche[0]
 	assert.Equal(t, []int{0, 1, 2, 3, 4}, res.Indici())
-	assert.Equal(t, "ALTRAVIA SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].Text("Denominazione"))
-	assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati[1].Text("NatGiu"))
-	assert.Equal(t, "", res.Risultati[1].Text("missing"))
-	assert.Equal(t, Values{"$1": "", "$0": "altravia"}, res.Valori)
+	assert.Equal(t, "ALTRAVIA SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati()[1].Text("Denominazione"))
+	assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA", res.Risultati()[1].Text("NatGiu"))
+	assert.Equal(t, "", res.Risultati()[1].Text("missing"))
+	assert.Equal(t, Values{"$1": "", "$0": "altravia"}, res.Valori())
 }
 
 func TestDecodeRichiestaList(t *testing.T) {
@@ -122,9 +122,9 @@ func TestDecodeRichiestaLeniently(t *testing.T) {
 	assert.Equal(t, "v", r.CallbackData.Data["k"])
 	assert.Equal(t, []Opzione{{Nome: "opzione_0"}, {Nome: "opzione_1"}}, r.Opzioni)
 	assert.Equal(t, "101", r.Esito.Codice)
-	assert.Nil(t, r.Ricerche[0].Valori, "an unreadable json_ricerca leaves Valori nil")
+	assert.Nil(t, r.Ricerche[0].Valori(), "an unreadable json_ricerca leaves Valori nil")
 	assert.Equal(t, "{not json", r.Ricerche[0].JSONRicerca)
-	assert.Nil(t, r.Ricerche[0].Risultati)
+	assert.Nil(t, r.Ricerche[0].Risultati())
 
 	for _, bad := range []string{`{"_id":"abc","state":"x"}`, `[]`} {
 		assert.Error(t, json.Unmarshal([]byte(bad), &r), bad)
@@ -242,14 +242,14 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		assert.Equal(t, "7", a.IDRicerca)
 		assert.Empty(t, a.StatoRicerca)
 		assert.Nil(t, a.JSONMappato)
-		assert.Equal(t, Values{"$0": "RSSMRA85M01H501Q", "$1": "3"}, a.Valori, "json_ricerca as an object")
+		assert.Equal(t, Values{"$0": "RSSMRA85M01H501Q", "$1": "3"}, a.Valori(), "json_ricerca as an object")
 		assert.JSONEq(t, `{"$0":"RSSMRA85M01H501Q","$1":3}`, a.JSONRicerca)
 		assert.Equal(t, []int{0}, a.Indici(), "json_risultato as an object; a non-object entry skipped")
-		assert.Equal(t, "ACME", a.Risultati[0].Text("Denominazione"))
+		assert.Equal(t, "ACME", a.Risultati()[0].Text("Denominazione"))
 		assert.Empty(t, b.JSONRicerca)
-		assert.Nil(t, b.Valori)
+		assert.Nil(t, b.Valori())
 		assert.Nil(t, b.JSONMappato)
-		assert.Equal(t, "1", b.Risultati[2].Text("CodFisc"), "json_risultato as JSON in a string")
+		assert.Equal(t, "1", b.Risultati()[2].Text("CodFisc"), "json_risultato as JSON in a string")
 	})
 
 	// The reviewer's answers to a paid POST.
@@ -797,5 +797,5 @@ func TestSpecAnswersToUpdateAndCloseAndAddRicerca(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StateSubmitted, r.State)
 	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
-	assert.Equal(t, Values{"$1": "BS", "$0": "572372"}, r.Ricerche[0].Valori)
+	assert.Equal(t, Values{"$1": "BS", "$0": "572372"}, r.Ricerche[0].Valori())
 }

@@ -1,228 +1,52 @@
 package visengine
 
 // The lenient decoding of richieste: Visengine is a PHP backend, and its
-// answers carry false, [] and numbers where strings and objects are due.
+// answers carry false, null, [], {} and numbers where strings and objects
+// are due. Every field is therefore read leniently, the wrong shape giving
+// the zero value. Only what would be dangerous to get wrong is strict: _id
+// (a richiesta we cannot address), state (draft or charged) and, when they
+// hold something other than an empty shape, the prices and indice_ricerca.
+//
+// Richieste are read straight from the answer's stream (see envelope.go),
+// field by field, in one pass; the searches' values, mapped copy and
+// results are kept as the JSON text sent and decoded only when asked
+// (Ricerca.Valori, Mappato, Risultati). ref_decoder_test.go keeps the
+// encoding/json decoder this replaced, which the differential tests hold it
+// to.
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// wireRichiesta is the JSON shape; Richiesta is decoded through it so the
-// public type can use time.Time, *Callback and decoded searches.
-//
-// Visengine is a PHP backend: where a string or an object is expected it may
-// send false, null, a number, [] (PHP's empty array) or {}. Every field is
-// therefore decoded leniently through the loose* types below, which never
-// fail. Only what would be dangerous to get wrong is strict: _id (a richiesta
-// we cannot address), state (draft or charged) and, when they hold something
-// other than an empty shape, the prices and indice_ricerca.
-type wireRichiesta struct {
-	ID                  json.RawMessage    `json:"_id"`
-	State               json.RawMessage    `json:"state"`
-	HashVisura          looseString        `json:"hash_visura"`
-	Nome                looseString        `json:"nome"`
-	Callback            looseString        `json:"callback"`
-	Ricerca             looseFlag          `json:"ricerca"`
-	IDRicerca           looseString        `json:"id_ricerca"`
-	PrezzoVisura        loosePrice         `json:"prezzo_visura"`
-	PrezzoRicerca       loosePrice         `json:"prezzo_ricerca"`
-	IndiceRicerca       looseIndex         `json:"indice_ricerca"`
-	StatoRichiesta      looseString        `json:"stato_richiesta"`
-	EmailTarget         looseString        `json:"email_target"`
-	Allegati            looseStrings       `json:"allegati"`
-	TimestampCreation   unixTime           `json:"timestamp_creation"`
-	TimestampLastUpdate unixTime           `json:"timestamp_last_update"`
-	TimestampStati      wireTimestampStati `json:"timestamp_stati"`
-	CallbackData        json.RawMessage    `json:"callback_data"`
-	Opzioni             json.RawMessage    `json:"opzioni"`
-	Owner               looseString        `json:"owner"`
-	Sincrona            looseFlag          `json:"sincrona"`
-	Ricerche            wireRicerche       `json:"ricerche"`
-	Esito               wireEsito          `json:"esito"`
-	MotivoAnnullamento  looseString        `json:"motivo_annullamento"`
-}
+var (
+	errBadID    = fmt.Errorf("%w: _id is not a usable richiesta id", ErrUnexpectedResponse)
+	errBadState = fmt.Errorf("%w: state is not 0 or 1", ErrUnexpectedResponse)
+	errNotInt   = fmt.Errorf("%w: expected an integer", ErrUnexpectedResponse)
+)
 
-type wireRicerca struct {
-	IDRicerca     looseString `json:"id_ricerca"`
-	StatoRicerca  looseString `json:"stato_ricerca"`
-	JSONRicerca   jsonText    `json:"json_ricerca"`
-	JSONMappato   looseObject `json:"json_mappato"`
-	JSONRisultato jsonText    `json:"json_risultato"`
-}
-
-// wireRicerche is the ricerche list: anything but an array is no searches,
-// and entries that are not objects are skipped.
-type wireRicerche []wireRicerca
-
-func (w *wireRicerche) UnmarshalJSON(b []byte) error {
-	*w = keepItems[wireRicerca](b, '{')
-	return nil
-}
-
-// keepItems decodes the items of a JSON array that are of kind ('{', '"',
-// …) and decode as T; anything else, the array included, is dropped.
-func keepItems[T any](b []byte, kind byte) []T {
-	var items []json.RawMessage
-	if jsonKind(b) != '[' || json.Unmarshal(b, &items) != nil {
-		return nil
-	}
-	var out []T
-	for _, it := range items {
-		var v T
-		if jsonKind(it) == kind && json.Unmarshal(it, &v) == nil {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-type wireEsito struct {
-	Codice looseString `json:"codice"`
-	Info   looseString `json:"info"`
-}
-
-func (e *wireEsito) UnmarshalJSON(b []byte) error {
-	*e = wireEsito{}
-	if jsonKind(b) != '{' {
-		return nil // false, null, []: no outcome yet
-	}
-	type plain wireEsito
-	_ = json.Unmarshal(b, (*plain)(e))
-	return nil
-}
-
-type wireTimestampStati struct {
-	InRicerca       unixTime `json:"in_ricerca"`
-	InErogazione    unixTime `json:"in_erogazione"`
-	DatiDisponibili unixTime `json:"dati_disponibili"`
-	VisuraEvasa     unixTime `json:"visura_evasa"`
-	Annullata       unixTime `json:"annullata"`
-}
-
-func (t *wireTimestampStati) UnmarshalJSON(b []byte) error {
-	*t = wireTimestampStati{}
-	if jsonKind(b) != '{' {
-		return nil // [] is PHP's empty map
-	}
-	type plain wireTimestampStati
-	_ = json.Unmarshal(b, (*plain)(t))
-	return nil
-}
-
-type wireCallback struct {
-	URL    looseString `json:"url"`
-	Method looseString `json:"method"`
-	Field  looseString `json:"field"`
-	Data   looseObject `json:"data"`
-}
-
-// UnmarshalJSON decodes the wire form leniently (see wireRichiesta): null,
-// false, [] and missing values become zero values, numbers may come as
-// strings and strings as numbers. It fails when _id is not a usable id, when
-// state is not 0 or 1, and when a price or indice_ricerca is malformed.
+// UnmarshalJSON decodes the wire form leniently: null, false, [] and
+// missing values become zero values, numbers may come as strings and
+// strings as numbers. It fails when _id is not a usable id, when state is
+// not 0 or 1, and when a price or indice_ricerca is malformed.
 func (r *Richiesta) UnmarshalJSON(b []byte) error {
 	if r == nil {
 		return invalidArg("richiesta", "is nil")
 	}
-	var w wireRichiesta
-	if err := json.Unmarshal(b, &w); err != nil {
+	var d richiestaReader
+	if err := decodeBytes(b, func(w *wireReader) error { return d.read(w, false) }); err != nil {
 		return err
 	}
-	id, err := decodeID(w.ID)
-	if err != nil {
-		return err
-	}
-	state, err := decodeState(w.State)
-	if err != nil {
-		return err
-	}
-	*r = Richiesta{
-		ID: id, State: state, HashVisura: string(w.HashVisura), Nome: string(w.Nome),
-		ProviderRoutine: string(w.Callback), HasRicerca: bool(w.Ricerca), IDRicerca: string(w.IDRicerca),
-		PrezzoVisura: Price(w.PrezzoVisura), PrezzoRicerca: Price(w.PrezzoRicerca), IndiceRicerca: w.IndiceRicerca.p,
-		StatoRichiesta: Stato(w.StatoRichiesta), EmailTarget: string(w.EmailTarget), Allegati: []string(w.Allegati),
-		TimestampCreation: w.TimestampCreation.t, TimestampLastUpdate: w.TimestampLastUpdate.t,
-		TimestampStati: TimestampStati{
-			InRicerca: w.TimestampStati.InRicerca.t, InErogazione: w.TimestampStati.InErogazione.t,
-			DatiDisponibili: w.TimestampStati.DatiDisponibili.t, VisuraEvasa: w.TimestampStati.VisuraEvasa.t,
-			Annullata: w.TimestampStati.Annullata.t,
-		},
-		CallbackData: decodeCallbackData(w.CallbackData), Owner: string(w.Owner), Sincrona: bool(w.Sincrona),
-		Esito: Esito{Codice: string(w.Esito.Codice), Info: string(w.Esito.Info)}, MotivoAnnullamento: string(w.MotivoAnnullamento),
-	}
-	r.Opzioni, r.unpricedOpzioni = decodeOpzioni(w.Opzioni)
-	for _, wr := range w.Ricerche {
-		r.Ricerche = append(r.Ricerche, wr.decode())
-	}
+	*r = d.r
 	return nil
-}
-
-// decodeID requires _id to be a string that can address the richiesta.
-func decodeID(raw json.RawMessage) (string, error) {
-	var id string
-	if jsonKind(raw) != '"' || json.Unmarshal(raw, &id) != nil || checkID("id", id) != nil {
-		return "", fmt.Errorf("%w: _id is not a usable richiesta id", ErrUnexpectedResponse)
-	}
-	return id, nil
-}
-
-// decodeState requires state to be 0 or 1, as a number or a numeric string:
-// reading a charged richiesta as a draft (or the reverse) is not harmless.
-func decodeState(raw json.RawMessage) (State, error) {
-	switch string(bytes.TrimSpace(raw)) {
-	case "0", `"0"`:
-		return StateDraft, nil
-	case "1", `"1"`:
-		return StateSubmitted, nil
-	}
-	return 0, fmt.Errorf("%w: state is not 0 or 1", ErrUnexpectedResponse)
-}
-
-func (w wireRicerca) decode() Ricerca {
-	r := Ricerca{IDRicerca: string(w.IDRicerca), StatoRicerca: StatoRicerca(w.StatoRicerca), JSONMappato: map[string]any(w.JSONMappato),
-		JSONRicerca: string(w.JSONRicerca), JSONRisultato: string(w.JSONRisultato)}
-	if r.JSONRicerca != "" {
-		var vals map[string]flexString
-		if json.Unmarshal([]byte(r.JSONRicerca), &vals) == nil && vals != nil {
-			r.Valori = make(Values, len(vals))
-			for k, v := range vals {
-				r.Valori[k] = string(v)
-			}
-		}
-	}
-	r.Risultati = decodeRisultati(r.JSONRisultato)
-	return r
-}
-
-// decodeRisultati reads {"indice_0": {…}, …}; keys not of that form are
-// skipped, since the choice is sent as the number.
-func decodeRisultati(s string) map[int]Risultato {
-	if s == "" || s == "null" {
-		return nil
-	}
-	var raw map[string]json.RawMessage
-	if json.Unmarshal([]byte(s), &raw) != nil {
-		return nil
-	}
-	out := make(map[int]Risultato, len(raw))
-	for k, v := range raw {
-		n, err := strconv.Atoi(strings.TrimPrefix(k, "indice_"))
-		if err != nil || n < 0 || !strings.HasPrefix(k, "indice_") {
-			continue
-		}
-		var res Risultato
-		if jsonKind(v) == '{' && json.Unmarshal(v, &res) == nil {
-			out[n] = res
-		}
-	}
-	return out
 }
 
 // UnmarshalJSON decodes a list entry through the same lenient rules.
@@ -230,29 +54,571 @@ func (s *RichiestaSummary) UnmarshalJSON(b []byte) error {
 	if s == nil {
 		return invalidArg("richiesta summary", "is nil")
 	}
-	var r Richiesta
-	if err := r.UnmarshalJSON(b); err != nil {
+	var d richiestaReader
+	if err := decodeBytes(b, func(w *wireReader) error { return d.read(w, true) }); err != nil {
 		return err
 	}
-	*s = RichiestaSummary{ID: r.ID, State: r.State, HashVisura: r.HashVisura, Nome: r.Nome, HasRicerca: r.HasRicerca,
+	*s = d.r.summary()
+	return nil
+}
+
+// decodeBytes runs read on b, which must hold one JSON value, and returns
+// its first problem.
+func decodeBytes(b []byte, read func(*wireReader) error) error {
+	w := newWireReader(bytes.NewReader(b), 0, nil)
+	defer w.Release()
+	err := read(w)
+	if err == nil {
+		err = w.Finish()
+	}
+	if err == nil {
+		err = w.err
+	}
+	return err
+}
+
+func (r *Richiesta) decodeWire(w *wireReader) error {
+	var d richiestaReader
+	err := d.read(w, false)
+	*r = d.r
+	return err
+}
+
+func (r *Richiesta) summary() RichiestaSummary {
+	return RichiestaSummary{ID: r.ID, State: r.State, HashVisura: r.HashVisura, Nome: r.Nome, HasRicerca: r.HasRicerca,
 		IDRicerca: r.IDRicerca, PrezzoVisura: r.PrezzoVisura, PrezzoRicerca: r.PrezzoRicerca,
 		IndiceRicerca: r.IndiceRicerca, StatoRichiesta: r.StatoRichiesta, EmailTarget: r.EmailTarget,
 		TimestampCreation: r.TimestampCreation, TimestampLastUpdate: r.TimestampLastUpdate, Owner: r.Owner,
 		Sincrona: r.Sincrona}
-	return nil
 }
 
-// decodeCallbackData reads callback_data; anything but an object (false,
-// null, absent, []) is no callback.
-func decodeCallbackData(raw json.RawMessage) *Callback {
-	if jsonKind(raw) != '{' {
-		return nil
+// richiestaReader decodes one richiesta.
+type richiestaReader struct {
+	r       Richiesta
+	w       *wireReader
+	summary bool   // only the keys of a list entry, short strings shared
+	looseID string // _id as text, even when it is not a usable id
+	idOK    bool   // _id is a usable id
+	stateOK bool   // state is 0 or 1
+}
+
+// read decodes a richiesta (a list entry when summary is set). Its first
+// problem goes to w.fail; an error is the stream's.
+func (d *richiestaReader) read(w *wireReader, summary bool) error {
+	d.w, d.summary = w, summary
+	c, err := w.Kind()
+	if err != nil {
+		return err
 	}
-	var w wireCallback
-	if json.Unmarshal(raw, &w) != nil {
-		return nil
+	switch c {
+	case '{':
+		err = w.Object(d.member)
+	case 'n':
+		err = w.Literal() // like an object without keys
+	default:
+		w.fail(typeError(c, reflect.TypeFor[Richiesta](), ""))
+		return w.Skip()
 	}
-	return &Callback{URL: string(w.URL), Method: string(w.Method), Field: string(w.Field), Data: map[string]any(w.Data)}
+	if !d.idOK {
+		w.fail(errBadID)
+	}
+	if !d.stateOK {
+		w.fail(errBadState)
+	}
+	return err
+}
+
+func (d *richiestaReader) member(key []byte) error {
+	var buf foldBuf
+	w, r := d.w, &d.r
+	var err error
+	switch name := string(buf.fold(key)); name {
+	case "_id":
+		return d.readID()
+	case "state":
+		raw, err := w.rawValue()
+		r.State, d.stateOK = decodeState(raw)
+		return err
+	case "hash_visura":
+		r.HashVisura, err = w.looseString(d.summary)
+	case "nome":
+		r.Nome, err = w.looseString(d.summary)
+	case "id_ricerca":
+		r.IDRicerca, err = w.looseString(false)
+	case "stato_richiesta":
+		var s string
+		s, err = w.looseString(d.summary)
+		r.StatoRichiesta = Stato(s)
+	case "email_target":
+		r.EmailTarget, err = w.looseString(d.summary)
+	case "owner":
+		r.Owner, err = w.looseString(d.summary)
+	case "ricerca":
+		r.HasRicerca, err = w.looseFlag()
+	case "sincrona":
+		r.Sincrona, err = w.looseFlag()
+	case "prezzo_visura":
+		r.PrezzoVisura, err = w.loosePrice()
+	case "prezzo_ricerca":
+		r.PrezzoRicerca, err = w.loosePrice()
+	case "indice_ricerca":
+		r.IndiceRicerca, err = w.looseIndex()
+	case "timestamp_creation":
+		r.TimestampCreation, err = w.unixTime()
+	case "timestamp_last_update":
+		r.TimestampLastUpdate, err = w.unixTime()
+	default:
+		if d.summary {
+			return w.Skip()
+		}
+		return d.detail(name)
+	}
+	return err
+}
+
+// detail reads the keys a list entry does not have.
+func (d *richiestaReader) detail(name string) error {
+	w, r := d.w, &d.r
+	var err error
+	switch name {
+	case "callback":
+		r.ProviderRoutine, err = w.looseString(false)
+	case "motivo_annullamento":
+		r.MotivoAnnullamento, err = w.looseString(false)
+	case "allegati":
+		r.Allegati, err = w.looseStrings()
+	case "timestamp_stati":
+		r.TimestampStati, err = w.timestampStati()
+	case "callback_data":
+		r.CallbackData, err = w.callbackData()
+	case "opzioni":
+		var raw []byte
+		raw, err = w.rawValue()
+		r.Opzioni, r.unpricedOpzioni = decodeOpzioni(raw)
+	case "ricerche":
+		r.Ricerche, err = w.ricerche()
+	case "esito":
+		r.Esito, err = w.esito()
+	default:
+		err = w.Skip()
+	}
+	return err
+}
+
+// readID requires _id to be a string that can address the richiesta, and
+// keeps it as text anyway for a list entry that cannot be read.
+func (d *richiestaReader) readID() error {
+	c, err := d.w.Kind()
+	if err != nil {
+		return err
+	}
+	d.looseID, err = d.w.looseString(false)
+	d.idOK = c == '"' && checkID("id", d.looseID) == nil
+	if d.idOK {
+		d.r.ID = d.looseID
+	}
+	return err
+}
+
+// decodeState requires state to be 0 or 1, as a number or a numeric string:
+// reading a charged richiesta as a draft (or the reverse) is not harmless.
+func decodeState(raw []byte) (State, bool) {
+	switch string(raw) {
+	case "0", `"0"`:
+		return StateDraft, true
+	case "1", `"1"`:
+		return StateSubmitted, true
+	}
+	return 0, false
+}
+
+// looseString is text sent as a string or a number (kept as its text);
+// false, true, null, arrays and objects give "". With share, a short string
+// seen before in this answer is shared rather than copied again.
+func (w *wireReader) looseString(share bool) (string, error) {
+	c, err := w.Kind()
+	switch {
+	case err != nil:
+		return "", err
+	case c == '"' && share:
+		w.scratch, err = w.AppendString(w.scratch[:0])
+		return w.shared(w.scratch), err
+	case c == '"':
+		return w.String()
+	case c == '-' || '0' <= c && c <= '9':
+		w.scratch, err = w.Number(w.scratch[:0])
+		if share {
+			return w.shared(w.scratch), err
+		}
+		return string(w.scratch), err
+	}
+	return "", w.Skip()
+}
+
+// shared returns b as a string, the same string each time for short ones.
+func (w *wireReader) shared(b []byte) string {
+	if s, ok := w.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) <= 64 && len(w.names) < 1024 {
+		if w.names == nil {
+			w.names = make(map[string]string)
+		}
+		w.names[s] = s
+	}
+	return s
+}
+
+// rawValue returns the next value as sent, in scratch space valid until
+// the next read.
+func (w *wireReader) rawValue() ([]byte, error) {
+	var err error
+	w.scratch, err = w.AppendRaw(w.scratch[:0])
+	return w.scratch, err
+}
+
+// looseFlag is a Flag where anything unreadable is false.
+func (w *wireReader) looseFlag() (bool, error) {
+	raw, err := w.rawValue()
+	switch string(bytes.Trim(raw, `"`)) {
+	case "true", "1":
+		return true, err
+	}
+	return false, err
+}
+
+// loosePrice is a Price where PHP's empty shapes are zero; a malformed
+// amount is still a problem.
+func (w *wireReader) loosePrice() (Price, error) {
+	raw, err := w.rawValue()
+	if err != nil || isEmptyShape(raw) {
+		return 0, err
+	}
+	p, perr := parsePrice(bytes.Trim(raw, `"`))
+	if perr != nil {
+		w.fail(perr)
+	}
+	return p, nil
+}
+
+// looseIndex is indice_ricerca: PHP's empty shapes mean not chosen (nil);
+// a value that is not an integer is a problem, since the choice is paid.
+func (w *wireReader) looseIndex() (*int, error) {
+	raw, err := w.rawValue()
+	if err != nil || isEmptyShape(raw) {
+		return nil, err
+	}
+	n, perr := flexInt(raw)
+	if perr != nil {
+		w.fail(perr)
+		return nil, nil
+	}
+	return &n, nil
+}
+
+// unixTime is Unix seconds; 0, null, absent or unreadable values give the
+// zero time.
+func (w *wireReader) unixTime() (time.Time, error) {
+	raw, err := w.rawValue()
+	if n, perr := flexInt(raw); perr == nil && n > 0 && err == nil {
+		return time.Unix(int64(n), 0).UTC(), nil
+	}
+	return time.Time{}, err
+}
+
+// isEmptyShape reports the values a PHP backend sends for "nothing": null,
+// false, "", [] and {} (raw is one JSON value, as sent).
+func isEmptyShape(raw []byte) bool {
+	switch string(raw) {
+	case "null", "false", `""`:
+		return true
+	}
+	if len(raw) < 2 || raw[0] != '[' && raw[0] != '{' {
+		return false
+	}
+	return len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
+}
+
+// flexInt reads an integer sent as a number or a numeric string (raw as
+// sent); null and "null" are 0.
+func flexInt(raw []byte) (int, error) {
+	s := bytes.Trim(bytes.TrimSpace(raw), `"`)
+	if len(s) == 0 || string(s) == "null" {
+		return 0, nil
+	}
+	if len(s) <= 15 && allDigits(s) { // exact, and what ParseFloat would say
+		n := 0
+		for _, c := range s {
+			n = n*10 + int(c-'0')
+		}
+		return n, nil
+	}
+	v, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		return 0, errNotInt
+	}
+	return int(v), nil
+}
+
+// looseStrings is a list of names: the strings of an array are kept, other
+// entries and anything but an array are dropped.
+func (w *wireReader) looseStrings() ([]string, error) {
+	c, err := w.Kind()
+	if err != nil || c != '[' {
+		return nil, w.skipUnless(err)
+	}
+	var out []string
+	err = w.Array(func() error {
+		if c, err := w.Kind(); err != nil || c != '"' {
+			return w.skipUnless(err)
+		}
+		s, err := w.String()
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
+
+// skipUnless skips the next value unless err is set.
+func (w *wireReader) skipUnless(err error) error {
+	if err != nil {
+		return err
+	}
+	return w.Skip()
+}
+
+// object reads an object's members with member, or skips anything else and
+// reports false.
+func (w *wireReader) object(member func(name []byte) error) (bool, error) {
+	c, err := w.Kind()
+	if err != nil || c != '{' {
+		return false, w.skipUnless(err)
+	}
+	return true, w.Object(func(key []byte) error {
+		var buf foldBuf
+		return member(buf.fold(key))
+	})
+}
+
+// esito is the provider's outcome; false, null or [] before there is one.
+func (w *wireReader) esito() (Esito, error) {
+	var e Esito
+	_, err := w.object(func(name []byte) (err error) {
+		switch string(name) {
+		case "codice":
+			e.Codice, err = w.looseString(false)
+		case "info":
+			e.Info, err = w.looseString(false)
+		default:
+			err = w.Skip()
+		}
+		return err
+	})
+	return e, err
+}
+
+// timestampStati has a key per state reached; [] is PHP's empty map.
+func (w *wireReader) timestampStati() (TimestampStati, error) {
+	var t TimestampStati
+	_, err := w.object(func(name []byte) (err error) {
+		var at *time.Time
+		switch string(name) {
+		case "in_ricerca":
+			at = &t.InRicerca
+		case "in_erogazione":
+			at = &t.InErogazione
+		case "dati_disponibili":
+			at = &t.DatiDisponibili
+		case "visura_evasa":
+			at = &t.VisuraEvasa
+		case "annullata":
+			at = &t.Annullata
+		default:
+			return w.Skip()
+		}
+		*at, err = w.unixTime()
+		return err
+	})
+	return t, err
+}
+
+// callbackData reads callback_data; anything but an object (false, null,
+// absent, []) is no callback.
+func (w *wireReader) callbackData() (*Callback, error) {
+	var cb Callback
+	ok, err := w.object(func(name []byte) (err error) {
+		switch string(name) {
+		case "url":
+			cb.URL, err = w.looseString(false)
+		case "method":
+			cb.Method, err = w.looseString(false)
+		case "field":
+			cb.Field, err = w.looseString(false)
+		case "data":
+			cb.Data, err = w.looseObject()
+		default:
+			err = w.Skip()
+		}
+		return err
+	})
+	if !ok {
+		return nil, err
+	}
+	return &cb, err
+}
+
+// looseObject is a JSON object; anything else (PHP's [] included) is nil.
+func (w *wireReader) looseObject() (map[string]any, error) {
+	c, err := w.Kind()
+	if err != nil || c != '{' {
+		return nil, w.skipUnless(err)
+	}
+	raw, err := w.rawValue()
+	var m map[string]any
+	if err == nil && json.Unmarshal(raw, &m) != nil {
+		m = nil
+	}
+	return m, err
+}
+
+// ricerche is the ricerche list: anything but an array is no searches,
+// and entries that are not objects are skipped.
+func (w *wireReader) ricerche() ([]Ricerca, error) {
+	c, err := w.Kind()
+	if err != nil || c != '[' {
+		return nil, w.skipUnless(err)
+	}
+	var out blocks[Ricerca]
+	err = w.Array(func() error {
+		var r Ricerca
+		ok, err := w.object(func(name []byte) error { return w.ricercaMember(&r, name) })
+		if ok {
+			out.add(r)
+		}
+		return err
+	})
+	return out.slice(), err
+}
+
+// blocks gathers a list in blocks, copied once into a slice of the right
+// size: a slice grown by append would leave up to twice the list as
+// garbage, which for long lists is most of the peak memory.
+type blocks[T any] struct {
+	full [][]T
+	last []T
+}
+
+func (b *blocks[T]) add(v T) {
+	if len(b.last) == cap(b.last) {
+		if b.last != nil {
+			b.full = append(b.full, b.last)
+		}
+		b.last = make([]T, 0, min(max(2*cap(b.last), 8), 4096))
+	}
+	b.last = append(b.last, v)
+}
+
+// slice returns the list; nil when nothing was added.
+func (b *blocks[T]) slice() []T {
+	if len(b.full) == 0 {
+		return b.last
+	}
+	return slices.Concat(append(b.full, b.last)...)
+}
+
+func (w *wireReader) ricercaMember(r *Ricerca, name []byte) error {
+	var err error
+	switch string(name) {
+	case "id_ricerca":
+		r.IDRicerca, err = w.looseString(false)
+	case "stato_ricerca":
+		var s string
+		s, err = w.looseString(true)
+		r.StatoRicerca = StatoRicerca(s)
+	case "json_ricerca":
+		r.JSONRicerca, err = w.jsonText()
+	case "json_risultato":
+		r.JSONRisultato, err = w.jsonText()
+	case "json_mappato":
+		r.JSONMappato = nil
+		c, err := w.Kind()
+		if err != nil || c != '{' {
+			return w.skipUnless(err)
+		}
+		r.JSONMappato, err = w.Raw()
+		return err
+	default:
+		err = w.Skip()
+	}
+	return err
+}
+
+// jsonText is JSON that Visengine sends inside a string, or sometimes as
+// the object or array itself: either way it is kept as JSON text (compact,
+// in the second case). Other values give "".
+func (w *wireReader) jsonText() (string, error) {
+	c, err := w.Kind()
+	switch {
+	case err != nil:
+		return "", err
+	case c == '"':
+		return w.String()
+	case c == '{' || c == '[':
+		return w.Compact()
+	}
+	return "", w.Skip()
+}
+
+// richiesteList is GET /richiesta's data, each entry decoded on its own, so
+// one that cannot be read does not hide the others.
+type richiesteList struct {
+	ok  []RichiestaSummary // the entries read, in order
+	bad []listEntry        // the others, with what could be read of them
+	n   int                // entries in all
+}
+
+func (l *richiesteList) decodeWire(w *wireReader) error {
+	*l = richiesteList{}
+	c, err := w.Kind()
+	if err != nil {
+		return err
+	}
+	if c != '[' {
+		w.fail(typeError(c, reflect.TypeFor[[]RichiestaSummary](), ""))
+		return w.Skip()
+	}
+	var ok blocks[RichiestaSummary]
+	err = w.Array(func() error {
+		outer := w.err
+		w.err = nil
+		var d richiestaReader
+		err := d.read(w, true)
+		if w.err != nil {
+			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation})
+		} else {
+			ok.add(d.r.summary())
+		}
+		l.n, w.err = l.n+1, outer
+		return err
+	})
+	if l.ok = ok.slice(); l.ok == nil {
+		l.ok = []RichiestaSummary{}
+	}
+	return err
+}
+
+// entries lists every entry, readable or not, in order, with what
+// Reconcile needs to know of it.
+func (l *richiesteList) entries() []listEntry {
+	out, bad := make([]listEntry, 0, l.n), l.bad
+	for _, s := range l.ok {
+		for len(bad) > 0 && bad[0].pos == len(out) {
+			out, bad = append(out, bad[0]), bad[1:]
+		}
+		out = append(out, listEntry{pos: len(out), id: s.ID, hash: s.HashVisura, created: s.TimestampCreation})
+	}
+	return append(out, bad...)
 }
 
 // decodeOpzioni accepts the catalogue's list form and the request's object
@@ -275,163 +641,6 @@ func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced bool) {
 	return list, true
 }
 
-// jsonKind returns the first byte of a JSON value ('"', '{', '[', 't', 'f',
-// 'n', '-' or a digit), or 0 when there is none.
-func jsonKind(b []byte) byte {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return 0
-	}
-	return b[0]
-}
-
-// isEmptyShape reports the values a PHP backend sends for "nothing": null,
-// false, "", [] and {}.
-func isEmptyShape(b []byte) bool {
-	switch string(bytes.TrimSpace(b)) {
-	case "", "null", "false", `""`:
-		return true
-	}
-	switch jsonKind(b) {
-	case '[':
-		var a []json.RawMessage
-		return json.Unmarshal(b, &a) == nil && len(a) == 0
-	case '{':
-		var m map[string]json.RawMessage
-		return json.Unmarshal(b, &m) == nil && len(m) == 0
-	}
-	return false
-}
-
-// looseString is text sent as a string or a number (kept as its text);
-// false, true, null, arrays and objects give "".
-type looseString string
-
-func (s *looseString) UnmarshalJSON(b []byte) error {
-	*s = ""
-	switch k := jsonKind(b); {
-	case k == '"':
-		var str string
-		if json.Unmarshal(b, &str) == nil {
-			*s = looseString(str)
-		}
-	case k == '-' || k >= '0' && k <= '9':
-		*s = looseString(bytes.TrimSpace(b))
-	}
-	return nil
-}
-
-// looseStrings is a list of names: the strings of an array are kept, other
-// entries and anything but an array are dropped.
-type looseStrings []string
-
-func (l *looseStrings) UnmarshalJSON(b []byte) error {
-	*l = keepItems[string](b, '"')
-	return nil
-}
-
-// looseObject is a JSON object; anything else (PHP's [] included) is nil.
-type looseObject map[string]any
-
-func (o *looseObject) UnmarshalJSON(b []byte) error {
-	*o = nil
-	var m map[string]any
-	if jsonKind(b) == '{' && json.Unmarshal(b, &m) == nil {
-		*o = m
-	}
-	return nil
-}
-
-// jsonText is JSON that Visengine sends inside a string, or sometimes as
-// the object or array itself: either way it is kept as JSON text. Other
-// values give "".
-type jsonText string
-
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	*t = ""
-	switch jsonKind(b) {
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*t = jsonText(s)
-		}
-	case '{', '[':
-		var buf bytes.Buffer
-		if json.Compact(&buf, b) == nil {
-			*t = jsonText(buf.String())
-		}
-	}
-	return nil
-}
-
-// looseFlag is a Flag where anything unreadable is false.
-type looseFlag bool
-
-func (f *looseFlag) UnmarshalJSON(b []byte) error {
-	var v Flag
-	*f = looseFlag(v.UnmarshalJSON(b) == nil && bool(v))
-	return nil
-}
-
-// loosePrice is a Price where PHP's empty shapes are zero; a malformed
-// amount is still an error.
-type loosePrice Price
-
-func (p *loosePrice) UnmarshalJSON(b []byte) error {
-	*p = 0
-	if isEmptyShape(b) {
-		return nil
-	}
-	var v Price
-	if err := v.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*p = loosePrice(v)
-	return nil
-}
-
-// looseIndex is indice_ricerca: PHP's empty shapes mean not chosen (nil); a
-// value that is not an integer is an error, since the choice is paid.
-type looseIndex struct{ p *int }
-
-func (x *looseIndex) UnmarshalJSON(b []byte) error {
-	x.p = nil
-	if isEmptyShape(b) {
-		return nil
-	}
-	var n flexInt
-	if err := n.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	x.p = n.ptr()
-	return nil
-}
-
-// flexInt is an integer sent as a number or a numeric string.
-type flexInt int
-
-func (n *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
-	if s == "null" || s == "" {
-		*n = 0
-		return nil
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v != math.Trunc(v) || math.Abs(v) > 1<<53 {
-		return fmt.Errorf("%w: expected an integer", ErrUnexpectedResponse)
-	}
-	*n = flexInt(v)
-	return nil
-}
-
-func (n *flexInt) ptr() *int {
-	if n == nil {
-		return nil
-	}
-	v := int(*n)
-	return &v
-}
-
 // flexString is text sent as a string or a number.
 type flexString string
 
@@ -447,15 +656,43 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// unixTime is Unix seconds; 0, null, absent or unreadable values give the
-// zero time.
-type unixTime struct{ t time.Time }
-
-func (u *unixTime) UnmarshalJSON(b []byte) error {
-	u.t = time.Time{}
-	var n flexInt
-	if n.UnmarshalJSON(b) == nil && n > 0 {
-		u.t = time.Unix(int64(n), 0).UTC()
+// decodeValori reads json_ricerca's values: an object of strings or
+// numbers (kept as their text); nil when it is not one.
+func decodeValori(s string) Values {
+	if s == "" {
+		return nil
 	}
-	return nil
+	var vals map[string]flexString
+	if json.Unmarshal([]byte(s), &vals) != nil || vals == nil {
+		return nil
+	}
+	out := make(Values, len(vals))
+	for k, v := range vals {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// decodeRisultati reads {"indice_0": {…}, …}; keys not of that form are
+// skipped, since the choice is sent as the number.
+func decodeRisultati(s string) map[int]Risultato {
+	if s == "" || s == "null" {
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal([]byte(s), &raw) != nil {
+		return nil
+	}
+	out := make(map[int]Risultato, len(raw))
+	for k, v := range raw {
+		n, err := strconv.Atoi(strings.TrimPrefix(k, "indice_"))
+		if err != nil || n < 0 || !strings.HasPrefix(k, "indice_") {
+			continue
+		}
+		var res Risultato
+		if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == '{' && json.Unmarshal(v, &res) == nil {
+			out[n] = res
+		}
+	}
+	return out
 }

@@ -610,7 +610,7 @@ func TestSearchFlowFromSpecExamples(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, r.SearchResultsReady())
 	last := r.LastRicerca()
-	assert.Equal(t, "ALTRAVIA SRL", last.Risultati[0].Text("Denominazione"))
+	assert.Equal(t, "ALTRAVIA SRL", last.Risultati()[0].Text("Denominazione"))
 
 	r, err = c.ChooseRisultato(ctx, id, last.IDRicerca, last.Indici()[1])
 	require.NoError(t, err)

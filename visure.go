@@ -7,8 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,8 +253,7 @@ func (p *Price) UnmarshalJSON(b []byte) error {
 		*p = 0
 		return nil
 	}
-	s := strings.Trim(string(b), `"`)
-	c, err := ParsePrice(s)
+	c, err := parsePrice(bytes.Trim(b, `"`))
 	if err != nil {
 		return err
 	}
@@ -266,43 +265,124 @@ func (p *Price) UnmarshalJSON(b []byte) error {
 // cents. Digits beyond the cent must be zero: sub-cent prices would make
 // totals inexact, so they are refused rather than rounded. Amounts beyond
 // ±MaxPriceCents cents are refused too.
-func ParsePrice(s string) (Price, error) {
-	if !decimalSyntax(s) {
-		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
-	}
-	r, ok := new(big.Rat).SetString(s)
+func ParsePrice(s string) (Price, error) { return parsePrice(s) }
+
+var (
+	errPriceSyntax = fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+	errSubCent     = fmt.Errorf("%w: finer than a cent", ErrBadPrice)
+	errPriceRange  = fmt.Errorf("%w: out of range", ErrBadPrice)
+)
+
+// parsePrice is ParsePrice on the text of a JSON number, without
+// allocating: the digits and the exponent are read as integers, so the
+// amount is exact without big numbers.
+func parsePrice[T string | []byte](s T) (Price, error) {
+	d, ok := splitDecimal(s)
 	if !ok {
-		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+		return 0, errPriceSyntax
 	}
-	r.Mul(r, big.NewRat(100, 1))
-	if !r.IsInt() {
-		return 0, fmt.Errorf("%w: finer than a cent", ErrBadPrice)
-	}
-	if !r.Num().IsInt64() || !Price(r.Num().Int64()).inRange() {
-		return 0, fmt.Errorf("%w: out of range", ErrBadPrice)
-	}
-	return Price(r.Num().Int64()), nil
-}
-
-// decimalSyntax admits what JSON numbers look like, with a short exponent so
-// that "1e999999999" cannot make big.Rat allocate a huge number.
-func decimalSyntax(s string) bool {
-	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
-	mant = strings.TrimPrefix(mant, "-")
-	intPart, frac, _ := strings.Cut(mant, ".")
-	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) || len(mant) > 40 {
-		return false
-	}
-	if hasExp {
-		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
-			exp = exp[1:]
+	// The amount is the digits of both parts, read as one integer, times
+	// 10^exp cents; zeros at either end are dropped (trailing ones into exp).
+	at := func(i int) byte {
+		if i < len(d.whole) {
+			return d.whole[i]
 		}
-		return exp != "" && len(exp) <= 2 && allDigits(exp)
+		return d.frac[i-len(d.whole)]
 	}
-	return true
+	lo, hi, exp := 0, len(d.whole)+len(d.frac), d.exp-len(d.frac)+2
+	for hi > lo && at(hi-1) == '0' {
+		hi, exp = hi-1, exp+1
+	}
+	for lo < hi && at(lo) == '0' {
+		lo++
+	}
+	switch {
+	case lo == hi:
+		return 0, nil
+	case exp < 0:
+		return 0, errSubCent
+	case hi-lo+exp > 16: // at least 10^16 > MaxPriceCents
+		return 0, errPriceRange
+	}
+	var c uint64
+	for i := lo; i < hi; i++ {
+		c = c*10 + uint64(at(i)-'0')
+	}
+	for ; exp > 0; exp-- {
+		c *= 10
+	}
+	if c > MaxPriceCents {
+		return 0, errPriceRange
+	}
+	if d.neg {
+		return -Price(c), nil
+	}
+	return Price(c), nil
 }
 
-func allDigits(s string) bool {
+// decimal is a decimal number's text split into its parts.
+type decimal[T string | []byte] struct {
+	neg         bool
+	whole, frac T   // the digits before and after the dot
+	exp         int // the exponent
+}
+
+// splitDecimal admits what JSON numbers look like, also with a leading or
+// trailing dot ("4.", ".5") and leading zeros, with a mantissa of at most 40
+// characters and an exponent of at most two digits.
+func splitDecimal[T string | []byte](s T) (d decimal[T], ok bool) {
+	mant, exp := s, s[len(s):]
+	for i := 0; i < len(s); i++ {
+		if s[i] == 'e' || s[i] == 'E' {
+			mant, exp = s[:i], s[i+1:]
+			if len(exp) == 0 {
+				return d, false
+			}
+			break
+		}
+	}
+	if len(mant) > 0 && mant[0] == '-' {
+		d.neg, mant = true, mant[1:]
+	}
+	d.whole, d.frac = mant, mant[len(mant):]
+	for i := 0; i < len(mant); i++ {
+		if mant[i] == '.' {
+			d.whole, d.frac = mant[:i], mant[i+1:]
+			break
+		}
+	}
+	if len(d.whole)+len(d.frac) == 0 || !allDigits(d.whole) || !allDigits(d.frac) || len(mant) > 40 {
+		return d, false
+	}
+	if len(exp) > 0 {
+		if d.exp, ok = smallExponent(exp); !ok {
+			return d, false
+		}
+	}
+	return d, true
+}
+
+// smallExponent reads an exponent of one or two digits, with an optional
+// sign.
+func smallExponent[T string | []byte](e T) (int, bool) {
+	neg := e[0] == '-'
+	if e[0] == '+' || e[0] == '-' {
+		e = e[1:]
+	}
+	if len(e) == 0 || len(e) > 2 || !allDigits(e) {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(e); i++ {
+		n = n*10 + int(e[i]-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func allDigits[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
@@ -376,10 +456,77 @@ func (o Ordine) MarshalJSON() ([]byte, error) {
 // /visure): each service's name, category and hash.
 func (c *Client) ListVisure(ctx context.Context) ([]VisuraSummary, error) {
 	var out []VisuraSummary
-	if err := c.call(ctx, http.MethodGet, "/visure", nil, &out); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/visure", nil, (*visureList)(&out)); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// visureList is the catalogue, read straight from the stream with
+// encoding/json's rules for a []VisuraSummary: null leaves a field as it
+// is, another type is an error.
+type visureList []VisuraSummary
+
+func (l *visureList) decodeWire(w *wireReader) error {
+	*l = nil
+	c, err := w.Kind()
+	if err != nil {
+		return err
+	}
+	if c != '[' {
+		w.fail(typeError(c, reflect.TypeFor[[]VisuraSummary](), ""))
+		return w.Skip()
+	}
+	out := visureList{}
+	err = w.Array(func() error {
+		var v VisuraSummary
+		err := w.visuraSummary(&v)
+		out = append(out, v)
+		return err
+	})
+	*l = out
+	return err
+}
+
+func (w *wireReader) visuraSummary(v *VisuraSummary) error {
+	c, err := w.Kind()
+	switch {
+	case err != nil:
+		return err
+	case c == 'n':
+		return w.Literal()
+	case c != '{':
+		w.fail(typeError(c, reflect.TypeFor[VisuraSummary](), ""))
+		return w.Skip()
+	}
+	return w.Object(func(key []byte) error {
+		var buf foldBuf
+		switch name := buf.fold(key); string(name) {
+		case "nome_visura":
+			return w.stringField(&v.NomeVisura, "nome_visura")
+		case "nome_categoria":
+			return w.stringField(&v.NomeCategoria, "nome_categoria")
+		case "hash_visura":
+			return w.stringField(&v.HashVisura, "hash_visura")
+		}
+		return w.Skip()
+	})
+}
+
+// stringField reads a string into dst as encoding/json does: null leaves
+// it, another type is a problem.
+func (w *wireReader) stringField(dst *string, field string) error {
+	c, err := w.Kind()
+	switch {
+	case err != nil:
+		return err
+	case c == '"':
+		*dst, err = w.String()
+		return err
+	case c != 'n':
+		w.fail(typeError(c, reflect.TypeFor[string](), field))
+	}
+	return w.Skip()
 }
 
 // GetVisura returns one service's fields, rule, options and prices (GET

@@ -171,7 +171,7 @@ func chargedApplicants(t *testing.T, srv *visenginetest.Server) map[int]int {
 		r, err := c.GetRichiesta(ctx, ch.RichiestaID)
 		require.NoError(t, err)
 		require.NotEmpty(t, r.Ricerche)
-		v, err := strconv.Atoi(r.Ricerche[0].Valori["$0"])
+		v, err := strconv.Atoi(r.Ricerche[0].Valori()["$0"])
 		require.NoError(t, err)
 		out[v-1378000]++
 	}

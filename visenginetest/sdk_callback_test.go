@@ -204,7 +204,7 @@ func TestSDKCallbackOnSearchResults(t *testing.T) {
 	ev := rc.next(t)
 	assert.Equal(t, r.ID, ev.Richiesta.ID)
 	assert.True(t, ev.Richiesta.SearchResultsReady())
-	assert.Len(t, ev.Richiesta.LastRicerca().Risultati, 2)
+	assert.Len(t, ev.Richiesta.LastRicerca().Risultati(), 2)
 }
 
 // TestSDKCallbackSpecDefaults: a callback sent without "method", or as POST

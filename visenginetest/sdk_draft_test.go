@@ -20,7 +20,7 @@ func TestSDKDraftShowsItsValues(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, visengine.StateDraft, d.State)
 	require.Len(t, d.Ricerche, 1)
-	assert.Equal(t, values, d.Ricerche[0].Valori)
+	assert.Equal(t, values, d.Ricerche[0].Valori())
 	assert.Equal(t, d.ID+"_0", d.Ricerche[0].IDRicerca)
 
 	_, err = c.UpdateRichiesta(ctx, d.ID, &visengine.UpdateParams{Fields: visengine.Values{"$0": "Luigi"}})
@@ -29,15 +29,15 @@ func TestSDKDraftShowsItsValues(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.Ricerche, 1)
 	values["$0"] = "Luigi"
-	assert.Equal(t, values, got.Ricerche[0].Valori)
-	assert.Equal(t, "Luigi", got.Ricerche[0].JSONMappato["Nome"])
+	assert.Equal(t, values, got.Ricerche[0].Valori())
+	assert.Equal(t, "Luigi", got.Ricerche[0].Mappato()["Nome"])
 
 	closed, err := c.CloseRichiesta(ctx, d.ID)
 	require.NoError(t, err)
 	require.Len(t, closed.Ricerche, 1, "the draft's search is replaced, not added to")
 	assert.Equal(t, d.ID+"_0", closed.Ricerche[0].IDRicerca)
 	assert.Equal(t, visengine.RicercaEvasa, closed.Ricerche[0].StatoRicerca)
-	assert.Equal(t, values, closed.Ricerche[0].Valori)
+	assert.Equal(t, values, closed.Ricerche[0].Valori())
 
 	// A search service's draft: closing runs the search as "_0", with results.
 	s, err := c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashRicerca, JSONVisura: visengine.Values{"$0": "Altravia"}})

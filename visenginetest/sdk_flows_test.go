@@ -140,9 +140,9 @@ func TestSDKSearchFlow(t *testing.T) {
 	assert.Equal(t, id+"_0", first.IDRicerca)
 	assert.Equal(t, []int{0, 1}, first.Indici())
 	for _, n := range first.Indici() {
-		assert.True(t, strings.HasPrefix(first.Risultati[n].Text("Denominazione"), "ALTRAVIA"), first.Risultati[n].Text("Denominazione"))
-		assert.Len(t, first.Risultati[n].Text("PIva"), 11)
-		assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA", first.Risultati[n].Text("NatGiu"))
+		assert.True(t, strings.HasPrefix(first.Risultati()[n].Text("Denominazione"), "ALTRAVIA"), first.Risultati()[n].Text("Denominazione"))
+		assert.Len(t, first.Risultati()[n].Text("PIva"), 11)
+		assert.Equal(t, "SOCIETA' A RESPONSABILITA' LIMITATA", first.Risultati()[n].Text("NatGiu"))
 	}
 
 	r, err = c.AddRicerca(ctx, id, visengine.Values{"$1": "12485671007"})
@@ -152,7 +152,7 @@ func TestSDKSearchFlow(t *testing.T) {
 	second := r.LastRicerca()
 	assert.Equal(t, visengine.RicercaEvasa, second.StatoRicerca)
 	require.Equal(t, []int{0}, second.Indici())
-	assert.Equal(t, "12485671007", second.Risultati[0].Text("CodFisc"))
+	assert.Equal(t, "12485671007", second.Risultati()[0].Text("CodFisc"))
 	assert.True(t, r.SearchResultsReady())
 
 	n0 := len(srv.Requests())
@@ -218,7 +218,7 @@ func TestSDKConcurrentSubmitAndWait(t *testing.T) {
 			r, err := c.Wait(ctx, ids[i], fastPoll())
 			if err == nil {
 				stati[i] = r.StatoRichiesta
-				if r.Ricerche[0].Valori["$4"] != applicant(i)["$4"] {
+				if r.Ricerche[0].Valori()["$4"] != applicant(i)["$4"] {
 					err = errors.New("richiesta " + r.ID + " holds another applicant")
 				}
 			}

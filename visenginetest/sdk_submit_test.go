@@ -49,7 +49,7 @@ func TestSDKSubmitA2(t *testing.T) {
 	require.Len(t, r.Opzioni, 1)
 	assert.Equal(t, "urgenza", r.Opzioni[0].Tipo)
 	require.NotEmpty(t, r.Ricerche)
-	assert.Equal(t, values, r.Ricerche[0].Valori, "the fake saw exactly the values sent")
+	assert.Equal(t, values, r.Ricerche[0].Valori(), "the fake saw exactly the values sent")
 
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n)

@@ -29,7 +29,7 @@ func TestSDKUpdateAndClose(t *testing.T) {
 	assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
 	assert.Equal(t, "caf@example.com", r.EmailTarget)
 	require.Len(t, r.Ricerche, 1)
-	assert.Equal(t, visengine.Values{"$0": "altravia", "$1": "BS"}, r.Ricerche[0].Valori, "the search ran on the edited values")
+	assert.Equal(t, visengine.Values{"$0": "altravia", "$1": "BS"}, r.Ricerche[0].Valori(), "the search ran on the edited values")
 	reqs := since(srv, n0)
 	require.Len(t, reqs, 1, "one PUT: %s", summary(reqs))
 	assert.JSONEq(t, `{"json_visura.$0":"altravia","email_target":"caf@example.com","state":1}`, string(reqs[0].Body))
@@ -42,7 +42,7 @@ func TestSDKUpdateAndClose(t *testing.T) {
 	assert.NotErrorIs(t, err, visengine.ErrOutcomeUnknown)
 	got, err := c.GetRichiesta(ctx, d.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "altravia", got.Ricerche[0].Valori["$0"], "a refused PUT changes nothing")
+	assert.Equal(t, "altravia", got.Ricerche[0].Valori()["$0"], "a refused PUT changes nothing")
 	assert.Len(t, srv.ChargeLog(), 1)
 }
 

@@ -24,7 +24,11 @@ type scanner struct {
 	base  int64 // stream offset of buf[0]
 	read  int64 // bytes consumed from r
 	limit int64 // 0 means no limit
-	err   error // sticky: io.EOF, a read error or a too-large error
+	err   error // sticky: io.EOF, a read error, a too-large error or check's error
+
+	check   func() error // called before each read; its error stops reading
+	capture *chunkBuf    // when set, consumed bytes from mark on are gathered here
+	mark    int          // start in buf of the bytes not yet gathered
 }
 
 func newScanner(r io.Reader, limit int64) *scanner {
@@ -43,6 +47,10 @@ func (s *scanner) more() bool {
 	if s.err != nil {
 		return false
 	}
+	if s.capture != nil {
+		s.capture.write(s.buf[s.mark:s.end])
+		s.mark = 0
+	}
 	s.base += int64(s.end)
 	s.pos, s.end = 0, 0
 	for empty := 0; s.end == 0 && s.err == nil; empty++ {
@@ -57,6 +65,12 @@ func (s *scanner) more() bool {
 
 // readOnce appends one Read's worth of input after s.end.
 func (s *scanner) readOnce() {
+	if s.check != nil {
+		if err := s.check(); err != nil {
+			s.err = err
+			return
+		}
+	}
 	p := s.buf[s.end:]
 	if s.limit > 0 {
 		if room := s.limit - s.read + 1; room < int64(len(p)) {
@@ -95,6 +109,10 @@ func (s *scanner) syntax(msg string) error {
 // unread tail to the front of the buffer first. It reports success.
 func (s *scanner) ensure(n int) bool {
 	if s.pos > 0 {
+		if s.capture != nil {
+			s.capture.write(s.buf[s.mark:s.pos])
+			s.mark = 0
+		}
 		s.base += int64(s.pos)
 		s.end = copy(s.buf, s.buf[s.pos:s.end])
 		s.pos = 0

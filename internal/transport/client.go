@@ -60,8 +60,21 @@ func New(cfg Config) *Client {
 	}}
 }
 
+// IdleConnsPerHost is how many idle connections the default transport
+// keeps to Visengine. net/http keeps 2 per host, a figure made for clients
+// of many hosts; an SDK client talks to one, from a backend that may have a
+// few hundred calls in flight (workers, queue consumers, Wait loops). With
+// 2, every call beyond the second in flight opens a connection (TCP and TLS
+// handshakes: round trips and CPU on both ends) and closes it after use:
+// from 16 to 256 concurrent submissions throughput fell instead of rising
+// (BenchmarkSubmit). 256 idle connections cover a busy backend's
+// concurrency; idle ones close after IdleConnTimeout (90 s), so a quiet
+// client holds none. WithHTTPClient replaces the whole transport.
+const IdleConnsPerHost = 256
+
 func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = IdleConnsPerHost, IdleConnsPerHost
 	t.ResponseHeaderTimeout = 2 * time.Minute
 	return t
 }

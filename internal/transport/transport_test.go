@@ -271,6 +271,20 @@ func TestNewOwnsTheRetryClient(t *testing.T) {
 	assert.Equal(t, 0, New(Config{}).retry.RetryMax, "at least one attempt")
 }
 
+// The default transport keeps a pool sized for a backend's concurrency,
+// not net/http's 2 idle connections per host; a caller's client is used as
+// it is.
+func TestDefaultTransportPool(t *testing.T) {
+	next := func(c *Client) http.RoundTripper { return c.retry.HTTPClient.Transport.(*RoundTripper).Next }
+	tr, ok := next(New(Config{})).(*http.Transport)
+	require.True(t, ok)
+	assert.Equal(t, IdleConnsPerHost, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, IdleConnsPerHost, tr.MaxIdleConns)
+	assert.NotZero(t, tr.IdleConnTimeout)
+	mine := &http.Transport{}
+	assert.Same(t, mine, next(New(Config{HTTPClient: &http.Client{Transport: mine}})))
+}
+
 // A call remembers the token its last attempt carried, so a 401 names the
 // token to renew; Refused forgets that the call may have been sent.
 func TestCallRemembersTheTokenSentAndForgetsARefusal(t *testing.T) {
