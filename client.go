@@ -44,6 +44,7 @@ type Client struct {
 	http      *transport.Client
 	auth      tokenAuth   // the token source's checks and renewal; zero for a fixed token
 	eo        exactlyOnce // closes' settle time and the journal (record.go)
+	maxBody   int64       // cap of a 2xx JSON answer: maxResponseBody
 }
 
 type config struct {
@@ -222,7 +223,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
 		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
-	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base), eo: cfg.eo.ready()}, nil
+	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base), eo: cfg.eo.ready(), maxBody: maxResponseBody}, nil
 }
 
 // parseBaseURL checks the base URL. Its errors show it through redactURL,
@@ -309,7 +310,7 @@ func (c *Client) callMessage(ctx context.Context, method, path string, body, out
 		return "", err
 	}
 	defer resp.Body.Close()
-	return decodeResult(ctx, resp, call, out)
+	return decodeResult(ctx, resp, call, c.maxBody, out)
 }
 
 // stream sends a GET and, on a 2xx answer, hands the open response to the
@@ -328,7 +329,7 @@ func (c *Client) stream(ctx context.Context, path string) (*http.Response, error
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	_, err = decodeResult(ctx, resp, call, nil)
+	_, err = decodeResult(ctx, resp, call, c.maxBody, nil)
 	return nil, err
 }
 

@@ -25,12 +25,13 @@ import (
 )
 
 // decodeResult turns an answer into out or a typed error, and returns the
-// envelope's "message". An *APIError it returns names the call.
-func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call, out any) (string, error) {
+// envelope's "message". An *APIError it returns names the call. okLimit
+// caps a 2xx body (maxResponseBody; tests lower it), maxErrorBody any other.
+func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call, okLimit int64, out any) (string, error) {
 	status := resp.StatusCode
 	limit := int64(maxErrorBody)
 	if status/100 == 2 {
-		limit = maxResponseBody
+		limit = okLimit
 	}
 	msg, err := interpret(ctx, status, resp.Body, limit, out)
 	var apiErr *APIError

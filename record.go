@@ -138,12 +138,13 @@ type record struct {
 }
 
 // startRecord records a submission's intent, before anything is sent.
-func (c *Client) startRecord(ctx context.Context, ref, hash, digest string) (*record, error) {
+func (c *Client) startRecord(ctx context.Context, ref string, body *richiestaBody) (*record, error) {
 	rec := &record{j: c.eo.journal, lease: c.eo.lease}
-	rec.e = JournalEntry{Ref: ref, HashVisura: hash, Digest: digest, CreatedAt: time.Now()}
+	rec.e = JournalEntry{Ref: ref, HashVisura: body.HashVisura, CreatedAt: time.Now()}
 	if rec.j == nil {
-		return rec, nil
+		return rec, nil // the digest is for the journal only: not worth a hash of every scan
 	}
+	rec.e.Digest = bodyDigest(body)
 	rec.owner = c.newOwner()
 	rec.e.LeaseOwner, rec.e.LeaseUntil = rec.owner, time.Now().Add(rec.lease)
 	if err := rec.j.Create(ctx, rec.e); err != nil {

@@ -145,7 +145,7 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 		return nil, err
 	}
 	body.CallbackData = withRef(body.CallbackData, ref)
-	rec, err := c.startRecord(ctx, ref, body.HashVisura, bodyDigest(body))
+	rec, err := c.startRecord(ctx, ref, body)
 	if err != nil {
 		return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: err}
 	}

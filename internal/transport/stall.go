@@ -64,7 +64,7 @@ type watchdog struct {
 }
 
 // startWatchdog derives the attempt's context from ctx and arms the
-// watchdog on it.
+// watchdog on it; the caller installs its trace (attemptClientTrace).
 func startWatchdog(ctx context.Context, idle time.Duration) (context.Context, *watchdog) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	w := &watchdog{idle: idle, start: time.Now(), cancel: cancel}
@@ -73,7 +73,7 @@ func startWatchdog(ctx context.Context, idle time.Duration) (context.Context, *w
 	t := time.AfterFunc(time.Hour, w.check)
 	w.timer.Store(t)
 	t.Reset(idle)
-	return httptrace.WithClientTrace(ctx, w.trace()), w
+	return ctx, w
 }
 
 // progress records that bytes moved.
@@ -137,9 +137,21 @@ func (w *watchdog) result(resp *http.Response, err error) (*http.Response, error
 	return resp, nil
 }
 
-// requestBody watches the request's body: each read means the transport
-// wrote what it read before, so the watchdog runs between reads.
+// smallRequestBody is the largest request body left unwatched: it fits in
+// the kernel's socket send buffer (16 KiB by default on Linux), so writing
+// it never waits for the peer and needs no progress reports between reads.
+// Wrapping it would cost a TCP segment: net/http flushes the headers apart
+// from a body it does not know to be in memory.
+const smallRequestBody = 16 << 10
+
+// requestBody watches a large request body: each read means the transport
+// wrote what it read before, so the watchdog runs between reads. A stall
+// while writing a small body is still caught: no progress is reported
+// after the headers, so the watchdog fires.
 func (w *watchdog) requestBody(req *http.Request) {
+	if req.ContentLength > 0 && req.ContentLength <= smallRequestBody {
+		return
+	}
 	if req.Body != nil && req.Body != http.NoBody {
 		req.Body = &watchedRequestBody{rc: req.Body, w: w}
 	}

@@ -101,6 +101,22 @@ func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
 	}
 }
 
+// attemptClientTrace is one ClientTrace for the attempt's bookkeeping (a)
+// and its watchdog (w), either of which may be nil. Built by hand because
+// httptrace composes two traces through reflection, a cost on every call.
+func attemptClientTrace(a *attemptTrace, w *watchdog) *httptrace.ClientTrace {
+	switch {
+	case w == nil:
+		return a.clientTrace()
+	case a == nil:
+		return w.trace()
+	}
+	t := w.trace()
+	t.GetConn = func(string) { a.live.Store(true) }
+	t.WroteHeaders = func() { a.wrote.Store(true); w.progress() }
+	return t
+}
+
 // provablyUnsent decides, after a failed attempt, whether the request
 // certainly never left the process. It is one half of the rule; the other
 // is in RoundTripper.RoundTrip, which never hands an attempt to the next
@@ -178,15 +194,19 @@ func (t *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	attempt := 0
 	var trace attemptTrace
+	var watched *attemptTrace
 	ctx := req.Context()
 	if call != nil {
 		attempt = int(call.attempts.Add(1))
 		call.token.Store(&token)
-		ctx = httptrace.WithClientTrace(ctx, trace.clientTrace())
+		watched = &trace
 	}
 	var wd *watchdog
 	if t.StallTimeout > 0 {
 		ctx, wd = startWatchdog(ctx, t.StallTimeout)
+	}
+	if watched != nil || wd != nil {
+		ctx = httptrace.WithClientTrace(ctx, attemptClientTrace(watched, wd))
 	}
 	req = t.prepare(ctx, req, call, token)
 	if wd != nil {
