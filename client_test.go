@@ -228,6 +228,7 @@ func TestLastResponseKeptWhenRetriesGiveUp(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel() // waits two seconds, as Retry-After counts in seconds
 	srv := newCountingServer(t, func(n int32, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			w.Header().Set("Retry-After", "2")

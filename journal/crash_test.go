@@ -184,7 +184,7 @@ func runSubmitter(t *testing.T, proxy *killProxy, env []string, n int, pt crashP
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), env...), crashModeEnv+"=submit",
-		crashKillEnv+"="+pt.journalAt, crashNEnv+"="+strconv.Itoa(n))
+		crashKillEnv+"="+pt.journalAt, crashNEnv+"="+strconv.Itoa(n), "GORACE=atexit_sleep_ms=0")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -219,7 +219,7 @@ type crashResolution struct {
 func runRecoverer(t *testing.T, env []string) map[string]crashResolution {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), env...), crashModeEnv+"=recover")
+	cmd.Env = append(append(os.Environ(), env...), crashModeEnv+"=recover", "GORACE=atexit_sleep_ms=0")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	got := map[string]crashResolution{}

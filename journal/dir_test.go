@@ -123,7 +123,7 @@ func holdDir(path string) {
 func startChild(t *testing.T, path string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childDirEnv+"="+path)
+	cmd.Env = append(os.Environ(), childDirEnv+"="+path, "GORACE=atexit_sleep_ms=0")
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

@@ -9,11 +9,12 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/visengine-go/visengine/internal/maintest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,15 +23,9 @@ import (
 	"github.com/visengine-go/visengine/oauth"
 )
 
-// TestMain lets the test binary play the command itself, so tests can check
-// its exit status: with RUN_MAIN=1 it runs main with the binary's arguments.
-func TestMain(m *testing.M) {
-	if os.Getenv("RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+// TestMain lets the test binary play the command itself (maintest), so
+// tests can check its exit status.
+func TestMain(m *testing.M) { maintest.Main(m, main) }
 
 func TestRunServesVisure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -114,15 +109,13 @@ func TestHelpExitsZero(t *testing.T) {
 	assert.True(t, errors.Is(err, flag.ErrHelp), "run(-h) = %v", err)
 	assert.Contains(t, buf.String(), "Usage of visengine-fake")
 
-	cmd := exec.Command(os.Args[0], "-h")
-	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	cmd := maintest.Command("-h")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "exit status not 0:\n%s", out)
 	assert.Contains(t, string(out), "-allow-remote")
 	assert.NotContains(t, string(out), "VISENGINE_URL=", "-h serves nothing")
 
-	cmd = exec.Command(os.Args[0], "-no-such-flag")
-	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	cmd = maintest.Command("-no-such-flag")
 	out, err = cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)

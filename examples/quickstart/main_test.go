@@ -12,21 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visengine-go/visengine/internal/maintest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/visengine-go/visengine/visenginetest"
 )
 
-// TestMain lets the test binary play the command itself, so tests can check
-// its exit status: with RUN_MAIN=1 it runs main with the binary's arguments.
-func TestMain(m *testing.M) {
-	if os.Getenv("RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+// TestMain lets the test binary play the command itself (maintest), so
+// tests can check its exit status.
+func TestMain(m *testing.M) { maintest.Main(m, main) }
 
 // noServerEnv makes the example use the embedded fake, whatever the
 // developer's shell exports.
@@ -136,16 +132,14 @@ func TestQuickstartSandboxNeedsToken(t *testing.T) {
 func TestHelpExitsZero(t *testing.T) {
 	noServerEnv(t)
 	for _, arg := range []string{"-h", "-help", "--help"} {
-		cmd := exec.Command(os.Args[0], arg)
-		cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+		cmd := maintest.Command(arg)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s: exit status not 0:\n%s", arg, out)
 		assert.Contains(t, string(out), "Usage of quickstart", arg)
 		assert.Contains(t, string(out), "-pay", arg)
 		assert.NotContains(t, string(out), "Catalogue", "%s runs nothing", arg)
 	}
-	cmd := exec.Command(os.Args[0], "-no-such-flag")
-	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	cmd := maintest.Command("-no-such-flag")
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)

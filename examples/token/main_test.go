@@ -11,21 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visengine-go/visengine/internal/maintest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/visengine-go/visengine/visenginetest"
 )
 
-// TestMain lets the test binary play the command itself, so tests can check
-// its exit status: with RUN_MAIN=1 it runs main with the binary's arguments.
-func TestMain(m *testing.M) {
-	if os.Getenv("RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+// TestMain lets the test binary play the command itself (maintest), so
+// tests can check its exit status.
+func TestMain(m *testing.M) { maintest.Main(m, main) }
 
 // noAccountEnv makes the example use the embedded fake, whatever the
 // developer's shell exports.
@@ -156,16 +152,14 @@ func TestTokenRefusesHalfAnAccount(t *testing.T) {
 // -h prints the usage and exits 0, as the other examples do.
 func TestHelpExitsZero(t *testing.T) {
 	noAccountEnv(t)
-	cmd := exec.Command(os.Args[0], "-h")
-	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	cmd := maintest.Command("-h")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "exit status not 0:\n%s", out)
 	assert.Contains(t, string(out), "Usage of token")
 	assert.Contains(t, string(out), "-store")
 	assert.NotContains(t, string(out), "Wallet", "-h runs nothing")
 
-	cmd = exec.Command(os.Args[0], "-no-such-flag")
-	cmd.Env = append(os.Environ(), "RUN_MAIN=1")
+	cmd = maintest.Command("-no-such-flag")
 	out, err = cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)

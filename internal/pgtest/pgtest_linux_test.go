@@ -26,7 +26,7 @@ func TestKilledTestBinaryLeavesNoCluster(t *testing.T) {
 	}
 	Start(t) // skips or fails like any other test when PostgreSQL is missing
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledTestBinaryLeavesNoCluster$", "-test.v")
-	cmd.Env = append(os.Environ(), "PGTEST_CHILD=kill")
+	cmd.Env = append(os.Environ(), "PGTEST_CHILD=kill", "GORACE=atexit_sleep_ms=0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

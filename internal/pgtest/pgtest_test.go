@@ -71,7 +71,7 @@ func TestStartSkipsOrFailsWithoutPostgres(t *testing.T) {
 		wantFail bool
 	}{{"", false}, {"0", false}, {"1", true}} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestStartSkipsOrFailsWithoutPostgres$", "-test.v")
-		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", RequireEnv+"="+tc.require)
+		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", RequireEnv+"="+tc.require, "GORACE=atexit_sleep_ms=0")
 		out, err := cmd.CombinedOutput()
 		failed := err != nil
 		if failed != tc.wantFail {
