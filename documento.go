@@ -103,7 +103,9 @@ func (c *Client) DownloadDocumento(ctx context.Context, id string, w io.Writer, 
 	}
 	cfg := downloadConfig{maxBytes: DefaultMaxDocumentResponse}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	return c.download(ctx, id, w, cfg)
 }
