@@ -434,3 +434,46 @@ func TestSubmitFailuresInTheJournal(t *testing.T) {
 		assert.Equal(t, JournalAbandoned, e.Outcome, "nothing exists and nothing was charged")
 	})
 }
+
+// A close refused as already closed (239) is not a refusal that spared the
+// wallet: the richiesta was closed, and charged, before this PUT arrived
+// (a PUT resent by a gateway, say). Submit reads it back: closed, it is the
+// submission's success; still read as a draft, the outcome is unknown.
+// Never "failed, nothing charged", which invites paying again.
+func TestSubmitCloseRefusedAsAlreadyClosed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	for _, stale := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stale read-back %v", stale), func(t *testing.T) {
+			fs := newFlowServer(t)
+			fs.hook = func(method, path string, _ []byte) {
+				if method == http.MethodPut {
+					// Closed on its way here: the PUT finds it closed.
+					r := fs.get(strings.TrimPrefix(path, "/richiesta/"))
+					fs.mu.Lock()
+					r.State = 1
+					fs.mu.Unlock()
+					fs.charges.Add(1)
+					if stale {
+						fs.staleReads.Store(1)
+					}
+				}
+			}
+			j := newMemJournal()
+			r, err := fs.client(WithJournal(j)).Submit(context.Background(), a2, validA2Values(t))
+			e, _ := j.only()
+			assert.NotEqual(t, JournalFailed, e.Outcome, "%v", e)
+			assert.EqualValues(t, 1, fs.closes.Load())
+			if !stale {
+				require.NoError(t, err)
+				assert.Equal(t, StateSubmitted, r.State)
+				assert.Equal(t, JournalCompleted, e.Outcome)
+				return
+			}
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			assert.False(t, se.CloseSentAt.IsZero(), "the close was sent")
+			assert.Equal(t, JournalUnfinished, e.Outcome, "left for Resume or Recover")
+		})
+	}
+}

@@ -123,7 +123,9 @@ const CallbackRefKey = "visengine_ref"
 // Resume finishes the submission once the settle time (WithCloseSettle)
 // has passed: no other close is sent before, since the lost one may still
 // be applied. A close answered "success" whose richiesta does not read as
-// closed is an unknown outcome too.
+// closed is an unknown outcome too, and so is one refused as already
+// closed (ErrAlreadyClosed) that does not read back closed: such a refusal
+// means it was charged, not spared.
 //
 // With a journal (WithJournal), each step is recorded before it is taken:
 // the intent (a new Ref, the service and JournalDigest of the values and
@@ -228,6 +230,11 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 		return r, nil
 	case errors.As(err, &ou):
 		// Handled below. (Its cause may be an *APIError, such as a 502.)
+	case errors.Is(err, ErrAlreadyClosed):
+		// Not a refusal that spared the wallet: it was closed, and
+		// charged, before this PUT arrived. Proven only if read back.
+		ou = &OutcomeUnknownError{Method: http.MethodPut, Path: "/richiesta/" + id, SentAt: sent, Err: err}
+		err = ou
 	case errors.As(err, new(*APIError)):
 		// A refusal: nothing charged, and the caller is told so; Recover
 		// must not close it behind them.
