@@ -73,7 +73,7 @@ func TestSubmitStopsWhenTheJournalRefuses(t *testing.T) {
 		{"intent", func(op string, _ JournalEntry) bool { return op == "Create" }, 0, 0, StepDraft},
 		{"draft id", func(op string, e JournalEntry) bool {
 			return op == "Update" && e.DraftID != "" && e.CloseSentAt.IsZero()
-		}, 1, 0, StepClose},
+		}, 1, 0, StepDraft},
 		{"close time", func(op string, e JournalEntry) bool { return op == "Update" && !e.CloseSentAt.IsZero() }, 1, 0, StepClose},
 	}
 	for _, tc := range cases {
@@ -476,4 +476,43 @@ func TestSubmitCloseRefusedAsAlreadyClosed(t *testing.T) {
 			assert.Equal(t, JournalUnfinished, e.Outcome, "left for Resume or Recover")
 		})
 	}
+}
+
+// A draft whose id the journal refused to record is invisible to the
+// journal: Recover reports its submission abandoned, "nothing was charged,
+// submit again". So the SubmitError must not hand its id out for Resume:
+// a caller who followed that advice after (or while) Recover said
+// abandoned would pay for a submission the journal calls free, and then
+// again for the new one.
+func TestUnrecordedDraftIsNeverResumed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.CloseSentAt.IsZero() && e.Outcome == JournalUnfinished {
+			return ErrLeaseLost // another replica's Recover took the entry
+		}
+		return nil
+	}
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, ErrLeaseLost)
+	assert.EqualValues(t, 1, fs.creates.Load(), "the draft was made")
+
+	time.Sleep(5 * time.Millisecond)
+	j.fail = nil
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
+
+	// The caller follows the SubmitError's documented advice.
+	if se.ID != "" {
+		_, err = c.Resume(ctx, se.ID, WithNoCloseSent())
+		require.NoError(t, err)
+	}
+	assert.Zero(t, fs.charges.Load(), "the journal says nothing was charged: %+v", rep)
+	assert.Zero(t, fs.closes.Load())
 }

@@ -66,7 +66,7 @@ const (
 // submission.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
-	ID   string     // the draft's id; "" when the draft's outcome is unknown
+	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it could not be journalled
 	// Ref is the submission's client reference: its journal entry's key,
 	// also put in callback_data.data under CallbackRefKey. Reconcile
 	// recognises the richiesta by it (WithReconcileRef).
@@ -206,7 +206,11 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: err}
 	}
 	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID = draft.ID }); err != nil {
-		return nil, &SubmitError{Step: StepClose, ID: draft.ID, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", err)}
+		// Unrecorded, the draft is one Recover reports abandoned (nothing
+		// charged, submit again): it must never be closed, so its id is not
+		// handed out for Resume. A draft costs nothing left open.
+		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
+			"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", draft.ID, err)}
 	}
 	return draft, nil
 }
