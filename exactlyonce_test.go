@@ -516,3 +516,43 @@ func TestUnrecordedDraftIsNeverResumed(t *testing.T) {
 	assert.Zero(t, fs.charges.Load(), "the journal says nothing was charged: %+v", rep)
 	assert.Zero(t, fs.closes.Load())
 }
+
+// appliedButFailed is a journal whose first write of a draft id lands but
+// reports a failure, as a write whose answer was lost does (a Dir whose
+// folder could not be synced after the rename, a database statement cut
+// after it committed).
+type appliedButFailed struct {
+	*memJournal
+	once sync.Once
+}
+
+func (j *appliedButFailed) Update(ctx context.Context, e JournalEntry) error {
+	err := j.memJournal.Update(ctx, e)
+	if err == nil && e.DraftID != "" && e.CloseSentAt.IsZero() && e.Outcome == JournalUnfinished {
+		j.once.Do(func() { err = errors.New("visengine: journal: fsync: input/output error") })
+	}
+	return err
+}
+
+// When the draft's id did reach the journal despite the error, Recover
+// will close that draft: the SubmitError must then hand the id out (the
+// submission is not free to make again), as it did before the journal
+// failed; only an id the journal does not hold is never to be closed.
+func TestDraftIDWrittenDespiteAnErrorStaysTheSubmissions(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &appliedButFailed{memJournal: newMemJournal()}
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.NotEmpty(t, se.ID, "the journal holds the draft: it is this submission's, not free to submit again")
+	assert.Equal(t, StepClose, se.Step)
+
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}

@@ -206,13 +206,25 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: err}
 	}
 	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID = draft.ID }); err != nil {
-		// Unrecorded, the draft is one Recover reports abandoned (nothing
-		// charged, submit again): it must never be closed, so its id is not
-		// handed out for Resume. A draft costs nothing left open.
-		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
-			"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", draft.ID, err)}
+		return nil, unrecordedDraft(ctx, rec, draft.ID, err)
 	}
 	return draft, nil
+}
+
+// unrecordedDraft is Submit's error when the journal refused the draft's
+// id. Recover closes a draft whose id is in the journal and reports any
+// other one abandoned (nothing charged, submit again), so the error must
+// say what the journal holds: the id, for Resume, only when it is there
+// after all (a write that failed after it landed); otherwise the draft is
+// never to be closed, and costs nothing left open.
+func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
+	jctx, cancel := afterStep(ctx)
+	defer cancel()
+	if e, err := rec.j.Get(jctx, rec.e.Ref); err == nil && e.DraftID == id {
+		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
+	}
+	return &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
+		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
 }
 
 // closeDraft records that the close is sent, sends it once, and records
