@@ -205,6 +205,10 @@ func TestV2TokenCalls(t *testing.T) {
 	st, body = h.do(t, "PATCH", "/v2/tokens/"+tok, `{"ttl":60}`, "Bearer wrong")
 	assert.Equal(t, 401, st)
 	assert.JSONEq(t, specBody(t, spec, "/tokens/{token}", "patch", 401, "unauthorized_refresh"), body)
+	// Wrong e-mail or API key, and no refresh token: the spec's other 401.
+	st, body = h.do(t, "PATCH", "/v2/tokens/"+tok, `{"ttl":60}`, "Basic dXNlckBleGFtcGxlLml0Ondyb25n")
+	assert.Equal(t, 401, st)
+	assert.JSONEq(t, specBody(t, spec, "/tokens/{token}", "patch", 401, "unauthorized_authdata"), body)
 
 	// Extend after expiry, with the refresh token as the credential.
 	_, body = h.do(t, "GET", "/v2/tokens/"+tok, "")

@@ -178,7 +178,8 @@ func (s *Server) v2Get(w http.ResponseWriter, r *http.Request) {
 }
 
 // v2Update is PATCH /tokens/{token}, authenticated by Basic auth or by the
-// token's refresh token as a bearer (401 130 when that is wrong). Scopes,
+// token's refresh token as a bearer (401 130 when that is wrong, 401 140
+// when neither is given right and no refresh token is tried). Scopes,
 // name, ttl (a new lifetime from now) and limits replace what they name;
 // an expired token can be extended. 404 160 for an unknown token, 422
 // 100/110 for bad scopes.
@@ -188,7 +189,12 @@ func (s *Server) v2Update(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.find(v)
 	if !s.basicOK(r) {
-		if refresh, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || t == nil || refresh != t.refresh {
+		refresh, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !bearer:
+			fail(w, http.StatusUnauthorized, 140, "Unauthorized")
+			return
+		case t == nil || refresh != t.refresh:
 			fail(w, http.StatusUnauthorized, 130, "Unauthorized")
 			return
 		}
