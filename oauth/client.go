@@ -7,9 +7,15 @@
 // and after the server refuses it, and can persist it across restarts.
 //
 // The account's e-mail and API key (sent as HTTP Basic auth), the tokens
-// and the refresh tokens never appear in an error, a log line or the
-// fmt/slog output of any type of this package. Nothing is logged unless a
-// logger is given with [WithLogger].
+// and the refresh tokens never appear in an error, a log line of this
+// package or the fmt/slog output of any type of this package. Nothing is
+// logged unless a logger is given with [WithLogger].
+//
+// As with the visengine package's types, slog asks only the value it is
+// handed for its LogValue: a []TokenInfo (what [Client.ListTokens]
+// returns) or a struct of yours holding a TokenInfo is marshalled field by
+// field by slog's JSON handler, as by encoding/json, Token and
+// RefreshToken included. Log the elements one by one, or their String.
 package oauth
 
 import (
