@@ -43,6 +43,9 @@ const (
 	DefaultTTL = 365 * 24 * time.Hour
 	// MaxTTLV1 is the longest lifetime v1 grants; a longer ttl is cut to it.
 	MaxTTLV1 = 365 * 24 * time.Hour
+	// MaxTTLV2 is the longest lifetime v2 grants on creation ("Max 1
+	// year"); a longer ttl is cut to it.
+	MaxTTLV2 = 365 * 24 * time.Hour
 )
 
 // Server is the fake OAuth service; it is an http.Handler. It is safe for

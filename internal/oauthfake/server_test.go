@@ -170,8 +170,17 @@ func TestV2CreateAndErrors(t *testing.T) {
 	assert.True(t, ok)
 	assert.Len(t, scopes, 5)
 
-	st, _ = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":-1}`)
-	assert.Equal(t, 422, st)
+	// TokenCreate's ttl: "Max 1 year. If a negative value or 0 is
+	// provided, the value is automatically clamped to the default TTL."
+	for ttl, want := range map[string]string{
+		"-1": "2027-03-01T09:00:00Z", "0": "2027-03-01T09:00:00Z", "63072000": "2027-03-01T09:00:00Z", "60": "2026-03-01T09:01:00Z",
+	} {
+		st, body = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":`+ttl+`}`)
+		require.Equal(t, 200, st, "ttl %s: %s", ttl, body)
+		assert.Equal(t, want, decode(t, body)["expireAt"], "ttl %s", ttl)
+	}
+	st, _ = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":"soon"}`)
+	assert.Equal(t, 422, st, "not a number")
 }
 
 func TestV2TokenCalls(t *testing.T) {

@@ -84,6 +84,18 @@ func ttlOf(raw json.RawMessage, def time.Duration) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+// createTTL reads TokenCreate's ttl as the spec describes it: "Max 1
+// year. If a negative value or 0 is provided, the value is automatically
+// clamped to the default TTL." Absent is the default too; what is not an
+// integer is refused.
+func createTTL(raw json.RawMessage) (time.Duration, bool) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64); err == nil && n <= 0 {
+		return DefaultTTL, true
+	}
+	ttl, ok := ttlOf(raw, DefaultTTL)
+	return min(ttl, MaxTTLV2), ok
+}
+
 // v2Create is POST /tokens: 422 with 70, 80 or 90 for bad scopes. The
 // answer is a TokenDetail at the top level, as the spec's schema has it.
 func (s *Server) v2Create(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +110,7 @@ func (s *Server) v2Create(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, code, msg)
 		return
 	}
-	ttl, ok := ttlOf(b.TTL, DefaultTTL)
+	ttl, ok := createTTL(b.TTL)
 	if !ok {
 		fail(w, http.StatusUnprocessableEntity, 0, "invalid ttl")
 		return
