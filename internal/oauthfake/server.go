@@ -157,6 +157,15 @@ func (s *Server) issue(scopes []string, name string, ttl time.Duration, limits [
 	return t
 }
 
+// rotate replaces t by a new token (and refresh token) with its scopes,
+// name, expiry and limits, and deletes t; s.mu is held.
+func (s *Server) rotate(t *token) *token {
+	n := s.issue(t.scopes, t.name, 0, t.limits)
+	n.expires = t.expires
+	s.revoke(t.value)
+	return n
+}
+
 // revoke deletes a token; s.mu is held.
 func (s *Server) revoke(value string) {
 	delete(s.tokens, value)

@@ -193,14 +193,17 @@ func (s *Server) v2Get(w http.ResponseWriter, r *http.Request) {
 // token's refresh token as a bearer (401 130 when that is wrong, 401 140
 // when neither is given right and no refresh token is tried). Scopes,
 // name, ttl (a new lifetime from now) and limits replace what they name;
-// an expired token can be extended. 404 160 for an unknown token, 422
-// 100/110 for bad scopes.
+// an expired token can be extended. With the refresh token, the answer is
+// a new token and refresh token and the old token is deleted, as the
+// spec's TokenUpdate says; with Basic auth the token keeps its value. 404
+// 160 for an unknown token, 422 100/110 for bad scopes.
 func (s *Server) v2Update(w http.ResponseWriter, r *http.Request) {
 	v := r.PathValue("token")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.find(v)
-	if !s.basicOK(r) {
+	byRefresh := !s.basicOK(r)
+	if byRefresh {
 		refresh, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		switch {
 		case !bearer:
@@ -223,6 +226,9 @@ func (s *Server) v2Update(w http.ResponseWriter, r *http.Request) {
 	if code, msg := s.v2Apply(t, b); msg != "" {
 		fail(w, http.StatusUnprocessableEntity, code, msg)
 		return
+	}
+	if byRefresh {
+		t = s.rotate(t)
 	}
 	writeJSON(w, http.StatusOK, s.v2Detail(t))
 }
