@@ -7,9 +7,15 @@
 // and after the server refuses it, and can persist it across restarts.
 //
 // The account's e-mail and API key (sent as HTTP Basic auth), the tokens
-// and the refresh tokens never appear in an error, a log line or the
-// fmt/slog output of any type of this package. Nothing is logged unless a
-// logger is given with [WithLogger].
+// and the refresh tokens never appear in an error, a log line of this
+// package or the fmt/slog output of any type of this package. Nothing is
+// logged unless a logger is given with [WithLogger].
+//
+// As with the visengine package's types, slog asks only the value it is
+// handed for its LogValue: a []TokenInfo (what [Client.ListTokens]
+// returns) or a struct of yours holding a TokenInfo is marshalled field by
+// field by slog's JSON handler, as by encoding/json, Token and
+// RefreshToken included. Log the elements one by one, or their String.
 package oauth
 
 import (
@@ -224,6 +230,9 @@ func newHTTPClient(hc *http.Client) *http.Client {
 
 // String describes the client without its credentials.
 func (c *Client) String() string {
+	if c.usable() != nil {
+		return "oauth.Client(nil)"
+	}
 	v := "v2"
 	if c.v1 {
 		v = "v1"
@@ -241,14 +250,28 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // BaseURL returns the OAuth service the client talks to.
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string {
+	if c.usable() != nil {
+		return ""
+	}
+	return c.base.String()
+}
 
 // Sandbox reports whether the client works on the sandbox: WithSandbox was
 // given or the base URL's host starts with "test.".
-func (c *Client) Sandbox() bool { return c.sandbox }
+func (c *Client) Sandbox() bool { return c != nil && c.sandbox }
 
 // V1 reports whether the client talks to the legacy OAuth v1 service.
-func (c *Client) V1() bool { return c.v1 }
+func (c *Client) V1() bool { return c != nil && c.v1 }
+
+// usable refuses a nil Client, or one not made by NewClient, before any
+// field is read.
+func (c *Client) usable() error {
+	if c == nil || c.base == nil || c.http == nil {
+		return invalidArg("client", "is nil or not made by NewClient")
+	}
+	return nil
+}
 
 // request is one call: route is the path as logs and errors show it, with
 // "{token}" in place of a token.
@@ -268,6 +291,9 @@ type response struct {
 // do sends r and returns the answer, or a typed error for a failed call or
 // an answer that is not a success.
 func (c *Client) do(ctx context.Context, r request) (*response, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidArg("context", "is nil")
 	}

@@ -107,6 +107,9 @@ type APIError struct {
 // Error implements error. It names the call, the status, the code and the
 // message; never the credentials or a token.
 func (e *APIError) Error() string {
+	if e == nil {
+		return "oauth: <nil APIError>"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "oauth: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
 	if t := http.StatusText(e.StatusCode); t != "" {
@@ -123,6 +126,9 @@ func (e *APIError) Error() string {
 
 // Is matches the sentinel the status and code stand for.
 func (e *APIError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	if target == ErrUnexpectedResponse {
 		return e.unexpected
 	}
@@ -154,6 +160,9 @@ func (e *APIError) kind() error {
 // Temporary reports whether the same call may succeed later: 429 or a
 // server error other than 501.
 func (e *APIError) Temporary() bool {
+	if e == nil {
+		return false
+	}
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 && e.StatusCode != http.StatusNotImplemented
 }
 

@@ -84,7 +84,21 @@ func NewFileTokenStore(path string) (*FileTokenStore, error) {
 }
 
 // String names the file.
-func (s *FileTokenStore) String() string { return "oauth.FileTokenStore(" + s.path + ")" }
+func (s *FileTokenStore) String() string {
+	if s == nil {
+		return "oauth.FileTokenStore(nil)"
+	}
+	return "oauth.FileTokenStore(" + s.path + ")"
+}
+
+// usable refuses a nil FileTokenStore, or one not made by
+// NewFileTokenStore.
+func (s *FileTokenStore) usable() error {
+	if s == nil || s.path == "" {
+		return invalidArg("token store", "is nil or not made by NewFileTokenStore")
+	}
+	return nil
+}
 
 type storeFile struct {
 	Format int `json:"format"`
@@ -94,6 +108,9 @@ type storeFile struct {
 // Load reads the file. A missing file is no token; anything unreadable is
 // an error matching ErrStoreCorrupt.
 func (s *FileTokenStore) Load(ctx context.Context) (*SavedToken, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -123,6 +140,9 @@ func (s *FileTokenStore) Load(ctx context.Context) (*SavedToken, error) {
 // Save writes t to a temporary file, syncs it, and renames it over the
 // file; then it syncs the directory so the rename survives a crash.
 func (s *FileTokenStore) Save(ctx context.Context, t *SavedToken) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	if t == nil {
 		return invalidArg("saved token", "is nil")
 	}

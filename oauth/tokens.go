@@ -85,6 +85,9 @@ func (t TokenInfo) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // VisengineToken returns the token as a visengine.Token, for a client's
 // token source.
 func (t *TokenInfo) VisengineToken() *visengine.Token {
+	if t == nil {
+		return nil
+	}
 	return &visengine.Token{Value: t.Token, Expiry: t.ExpiresAt, Scopes: append([]string(nil), t.Scopes...)}
 }
 
@@ -115,6 +118,9 @@ type tokenBody struct {
 // CreateToken creates a token for p.Scopes: POST /tokens on v2, POST /token
 // on v1. Creating a token is free; the calls made with it are what costs.
 func (c *Client) CreateToken(ctx context.Context, p CreateTokenParams) (*TokenInfo, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if len(p.Scopes) == 0 {
 		return nil, invalidArg("scopes", "are empty")
 	}
@@ -130,6 +136,9 @@ func (c *Client) CreateToken(ctx context.Context, p CreateTokenParams) (*TokenIn
 // ListTokens returns the account's tokens: GET /tokens on v2, page after
 // page; GET /token on v1, which lists only unexpired ones.
 func (c *Client) ListTokens(ctx context.Context) ([]TokenInfo, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if c.v1 {
 		r := request{method: http.MethodGet, path: "/token", route: "/token"}
 		list, _, err := c.tokens(ctx, r)
@@ -166,6 +175,9 @@ func (c *Client) GetToken(ctx context.Context, token string) (*TokenInfo, error)
 // token keeps its value. It authenticates with the e-mail and API key, so
 // the refresh token, the spec's alternative for PATCH on v2, is not needed.
 func (c *Client) UpdateToken(ctx context.Context, token string, p UpdateTokenParams) (*TokenInfo, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	body, err := c.tokenBody(p)
 	if err != nil {
 		return nil, err
@@ -211,6 +223,9 @@ func (c *Client) route(v2, v1 string) string {
 // tokenRequest builds a call on one token, whose value goes in the path
 // but never into logs or errors (route says "{token}").
 func (c *Client) tokenRequest(method, token string, body any) (request, error) {
+	if err := c.usable(); err != nil {
+		return request{}, err
+	}
 	token = strings.TrimSpace(token)
 	switch {
 	case token == "":

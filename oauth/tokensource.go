@@ -209,6 +209,9 @@ func newTokenSource(c *Client, cfg sourceConfig) (*TokenSource, error) {
 
 // String describes the source without its token.
 func (ts *TokenSource) String() string {
+	if ts.usable() != nil {
+		return "oauth.TokenSource(nil)"
+	}
 	return fmt.Sprintf("oauth.TokenSource(%s, scopes %s)", ts.c, strings.Join(ts.scopes, " "))
 }
 
@@ -224,6 +227,9 @@ func (ts *TokenSource) LogValue() slog.Value { return slog.StringValue(ts.String
 // Token returns a valid token, creating or renewing it first when needed.
 // It is cheap while the token is fresh: no call is made.
 func (ts *TokenSource) Token(ctx context.Context) (*visengine.Token, error) {
+	if err := ts.usable(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidArg("context", "is nil")
 	}
@@ -249,6 +255,9 @@ func (ts *TokenSource) Token(ctx context.Context) (*visengine.Token, error) {
 // one renewal; a caller whose rejected token was already replaced gets the
 // replacement without a call.
 func (ts *TokenSource) Renew(ctx context.Context, rejected *visengine.Token) (*visengine.Token, error) {
+	if err := ts.usable(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidArg("context", "is nil")
 	}
@@ -274,6 +283,14 @@ func (ts *TokenSource) Renew(ctx context.Context, rejected *visengine.Token) (*v
 	f := ts.start(ctx, true)
 	ts.mu.Unlock()
 	return f.wait(ctx)
+}
+
+// usable refuses a nil TokenSource, or one not made by NewTokenSource.
+func (ts *TokenSource) usable() error {
+	if ts == nil || ts.c.usable() != nil || ts.now == nil {
+		return invalidArg("token source", "is nil or not made by NewTokenSource")
+	}
+	return nil
 }
 
 // start launches a renewal; ts.mu is held. The renewal runs on a context

@@ -23,6 +23,9 @@ type Wallet struct {
 // (v1 error 320). The credit can change right after it is read: a check
 // against it before paying is advisory.
 func (c *Client) Wallet(ctx context.Context) (*Wallet, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	path := c.route("/wallet", "/credit")
 	r := request{method: http.MethodGet, path: path, route: path}
 	resp, err := c.do(ctx, r)

@@ -80,6 +80,16 @@ func (a *app) tokenCommand() *cobra.Command {
 		Long: `Manage the Openapi account's bearer tokens (OAuth v2, v1 with --v1), with the
 account's e-mail and API key in OPENAPI_EMAIL and OPENAPI_APIKEY. --sandbox
 works on the sandbox, whose tokens work on Visengine's sandbox.`,
+		// Without these, cobra answers a mistyped subcommand ("token
+		// revokee") with the help and exit status 0, so a script would
+		// take it for success.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().BoolVar(&v1, "v1", false, "use the legacy OAuth v1 service")
 	cmd.AddCommand(a.tokenCreateCommand(&v1), a.tokenListCommand(&v1), a.tokenRevokeCommand(&v1))

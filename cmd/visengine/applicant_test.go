@@ -92,6 +92,8 @@ func TestOneLine(t *testing.T) {
 	assert.Equal(t, "not found", oneLine(errors.New("visengine: not found")))
 	assert.Contains(t, oneLine(fmt.Errorf("x: %w", visengine.ErrUnauthorized)), "check VISENGINE_TOKEN")
 	assert.Equal(t, "interrupted", oneLine(context.Canceled))
+	// C1 controls too, as clean removes them: U+009B is an 8-bit CSI.
+	assert.Equal(t, "a 31m b", oneLine(errors.New("a \u009b31m b")))
 }
 
 func TestExitCode(t *testing.T) {

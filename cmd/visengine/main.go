@@ -135,13 +135,7 @@ func oneLine(err error) string {
 		return "interrupted"
 	}
 	s := strings.TrimPrefix(err.Error(), "visengine: ")
-	s = strings.ReplaceAll(s, ": visengine: ", ": ")
-	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)), " ")
+	s = clean(strings.ReplaceAll(s, ": visengine: ", ": "))
 	if strings.HasPrefix(s, "unknown command") {
 		s += " (see 'visengine help')"
 	}

@@ -86,6 +86,7 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		printVerdict(a.errOut, a.errOut, v, problems)
 		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
 	}
+	f.opzioni = uniqueOpzioni(v, f.opzioni)
 	opts, err := a.submitOptions(f)
 	if err != nil {
 		return err
@@ -114,6 +115,26 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		return submitFailure(err, !f.noJournal)
 	}
 	return a.printSubmitted(r, total, f.asJSON)
+}
+
+// uniqueOpzioni drops an option named again, by its tipo or its nome,
+// keeping the first spelling: the server charges each option once, so the
+// total asked for must count it once. Names the service does not offer are
+// kept, for Total to refuse.
+func uniqueOpzioni(v *visengine.Visura, names []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		key := n
+		if o, ok := v.Opzione(n); ok {
+			key = o.Nome
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // submitOptions turns the flags into Submit's options.

@@ -43,6 +43,9 @@ const (
 	DefaultTTL = 365 * 24 * time.Hour
 	// MaxTTLV1 is the longest lifetime v1 grants; a longer ttl is cut to it.
 	MaxTTLV1 = 365 * 24 * time.Hour
+	// MaxTTLV2 is the longest lifetime v2 grants on creation ("Max 1
+	// year"); a longer ttl is cut to it.
+	MaxTTLV2 = 365 * 24 * time.Hour
 )
 
 // Server is the fake OAuth service; it is an http.Handler. It is safe for
@@ -152,6 +155,15 @@ func (s *Server) issue(scopes []string, name string, ttl time.Duration, limits [
 	s.tokens[t.value] = t
 	s.order = append(s.order, t.value)
 	return t
+}
+
+// rotate replaces t by a new token (and refresh token) with its scopes,
+// name, expiry and limits, and deletes t; s.mu is held.
+func (s *Server) rotate(t *token) *token {
+	n := s.issue(t.scopes, t.name, 0, t.limits)
+	n.expires = t.expires
+	s.revoke(t.value)
+	return n
 }
 
 // revoke deletes a token; s.mu is held.

@@ -170,8 +170,17 @@ func TestV2CreateAndErrors(t *testing.T) {
 	assert.True(t, ok)
 	assert.Len(t, scopes, 5)
 
-	st, _ = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":-1}`)
-	assert.Equal(t, 422, st)
+	// TokenCreate's ttl: "Max 1 year. If a negative value or 0 is
+	// provided, the value is automatically clamped to the default TTL."
+	for ttl, want := range map[string]string{
+		"-1": "2027-03-01T09:00:00Z", "0": "2027-03-01T09:00:00Z", "63072000": "2027-03-01T09:00:00Z", "60": "2026-03-01T09:01:00Z",
+	} {
+		st, body = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":`+ttl+`}`)
+		require.Equal(t, 200, st, "ttl %s: %s", ttl, body)
+		assert.Equal(t, want, decode(t, body)["expireAt"], "ttl %s", ttl)
+	}
+	st, _ = h.do(t, "POST", "/v2/tokens", `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":"soon"}`)
+	assert.Equal(t, 422, st, "not a number")
 }
 
 func TestV2TokenCalls(t *testing.T) {
@@ -205,8 +214,14 @@ func TestV2TokenCalls(t *testing.T) {
 	st, body = h.do(t, "PATCH", "/v2/tokens/"+tok, `{"ttl":60}`, "Bearer wrong")
 	assert.Equal(t, 401, st)
 	assert.JSONEq(t, specBody(t, spec, "/tokens/{token}", "patch", 401, "unauthorized_refresh"), body)
+	// Wrong e-mail or API key, and no refresh token: the spec's other 401.
+	st, body = h.do(t, "PATCH", "/v2/tokens/"+tok, `{"ttl":60}`, "Basic dXNlckBleGFtcGxlLml0Ondyb25n")
+	assert.Equal(t, 401, st)
+	assert.JSONEq(t, specBody(t, spec, "/tokens/{token}", "patch", 401, "unauthorized_authdata"), body)
 
-	// Extend after expiry, with the refresh token as the credential.
+	// Extend after expiry, with the refresh token as the credential. As
+	// TokenUpdate says, "a new token and a new refresh token with the same
+	// scopes are returned, and the previous token is deleted".
 	_, body = h.do(t, "GET", "/v2/tokens/"+tok, "")
 	refresh := decode(t, body)["refreshToken"].(string)
 	h.clock.add(2 * time.Hour)
@@ -217,8 +232,23 @@ func TestV2TokenCalls(t *testing.T) {
 	d := decode(t, body)
 	assert.Equal(t, "2026-03-01T13:00:00Z", d["expireAt"])
 	assert.Equal(t, "renamed", d["name"])
+	assert.Equal(t, []any{"GET:visengine2.altravia.com/visure"}, d["scopes"])
+	renewed := d["token"].(string)
+	assert.Regexp(t, hex24, renewed)
+	assert.NotEqual(t, tok, renewed, "a new token")
+	assert.NotEqual(t, refresh, d["refreshToken"], "a new refresh token")
 	_, ok = h.Lookup(tok)
-	assert.True(t, ok, "extended")
+	assert.False(t, ok, "the previous token is deleted")
+	scopes, ok := h.Lookup(renewed)
+	assert.True(t, ok, "the new token works")
+	assert.Equal(t, []string{"GET:visengine2.altravia.com/visure"}, scopes)
+	st, _ = h.do(t, "PATCH", "/v2/tokens/"+renewed, `{"ttl":60}`, "Bearer "+refresh)
+	assert.Equal(t, 401, st, "the old refresh token went with its token")
+	// With Basic auth the token is changed in place: same value.
+	st, body = h.do(t, "PATCH", "/v2/tokens/"+renewed, `{"ttl":7200}`)
+	require.Equal(t, 200, st, body)
+	assert.Equal(t, renewed, decode(t, body)["token"])
+	tok = renewed
 
 	st, body = h.do(t, "DELETE", "/v2/tokens/", "")
 	assert.Equal(t, 400, st)

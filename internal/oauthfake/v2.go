@@ -84,6 +84,18 @@ func ttlOf(raw json.RawMessage, def time.Duration) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+// createTTL reads TokenCreate's ttl as the spec describes it: "Max 1
+// year. If a negative value or 0 is provided, the value is automatically
+// clamped to the default TTL." Absent is the default too; what is not an
+// integer is refused.
+func createTTL(raw json.RawMessage) (time.Duration, bool) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64); err == nil && n <= 0 {
+		return DefaultTTL, true
+	}
+	ttl, ok := ttlOf(raw, DefaultTTL)
+	return min(ttl, MaxTTLV2), ok
+}
+
 // v2Create is POST /tokens: 422 with 70, 80 or 90 for bad scopes. The
 // answer is a TokenDetail at the top level, as the spec's schema has it.
 func (s *Server) v2Create(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +110,7 @@ func (s *Server) v2Create(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, code, msg)
 		return
 	}
-	ttl, ok := ttlOf(b.TTL, DefaultTTL)
+	ttl, ok := createTTL(b.TTL)
 	if !ok {
 		fail(w, http.StatusUnprocessableEntity, 0, "invalid ttl")
 		return
@@ -178,17 +190,26 @@ func (s *Server) v2Get(w http.ResponseWriter, r *http.Request) {
 }
 
 // v2Update is PATCH /tokens/{token}, authenticated by Basic auth or by the
-// token's refresh token as a bearer (401 130 when that is wrong). Scopes,
+// token's refresh token as a bearer (401 130 when that is wrong, 401 140
+// when neither is given right and no refresh token is tried). Scopes,
 // name, ttl (a new lifetime from now) and limits replace what they name;
-// an expired token can be extended. 404 160 for an unknown token, 422
-// 100/110 for bad scopes.
+// an expired token can be extended. With the refresh token, the answer is
+// a new token and refresh token and the old token is deleted, as the
+// spec's TokenUpdate says; with Basic auth the token keeps its value. 404
+// 160 for an unknown token, 422 100/110 for bad scopes.
 func (s *Server) v2Update(w http.ResponseWriter, r *http.Request) {
 	v := r.PathValue("token")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.find(v)
-	if !s.basicOK(r) {
-		if refresh, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || t == nil || refresh != t.refresh {
+	byRefresh := !s.basicOK(r)
+	if byRefresh {
+		refresh, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !bearer:
+			fail(w, http.StatusUnauthorized, 140, "Unauthorized")
+			return
+		case t == nil || refresh != t.refresh:
 			fail(w, http.StatusUnauthorized, 130, "Unauthorized")
 			return
 		}
@@ -205,6 +226,9 @@ func (s *Server) v2Update(w http.ResponseWriter, r *http.Request) {
 	if code, msg := s.v2Apply(t, b); msg != "" {
 		fail(w, http.StatusUnprocessableEntity, code, msg)
 		return
+	}
+	if byRefresh {
+		t = s.rotate(t)
 	}
 	writeJSON(w, http.StatusOK, s.v2Detail(t))
 }
