@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,4 +378,28 @@ func TestTokenCanariesInLogsAndErrors(t *testing.T) {
 	}
 	out += fmt.Sprintf("%v %+v %#v", c, c, c)
 	assert.NotContains(t, out, "CANARY")
+}
+
+// flakySource gives a token once, for the scope check, then fails as an
+// SDK source does, with an error of its own "visengine: " prefix.
+type flakySource struct{ calls atomic.Int32 }
+
+func (f *flakySource) Token(context.Context) (*Token, error) {
+	if f.calls.Add(1) == 1 {
+		return &Token{Value: canaryOld}, nil
+	}
+	return nil, errors.New("visengine: oauth: token expired and not renewed")
+}
+
+// A token the source fails to give for the attempt itself (after the scope
+// check had one) stops the call before it is sent, with one prefix.
+func TestTokenFailingAtTheAttemptHasOnePrefix(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, `{"data":[],"success":true}`)
+	})
+	_, err := sourceClient(t, srv.URL, &flakySource{}).ListVisure(context.Background())
+	require.Error(t, err)
+	assert.EqualValues(t, 0, srv.hits.Load(), "nothing sent")
+	assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), "%q", err)
+	assert.Contains(t, err.Error(), "token expired")
 }

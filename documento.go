@@ -43,7 +43,11 @@ func (e *PartialDownloadError) Error() string {
 	if e == nil {
 		return "visengine: <nil PartialDownloadError>"
 	}
-	return fmt.Sprintf("visengine: download failed after %d bytes were written; discard them: %v", e.Written, e.Err)
+	msg := fmt.Sprintf("visengine: download failed after %d bytes were written; discard them", e.Written)
+	if e.Err != nil {
+		msg += ": " + bare(e.Err)
+	}
+	return msg
 }
 
 // Unwrap returns the cause.
@@ -99,7 +103,9 @@ func (c *Client) DownloadDocumento(ctx context.Context, id string, w io.Writer, 
 	}
 	cfg := downloadConfig{maxBytes: DefaultMaxDocumentResponse}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	return c.download(ctx, id, w, cfg)
 }

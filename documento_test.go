@@ -120,6 +120,7 @@ func TestDownloadDocumentoBadContent(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 			var partial *PartialDownloadError
 			assert.Equal(t, tc.partial, errors.As(err, &partial))
+			assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), "one prefix: %q", err)
 			if tc.partial {
 				assert.Contains(t, err.Error(), "discard")
 				assert.Equal(t, int64(got.Len()), partial.Written)

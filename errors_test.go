@@ -93,3 +93,17 @@ func TestErrorsHideURLCredentials(t *testing.T) {
 		}
 	}
 }
+
+// A SearchFailedError names the search and the provider's code, both as
+// the server sent them: a hostile server must not forge log lines or
+// reverse text through them, nor flood the message.
+func TestSearchFailedErrorCleansServerText(t *testing.T) {
+	forged := "x\nlevel=ERROR msg=forged\u202e" + strings.Repeat("A", 2000)
+	r := &Richiesta{ID: "5f2829ce065afc21cc60ad0e", StatoRichiesta: StatoInRicerca, Esito: Esito{Codice: forged},
+		Ricerche: []Ricerca{{IDRicerca: forged, StatoRicerca: RicercaErrore}}}
+	msg := (&SearchFailedError{Richiesta: r}).Error()
+	assert.NotContains(t, msg, "\n")
+	assert.NotContains(t, msg, "\u202e")
+	assert.Less(t, len(msg), 1000, "capped: %d bytes", len(msg))
+	assert.Contains(t, msg, "richiesta 5f2829ce065afc21cc60ad0e")
+}

@@ -73,7 +73,7 @@ func TestSubmitStopsWhenTheJournalRefuses(t *testing.T) {
 		{"intent", func(op string, _ JournalEntry) bool { return op == "Create" }, 0, 0, StepDraft},
 		{"draft id", func(op string, e JournalEntry) bool {
 			return op == "Update" && e.DraftID != "" && e.CloseSentAt.IsZero()
-		}, 1, 0, StepClose},
+		}, 1, 0, StepDraft},
 		{"close time", func(op string, e JournalEntry) bool { return op == "Update" && !e.CloseSentAt.IsZero() }, 1, 0, StepClose},
 	}
 	for _, tc := range cases {
@@ -433,4 +433,126 @@ func TestSubmitFailuresInTheJournal(t *testing.T) {
 		e, _ := j.only()
 		assert.Equal(t, JournalAbandoned, e.Outcome, "nothing exists and nothing was charged")
 	})
+}
+
+// A close refused as already closed (239) is not a refusal that spared the
+// wallet: the richiesta was closed, and charged, before this PUT arrived
+// (a PUT resent by a gateway, say). Submit reads it back: closed, it is the
+// submission's success; still read as a draft, the outcome is unknown.
+// Never "failed, nothing charged", which invites paying again.
+func TestSubmitCloseRefusedAsAlreadyClosed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	for _, stale := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stale read-back %v", stale), func(t *testing.T) {
+			fs := newFlowServer(t)
+			fs.hook = func(method, path string, _ []byte) {
+				if method == http.MethodPut {
+					// Closed on its way here: the PUT finds it closed.
+					r := fs.get(strings.TrimPrefix(path, "/richiesta/"))
+					fs.mu.Lock()
+					r.State = 1
+					fs.mu.Unlock()
+					fs.charges.Add(1)
+					if stale {
+						fs.staleReads.Store(1)
+					}
+				}
+			}
+			j := newMemJournal()
+			r, err := fs.client(WithJournal(j)).Submit(context.Background(), a2, validA2Values(t))
+			e, _ := j.only()
+			assert.NotEqual(t, JournalFailed, e.Outcome, "%v", e)
+			assert.EqualValues(t, 1, fs.closes.Load())
+			if !stale {
+				require.NoError(t, err)
+				assert.Equal(t, StateSubmitted, r.State)
+				assert.Equal(t, JournalCompleted, e.Outcome)
+				return
+			}
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			var se *SubmitError
+			require.ErrorAs(t, err, &se)
+			assert.False(t, se.CloseSentAt.IsZero(), "the close was sent")
+			assert.Equal(t, JournalUnfinished, e.Outcome, "left for Resume or Recover")
+		})
+	}
+}
+
+// A draft whose id the journal refused to record is invisible to the
+// journal: Recover reports its submission abandoned, "nothing was charged,
+// submit again". So the SubmitError must not hand its id out for Resume:
+// a caller who followed that advice after (or while) Recover said
+// abandoned would pay for a submission the journal calls free, and then
+// again for the new one.
+func TestUnrecordedDraftIsNeverResumed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.CloseSentAt.IsZero() && e.Outcome == JournalUnfinished {
+			return ErrLeaseLost // another replica's Recover took the entry
+		}
+		return nil
+	}
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, ErrLeaseLost)
+	assert.EqualValues(t, 1, fs.creates.Load(), "the draft was made")
+
+	time.Sleep(5 * time.Millisecond)
+	j.fail = nil
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
+
+	// The caller follows the SubmitError's documented advice.
+	if se.ID != "" {
+		_, err = c.Resume(ctx, se.ID, WithNoCloseSent())
+		require.NoError(t, err)
+	}
+	assert.Zero(t, fs.charges.Load(), "the journal says nothing was charged: %+v", rep)
+	assert.Zero(t, fs.closes.Load())
+}
+
+// appliedButFailed is a journal whose first write of a draft id lands but
+// reports a failure, as a write whose answer was lost does (a Dir whose
+// folder could not be synced after the rename, a database statement cut
+// after it committed).
+type appliedButFailed struct {
+	*memJournal
+	once sync.Once
+}
+
+func (j *appliedButFailed) Update(ctx context.Context, e JournalEntry) error {
+	err := j.memJournal.Update(ctx, e)
+	if err == nil && e.DraftID != "" && e.CloseSentAt.IsZero() && e.Outcome == JournalUnfinished {
+		j.once.Do(func() { err = errors.New("visengine: journal: fsync: input/output error") })
+	}
+	return err
+}
+
+// When the draft's id did reach the journal despite the error, Recover
+// will close that draft: the SubmitError must then hand the id out (the
+// submission is not free to make again), as it did before the journal
+// failed; only an id the journal does not hold is never to be closed.
+func TestDraftIDWrittenDespiteAnErrorStaysTheSubmissions(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &appliedButFailed{memJournal: newMemJournal()}
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.NotEmpty(t, se.ID, "the journal holds the draft: it is this submission's, not free to submit again")
+	assert.Equal(t, StepClose, se.Step)
+
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
+	assert.EqualValues(t, 1, fs.charges.Load())
 }

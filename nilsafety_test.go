@@ -1,6 +1,7 @@
 package visengine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -324,4 +325,36 @@ func TestNilArgumentsAreInvalidArguments(t *testing.T) {
 		assert.False(t, errors.As(err, &se), "%s: a local argument error is not a SubmitError", name)
 	}
 	assert.True(t, slices.Contains(exportedTypes, reflect.TypeFor[Client]()))
+}
+
+// A nil option in a variadic list is skipped (or, where options return an
+// error, refused), never called: the walks above leave the variadic parts
+// empty.
+func TestNilOptionsNeverPanic(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	doc := testDocZip(t)
+	srv := docServer(t, http.StatusOK, phpEnvelope("x.zip", len(doc), doc))
+	c := newTestClient(t, srv.URL)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"Validate":          func() error { return a2.Validate(validA2Values(t), nil) },
+		"DownloadDocumento": func() error { _, err := c.DownloadDocumento(ctx, docID, io.Discard, nil); return err },
+		"GetDocumento":      func() error { _, err := c.GetDocumento(ctx, docID, nil); return err },
+		"DownloadToFile": func() error {
+			_, err := c.DownloadToFile(ctx, docID, t.TempDir()+"/doc.zip", nil)
+			return err
+		},
+		"OpenZip": func() error { _, err := OpenZip(bytes.NewReader(doc), int64(len(doc)), nil); return err },
+		"Submit WithValidation(nil)": func() error {
+			_, err := c.Submit(ctx, a2, Values{}, WithValidation(nil))
+			return err
+		},
+	}
+	for name, call := range calls {
+		var err error
+		_, panicked := callRecover(reflect.ValueOf(func() { err = call() }), nil)
+		if assert.Nil(t, panicked, "%s panicked", name) && name != "Submit WithValidation(nil)" {
+			assert.NoError(t, err, name)
+		}
+	}
 }

@@ -63,7 +63,8 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 //   - draft known, closed: completed;
 //   - draft known, still a draft: closed once (recorded first), resumed; a
 //     refusal is failed, a close with an unknown outcome pending;
-//   - draft never confirmed (the POST's answer was lost): abandoned, safe to
+//   - draft never confirmed (the POST's answer was lost, or its id could not
+//     be journalled, and Submit then kept it from Resume): abandoned, safe to
 //     submit again, since Submit only posts free drafts; a draft it finds
 //     for it (by client reference, else by values) is left open and never
 //     closed, because the caller may have submitted again meanwhile.

@@ -62,6 +62,15 @@ func (d DryRunResult) Format(f fmt.State, _ rune) {
 // LogValue logs the Format summary: the echo holds the applicant's values.
 func (d DryRunResult) LogValue() slog.Value { return summary(d) }
 
+// LogValue logs the Format summary: Richiesta holds the applicant's values
+// and the callback secret, and Err may be an *APIError whose Message
+// echoes the input.
+func (r Resolution) LogValue() slog.Value { return summary(r) }
+
+// LogValue logs the Format summary (the counts): each Resolution holds
+// what Resolution.LogValue leaves out.
+func (r RecoverReport) LogValue() slog.Value { return summary(r) }
+
 // Format prints the provider's code only, for every verb: its info text
 // may quote the searched values.
 func (e Esito) Format(f fmt.State, _ rune) {

@@ -128,6 +128,10 @@ func TestSlogNeverLogsSensitiveValues(t *testing.T) {
 		"*PartialDownloadError": &PartialDownloadError{Written: 3, Err: errors.New("cut")},
 		"JournalEntry":          JournalEntry{Ref: "r", Digest: JournalDigest("h", values, nil)},
 		"Visura":                *v,
+		"*Resolution":           &Resolution{Status: ResolutionFailed, DraftID: cbID, Err: api412, Richiesta: r},
+		"Resolution":            Resolution{Status: ResolutionCompleted, DraftID: cbID, Err: api412, Richiesta: r},
+		"RecoverReport":         RecoverReport{Resolutions: []Resolution{{Status: ResolutionFailed, Err: api412, Richiesta: r}}},
+		"*RecoverReport":        &RecoverReport{Resolutions: []Resolution{{Status: ResolutionUnknown, Err: api412, Richiesta: r}}},
 	}
 	for name, val := range cases {
 		for handler, out := range logBoth(val) {

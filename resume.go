@@ -25,7 +25,9 @@ const (
 	// if the document is still wanted. A draft it left stays open.
 	ResolutionAbandoned ResolutionStatus = "abandoned"
 	// ResolutionPending: a close was sent lately and may still be applied:
-	// look again after RetryAt. Nothing was sent now.
+	// look again after RetryAt. Nothing was sent now, unless the close
+	// sent now had an unknown outcome (Err matches ErrOutcomeUnknown and
+	// CloseSentAt is its time).
 	ResolutionPending ResolutionStatus = "pending"
 	// ResolutionFailed: the server refused to close it (Err says why, such
 	// as ErrInsufficientCredit). Nothing was charged; the draft is open.

@@ -66,7 +66,7 @@ const (
 // submission.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
-	ID   string     // the draft's id; "" when the draft's outcome is unknown
+	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it could not be journalled
 	// Ref is the submission's client reference: its journal entry's key,
 	// also put in callback_data.data under CallbackRefKey. Reconcile
 	// recognises the richiesta by it (WithReconcileRef).
@@ -123,7 +123,9 @@ const CallbackRefKey = "visengine_ref"
 // Resume finishes the submission once the settle time (WithCloseSettle)
 // has passed: no other close is sent before, since the lost one may still
 // be applied. A close answered "success" whose richiesta does not read as
-// closed is an unknown outcome too.
+// closed is an unknown outcome too, and so is one refused as already
+// closed (ErrAlreadyClosed) that does not read back closed: such a refusal
+// means it was charged, not spared.
 //
 // With a journal (WithJournal), each step is recorded before it is taken:
 // the intent (a new Ref, the service and JournalDigest of the values and
@@ -204,9 +206,25 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: err}
 	}
 	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID = draft.ID }); err != nil {
-		return nil, &SubmitError{Step: StepClose, ID: draft.ID, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", err)}
+		return nil, unrecordedDraft(ctx, rec, draft.ID, err)
 	}
 	return draft, nil
+}
+
+// unrecordedDraft is Submit's error when the journal refused the draft's
+// id. Recover closes a draft whose id is in the journal and reports any
+// other one abandoned (nothing charged, submit again), so the error must
+// say what the journal holds: the id, for Resume, only when it is there
+// after all (a write that failed after it landed); otherwise the draft is
+// never to be closed, and costs nothing left open.
+func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
+	jctx, cancel := afterStep(ctx)
+	defer cancel()
+	if e, err := rec.j.Get(jctx, rec.e.Ref); err == nil && e.DraftID == id {
+		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
+	}
+	return &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
+		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
 }
 
 // closeDraft records that the close is sent, sends it once, and records
@@ -228,6 +246,11 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 		return r, nil
 	case errors.As(err, &ou):
 		// Handled below. (Its cause may be an *APIError, such as a 502.)
+	case errors.Is(err, ErrAlreadyClosed):
+		// Not a refusal that spared the wallet: it was closed, and
+		// charged, before this PUT arrived. Proven only if read back.
+		ou = &OutcomeUnknownError{Method: http.MethodPut, Path: "/richiesta/" + id, SentAt: sent, Err: err}
+		err = ou
 	case errors.As(err, new(*APIError)):
 		// A refusal: nothing charged, and the caller is told so; Recover
 		// must not close it behind them.

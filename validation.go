@@ -119,7 +119,9 @@ func (v *Visura) Validate(values Values, opts ...ValidateOption) error {
 	}
 	cfg := validateConfig{maxFileSize: DefaultMaxFileSize}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	e := &ValidationError{}
 	var present FieldSet

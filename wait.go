@@ -32,13 +32,15 @@ type SearchFailedError struct {
 }
 
 // Error implements error. The provider's esito text is left out: it may
-// quote the searched values.
+// quote the searched values. The search's id and the esito's code are the
+// server's, printed as APIError prints a message (cleaned and capped), so
+// they cannot forge log lines.
 func (e *SearchFailedError) Error() string {
 	if e == nil || e.Richiesta.LastRicerca() == nil {
 		return "visengine: search failed; add another with AddRicerca"
 	}
 	return fmt.Sprintf("visengine: search %s of richiesta %s failed (esito %s); add another with AddRicerca",
-		e.Richiesta.LastRicerca().IDRicerca, e.Richiesta.ID, e.Richiesta.Esito.Codice)
+		cleanMessage(e.Richiesta.LastRicerca().IDRicerca), e.Richiesta.ID, cleanMessage(e.Richiesta.Esito.Codice))
 }
 
 // Is matches ErrSearchFailed.

@@ -139,7 +139,9 @@ type ZipArchive struct {
 func OpenZip(r io.ReaderAt, size int64, opts ...ZipOption) (*ZipArchive, error) {
 	cfg := zipConfig{DefaultZipMaxEntries, DefaultZipMaxTotalSize, DefaultZipMaxRatio}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil reader", ErrNotZip)

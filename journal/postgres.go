@@ -71,6 +71,9 @@ func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Pos
 	}
 	cfg := pgConfig{table: DefaultTable}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: journal option is nil", visengine.ErrInvalidArgument)
+		}
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}

@@ -84,6 +84,8 @@ func TestPostgresTableNames(t *testing.T) {
 	}
 	_, err := journal.OpenPostgres(ctx, nil)
 	require.ErrorIs(t, err, visengine.ErrInvalidArgument)
+	_, err = journal.OpenPostgres(ctx, db, nil)
+	require.ErrorIs(t, err, visengine.ErrInvalidArgument, "a nil option is refused, not called")
 
 	_, err = db.ExecContext(ctx, `CREATE SCHEMA intake`)
 	require.NoError(t, err)

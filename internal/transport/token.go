@@ -36,6 +36,11 @@ func CheckToken(token string) error {
 // provider at once.
 type tokenError struct{ err error }
 
-func (e *tokenError) Error() string { return "no token: " + e.err.Error() }
+// Error names the provider's error without its "visengine: " prefix, if
+// it has one (package oauth's do): the message is embedded in the call's,
+// which has its own.
+func (e *tokenError) Error() string {
+	return "no token: " + strings.TrimPrefix(e.err.Error(), "visengine: ")
+}
 
 func (e *tokenError) Unwrap() error { return e.err }
