@@ -556,3 +556,40 @@ func TestDraftIDWrittenDespiteAnErrorStaysTheSubmissions(t *testing.T) {
 	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
 	assert.EqualValues(t, 1, fs.charges.Load())
 }
+
+// A refused close is "nothing charged" only once the journal says so:
+// Recover closes an unfinished entry's draft. When the refusal cannot be
+// journalled, the caller hears an unknown outcome (never "refused", which
+// invites a new submission), and the one charge Recover may make later is
+// the submission's only one.
+func TestUnrecordedRefusalIsNotARefusal(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	j := newMemJournal()
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.Outcome == JournalFailed {
+			return errors.New("visengine: journal: disk full")
+		}
+		return nil
+	}
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	_, err := c.Submit(context.Background(), a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, ErrOutcomeUnknown, "the journal still holds it unfinished")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr, "the refusal stays reachable")
+	assert.Equal(t, http.StatusPaymentRequired, apiErr.StatusCode)
+	assert.Equal(t, 1, strings.Count(err.Error(), "visengine: "), err.Error())
+
+	e, _ := j.only()
+	assert.Equal(t, JournalUnfinished, e.Outcome)
+	fs.refuseClose.Store(0) // the wallet is topped up
+	j.fail = nil
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(context.Background(), j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}

@@ -180,12 +180,18 @@ func (r *record) step(ctx context.Context, edit func(e *JournalEntry)) error {
 // the step was taken whatever the journal says; an entry left unfinished is
 // resolved by Recover from the server. The caller releases the lease.
 func (r *record) end(ctx context.Context, outcome JournalOutcome, note string) {
+	_ = r.endErr(ctx, outcome, note)
+}
+
+// endErr is end for the callers that must know whether the outcome was
+// recorded.
+func (r *record) endErr(ctx context.Context, outcome JournalOutcome, note string) error {
 	if r.j == nil {
-		return
+		return nil
 	}
 	ctx, cancel := afterStep(ctx)
 	defer cancel()
-	_ = r.step(ctx, func(e *JournalEntry) { e.Outcome, e.Note = outcome, note })
+	return r.step(ctx, func(e *JournalEntry) { e.Outcome, e.Note = outcome, note })
 }
 
 // note records what is known without an outcome; best effort.

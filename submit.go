@@ -253,8 +253,13 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 		err = ou
 	case errors.As(err, new(*APIError)):
 		// A refusal: nothing charged, and the caller is told so; Recover
-		// must not close it behind them.
-		rec.end(ctx, JournalFailed, refusalNote("close", err))
+		// must not close it behind them. If the journal cannot record
+		// that, a later Recover will close the draft, so the caller must
+		// not submit again: the outcome is unknown, not refused.
+		if jerr := rec.endErr(ctx, JournalFailed, refusalNote("close", err)); jerr != nil {
+			return nil, fail(sent, &OutcomeUnknownError{Method: http.MethodPut, Path: "/richiesta/" + id, SentAt: sent,
+				Err: errorf("visengine: refused (%w), but the refusal was not journalled (%v): Recover may still close it", err, bare(jerr))})
+		}
 		return nil, fail(sent, err)
 	default:
 		// Provably not sent (the context ended): the draft is still this

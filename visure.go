@@ -188,8 +188,9 @@ func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
 }
 
 // Total is the price of the document with the chosen options (by nome or
-// tipo), summed exactly in cents. An unknown option is an error, so a typo
-// cannot silently drop a paid extra.
+// tipo), summed exactly in cents. An option named twice ("urgenza" and its
+// nome "opzione_0") counts once, as a request carries each option once. An
+// unknown option is an error, so a typo cannot silently drop a paid extra.
 func (v *Visura) Total(options ...string) (Price, error) {
 	if v == nil {
 		return 0, invalidArg("visura", "is nil")
@@ -198,11 +199,16 @@ func (v *Visura) Total(options ...string) (Price, error) {
 	if !total.inRange() {
 		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
 	}
+	seen := make(map[*Opzione]bool, len(options))
 	for _, name := range options {
 		o, ok := v.Opzione(name)
 		if !ok {
 			return 0, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
 		}
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
 		// Both terms are within ±MaxPriceCents, so the sum cannot overflow.
 		if !o.Prezzo.inRange() || !(total + o.Prezzo).inRange() {
 			return 0, fmt.Errorf("%w: total out of range", ErrBadPrice)

@@ -179,6 +179,10 @@ func TestA2FieldsOptionsAndTotal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Price(3400), total)
 	assert.Equal(t, "€34.00", total.String())
+	// One option named by tipo and by nome is one option, as on the wire.
+	total, err = v.Total("urgenza", "opzione_0", "urgenza")
+	require.NoError(t, err)
+	assert.Equal(t, Price(2400), total)
 	_, err = v.Total("urgenzza")
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, ok = v.Field("nope")
