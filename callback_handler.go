@@ -37,7 +37,7 @@ func (e *CallbackEvent) Reread(ctx context.Context) (*Richiesta, error) {
 		return nil, invalidArg("callback event", "is nil or has no richiesta")
 	}
 	if e.client == nil {
-		return nil, errors.New("visengine: CallbackEvent.Reread needs WithCallbackClient")
+		return nil, invalidArg("callback event", "has no client to read it back with (WithCallbackClient)")
 	}
 	return e.client.GetRichiesta(ctx, e.Richiesta.ID)
 }

@@ -238,6 +238,16 @@ type JournalFilter struct {
 	Limit      int    // at most this many entries, oldest first; 0: all
 }
 
+// Format prints the filter with the digest cut to 8 digits, as
+// JournalEntry does, for every verb.
+func (f JournalFilter) Format(st fmt.State, _ rune) {
+	fmt.Fprintf(st, "visengine.JournalFilter{DraftID:%s HashVisura:%s Digest:%s Unfinished:%t Limit:%d}",
+		f.DraftID, f.HashVisura, shortDigest(f.Digest), f.Unfinished, f.Limit)
+}
+
+// LogValue logs the Format summary.
+func (f JournalFilter) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(f)) }
+
 // Matches reports whether e is selected by f (Limit aside).
 func (f JournalFilter) Matches(e JournalEntry) bool {
 	return (f.DraftID == "" || e.DraftID == f.DraftID) &&

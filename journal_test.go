@@ -195,3 +195,16 @@ func TestJournalFilterMatches(t *testing.T) {
 		assert.Equal(t, tc.wantMatch, tc.f.Matches(tc.e), "case %d", i)
 	}
 }
+
+func TestJournalFilterPrintsAShortDigest(t *testing.T) {
+	d := JournalDigest("2631ec9b62135de4186f509fea7d954b", Values{"$4": "RSSMRA80A01H501U"}, nil)
+	f := JournalFilter{HashVisura: "2631ec9b62135de4186f509fea7d954b", Digest: d}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(format, f)
+		assert.NotContains(t, out, d, format)
+		assert.Contains(t, out, d[:8], format)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("list", "filter", f)
+	assert.NotContains(t, buf.String(), d)
+}

@@ -416,7 +416,16 @@ func (c *Client) CreateRichiesta(ctx context.Context, p *RichiestaParams) (*Rich
 	if err != nil {
 		return nil, err
 	}
-	return c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+	if p.State != StateSubmitted {
+		return c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+	}
+	// A paid create answered "success" must show the richiesta closed;
+	// anything else hides what was charged, as for a close.
+	var r closedRichiesta
+	if err := c.call(ctx, http.MethodPost, "/richiesta", body, &r); err != nil {
+		return nil, err
+	}
+	return &r.Richiesta, nil
 }
 
 func (c *Client) richiestaCall(ctx context.Context, method, path string, body any) (*Richiesta, error) {

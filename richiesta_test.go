@@ -799,3 +799,24 @@ func TestSpecAnswersToUpdateAndCloseAndAddRicerca(t *testing.T) {
 	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
 	assert.Equal(t, Values{"$1": "BS", "$0": "572372"}, r.Ricerche[0].Valori())
 }
+
+// A paid create (State StateSubmitted) answered "success" with a draft, or
+// without a state, does not prove the charge: as for a close, the outcome
+// is unknown, never a success that hides an open draft. A draft create is
+// free and takes the answer as it is.
+func TestCreateSubmittedAnsweredAsDraftIsUnknown(t *testing.T) {
+	for _, answer := range []string{`"state":0`, `"state":"0"`} {
+		c, mock := mockClient(t)
+		mock.RegisterResponder(http.MethodPost, mockBase+"/richiesta", httpmock.NewStringResponder(200,
+			`{"data":{"_id":"5f2829ce065afc21cc60ad0e",`+answer+`,"hash_visura":"2631ec9b62135de4186f509fea7d954b"},"success":true,"message":"","error":null}`))
+		p := &RichiestaParams{HashVisura: "2631ec9b62135de4186f509fea7d954b", JSONVisura: Values{"$0": "x"}, State: StateSubmitted}
+		_, err := c.CreateRichiesta(context.Background(), p)
+		require.ErrorIs(t, err, ErrOutcomeUnknown, answer)
+		assert.Equal(t, 1, mock.GetTotalCallCount(), "never resent")
+
+		p.State = StateDraft
+		r, err := c.CreateRichiesta(context.Background(), p)
+		require.NoError(t, err)
+		assert.Equal(t, StateDraft, r.State)
+	}
+}

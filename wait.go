@@ -145,7 +145,8 @@ func temporary(err error) bool {
 	if errors.As(err, &apiErr) {
 		return apiErr.Temporary() || errors.Is(err, ErrUnexpectedResponse)
 	}
-	return !errors.Is(err, ErrInvalidArgument)
+	// A missing scope or token will not appear by polling again.
+	return !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrMissingScope)
 }
 
 // sleep waits d or until ctx ends, without leaving a timer behind.
