@@ -341,9 +341,9 @@ func TestVisuraTotalRefusesOverflow(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBadPrice, "%v", opts)
 		assert.Zero(t, total)
 	}
-	total, err := v.Total("ok", "opzione_3")
+	total, err := v.Total("ok", "opzione_3") // one option, by tipo and by nome
 	require.NoError(t, err)
-	assert.Equal(t, Price(3000), total)
+	assert.Equal(t, Price(2500), total)
 
 	huge := &Visura{PrezzoVisura: math.MaxInt64}
 	_, err = huge.Total()
