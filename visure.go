@@ -522,17 +522,28 @@ func (w *wireReader) visuraSummary(v *VisuraSummary) error {
 // stringField reads a string into dst as encoding/json does: null leaves
 // it, another type is a problem.
 func (w *wireReader) stringField(dst *string, field string) error {
+	wrong, err := w.readString(dst)
+	if wrong != 0 {
+		w.fail(typeError(wrong, reflect.TypeFor[string](), field))
+	}
+	return err
+}
+
+// readString reads a string into dst: null leaves it, and a value of
+// another kind is skipped and its kind returned, for the caller to report
+// its own way (stringField, visuraReader.str).
+func (w *wireReader) readString(dst *string) (wrong byte, err error) {
 	c, err := w.Kind()
 	switch {
 	case err != nil:
-		return err
+		return 0, err
 	case c == '"':
 		*dst, err = w.String()
-		return err
+		return 0, err
 	case c != 'n':
-		w.fail(typeError(c, reflect.TypeFor[string](), field))
+		wrong = c
 	}
-	return w.Skip()
+	return wrong, w.Skip()
 }
 
 // GetVisura returns one service's fields, rule, options and prices (GET

@@ -103,18 +103,11 @@ func (d *visuraReader) visuraMember(v *Visura, name []byte) error {
 
 // str reads a string field: null leaves it, another type is saved.
 func (d *visuraReader) str(dst *string, field string) error {
-	w := d.w
-	c, err := w.Kind()
-	switch {
-	case err != nil:
-		return err
-	case c == '"':
-		*dst, err = w.String()
-		return err
-	case c != 'n':
-		d.wrongType(c, reflect.TypeFor[string](), field)
+	wrong, err := d.w.readString(dst)
+	if wrong != 0 {
+		d.wrongType(wrong, reflect.TypeFor[string](), field)
 	}
-	return w.Skip()
+	return err
 }
 
 // own hands the value, whatever it is, to the field's UnmarshalJSON; its
