@@ -90,10 +90,3 @@ func (d *dedupe) pop() {
 		d.head = 0
 	}
 }
-
-// size reports how many events are remembered.
-func (d *dedupe) size() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.done)
-}

@@ -605,3 +605,10 @@ func TestCallbackCheckRefusals(t *testing.T) {
 	require.NoError(t, err, "credentials in a callback URL are the caller's business")
 	assert.Equal(t, "visengine.Callback{URL:https://hooks.example.com/v Method:JSON Field:}", fmt.Sprint(cb))
 }
+
+// size reports, for the tests, how many events are remembered.
+func (d *dedupe) size() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.done)
+}
