@@ -118,9 +118,9 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 }
 
 // uniqueOpzioni drops an option named again, by its tipo or its nome,
-// keeping the first spelling: the server charges each option once, so the
-// total asked for must count it once. Names the service does not offer are
-// kept, for Total to refuse.
+// keeping the first spelling, so the prompt and the output name each option
+// once (Visura.Total already counts it once). Names the service does not
+// offer are kept, for Total to refuse.
 func uniqueOpzioni(v *visengine.Visura, names []string) []string {
 	var out []string
 	seen := map[string]bool{}
