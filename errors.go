@@ -138,6 +138,10 @@ var (
 	// ErrJournalLocked: the journal is already open elsewhere (a file
 	// journal's directory in another process, or another Dir in this one).
 	ErrJournalLocked = errors.New("visengine: journal locked by another user")
+	// ErrIdempotencyKeyReused: Submit was given an idempotency key
+	// (WithIdempotencyKey) that an earlier submission used with another
+	// service, other values or other options. Nothing was sent.
+	ErrIdempotencyKeyReused = errors.New("visengine: idempotency key reused with other parameters")
 )
 
 // APIError is an answer that is not a success: an envelope with

@@ -16,6 +16,8 @@ type submitConfig struct {
 	options  []string
 	validate []ValidateOption
 	credit   *creditCheck // WithCreditCheck (credit.go)
+	key      string       // WithIdempotencyKey
+	keySet   bool         // WithIdempotencyKey was given, even with ""
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -36,6 +38,34 @@ func WithOpzioni(nameOrTipo ...string) SubmitOption {
 // that runs before anything is sent.
 func WithValidation(opts ...ValidateOption) SubmitOption {
 	return func(c *submitConfig) { c.validate = append(c.validate, opts...) }
+}
+
+// WithIdempotencyKey names the submission with a key chosen by the caller
+// (an applicant's or a form's id): 1 to 255 printable ASCII characters.
+// For one key at most one submission is ever made and paid, within the
+// journal's reach (WithJournal), or the Client's without one. A later
+// Submit with the same key and the same service, values and options
+// returns the first one's result; with other ones it fails with
+// ErrIdempotencyKeyReused before anything is sent.
+func WithIdempotencyKey(key string) SubmitOption {
+	return func(c *submitConfig) { c.key, c.keySet = key, true }
+}
+
+// checkIdempotencyKey says why key is not a valid idempotency key, without
+// quoting it ("" when it is valid or not given).
+func checkIdempotencyKey(key string, given bool) error {
+	if !given {
+		return nil
+	}
+	if len(key) < 1 || len(key) > 255 {
+		return invalidArg("idempotency key", "is not 1 to 255 characters")
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < ' ' || c > '~' {
+			return invalidArg("idempotency key", "has a character other than printable ASCII")
+		}
+	}
+	return nil
 }
 
 // SubmitStep names a step of Submit.
@@ -367,6 +397,9 @@ func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts 
 		if opt != nil {
 			opt(&cfg)
 		}
+	}
+	if err := checkIdempotencyKey(cfg.key, cfg.keySet); err != nil {
+		return nil, err
 	}
 	if err := v.Validate(values, cfg.validate...); err != nil {
 		return nil, err
