@@ -72,8 +72,8 @@ var exportedFuncs = map[string]any{
 	"WithReconcileRef": WithReconcileRef, "WithReconcileDraft": WithReconcileDraft,
 	"WithCloseSentAt": WithCloseSentAt, "WithNoCloseSent": WithNoCloseSent,
 	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
-	"WithCallbackDedupe": WithCallbackDedupe,
-	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	"WithCallbackDedupe": WithCallbackDedupe, "WithIdempotencyKey": WithIdempotencyKey,
+	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
