@@ -44,41 +44,6 @@ type flood struct {
 	} `json:"want"`
 }
 
-// floodAPI answers GET /richiesta/{id} with the richiesta in "Dati
-// disponibili" (or with status), counting the reads and those in flight.
-type floodAPI struct {
-	*countingServer
-	status, inFlight, peak atomic.Int32
-	delay                  time.Duration
-	hold                   chan struct{} // closed to let held reads answer
-}
-
-func newFloodAPI(t testing.TB, status int, delay time.Duration, hold bool) *floodAPI {
-	api := &floodAPI{delay: delay, hold: make(chan struct{})}
-	api.status.Store(int32(status))
-	if !hold {
-		close(api.hold)
-	}
-	api.countingServer = newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
-		n := api.inFlight.Add(1)
-		defer api.inFlight.Add(-1)
-		for p := api.peak.Load(); n > p && !api.peak.CompareAndSwap(p, n); p = api.peak.Load() {
-		}
-		<-api.hold
-		time.Sleep(api.delay)
-		if code := int(api.status.Load()); code != 0 {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, code, `{"data":null,"success":false,"message":"slow down","error":0}`)
-			return
-		}
-		id := strings.TrimPrefix(r.URL.Path, "/richiesta/")
-		writeJSON(w, 200, fmt.Sprintf(`{"data":{"_id":%q,"state":1,"stato_richiesta":%q,"allegati":[],
-			"callback_data":{"url":"https://hooks.example.com/v","method":"JSON","data":{%q:%q}}},"success":true,"message":"","error":null}`,
-			id, StatoDatiDisponibili, CallbackSecretKey, testSecret))
-	})
-	return api
-}
-
 // bodies builds the deliveries of f, from one template per stato: a
 // stato of half a megabyte is quoted once, not once per delivery.
 func (f *flood) bodies() []string {
