@@ -124,8 +124,10 @@ func (f *flood) run(t testing.TB, h *callbackHandler, api *floodAPI) floodRun {
 }
 
 // watchFlood samples the goroutines until stop, and releases api's held
-// reads once ready says so.
+// reads once ready says so, or after five seconds: a handler that never
+// gets there fails the flood's counts instead of hanging the test.
 func watchFlood(stop chan struct{}, sample func(), ready func() bool, api *floodAPI) {
+	deadline := time.Now().Add(5 * time.Second)
 	released := api == nil
 	if !released {
 		select {
@@ -144,7 +146,7 @@ func watchFlood(stop chan struct{}, sample func(), ready func() bool, api *flood
 		case <-time.After(200 * time.Microsecond):
 		}
 		sample()
-		if !released && ready() {
+		if !released && (ready() || time.Now().After(deadline)) {
 			close(api.hold)
 			released = true
 		}
