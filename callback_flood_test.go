@@ -69,7 +69,6 @@ func (f *flood) bodies() []string {
 // floodRun is what a flood cost.
 type floodRun struct {
 	statuses   map[int]int
-	fn         int32
 	goroutines int // peak over the baseline
 	retained   int
 	noRetry    int // 503s without a Retry-After
