@@ -226,8 +226,8 @@ func WithCallbackField(name string) CallbackOption {
 // calling fn again nor reading it back (default
 // DefaultCallbackDedupeWindow), and how many it remembers at most (default
 // DefaultCallbackDedupeEntries; the oldest are forgotten first). Each
-// costs under 128 bytes, a fingerprint of the id and stato whatever the
-// delivery carried, so the default keeps under 1.3 MB. A window of 0
+// costs about 160 bytes, a fingerprint of the id and stato whatever the
+// delivery carried, so the default keeps under 2 MB. A window of 0
 // remembers nothing. The memory is this handler's: another replica, or the
 // same after a restart, calls fn again unless WithCallbackDedupeStore
 // shares it.
