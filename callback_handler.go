@@ -412,36 +412,39 @@ func (h *callbackHandler) delivery(w http.ResponseWriter, r *http.Request) (*Ric
 // The event posted is claimed before anything is read back, so that its
 // replays and concurrent copies cost nothing; with a client, the event fn
 // gets is the API's, claimed in turn when it differs from the posted one.
+// The claim held is settled whatever happens, a panic in fn included:
+// otherwise the event would stay busy, refused 503 for ever.
 func (h *callbackHandler) handle(ctx context.Context, posted *Richiesta) verdict {
-	key := keyOf(posted.ID, posted.StatoRichiesta)
-	if v, mine := h.claim(ctx, key); !mine {
+	held := keyOf(posted.ID, posted.StatoRichiesta)
+	if v, mine := h.claim(ctx, held); !mine {
 		return v
 	}
-	if h.reads == nil {
-		return h.run(ctx, key, &CallbackEvent{Richiesta: posted})
-	}
-	r, v := h.reads.get(ctx, posted.ID)
-	if r == nil {
-		h.settle(ctx, key, false)
-		return v
-	}
-	if truth := keyOf(r.ID, r.StatoRichiesta); truth != key {
-		h.settle(ctx, key, false) // the posted stato is not (or no longer) the API's
-		key = truth
-		if v, mine := h.claim(ctx, key); !mine {
+	holding, handled := true, false
+	defer func() {
+		if holding {
+			h.settle(ctx, held, handled)
+		}
+	}()
+	ev := &CallbackEvent{Richiesta: posted}
+	if h.reads != nil {
+		r, v := h.reads.get(ctx, posted.ID)
+		if r == nil {
 			return v
 		}
+		if truth := keyOf(r.ID, r.StatoRichiesta); truth != held {
+			holding = false
+			h.settle(ctx, held, false) // the posted stato is not (or no longer) the API's
+			if v, mine := h.claim(ctx, truth); !mine {
+				return v
+			}
+			held, holding = truth, true
+		}
+		ev = &CallbackEvent{Richiesta: r, FromAPI: true, client: h.cfg.client}
 	}
-	return h.run(ctx, key, &CallbackEvent{Richiesta: r, FromAPI: true, client: h.cfg.client})
-}
-
-// run calls fn and remembers the event when it succeeded.
-func (h *callbackHandler) run(ctx context.Context, key eventKey, ev *CallbackEvent) verdict {
-	err := h.fn(ctx, ev)
-	h.settle(ctx, key, err == nil)
-	if err != nil {
+	if err := h.fn(ctx, ev); err != nil {
 		return verdict{status: http.StatusInternalServerError}
 	}
+	handled = true
 	return answerOK
 }
 

@@ -70,19 +70,23 @@ func (rr *rereads) get(ctx context.Context, id string) (*Richiesta, verdict) {
 		rr.mu.Unlock()
 		return nil, verdict{http.StatusServiceUnavailable, rr.retryAfter}
 	}
-	f := &flight{done: make(chan struct{})}
+	// Until the read says otherwise, the answer is a 503: the deliveries
+	// waiting are released by the defer even if the read panics.
+	f := &flight{done: make(chan struct{}), v: verdict{http.StatusServiceUnavailable, rr.retryAfter}}
 	rr.flights[id] = f
 	rr.mu.Unlock()
 
 	var slowDown bool
+	defer func() {
+		rr.mu.Lock()
+		delete(rr.flights, id)
+		if slowDown {
+			rr.coolUntil = rr.now().Add(rr.retryAfter)
+		}
+		rr.mu.Unlock()
+		close(f.done)
+	}()
 	f.r, f.v, slowDown = rr.read(ctx, id)
-	rr.mu.Lock()
-	delete(rr.flights, id)
-	if slowDown {
-		rr.coolUntil = rr.now().Add(rr.retryAfter)
-	}
-	rr.mu.Unlock()
-	close(f.done)
 	return f.r, f.v
 }
 

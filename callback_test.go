@@ -781,3 +781,20 @@ func TestCallbackEventKeys(t *testing.T) {
 	}
 	assert.Equal(t, keyOf("a", "b"), keyOf("a", "b"))
 }
+
+// A panicking fn does not leave its event busy for ever: net/http
+// recovers the panic, and the next delivery is handled.
+func TestCallbackPanicReleasesTheEvent(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoDatiDisponibili)
+	var calls atomic.Int32
+	h := mustHandler(t, func(context.Context, *CallbackEvent) error {
+		if calls.Add(1) == 1 {
+			panic("integrator's bug")
+		}
+		return nil
+	}, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)))
+	assert.Panics(t, func() { post(h, delivery(testSecret)) })
+	assert.Equal(t, 200, post(h, delivery(testSecret)), "handled again, not refused as busy")
+	assert.EqualValues(t, 2, calls.Load())
+}
