@@ -65,8 +65,11 @@ func (e CallbackEvent) LogValue() slog.Value { return summary(e) }
 
 // CallbackFunc handles a delivery; an error makes the handler answer 500 so
 // that Visengine may deliver again. It may be called again for the same
-// event (after a restart, on another replica, or once the dedupe window
-// has passed), so it must be idempotent.
+// event (after a restart or on another replica, unless
+// WithCallbackDedupeStore shares the memory; once the dedupe window has
+// passed; after a failure), so it must be idempotent. The richiesta it
+// gets may be shared with other deliveries of the same richiesta: read
+// it, do not change it.
 type CallbackFunc func(ctx context.Context, ev *CallbackEvent) error
 
 // Defaults of CallbackHandler.
