@@ -2,7 +2,9 @@ package visengine
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -62,8 +65,11 @@ func (e CallbackEvent) LogValue() slog.Value { return summary(e) }
 
 // CallbackFunc handles a delivery; an error makes the handler answer 500 so
 // that Visengine may deliver again. It may be called again for the same
-// event (after a restart, on another replica, or once the dedupe window
-// has passed), so it must be idempotent.
+// event (after a restart or on another replica, unless
+// WithCallbackDedupeStore shares the memory; once the dedupe window has
+// passed; after a failure), so it must be idempotent. The richiesta it
+// gets may be shared with other deliveries of the same richiesta: read
+// it, do not change it.
 type CallbackFunc func(ctx context.Context, ev *CallbackEvent) error
 
 // Defaults of CallbackHandler.
@@ -77,6 +83,12 @@ const (
 	// memory of deliveries already handled; see WithCallbackDedupe.
 	DefaultCallbackDedupeWindow  = 24 * time.Hour
 	DefaultCallbackDedupeEntries = 10000
+	// DefaultCallbackRereadLimit bounds the read-backs in flight; see
+	// WithCallbackRereadLimit.
+	DefaultCallbackRereadLimit = 16
+	// DefaultCallbackRetryAfter is the Retry-After of the handler's 503s;
+	// see WithCallbackRetryAfter.
+	DefaultCallbackRetryAfter = 30 * time.Second
 )
 
 // CallbackOption configures CallbackHandler. An option given a value it
@@ -90,8 +102,12 @@ type callbackConfig struct {
 	field         string
 	rereadTimeout time.Duration
 	timeoutSet    bool // WithCallbackRereadTimeout was given: it needs a client
+	rereadLimit   int
+	limitSet      bool // WithCallbackRereadLimit was given: it needs a client
+	retryAfter    time.Duration
 	window        time.Duration
 	entries       int
+	store         CallbackDedupe // WithCallbackDedupeStore; nil: this handler's memory only
 }
 
 // WithCallbackSecret sets the secret deliveries must carry: Callback.Secret
@@ -153,6 +169,37 @@ func WithCallbackRereadTimeout(d time.Duration) CallbackOption {
 	}
 }
 
+// WithCallbackRereadLimit bounds how many read-backs the handler has in
+// flight at once (default DefaultCallbackRereadLimit). Deliveries of a
+// richiesta already being read share that read and do not count; a
+// delivery that would start one more is answered 503 at once, with
+// Retry-After, so that a flood of deliveries cannot become a flood of
+// GETs with the client's token. It needs WithCallbackClient.
+func WithCallbackRereadLimit(n int) CallbackOption {
+	return func(c *callbackConfig) error {
+		if n < 1 {
+			return invalidArg("WithCallbackRereadLimit", "needs at least 1")
+		}
+		c.rereadLimit, c.limitSet = n, true
+		return nil
+	}
+}
+
+// WithCallbackRetryAfter sets the Retry-After, in whole seconds rounded
+// up, of the handler's 503 answers (default DefaultCallbackRetryAfter):
+// when the read-back failed, when too many are in flight, and when the
+// same event is being handled by another delivery. After the API answered
+// a read-back 429 or 503 the handler also reads nothing for this long.
+func WithCallbackRetryAfter(d time.Duration) CallbackOption {
+	return func(c *callbackConfig) error {
+		if d <= 0 {
+			return invalidArg("WithCallbackRetryAfter", "needs a positive duration")
+		}
+		c.retryAfter = d
+		return nil
+	}
+}
+
 // WithCallbackMaxBody caps a delivery's body at n bytes (default
 // DefaultCallbackMaxBody); n must be positive.
 func WithCallbackMaxBody(n int64) CallbackOption {
@@ -179,10 +226,14 @@ func WithCallbackField(name string) CallbackOption {
 
 // WithCallbackDedupe sets how long the handler remembers a delivery it
 // handled, by richiesta id and stato, to answer a repeat 200 without
-// calling fn again (default DefaultCallbackDedupeWindow), and how many it
-// remembers at most (default DefaultCallbackDedupeEntries; the oldest are
-// forgotten first). A window of 0 remembers nothing. The memory is this
-// handler's: another replica, or the same after a restart, calls fn again.
+// calling fn again nor reading it back (default
+// DefaultCallbackDedupeWindow), and how many it remembers at most (default
+// DefaultCallbackDedupeEntries; the oldest are forgotten first). Each
+// costs about 160 bytes, a fingerprint of the id and stato whatever the
+// delivery carried, so the default keeps under 2 MB. A window of 0
+// remembers nothing. The memory is this handler's: another replica, or the
+// same after a restart, calls fn again unless WithCallbackDedupeStore
+// shares it.
 func WithCallbackDedupe(window time.Duration, maxEntries int) CallbackOption {
 	return func(c *callbackConfig) error {
 		if window < 0 || window > 0 && maxEntries < 1 {
@@ -193,10 +244,30 @@ func WithCallbackDedupe(window time.Duration, maxEntries int) CallbackOption {
 	}
 }
 
+// WithCallbackDedupeStore shares the memory of handled events with the
+// other replicas through store (journal.Postgres's CallbackDedupe, for
+// one), so that a delivery that reaches two of them calls fn once. The
+// handler still keeps its own memory (WithCallbackDedupe), asked first;
+// the store's marks last the same window. While a replica handles an
+// event, a delivery of it elsewhere is answered 503 (it may fail there);
+// see DefaultCallbackLease. When the store cannot be reached the delivery
+// is answered 503. It needs a dedupe window.
+func WithCallbackDedupeStore(store CallbackDedupe) CallbackOption {
+	return func(c *callbackConfig) error {
+		if store == nil {
+			return invalidArg("WithCallbackDedupeStore", "needs a store")
+		}
+		c.store = store
+		return nil
+	}
+}
+
 type callbackHandler struct {
-	fn   CallbackFunc
-	cfg  callbackConfig
-	seen *dedupe // nil when the window is 0
+	fn     CallbackFunc
+	cfg    callbackConfig
+	seen   *dedupe  // nil when the window is 0
+	reads  *rereads // nil without a client
+	holder string   // names this handler's claims in cfg.store
 }
 
 // CallbackHandler receives Visengine's callbacks in both forms (a JSON body
@@ -225,10 +296,19 @@ type callbackHandler struct {
 //     is false): act on nothing in it without reading the richiesta back.
 //
 // A delivery for a richiesta and stato already handled within the dedupe
-// window (WithCallbackDedupe) is answered 200 without calling fn; with a
-// client the stato is the API's, so a forged stato can neither call fn
-// twice nor silence a genuine delivery. A repeat that arrives while the
-// first is still being handled is answered 503.
+// window (WithCallbackDedupe) is answered 200 without calling fn and
+// without reading it back; with a client the stato is the API's, so a
+// forged stato can neither call fn twice nor silence a genuine delivery. A
+// repeat that arrives while the first is still being handled is answered
+// 503. WithCallbackDedupeStore extends this memory to every replica.
+//
+// A flood costs the API little: a replay of a handled event makes no read;
+// deliveries of one richiesta arriving together share one read; at most
+// WithCallbackRereadLimit reads are in flight; a read is never retried
+// here (Visengine delivers again instead); and once the API answered a
+// read 429 or 503, deliveries that need a read are refused for the
+// Retry-After without one. Every 503 carries Retry-After
+// (WithCallbackRetryAfter).
 //
 // Without calling fn it answers 405 to a method other than POST, 415 to
 // another content type, 413 to a body over WithCallbackMaxBody, 400 to a
@@ -244,7 +324,8 @@ func CallbackHandler(fn CallbackFunc, opts ...CallbackOption) (http.Handler, err
 		return nil, invalidArg("CallbackHandler", "needs a CallbackFunc")
 	}
 	cfg := callbackConfig{maxBody: DefaultCallbackMaxBody, field: DefaultCallbackField,
-		rereadTimeout: DefaultCallbackRereadTimeout, window: DefaultCallbackDedupeWindow, entries: DefaultCallbackDedupeEntries}
+		rereadTimeout: DefaultCallbackRereadTimeout, rereadLimit: DefaultCallbackRereadLimit,
+		retryAfter: DefaultCallbackRetryAfter, window: DefaultCallbackDedupeWindow, entries: DefaultCallbackDedupeEntries}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, invalidArg("callback option", "is nil")
@@ -253,17 +334,40 @@ func CallbackHandler(fn CallbackFunc, opts ...CallbackOption) (http.Handler, err
 			return nil, err
 		}
 	}
-	switch {
-	case len(cfg.secrets) == 0:
-		return nil, invalidArg("CallbackHandler", "needs WithCallbackSecret: without a secret it would refuse every delivery")
-	case cfg.timeoutSet && cfg.client == nil:
-		return nil, invalidArg("WithCallbackRereadTimeout", "needs WithCallbackClient: there is nothing to read back with")
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	h := &callbackHandler{fn: fn, cfg: cfg}
 	if cfg.window > 0 {
 		h.seen = newDedupe(cfg.window, cfg.entries, time.Now)
 	}
+	if cfg.client != nil {
+		h.reads = newRereads(&cfg)
+	}
+	if cfg.store != nil {
+		holder := make([]byte, 16)
+		if _, err := rand.Read(holder); err != nil {
+			return nil, fmt.Errorf("visengine: callback handler name: %w", err)
+		}
+		h.holder = hex.EncodeToString(holder)
+	}
 	return h, nil
+}
+
+// check refuses the options that cannot work together.
+func (c *callbackConfig) check() error {
+	const noClient = "needs WithCallbackClient: there is nothing to read back with"
+	switch {
+	case len(c.secrets) == 0:
+		return invalidArg("CallbackHandler", "needs WithCallbackSecret: without a secret it would refuse every delivery")
+	case c.timeoutSet && c.client == nil:
+		return invalidArg("WithCallbackRereadTimeout", noClient)
+	case c.limitSet && c.client == nil:
+		return invalidArg("WithCallbackRereadLimit", noClient)
+	case c.store != nil && c.window == 0:
+		return invalidArg("WithCallbackDedupeStore", "needs a dedupe window: WithCallbackDedupe(0, …) remembers nothing")
+	}
+	return nil
 }
 
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -273,11 +377,15 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	posted, status := h.delivery(w, r)
+	v := verdict{status: status}
 	if status == 0 {
-		status = h.handle(r.Context(), posted)
+		v = h.handle(r.Context(), posted)
 	}
-	if status != http.StatusOK {
-		http.Error(w, http.StatusText(status), status)
+	if v.status != http.StatusOK {
+		if v.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(max(time.Second, v.retryAfter+time.Second-1)/time.Second), 10))
+		}
+		http.Error(w, http.StatusText(v.status), v.status)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -304,40 +412,83 @@ func (h *callbackHandler) delivery(w http.ResponseWriter, r *http.Request) (*Ric
 }
 
 // handle turns an authenticated delivery into at most one call of fn.
-func (h *callbackHandler) handle(ctx context.Context, posted *Richiesta) int {
-	ev, ok := h.event(ctx, posted)
-	if !ok {
-		return http.StatusServiceUnavailable
+// The event posted is claimed before anything is read back, so that its
+// replays and concurrent copies cost nothing; with a client, the event fn
+// gets is the API's, claimed in turn when it differs from the posted one.
+// The claim held is settled whatever happens, a panic in fn included:
+// otherwise the event would stay busy, refused 503 for ever.
+func (h *callbackHandler) handle(ctx context.Context, posted *Richiesta) verdict {
+	held := keyOf(posted.ID, posted.StatoRichiesta)
+	if v, mine := h.claim(ctx, held); !mine {
+		return v
 	}
-	key := ev.Richiesta.ID + "\x00" + string(ev.Richiesta.StatoRichiesta)
-	switch h.seen.claim(key) {
-	case claimDone:
-		return http.StatusOK
-	case claimBusy:
-		return http.StatusServiceUnavailable
+	holding, handled := true, false
+	defer func() {
+		if holding {
+			h.settle(ctx, held, handled)
+		}
+	}()
+	ev := &CallbackEvent{Richiesta: posted}
+	if h.reads != nil {
+		r, v := h.reads.get(ctx, posted.ID)
+		if r == nil {
+			return v
+		}
+		if truth := keyOf(r.ID, r.StatoRichiesta); truth != held {
+			holding = false
+			h.settle(ctx, held, false) // the posted stato is not (or no longer) the API's
+			if v, mine := h.claim(ctx, truth); !mine {
+				return v
+			}
+			held, holding = truth, true
+		}
+		ev = &CallbackEvent{Richiesta: r, FromAPI: true, client: h.cfg.client}
 	}
-	err := h.fn(ctx, ev)
-	h.seen.finish(key, err == nil)
-	if err != nil {
-		return http.StatusInternalServerError
+	if err := h.fn(ctx, ev); err != nil {
+		return verdict{status: http.StatusInternalServerError}
 	}
-	return http.StatusOK
+	handled = true
+	return answerOK
 }
 
-// event is what fn gets: with a client, the richiesta read back from the
-// API; without, the posted one. ok is false when the read-back failed.
-func (h *callbackHandler) event(ctx context.Context, posted *Richiesta) (*CallbackEvent, bool) {
-	c := h.cfg.client
-	if c == nil {
-		return &CallbackEvent{Richiesta: posted}, true
+// claim takes key for this delivery, in the handler's memory and then in
+// the shared store, or returns the answer that leaves it alone.
+func (h *callbackHandler) claim(ctx context.Context, key eventKey) (verdict, bool) {
+	busy := verdict{http.StatusServiceUnavailable, h.cfg.retryAfter}
+	switch h.seen.claim(key) {
+	case claimDone:
+		return answerOK, false
+	case claimBusy:
+		return busy, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.rereadTimeout)
+	if h.cfg.store == nil {
+		return verdict{}, true
+	}
+	got, err := h.cfg.store.ClaimCallback(ctx, key.String(), h.holder, DefaultCallbackLease)
+	switch {
+	case err == nil && got == CallbackClaimed:
+		return verdict{}, true
+	case err == nil && got == CallbackDone:
+		h.seen.finish(key, true) // remembered here too: the next replay asks no one
+		return answerOK, false
+	}
+	h.seen.finish(key, false) // busy elsewhere, or the store is unreachable: deliver again
+	return busy, false
+}
+
+// settle ends this delivery's claim on key; handled remembers the event.
+// The store is told even when the sender has hung up: the claim would
+// otherwise block the event elsewhere until its lease ran out.
+func (h *callbackHandler) settle(ctx context.Context, key eventKey, handled bool) {
+	h.seen.finish(key, handled)
+	if h.cfg.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.rereadTimeout)
 	defer cancel()
-	r, err := c.GetRichiesta(ctx, posted.ID)
-	if err != nil || r.ID != posted.ID {
-		return nil, false
-	}
-	return &CallbackEvent{Richiesta: r, FromAPI: true, client: c}, true
+	// A failure leaves the claim to run out: elsewhere the event is then
+	// refused 503 until the lease ends, and handled again once it has.
+	_ = h.cfg.store.SettleCallback(ctx, key.String(), h.holder, handled, h.cfg.window)
 }
 
 // payload returns the JSON text of a delivery, or the status to refuse it.

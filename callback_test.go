@@ -207,6 +207,11 @@ func TestCallbackHandlerRefusedWhenBuilt(t *testing.T) {
 		{"negative dedupe window", ok, []CallbackOption{secret, WithCallbackDedupe(-time.Second, 10)}},
 		{"dedupe without room", ok, []CallbackOption{secret, WithCallbackDedupe(time.Hour, 0)}},
 		{"nil option", ok, []CallbackOption{secret, nil}},
+		{"reread limit without a client", ok, []CallbackOption{secret, WithCallbackRereadLimit(4)}},
+		{"reread limit 0", ok, []CallbackOption{secret, WithCallbackClient(c), WithCallbackRereadLimit(0)}},
+		{"retry after 0", ok, []CallbackOption{secret, WithCallbackRetryAfter(0)}},
+		{"nil dedupe store", ok, []CallbackOption{secret, WithCallbackDedupeStore(nil)}},
+		{"dedupe store without a window", ok, []CallbackOption{secret, WithCallbackDedupeStore(newMemStore()), WithCallbackDedupe(0, 0)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +229,8 @@ func TestCallbackHandlerRefusedWhenBuilt(t *testing.T) {
 		{secret, WithCallbackClient(c), WithCallbackRereadTimeout(time.Second)},
 		{WithCallbackRereadTimeout(time.Second), WithCallbackClient(c), secret}, // in any order
 		{secret, WithCallbackMaxBody(1), WithCallbackField("x"), WithCallbackDedupe(0, 0)},
+		{WithCallbackRereadLimit(1), WithCallbackClient(c), secret, WithCallbackRetryAfter(time.Millisecond)},
+		{secret, WithCallbackDedupeStore(newMemStore()), WithCallbackDedupe(time.Minute, 1)},
 	} {
 		_, err := CallbackHandler(ok, opts...)
 		assert.NoError(t, err)
@@ -267,10 +274,12 @@ func TestCallbackRereadFailureAnswers503(t *testing.T) {
 	api.fail.Store(500)
 	assert.Equal(t, 503, post(h, delivery(testSecret)), "the API failing")
 	api.fail.Store(0)
-	api.delay.Store(int64(400 * time.Millisecond))
+	api.delay.Store(int64(time.Second))
 	start := time.Now()
 	assert.Equal(t, 503, post(h, delivery(testSecret)), "the API too slow")
-	assert.Less(t, time.Since(start), 350*time.Millisecond, "bounded by WithCallbackRereadTimeout")
+	// Far above the 100ms timeout and far below the API's second, so that
+	// a loaded machine does not fail it.
+	assert.Less(t, time.Since(start), 800*time.Millisecond, "bounded by WithCallbackRereadTimeout")
 	assert.Zero(t, rc.calls())
 
 	api.delay.Store(0)
@@ -346,11 +355,12 @@ func TestCallbackDedupeWindowAndCapacity(t *testing.T) {
 func TestDedupeBounded(t *testing.T) {
 	now := time.Unix(0, 0)
 	d := newDedupe(time.Minute, 100, func() time.Time { return now })
+	k := func(s string) eventKey { return keyOf(s, StatoDatiDisponibili) }
 	longest := 0
 	for i := range 10000 {
-		key := fmt.Sprint(i)
+		key := k(fmt.Sprint(i))
 		if d.claim(key) != claimMine {
-			t.Fatalf("%s: a new key is not handled", key)
+			t.Fatalf("%d: a new key is not handled", i)
 		}
 		d.finish(key, true)
 		longest = max(longest, d.size(), len(d.queue)-d.head)
@@ -359,18 +369,18 @@ func TestDedupeBounded(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 100, longest)
-	assert.Equal(t, claimDone, d.claim("9999"))
-	assert.Equal(t, claimMine, d.claim("0"), "forgotten to make room")
-	assert.Equal(t, claimBusy, d.claim("0"), "a second claim while the first is handled")
-	d.finish("0", false)
-	assert.Equal(t, claimMine, d.claim("0"), "a failure is not remembered")
-	d.finish("0", true)
+	assert.Equal(t, claimDone, d.claim(k("9999")))
+	assert.Equal(t, claimMine, d.claim(k("0")), "forgotten to make room")
+	assert.Equal(t, claimBusy, d.claim(k("0")), "a second claim while the first is handled")
+	d.finish(k("0"), false)
+	assert.Equal(t, claimMine, d.claim(k("0")), "a failure is not remembered")
+	d.finish(k("0"), true)
 	now = now.Add(time.Minute)
-	assert.Equal(t, claimMine, d.claim("9999"), "expired")
+	assert.Equal(t, claimMine, d.claim(k("9999")), "expired")
 	assert.LessOrEqual(t, d.size(), 1)
 	var none *dedupe
-	assert.Equal(t, claimMine, none.claim("x"))
-	none.finish("x", true)
+	assert.Equal(t, claimMine, none.claim(k("x")))
+	none.finish(k("x"), true)
 }
 
 // A repeat that arrives while the first delivery is handled is answered
@@ -611,4 +621,180 @@ func (d *dedupe) size() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.done)
+}
+
+// retained counts, for the tests and benchmarks, the bytes the memory of
+// events holds: keys and times in the maps, the queue's whole array. It
+// leaves out the maps' own overhead, which grows with the same entries.
+func (d *dedupe) retained() int {
+	if d == nil {
+		return 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key := len(eventKey{})
+	return len(d.done)*(key+8) + cap(d.queue)*key + len(d.busy)*key
+}
+
+// memStore is a CallbackDedupe in memory, as a replica-shared store would
+// behave, that can be made to fail and counts its claims.
+type memStore struct {
+	mu     sync.Mutex
+	marks  map[string]memMark
+	fail   error
+	claims int
+}
+
+type memMark struct {
+	holder string
+	done   bool
+	until  time.Time
+}
+
+func newMemStore() *memStore { return &memStore{marks: map[string]memMark{}} }
+
+func (s *memStore) ClaimCallback(_ context.Context, key, holder string, lease time.Duration) (CallbackClaim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.claims++
+	if s.fail != nil {
+		return 0, s.fail
+	}
+	if m, ok := s.marks[key]; ok && time.Now().Before(m.until) {
+		if m.done {
+			return CallbackDone, nil
+		}
+		return CallbackBusy, nil
+	}
+	s.marks[key] = memMark{holder: holder, until: time.Now().Add(lease)}
+	return CallbackClaimed, nil
+}
+
+func (s *memStore) SettleCallback(_ context.Context, key, holder string, handled bool, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.marks[key]; ok && m.holder == holder && !m.done {
+		if handled {
+			s.marks[key] = memMark{holder: holder, done: true, until: time.Now().Add(ttl)}
+		} else {
+			delete(s.marks, key)
+		}
+	}
+	return s.fail
+}
+
+// Two handlers sharing a store call fn once for an event both receive;
+// an event the store says is done is acknowledged without a read and
+// remembered locally; a store that cannot be reached makes the handler
+// answer 503, and the event is handled once it can.
+func TestCallbackDedupeStoreShared(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoDatiDisponibili)
+	store := newMemStore()
+	rc := &recorder{}
+	opts := []CallbackOption{WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)), WithCallbackDedupeStore(store)}
+	a, b := mustHandler(t, rc.fn, opts...), mustHandler(t, rc.fn, opts...)
+
+	assert.Equal(t, 200, post(a, delivery(testSecret)))
+	assert.Equal(t, 200, post(b, delivery(testSecret)), "handled on the other replica")
+	assert.Equal(t, 1, rc.calls())
+	assert.EqualValues(t, 1, api.hits.Load(), "the store's answer needs no read")
+	claims := store.claims
+	assert.Equal(t, 200, post(b, delivery(testSecret)))
+	assert.Equal(t, claims, store.claims, "remembered locally: the store is not asked again")
+
+	store.fail = errors.New("connection refused")
+	other := deliveryOf("5f2829ce065afc21cc60ad0f", StatoDatiDisponibili, testSecret)
+	api.set("5f2829ce065afc21cc60ad0f", StatoDatiDisponibili)
+	rec := httptestRecorder(a, "application/json", other)
+	assert.Equal(t, 503, rec.Code, "the store cannot be reached")
+	assert.Equal(t, "30", rec.Header().Get("Retry-After"))
+	store.fail = nil
+	assert.Equal(t, 200, post(a, other), "handled once the store answers")
+	assert.Equal(t, 2, rc.calls())
+}
+
+// A read-back is made once per delivery, whatever the API answers: the
+// client's retries (3 attempts here) are not used inside the handler.
+// After a 429 or 503 the handler reads nothing for the Retry-After, and
+// reads again after it.
+func TestCallbackReadBackNeverRetried(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoDatiDisponibili)
+	rc := &recorder{}
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)),
+		WithCallbackRetryAfter(1500*time.Millisecond))
+
+	api.fail.Store(500)
+	for range 3 {
+		rec := httptestRecorder(h, "application/json", delivery(testSecret))
+		assert.Equal(t, 503, rec.Code)
+		assert.Equal(t, "2", rec.Header().Get("Retry-After"), "1.5s, rounded up")
+	}
+	assert.EqualValues(t, 3, api.hits.Load(), "one read per delivery, none retried")
+
+	for _, code := range []int32{429, 503} {
+		api.hits.Store(0)
+		api.fail.Store(code)
+		h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)),
+			WithCallbackRetryAfter(100*time.Millisecond))
+		for range 5 {
+			assert.Equal(t, 503, post(h, delivery(testSecret)))
+		}
+		assert.EqualValues(t, 1, api.hits.Load(), "%d: the API asked to slow down; nothing is read until the Retry-After", code)
+		api.fail.Store(0)
+		time.Sleep(150 * time.Millisecond)
+		assert.Equal(t, 200, post(h, delivery(testSecret)), "%d: read again after the Retry-After", code)
+		assert.EqualValues(t, 2, api.hits.Load())
+	}
+	assert.Equal(t, 2, rc.calls())
+}
+
+// A repeat answered 503 because the first delivery is still being handled
+// says when to deliver again.
+func TestCallbackBusyAnswerHasRetryAfter(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := mustHandler(t, func(context.Context, *CallbackEvent) error {
+		close(entered)
+		<-release
+		return nil
+	}, WithCallbackSecret(testSecret), WithCallbackRetryAfter(90*time.Second))
+	first := make(chan int)
+	go func() { first <- post(h, delivery(testSecret)) }()
+	<-entered
+	rec := httptestRecorder(h, "application/json", delivery(testSecret))
+	assert.Equal(t, 503, rec.Code)
+	assert.Equal(t, "90", rec.Header().Get("Retry-After"))
+	close(release)
+	assert.Equal(t, 200, <-first)
+}
+
+// Different ids or stati never share a fingerprint, however they are cut.
+func TestCallbackEventKeys(t *testing.T) {
+	keys := map[eventKey]string{}
+	for _, c := range [][2]string{{"ab", "c"}, {"a", "bc"}, {"abc", ""}, {"a", "b\x00c"}, {"a", "b"}, {"a", "B"}} {
+		k := keyOf(c[0], Stato(c[1]))
+		_, dup := keys[k]
+		assert.False(t, dup, "%q", c)
+		keys[k] = c[0]
+		assert.Len(t, k.String(), 64)
+	}
+	assert.Equal(t, keyOf("a", "b"), keyOf("a", "b"))
+}
+
+// A panicking fn does not leave its event busy for ever: net/http
+// recovers the panic, and the next delivery is handled.
+func TestCallbackPanicReleasesTheEvent(t *testing.T) {
+	api := newTruthAPI(t)
+	api.set(cbID, StatoDatiDisponibili)
+	var calls atomic.Int32
+	h := mustHandler(t, func(context.Context, *CallbackEvent) error {
+		if calls.Add(1) == 1 {
+			panic("integrator's bug")
+		}
+		return nil
+	}, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)))
+	assert.Panics(t, func() { post(h, delivery(testSecret)) })
+	assert.Equal(t, 200, post(h, delivery(testSecret)), "handled again, not refused as busy")
+	assert.EqualValues(t, 2, calls.Load())
 }

@@ -207,7 +207,13 @@
 // so it proves neither origin nor freshness: with the client, the handler
 // treats each delivery as a hint, reads the richiesta back with the SDK's
 // own token and hands your function what the API says; repeats of an event
-// already handled are acknowledged without calling it again.
+// already handled are acknowledged without calling it again, or reading it
+// back. A flood costs the API little: one read per richiesta in flight,
+// at most [WithCallbackRereadLimit] at once, none retried, and a 503 with
+// Retry-After to the sender beyond that. Replicas share the memory of
+// handled events through [WithCallbackDedupeStore] (the PostgreSQL
+// journal's CallbackDedupe), so a delivery reaching two of them calls your
+// function once.
 //
 // The document is a zip inside the JSON answer of GET /documento/{id}.
 // [Client.DownloadDocumento] streams it to an [io.Writer] in memory that

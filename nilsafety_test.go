@@ -49,6 +49,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
+	reflect.TypeFor[CallbackClaim](), reflect.TypeFor[CallbackDedupe](),
 }
 
 var exportedFuncs = map[string]any{
@@ -74,6 +75,8 @@ var exportedFuncs = map[string]any{
 	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
 	"WithCallbackDedupe": WithCallbackDedupe, "WithIdempotencyKey": WithIdempotencyKey,
 	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	"WithCallbackRereadLimit": WithCallbackRereadLimit, "WithCallbackRetryAfter": WithCallbackRetryAfter,
+	"WithCallbackDedupeStore": WithCallbackDedupeStore,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

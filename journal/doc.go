@@ -94,5 +94,6 @@
 // syntax: any database/sql driver for PostgreSQL works (pgx's stdlib is
 // the one tested); other databases are not supported. The database user
 // needs CREATE on the schema the first time, and SELECT, INSERT and
-// UPDATE on the table after that.
+// UPDATE on the table after that; [Postgres.CallbackDedupe]'s table, beside
+// it, needs DELETE too.
 package journal

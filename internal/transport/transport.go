@@ -301,10 +301,14 @@ func errorClass(err error) string {
 // CheckRetry is the retry policy for go-retryablehttp. An idempotent call is
 // retried on transport errors (but not certificate failures), 429 and 5xx
 // other than 501. A non-idempotent call is retried only when its last
-// attempt provably never left the process (see provablyUnsent).
+// attempt provably never left the process (see provablyUnsent). A call
+// whose context was marked by Once is never retried.
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	if isOnce(ctx) {
+		return false, nil
 	}
 	call := CallFrom(ctx)
 	idempotent := call == nil || call.Idempotent
