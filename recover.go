@@ -91,7 +91,7 @@ func (c *Client) Recover(ctx context.Context, j Journal) (*RecoverReport, error)
 			rec.release(ctx)
 		}
 	}()
-	var list lazyList
+	list := lazyList{scan: newLostScan()}
 	seen := map[string]bool{}
 	for {
 		batch, err := j.Claim(ctx, owner, time.Now().Add(c.eo.lease), recoverBatch)
@@ -149,12 +149,13 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 			got := submittedValues(r)
 			return JournalDigest(e.HashVisura, got, opzioneNomi(r)) == e.Digest, got != nil
 		}}
-	found, err := c.findLost(ctx, entries, q)
+	found, err := c.findLost(ctx, entries, q, list.scan)
 	switch {
 	case err != nil:
 		return *res.unknown("could not read the candidates: will try again", err)
 	case found.match != nil && found.match.State == StateSubmitted && found.byRef:
 		rec.e.DraftID = found.match.ID // written with the outcome
+		list.scan.owns(found.match.ID, e.Ref)
 		rec.end(ctx, JournalCompleted, "closed, found by its reference")
 		res.Status, res.DraftID, res.Richiesta, res.Reason = ResolutionCompleted, found.match.ID, found.match, "closed, found by its reference"
 		return res
@@ -180,11 +181,13 @@ func opzioneNomi(r *Richiesta) []string {
 }
 
 // lazyList lists the account's richieste once per Recover, when first
-// needed.
+// needed, and keeps what the search for lost drafts learns of them (scan):
+// each is looked up in the journal and read at most once per Recover.
 type lazyList struct {
 	done    bool
 	entries []listEntry
 	err     error
+	scan    *lostScan
 }
 
 func (l *lazyList) get(ctx context.Context, c *Client) ([]listEntry, error) {
