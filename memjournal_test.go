@@ -152,9 +152,13 @@ func (m *memJournal) ListDrafts(ctx context.Context, ids []string) ([]JournalEnt
 	if err := cmp.Or(ctx.Err(), m.refuse("ListDrafts", JournalEntry{})); err != nil {
 		return nil, err
 	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
 	var out []JournalEntry
-	for _, e := range m.sorted() {
-		if e.DraftID != "" && slices.Contains(ids, e.DraftID) {
+	for _, e := range m.entries {
+		if e.DraftID != "" && want[e.DraftID] {
 			out = append(out, e)
 		}
 	}

@@ -46,8 +46,10 @@ func WithReconcileSettle(d time.Duration) ReconcileOption {
 }
 
 // WithReconcileMaxReads bounds how many candidates Reconcile reads with GET
-// /richiesta/{id} (default DefaultReconcileMaxReads, 25; at least 1). When
-// more are left unread, the outcome stays unknown.
+// /richiesta/{id}, and journal lookups it makes (each asks about up to
+// JournalLookupMax candidates at once), together (default
+// DefaultReconcileMaxReads, 25; at least 1). When more are left unread,
+// the outcome stays unknown.
 func WithReconcileMaxReads(n int) ReconcileOption {
 	return func(c *reconcileConfig) { c.maxReads = max(n, 1) }
 }
@@ -73,9 +75,10 @@ func WithReconcileDraft() ReconcileOption {
 // outcome created. It lists the account's richieste once (GET /richiesta)
 // and reads, with GET /richiesta/{id}, only those of the same service
 // created at or after sentAt (OutcomeUnknownError.SentAt) minus the clock
-// skew, earliest first, each once however often it is listed, at most
-// WithReconcileMaxReads of them. It skips those a journal (WithJournal)
-// records as another submission's draft. A candidate is the one when its
+// skew, earliest first, each once however often it is listed, within
+// WithReconcileMaxReads. It skips those a journal (WithJournal) records as
+// another submission's draft, asking it about a page of candidates at a
+// time (Journal.ListDrafts). A candidate is the one when its
 // callback_data carries the reference of WithReconcileRef, or else when
 // its submitted values equal values (compared as JournalDigest does:
 // blanks around them and empty ones ignored); the read-back's _id and

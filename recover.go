@@ -73,6 +73,13 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 //   - anything it cannot prove, or a read that failed: unknown, left
 //     unfinished for the next run, with what is known. Nothing is guessed.
 //
+// What it learns of the account is shared by every entry of one call: the
+// list of richieste is read once, the journal is asked which entry owns a
+// listed draft a page at a time (Journal.ListDrafts), and each candidate
+// richiesta is read at most once. Per entry, the reads and lookups that
+// earlier entries did not make already are bounded by
+// DefaultReconcileMaxReads; beyond it the entry is unknown.
+//
 // It is idempotent: safe to run on every replica at start-up and then
 // periodically. The error reports what stopped it (the journal failing,
 // ctx ending); the report holds what was done until then.
