@@ -159,7 +159,7 @@ type lostFound struct {
 // q.maxReads; sc keeps what they found for the next call.
 func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery, sc *lostScan) (lostFound, error) {
 	var found lostFound
-	ids := lostCandidates(entries, q)
+	ids := lostCandidates(sc.prune(entries), q)
 	budget := q.maxReads
 	for i, id := range ids {
 		if checkID("id", id) != nil {
@@ -208,6 +208,11 @@ func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery,
 type lostScan struct {
 	owners map[string][]string      // draft id → the Refs recording it; present once looked up
 	reads  map[string]candidateRead // id → its read
+	// pruned is listed without the richieste the journal gives to an
+	// entry: none of them is a lost draft, so later entries skip them
+	// without looking at each. stale: owners changed since.
+	listed, pruned []listEntry
+	stale          bool
 }
 
 // candidateRead is one GET /richiesta/{id} and what came of it.
@@ -218,6 +223,22 @@ type candidateRead struct {
 
 func newLostScan() *lostScan {
 	return &lostScan{owners: map[string][]string{}, reads: map[string]candidateRead{}}
+}
+
+// prune returns entries without the richieste known to be an entry's
+// draft, computed again only when a lookup taught sc more.
+func (sc *lostScan) prune(entries []listEntry) []listEntry {
+	same := len(entries) == len(sc.listed) && (len(entries) == 0 || &entries[0] == &sc.listed[0])
+	if same && !sc.stale {
+		return sc.pruned
+	}
+	sc.listed, sc.pruned, sc.stale = entries, nil, false
+	for _, e := range entries {
+		if len(sc.owners[e.id]) == 0 {
+			sc.pruned = append(sc.pruned, e)
+		}
+	}
+	return sc.pruned
 }
 
 // looked reports whether the journal was asked about id already, or need
@@ -249,6 +270,7 @@ func (sc *lostScan) lookup(ctx context.Context, j Journal, ids []string) error {
 	for _, id := range page {
 		sc.owners[id] = []string{}
 	}
+	sc.stale = true
 	for _, e := range es {
 		if _, asked := sc.owners[e.DraftID]; asked {
 			sc.owners[e.DraftID] = append(sc.owners[e.DraftID], e.Ref)

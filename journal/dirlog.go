@@ -42,6 +42,9 @@ type logWriter struct {
 	failed  error    // a flush failed: the log's end is unknown
 	flushes uint64   // fsyncs of the log, for the benchmarks
 	legacy  []string // entry files that compact removes, once superseded
+	// compactAt: below this many records the log is never compacted
+	// (compactMinRecords; tests lower it).
+	compactAt int
 }
 
 // appendRecord appends e as a log record to buf.
@@ -74,7 +77,7 @@ func (w *logWriter) queue(e visengine.JournalEntry) uint64 {
 // openLog replays the log in dir (if any) through apply, drops a torn
 // tail, and opens the log for appending.
 func openLog(dir string, apply func(visengine.JournalEntry)) (logWriter, error) {
-	w := logWriter{path: filepath.Join(dir, logName)}
+	w := logWriter{path: filepath.Join(dir, logName), compactAt: compactMinRecords}
 	data, err := os.ReadFile(w.path)
 	created := errors.Is(err, os.ErrNotExist)
 	if err != nil && !created {
@@ -205,7 +208,7 @@ func (d *Dir) commit(seq uint64) error {
 	}
 	w.durable, w.flushes = upto, w.flushes+1
 	w.records += bytes.Count(buf, []byte{'\n'})
-	if w.records > compactMinRecords && w.records > 2*len(d.entries) {
+	if w.records > w.compactAt && w.records > 2*len(d.entries) {
 		d.compactLocked()
 	}
 	return nil

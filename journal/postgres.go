@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -32,6 +33,7 @@ type Postgres struct {
 	table string        // quoted, maybe schema-qualified
 	name  string        // as configured, for messages
 	slots chan struct{} // one per statement in flight: WithMaxConns
+	stmts atomic.Uint64 // statements sent, for the benchmarks
 }
 
 var _ visengine.Journal = (*Postgres)(nil)
@@ -186,6 +188,7 @@ func (p *Postgres) migrate(ctx context.Context, name string) error {
 func (p *Postgres) slot(ctx context.Context) (func(), error) {
 	select {
 	case p.slots <- struct{}{}:
+		p.stmts.Add(1)
 		return func() { <-p.slots }, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
@@ -292,6 +295,7 @@ func (p *Postgres) missingOr(ctx context.Context, ref string, leaseErr error) er
 
 func (p *Postgres) exists(ctx context.Context, ref string) (bool, error) {
 	var ok bool
+	p.stmts.Add(1)
 	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.table+` WHERE ref = $1)`, ref).Scan(&ok)
 	if err != nil {
 		return false, p.fail("reading entry "+ref, err)
