@@ -1,9 +1,11 @@
 package journal_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -179,4 +181,87 @@ func TestDirReadsEntryFilesAndCompacts(t *testing.T) {
 		want[i].LeaseOwner, want[i].LeaseUntil = "", time.Time{}
 	}
 	assert.Equal(t, want, got2)
+}
+
+// hammerEnv makes the test binary, run again as a child process, write to
+// the Dir it names until killed (see TestMain).
+const hammerEnv = "JOURNAL_TEST_HAMMER_DIR"
+
+// hammerDir is the child's work: eight writers create entries and update
+// each once, and print "ACK <ref> <note>" when a call returned, so durable.
+func hammerDir(path string) {
+	d, err := journal.OpenDir(path)
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return
+	}
+	var mu sync.Mutex
+	ack := func(ref, note string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Println("ACK", ref, note)
+	}
+	for w := range 8 {
+		go func() {
+			for i := 0; ; i++ {
+				e := visengine.JournalEntry{Ref: fmt.Sprintf("%08x%08x%016x", os.Getpid(), w, i), HashVisura: hashA2,
+					Digest: strings.Repeat("ab", 32), CreatedAt: time.Now(), LeaseOwner: "h", LeaseUntil: time.Now().Add(time.Hour)}
+				if err := d.Create(ctx, e); err != nil {
+					fmt.Println("ERROR", err)
+					return
+				}
+				ack(e.Ref, "-")
+				e.Note = "updated"
+				if err := d.Update(ctx, e); err != nil {
+					fmt.Println("ERROR", err)
+					return
+				}
+				ack(e.Ref, e.Note)
+			}
+		}()
+	}
+	time.Sleep(time.Minute) // the parent kills it long before
+}
+
+// A process writing with eight writers at once is killed (SIGKILL) in the
+// middle of its flushes, three times over the same directory: each time
+// the journal opens, and holds every write a call returned for.
+func TestDirSurvivesKills(t *testing.T) {
+	path := t.TempDir()
+	acked := map[string]string{}
+	for range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), hammerEnv+"="+path, "GORACE=atexit_sleep_ms=0")
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		timer := time.AfterFunc(20*time.Second, func() { _ = cmd.Process.Kill() })
+		sc := bufio.NewScanner(out)
+		n := 0
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			require.Equal(t, "ACK", f[0], sc.Text())
+			if acked[f[1]] != "updated" {
+				acked[f[1]] = f[2]
+			}
+			if n++; n == 300 {
+				_ = cmd.Process.Kill()
+			}
+		}
+		_ = cmd.Wait()
+		timer.Stop()
+		require.GreaterOrEqual(t, n, 300)
+
+		d, err := journal.OpenDir(path)
+		require.NoError(t, err, "the journal opens after a kill")
+		for ref, note := range acked {
+			e, err := d.Get(ctx, ref)
+			require.NoError(t, err, "acknowledged, so durable")
+			if note == "updated" {
+				require.Equal(t, note, e.Note)
+			}
+		}
+		require.NoError(t, d.Close())
+	}
 }

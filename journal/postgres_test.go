@@ -164,3 +164,42 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 }
+
+// A *sql.DB opened with sql.Open's defaults (no limit on open connections,
+// two idle ones), as ExampleOpenPostgres opens it: however many calls run
+// at once, the journal keeps its own statements to DefaultMaxConns, so it
+// neither exhausts the server nor opens a connection per statement.
+func TestPostgresBoundsItsConnections(t *testing.T) {
+	url := pgtest.Start(t)
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	p, err := journal.OpenPostgres(ctx, db)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for n := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := newEntry(t, n, "owner", time.Hour)
+			if err := p.Create(ctx, e); err != nil {
+				errs <- err
+				return
+			}
+			e.Outcome, e.LeaseUntil = visengine.JournalCompleted, time.Now()
+			errs <- p.Update(ctx, e)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	st := db.Stats()
+	assert.LessOrEqual(t, st.OpenConnections, journal.DefaultMaxConns)
+	assert.Zero(t, st.MaxIdleClosed, "no connection was opened only to be closed")
+
+	_, err = journal.OpenPostgres(ctx, db, journal.WithMaxConns(0))
+	assert.ErrorIs(t, err, visengine.ErrInvalidArgument)
+}
