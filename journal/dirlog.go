@@ -78,6 +78,9 @@ func (w *logWriter) queue(e visengine.JournalEntry) uint64 {
 // tail, and opens the log for appending.
 func openLog(dir string, apply func(visengine.JournalEntry)) (logWriter, error) {
 	w := logWriter{path: filepath.Join(dir, logName), compactAt: compactMinRecords}
+	if fi, err := os.Lstat(w.path); err == nil && !fi.Mode().IsRegular() {
+		return w, fmt.Errorf("visengine: journal: %s is not a regular file", w.path)
+	}
 	data, err := os.ReadFile(w.path)
 	created := errors.Is(err, os.ErrNotExist)
 	if err != nil && !created {

@@ -195,6 +195,7 @@ func hammerDir(path string) {
 		fmt.Println("ERROR", err)
 		return
 	}
+	journal.CompactAt(d, 64) // compactions too are killed midway
 	var mu sync.Mutex
 	ack := func(ref, note string) {
 		mu.Lock()
@@ -224,8 +225,9 @@ func hammerDir(path string) {
 }
 
 // A process writing with eight writers at once is killed (SIGKILL) in the
-// middle of its flushes, three times over the same directory: each time
-// the journal opens, and holds every write a call returned for.
+// middle of its flushes and compactions, three times over the same
+// directory: each time the journal opens, and holds every write a call
+// returned for.
 func TestDirSurvivesKills(t *testing.T) {
 	path := t.TempDir()
 	acked := map[string]string{}

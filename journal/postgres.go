@@ -474,7 +474,7 @@ func (p *Postgres) List(ctx context.Context, f visengine.JournalFilter) ([]visen
 func (p *Postgres) ListDrafts(ctx context.Context, ids []string) ([]visengine.JournalEntry, error) {
 	var keep []string
 	for _, id := range ids {
-		if id != "" && checkToken(id) { // a blank would split it; no entry holds one
+		if id != "" && draftIDOK(id) { // a blank would split it; no entry holds one
 			keep = append(keep, id)
 		}
 	}
@@ -494,8 +494,8 @@ func (p *Postgres) ListDrafts(ctx context.Context, ids []string) ([]visengine.Jo
 	return p.scanAll(rows)
 }
 
-// checkToken reports whether id can be an entry's DraftID.
-func checkToken(id string) bool {
+// draftIDOK reports whether id can be an entry's DraftID.
+func draftIDOK(id string) bool {
 	probe := validProbe
 	probe.DraftID = id
 	return probe.Validate() == nil
