@@ -142,11 +142,14 @@ func runRound(conc, n int, f func() error, failed *int64) time.Duration {
 // ten entries, four drafts known and never closed (resumed), four known
 // and closed (completed), one lost whose draft was made, with its
 // reference (abandoned, the draft left open), and one lost with no draft
-// (abandoned). ms/entry is the time of Recover alone; GETs/entry the
-// reads of single richieste, lookups/entry the journal's List, ListDrafts
-// and Get calls Recover made, GETs/lost those reads per lost entry.
+// (abandoned). Each iteration recovers a round of 100 and one of 1,000,
+// so that the two are compared under the same load: ms/entry@N is the
+// time of Recover alone per entry, 1000/100 their ratio (the target is at
+// most 1.6), GETs/lost the reads of single richieste beyond one per known
+// draft, per lost entry (at most 5), lookups/entry the journal's List,
+// ListDrafts and Get calls Recover made.
 //
-//	go test -run '^$' -bench Recover -benchtime 3x -count 5 ./journal
+//	go test -run '^$' -bench 'Recover$' -benchtime 3x -count 3 ./journal
 func BenchmarkRecover(b *testing.B) {
 	url := pgtest.Start(b)
 	db, err := sql.Open("pgx", url)
@@ -154,8 +157,118 @@ func BenchmarkRecover(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	for _, st := range benchStores(db) {
+		b.Run(st.name, func(b *testing.B) {
+			sizes := []int{100, 1000}
+			spent := make([]time.Duration, len(sizes))
+			var gets, lookups, lost, known, entries int
+			for b.Loop() {
+				for i, n := range sizes {
+					r := recoverRound(b, st.open(b), n)
+					spent[i] += r.spent
+					gets, lookups, entries = gets+r.gets, lookups+r.lookups, entries+n
+					lost, known = lost+n/10*2, known+n/10*8
+				}
+			}
+			for i, n := range sizes {
+				b.ReportMetric(float64(spent[i].Microseconds())/1000/float64(b.N*n), fmt.Sprintf("ms/entry@%d", n))
+			}
+			b.ReportMetric(float64(spent[1])/float64(sizes[1])/(float64(spent[0])/float64(sizes[0])), "1000/100")
+			b.ReportMetric(float64(gets-known)/float64(lost), "GETs/lost")
+			b.ReportMetric(float64(lookups)/float64(entries), "lookups/entry")
+		})
+	}
+}
+
+// BenchmarkRecoverOldLost recovers one lost entry older than the 10,000
+// richieste of the account, each journalled as another submission's
+// draft: every one is a candidate. lookups is the journal calls Recover
+// made (the target is at most 50), GETs the richieste it read.
+//
+//	go test -run '^$' -bench RecoverOldLost -benchtime 3x ./journal
+func BenchmarkRecoverOldLost(b *testing.B) {
+	const accounts = 10000
+	url := pgtest.Start(b)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.MaxPriceCents / 2))
+	defer srv.Close()
+	ids := make([]string, accounts)
+	setup := srv.Client()
+	var failed int64
+	var next atomic.Int64
+	runRound(32, accounts, func() error {
+		n := int(next.Add(1)) - 1
+		r, err := setup.CreateRichiesta(context.Background(), &visengine.RichiestaParams{HashVisura: hashOrdinaria, JSONVisura: applicantValues(n)})
+		if err == nil {
+			ids[n] = r.ID
+		}
+		return err
+	}, &failed)
+	if failed > 0 {
+		b.Fatal(failed, "richieste not created")
+	}
+	for _, st := range benchStores(db) {
+		b.Run(st.name, func(b *testing.B) {
+			var spent time.Duration
+			var gets, lookups int
+			for b.Loop() {
+				j := st.open(b)
+				fillOwned(b, j, ids)
+				lost := visengine.JournalEntry{Ref: fmt.Sprintf("%032x", accounts+1), HashVisura: hashOrdinaria,
+					Digest:    visengine.JournalDigest(hashOrdinaria, visengine.Values{"$0": "lost"}, nil),
+					CreatedAt: time.Now().Add(-10 * time.Minute), LeaseOwner: "dead", LeaseUntil: time.Now().Add(time.Millisecond)}
+				if err := j.Create(context.Background(), lost); err != nil {
+					b.Fatal(err)
+				}
+				time.Sleep(2 * time.Millisecond)
+				counted := &countingJournal{Journal: j}
+				n0 := len(srv.Requests())
+				start := time.Now()
+				rep, err := srv.Client(visengine.WithCloseSettle(time.Minute)).Recover(context.Background(), counted)
+				spent += time.Since(start)
+				if err != nil || len(rep.Resolutions) != 1 || rep.Resolutions[0].Status != visengine.ResolutionAbandoned {
+					b.Fatalf("%v %+v", err, rep)
+				}
+				gets += countGets(srv.Requests()[n0:])
+				lookups += int(counted.lookups.Load())
+			}
+			b.ReportMetric(float64(spent.Microseconds())/1000/float64(b.N), "ms/entry")
+			b.ReportMetric(float64(lookups)/float64(b.N), "lookups")
+			b.ReportMetric(float64(gets)/float64(b.N), "GETs")
+		})
+	}
+}
+
+// fillOwned journals each of ids as the draft of a completed submission,
+// 32 at a time.
+func fillOwned(b *testing.B, j visengine.Journal, ids []string) {
+	var next atomic.Int64
+	var failed int64
+	runRound(32, len(ids), func() error {
+		n := int(next.Add(1)) - 1
+		return j.Create(context.Background(), visengine.JournalEntry{Ref: fmt.Sprintf("%032x", n+1), HashVisura: hashOrdinaria,
+			Digest: visengine.JournalDigest(hashOrdinaria, applicantValues(n), nil), CreatedAt: time.Now(), DraftID: ids[n],
+			Outcome: visengine.JournalCompleted, LeaseOwner: "setup", LeaseUntil: time.Now().Add(time.Millisecond)})
+	}, &failed)
+	if failed > 0 {
+		b.Fatal(failed, "entries not created")
+	}
+}
+
+// benchStores are the journals the Recover benchmarks compare: a fresh one
+// for each call of open.
+func benchStores(db *sql.DB) []struct {
+	name string
+	open func(b *testing.B) visengine.Journal
+} {
 	tables := 0
-	stores := []struct {
+	return []struct {
 		name string
 		open func(b *testing.B) visengine.Journal
 	}{
@@ -176,23 +289,16 @@ func BenchmarkRecover(b *testing.B) {
 			return p
 		}},
 	}
-	for _, st := range stores {
-		for _, entries := range []int{100, 1000} {
-			b.Run(fmt.Sprintf("%s/entries=%d", st.name, entries), func(b *testing.B) {
-				var spent time.Duration
-				var gets, lookups, lost int
-				for b.Loop() {
-					r := recoverRound(b, st.open(b), entries)
-					spent, gets, lookups, lost = spent+r.spent, gets+r.gets, lookups+r.lookups, lost+entries/10*2
-				}
-				n := float64(b.N * entries)
-				b.ReportMetric(float64(spent.Milliseconds())/n, "ms/entry")
-				b.ReportMetric(float64(gets)/n, "GETs/entry")
-				b.ReportMetric(float64(lookups)/n, "lookups/entry")
-				b.ReportMetric(float64(gets-b.N*entries/10*8)/float64(lost), "GETs/lost")
-			})
+}
+
+func countGets(reqs []visenginetest.Request) int {
+	n := 0
+	for _, q := range reqs {
+		if q.Method == http.MethodGet && strings.HasPrefix(q.Path, "/richiesta/") {
+			n++
 		}
 	}
+	return n
 }
 
 type recoverResult struct {
@@ -248,13 +354,7 @@ func recoverRound(b *testing.B, j visengine.Journal, entries int) recoverResult 
 	if len(rep.Resolutions) != entries {
 		b.Fatalf("%d resolutions for %d entries", len(rep.Resolutions), entries)
 	}
-	gets := 0
-	for _, q := range srv.Requests()[n0:] {
-		if q.Method == http.MethodGet && strings.HasPrefix(q.Path, "/richiesta/") {
-			gets++
-		}
-	}
-	return recoverResult{spent: spent, gets: gets, lookups: int(counted.lookups.Load())}
+	return recoverResult{spent: spent, gets: countGets(srv.Requests()[n0:]), lookups: int(counted.lookups.Load())}
 }
 
 // countingJournal counts the lookups made through it. It wraps a Journal
