@@ -259,7 +259,7 @@ func (sc *lostScan) lookup(ctx context.Context, j Journal, ids []string) error {
 		if len(page) == JournalLookupMax {
 			break
 		}
-		if _, ok := sc.owners[id]; !ok && checkID("id", id) == nil && !slices.Contains(page, id) {
+		if _, ok := sc.owners[id]; !ok && checkID("id", id) == nil { // ids holds each id once
 			page = append(page, id)
 		}
 	}

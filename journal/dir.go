@@ -58,8 +58,10 @@ var _ visengine.Journal = (*Dir)(nil)
 // if needed, and reads its entries. It fails with an error matching
 // visengine.ErrJournalLocked while another Dir, in this process or
 // another, has the directory open, and with a *CorruptEntryError if an
-// entry cannot be read back: move that file away (after reading it)
-// to open the journal without it. Call Close when done.
+// entry cannot be read back: an entry file (move that file away, after
+// reading it, to open the journal without it) or a record in the middle
+// of the log (whose other records are then worth saving by hand). Call
+// Close when done.
 func OpenDir(path string) (*Dir, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: journal directory is empty", visengine.ErrInvalidArgument)
