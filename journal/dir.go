@@ -32,8 +32,10 @@ var errLocked = visengine.ErrJournalLocked
 // returns. Writes that arrive while a flush is in progress are flushed
 // together by the next one (group commit): concurrent submissions share
 // their fsyncs, and each call still returns only once its own record is
-// durable. The process holds an OS lock on the directory while the Dir is
-// open.
+// durable. A flush that fails leaves the log's end unknown, so every call
+// after it fails too: close the Dir and open it again, which reads back
+// what reached the disk. The process holds an OS lock on the directory
+// while the Dir is open.
 //
 // All entries are read into memory when it is opened and served from
 // there, through indexes by draft id, digest and outcome; leases are kept
