@@ -42,7 +42,12 @@
 //	db.SetMaxIdleConns(16) // database/sql keeps only 2 idle otherwise
 //	j, err := journal.OpenPostgres(ctx, db) // takes 16 from the pool's limit
 //
-// Each statement is its own transaction: a Submit costs three.
+// Each statement is its own transaction, and a Submit's three writes are
+// three statements when alone. Writes that queue while every slot is busy
+// are grouped as a Dir's are: the Creates in one INSERT, the Updates in one
+// UPDATE … FROM (VALUES …), up to 32 entries each, every call answered for
+// its own row (a conflict, a lease lost); so many submissions in flight
+// share their statements and commits.
 //
 // Leases make one worker at a time act on an entry: Update succeeds only
 // while the caller holds an unexpired lease, and Claim hands each free

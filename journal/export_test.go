@@ -36,3 +36,26 @@ func CompactAt(d *Dir, n int) {
 
 // LogName is the name of a Dir's log in its directory.
 const LogName = logName
+
+// HoldSlots takes every statement slot of p until the returned function
+// is called: the writes made meanwhile queue up.
+func HoldSlots(p *Postgres) func() {
+	for range cap(p.slots) {
+		p.slots <- struct{}{}
+	}
+	return func() {
+		for range cap(p.slots) {
+			<-p.slots
+		}
+	}
+}
+
+// QueuedWrites returns how many Creates and Updates wait for a statement.
+func QueuedWrites(p *Postgres) int {
+	p.creates.mu.Lock()
+	n := len(p.creates.ops)
+	p.creates.mu.Unlock()
+	p.updates.mu.Lock()
+	defer p.updates.mu.Unlock()
+	return n + len(p.updates.ops)
+}

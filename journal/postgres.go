@@ -34,6 +34,8 @@ type Postgres struct {
 	name  string        // as configured, for messages
 	slots chan struct{} // one per statement in flight: WithMaxConns
 	stmts atomic.Uint64 // statements sent, for the benchmarks
+
+	creates, updates pgQueue // writes waiting for a statement (pgbatch.go)
 }
 
 var _ visengine.Journal = (*Postgres)(nil)
@@ -216,37 +218,21 @@ func nullTime(t time.Time) any {
 }
 
 // Create inserts e, leased to e.LeaseOwner for as long as e.LeaseUntil is
-// ahead of the caller's clock. An existing Ref fails with
+// ahead of the caller's clock, in one statement with the Creates that
+// queued meanwhile. An existing Ref fails with
 // visengine.ErrJournalConflict.
 func (p *Postgres) Create(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	done, err := p.slot(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := p.db.ExecContext(ctx, `INSERT INTO `+p.table+` (`+columns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, `+leaseEnd(10)+`)
-		ON CONFLICT (ref) DO NOTHING`,
-		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
-	if err != nil {
-		return p.fail("creating entry "+e.Ref, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return p.fail("creating entry "+e.Ref, err)
-	} else if n == 0 {
-		return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrJournalConflict)
-	}
-	return nil
+	return p.write(ctx, &p.creates, &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}, p.insertBatch)
 }
 
 // Update replaces the row e.Ref by e and renews its lease, in one
-// statement that matches only while e.LeaseOwner holds an unexpired lease
-// by the database's clock; otherwise it fails with visengine.ErrLeaseLost.
+// statement (with the Updates that queued meanwhile) that matches only
+// while e.LeaseOwner holds an unexpired lease by the database's clock;
+// otherwise it fails with visengine.ErrLeaseLost.
 // A LeaseUntil not after the caller's now ends the lease in the same
 // statement.
 func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
@@ -254,30 +240,7 @@ func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	done, err := p.slot(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET
-		hash_visura = $2, digest = $3, created_at = $4, draft_id = $5, close_sent_at = $6,
-		outcome = $7, note = $8, updated_at = now(),
-		lease_owner = CASE WHEN $10::bigint > 0 THEN lease_owner ELSE '' END,
-		lease_until = CASE WHEN $10::bigint > 0 THEN `+leaseEnd(10)+` END
-		WHERE ref = $1 AND lease_owner = $9 AND lease_until > now()`,
-		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
-	if err != nil {
-		return p.fail("updating entry "+e.Ref, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return p.fail("updating entry "+e.Ref, err)
-	}
-	if n == 1 {
-		return nil
-	}
-	return p.missingOr(ctx, e.Ref, visengine.ErrLeaseLost)
+	return p.write(ctx, &p.updates, &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}, p.updateBatch)
 }
 
 // missingOr tells why a statement on ref matched no row: the row is
