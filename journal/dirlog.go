@@ -233,6 +233,7 @@ func (d *Dir) compactLocked() {
 	}
 	tmp, err := os.CreateTemp(d.path, tempPrefix+"log-*")
 	if err != nil {
+		w.compactAt = 2 * w.records // not again at once
 		return
 	}
 	err = writeSync(tmp, buf)
@@ -242,8 +243,9 @@ func (d *Dir) compactLocked() {
 	if err == nil {
 		err = os.Rename(tmp.Name(), w.path)
 	}
-	if err != nil {
+	if err != nil { // the old log is still the log (a rename over an open file fails on Windows)
 		_ = os.Remove(tmp.Name())
+		w.compactAt = 2 * w.records // not again at once
 		return
 	}
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND, 0o600)
