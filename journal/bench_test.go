@@ -85,14 +85,16 @@ func BenchmarkSubmitJournal(b *testing.B) {
 			}
 			round := max(2*conc, 64)
 			fsyncs0, stmts0, closed0 := journal.Flushes(dir), journal.Statements(pgDefault), defaults.Stats().MaxIdleClosed
+			turn := 0
 			for b.Loop() {
 				for i := range contenders {
-					c := &contenders[i]
+					c := &contenders[(i+turn)%len(contenders)] // each goes first in turn: the load drifts
 					c.spent += runRound(conc, round, func() error {
 						_, err := c.c.Submit(context.Background(), v, applicantValues(int(applicant.Add(1))))
 						return err
 					}, &c.failed)
 				}
+				turn++
 			}
 			n := float64(b.N * round)
 			for _, c := range contenders {
@@ -162,13 +164,17 @@ func BenchmarkRecover(b *testing.B) {
 			sizes := []int{100, 1000}
 			spent := make([]time.Duration, len(sizes))
 			var gets, lookups, lost, known, entries int
+			turn := 0
 			for b.Loop() {
-				for i, n := range sizes {
+				for k := range sizes {
+					i := (k + turn) % len(sizes) // each goes first in turn: the load drifts
+					n := sizes[i]
 					r := recoverRound(b, st.open(b), n)
 					spent[i] += r.spent
 					gets, lookups, entries = gets+r.gets, lookups+r.lookups, entries+n
 					lost, known = lost+n/10*2, known+n/10*8
 				}
+				turn++
 			}
 			for i, n := range sizes {
 				b.ReportMetric(float64(spent[i].Microseconds())/1000/float64(b.N*n), fmt.Sprintf("ms/entry@%d", n))
