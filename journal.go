@@ -281,7 +281,10 @@ type Journal interface {
 	// Update replaces the entry with e.Ref by e, durably before it returns,
 	// and renews the lease to e.LeaseUntil, but only while e.LeaseOwner
 	// holds an unexpired lease on it: otherwise it fails with ErrLeaseLost
-	// and the caller must stop. A missing entry matches ErrNotFound.
+	// and the caller must stop. A LeaseUntil not after the caller's now
+	// ends the lease in the same write, as Release would (an expired lease
+	// is free in any case): an entry's last write needs no Release. A
+	// missing entry matches ErrNotFound.
 	Update(ctx context.Context, e JournalEntry) error
 	// Claim leases to owner, until until, up to max unfinished entries whose
 	// lease is free or expired, oldest CreatedAt first, and returns them.
@@ -300,7 +303,18 @@ type Journal interface {
 	// List returns the entries f selects, finished or not, oldest
 	// CreatedAt first (then by Ref), whoever leases them.
 	List(ctx context.Context, f JournalFilter) ([]JournalEntry, error)
+	// ListDrafts returns the entries whose DraftID is one of ids, finished
+	// or not, in any order; ids that no entry names are left out. It is
+	// one lookup through an index for many ids, so that Recover asks once
+	// for a page of the account's richieste instead of once per richiesta
+	// (List with JournalFilter.DraftID). Recover passes at most
+	// JournalLookupMax ids, each 1 to 64 letters, digits, '_' or '-'.
+	ListDrafts(ctx context.Context, ids []string) ([]JournalEntry, error)
 }
+
+// JournalLookupMax is the most ids Recover and Reconcile pass to one
+// Journal.ListDrafts call.
+const JournalLookupMax = 500
 
 // NewJournalRef returns a new client reference for a submission: 128
 // random bits as 32 lowercase hex digits.

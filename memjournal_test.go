@@ -57,6 +57,9 @@ func (m *memJournal) Update(ctx context.Context, e JournalEntry) error {
 	case cur.LeaseOwner != e.LeaseOwner || !time.Now().Before(cur.LeaseUntil):
 		return ErrLeaseLost
 	}
+	if !e.LeaseUntil.After(time.Now()) { // ends the lease, as Release would
+		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
+	}
 	e.UpdatedAt = time.Now()
 	m.entries[e.Ref] = e
 	return nil
@@ -137,6 +140,25 @@ func (m *memJournal) List(ctx context.Context, f JournalFilter) ([]JournalEntry,
 	var out []JournalEntry
 	for _, e := range m.sorted() {
 		if f.Matches(e) && (f.Limit == 0 || len(out) < f.Limit) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (m *memJournal) ListDrafts(ctx context.Context, ids []string) ([]JournalEntry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := cmp.Or(ctx.Err(), m.refuse("ListDrafts", JournalEntry{})); err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []JournalEntry
+	for _, e := range m.entries {
+		if e.DraftID != "" && want[e.DraftID] {
 			out = append(out, e)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,8 +46,10 @@ func WithReconcileSettle(d time.Duration) ReconcileOption {
 }
 
 // WithReconcileMaxReads bounds how many candidates Reconcile reads with GET
-// /richiesta/{id} (default DefaultReconcileMaxReads, 25; at least 1). When
-// more are left unread, the outcome stays unknown.
+// /richiesta/{id}, and journal lookups it makes (each asks about up to
+// JournalLookupMax candidates at once), together (default
+// DefaultReconcileMaxReads, 25; at least 1). When more are left unread,
+// the outcome stays unknown.
 func WithReconcileMaxReads(n int) ReconcileOption {
 	return func(c *reconcileConfig) { c.maxReads = max(n, 1) }
 }
@@ -72,9 +75,10 @@ func WithReconcileDraft() ReconcileOption {
 // outcome created. It lists the account's richieste once (GET /richiesta)
 // and reads, with GET /richiesta/{id}, only those of the same service
 // created at or after sentAt (OutcomeUnknownError.SentAt) minus the clock
-// skew, earliest first, each once however often it is listed, at most
-// WithReconcileMaxReads of them. It skips those a journal (WithJournal)
-// records as another submission's draft. A candidate is the one when its
+// skew, earliest first, each once however often it is listed, within
+// WithReconcileMaxReads. It skips those a journal (WithJournal) records as
+// another submission's draft, asking it about a page of candidates at a
+// time (Journal.ListDrafts). A candidate is the one when its
 // callback_data carries the reference of WithReconcileRef, or else when
 // its submitted values equal values (compared as JournalDigest does:
 // blanks around them and empty ones ignored); the read-back's _id and
@@ -118,7 +122,7 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 			got := submittedValues(r)
 			return JournalDigest(hash, got, nil) == want, got != nil
 		}}
-	found, err := c.findLost(ctx, entries, q)
+	found, err := c.findLost(ctx, entries, q, newLostScan())
 	switch {
 	case err != nil:
 		return nil, errorf("visengine: reconcile: %w", err)
@@ -150,26 +154,39 @@ type lostFound struct {
 }
 
 // findLost reads the candidates of q in entries until one is proven to be
-// the lost POST's richiesta.
-func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery) (lostFound, error) {
+// the lost POST's richiesta. Journal lookups (a page of candidates at a
+// time) and reads that sc does not answer already count against
+// q.maxReads; sc keeps what they found for the next call.
+func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery, sc *lostScan) (lostFound, error) {
 	var found lostFound
-	ids := lostCandidates(entries, q)
+	ids := lostCandidates(sc.prune(entries), q)
+	budget := q.maxReads
 	for i, id := range ids {
 		if checkID("id", id) != nil {
 			found.unverifiable = append(found.unverifiable, idLabel(id))
 			continue
 		}
-		if other, err := ownedByAnother(ctx, q, id); err != nil || other {
-			if err != nil {
+		if !sc.looked(q.journal, id) {
+			if budget--; budget < 0 {
+				found.unread = len(ids) - i
+				return found, nil
+			}
+			if err := sc.lookup(ctx, q.journal, ids[i:]); err != nil {
 				return found, err
 			}
+		}
+		if sc.ownedByAnother(id, q.ref) {
 			continue
 		}
-		if q.maxReads--; q.maxReads < 0 {
-			found.unread = len(ids) - i
-			return found, nil
+		read, ok := sc.reads[id]
+		if !ok {
+			if budget--; budget < 0 {
+				found.unread = len(ids) - i
+				return found, nil
+			}
+			read = c.readOnce(ctx, sc, id)
 		}
-		r, verdict, err := c.readCandidate(ctx, id, q)
+		r, verdict, err := judgeCandidate(read, id, q)
 		switch {
 		case err != nil:
 			return found, err
@@ -183,22 +200,111 @@ func (c *Client) findLost(ctx context.Context, entries []listEntry, q lostQuery)
 	return found, nil
 }
 
-// ownedByAnother reports whether the journal records id as the draft of a
-// submission other than q's.
-func ownedByAnother(ctx context.Context, q lostQuery, id string) (bool, error) {
-	if q.journal == nil {
-		return false, nil
+// lostScan is what the search for lost richieste learned, kept for one
+// Reconcile or shared by every entry of one Recover: which journal entries
+// record each listed richiesta as their draft (looked up a page at a time
+// through Journal.ListDrafts) and each richiesta read, so that none is
+// read twice.
+type lostScan struct {
+	owners map[string][]string      // draft id → the Refs recording it; present once looked up
+	reads  map[string]candidateRead // id → its read
+	// pruned is listed without the richieste the journal gives to an
+	// entry: none of them is a lost draft, so later entries skip them
+	// without looking at each. stale: owners changed since.
+	listed, pruned []listEntry
+	stale          bool
+}
+
+// candidateRead is one GET /richiesta/{id} and what came of it.
+type candidateRead struct {
+	r   *Richiesta
+	err error
+}
+
+func newLostScan() *lostScan {
+	return &lostScan{owners: map[string][]string{}, reads: map[string]candidateRead{}}
+}
+
+// prune returns entries without the richieste known to be an entry's
+// draft, computed again only when a lookup taught sc more.
+func (sc *lostScan) prune(entries []listEntry) []listEntry {
+	same := len(entries) == len(sc.listed) && (len(entries) == 0 || &entries[0] == &sc.listed[0])
+	if same && !sc.stale {
+		return sc.pruned
 	}
-	es, err := q.journal.List(ctx, JournalFilter{DraftID: id})
-	if err != nil {
-		return false, errorf("visengine: journal: %w", err)
-	}
-	for _, e := range es {
-		if e.Ref != q.ref {
-			return true, nil
+	sc.listed, sc.pruned, sc.stale = entries, nil, false
+	for _, e := range entries {
+		if len(sc.owners[e.id]) == 0 {
+			sc.pruned = append(sc.pruned, e)
 		}
 	}
-	return false, nil
+	return sc.pruned
+}
+
+// looked reports whether the journal was asked about id already, or need
+// not be (no journal).
+func (sc *lostScan) looked(j Journal, id string) bool {
+	if j == nil {
+		return true
+	}
+	_, ok := sc.owners[id]
+	return ok
+}
+
+// lookup asks j, in one call, which entries record ids[0] and the next
+// candidates not yet looked up (JournalLookupMax at most) as their draft.
+func (sc *lostScan) lookup(ctx context.Context, j Journal, ids []string) error {
+	page := make([]string, 0, min(len(ids), JournalLookupMax))
+	for _, id := range ids {
+		if len(page) == JournalLookupMax {
+			break
+		}
+		if _, ok := sc.owners[id]; !ok && checkID("id", id) == nil { // ids holds each id once
+			page = append(page, id)
+		}
+	}
+	es, err := j.ListDrafts(ctx, page)
+	if err != nil {
+		return errorf("visengine: journal: %w", err)
+	}
+	for _, id := range page {
+		sc.owners[id] = []string{}
+	}
+	sc.stale = true
+	for _, e := range es {
+		if _, asked := sc.owners[e.DraftID]; asked {
+			sc.owners[e.DraftID] = append(sc.owners[e.DraftID], e.Ref)
+		}
+	}
+	return nil
+}
+
+// owns records that entry ref now holds draft id.
+func (sc *lostScan) owns(id, ref string) {
+	if refs, ok := sc.owners[id]; ok && !slices.Contains(refs, ref) {
+		sc.owners[id] = append(refs, ref)
+	}
+}
+
+// ownedByAnother reports whether the journal records id as the draft of a
+// submission other than ref's.
+func (sc *lostScan) ownedByAnother(id, ref string) bool {
+	for _, r := range sc.owners[id] {
+		if r != ref {
+			return true
+		}
+	}
+	return false
+}
+
+// readOnce reads id and keeps the read in sc.
+func (c *Client) readOnce(ctx context.Context, sc *lostScan, id string) candidateRead {
+	r, err := c.GetRichiesta(ctx, id)
+	read := candidateRead{r: r, err: err}
+	if ctx.Err() == nil { // a read cut by the caller's context is no answer
+		sc.reads[id] = read
+	}
+	return read
 }
 
 // candidateVerdict is what reading one candidate proved.
@@ -211,10 +317,10 @@ const (
 	candidateByValues                             // its values are the lost POST's
 )
 
-// readCandidate reads id and judges it. An answer that cannot be read as
-// richiesta id of the service proves nothing either way.
-func (c *Client) readCandidate(ctx context.Context, id string, q lostQuery) (*Richiesta, candidateVerdict, error) {
-	r, err := c.GetRichiesta(ctx, id)
+// judgeCandidate judges the read of id for q. An answer that cannot be read
+// as richiesta id of the service proves nothing either way.
+func judgeCandidate(read candidateRead, id string, q lostQuery) (*Richiesta, candidateVerdict, error) {
+	r, err := read.r, read.err
 	switch {
 	case errors.Is(err, ErrUnexpectedResponse), errors.Is(err, ErrNotFound):
 		return nil, candidateUnverifiable, nil // unreadable, or listed but not readable yet

@@ -135,6 +135,9 @@ type record struct {
 	owner string
 	lease time.Duration
 	e     JournalEntry
+	// released: the outcome's write ended the lease, so release has
+	// nothing left to do.
+	released bool
 }
 
 // startRecord records a submission's intent, before anything is sent.
@@ -162,17 +165,28 @@ func claimed(j Journal, owner string, lease time.Duration, e JournalEntry) *reco
 // before it returns. A step that fails (ErrLeaseLost above all) must stop
 // the submission before its next call.
 func (r *record) step(ctx context.Context, edit func(e *JournalEntry)) error {
+	return r.write(ctx, edit, false)
+}
+
+// write is step; last ends the lease in the same write (an Update whose
+// lease end is not after now, see Journal), which saves the journal a
+// Release: the outcome is the entry's last write.
+func (r *record) write(ctx context.Context, edit func(e *JournalEntry), last bool) error {
 	next := r.e
 	edit(&next)
 	if r.j == nil {
 		r.e = next
 		return nil
 	}
-	next.LeaseOwner, next.LeaseUntil = r.owner, time.Now().Add(r.lease)
+	now := time.Now()
+	next.LeaseOwner, next.LeaseUntil = r.owner, now.Add(r.lease)
+	if last {
+		next.LeaseUntil = now
+	}
 	if err := r.j.Update(ctx, next); err != nil {
 		return errorf("visengine: journal: %w", err)
 	}
-	r.e = next
+	r.e, r.released = next, last
 	return nil
 }
 
@@ -191,7 +205,7 @@ func (r *record) endErr(ctx context.Context, outcome JournalOutcome, note string
 	}
 	ctx, cancel := afterStep(ctx)
 	defer cancel()
-	return r.step(ctx, func(e *JournalEntry) { e.Outcome, e.Note = outcome, note })
+	return r.write(ctx, func(e *JournalEntry) { e.Outcome, e.Note = outcome, note }, true)
 }
 
 // note records what is known without an outcome; best effort.
@@ -204,9 +218,10 @@ func (r *record) note(ctx context.Context, note string) {
 	_ = r.step(ctx, func(e *JournalEntry) { e.Note = note })
 }
 
-// release ends the lease; best effort (it runs out anyway).
+// release ends the lease, unless the outcome's write did; best effort (it
+// runs out anyway).
 func (r *record) release(ctx context.Context) {
-	if r.j == nil {
+	if r.j == nil || r.released {
 		return
 	}
 	ctx, cancel := afterStep(ctx)

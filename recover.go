@@ -73,6 +73,13 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 //   - anything it cannot prove, or a read that failed: unknown, left
 //     unfinished for the next run, with what is known. Nothing is guessed.
 //
+// What it learns of the account is shared by every entry of one call: the
+// list of richieste is read once, the journal is asked which entry owns a
+// listed draft a page at a time (Journal.ListDrafts), and each candidate
+// richiesta is read at most once. Per entry, the reads and lookups that
+// earlier entries did not make already are bounded by
+// DefaultReconcileMaxReads; beyond it the entry is unknown.
+//
 // It is idempotent: safe to run on every replica at start-up and then
 // periodically. The error reports what stopped it (the journal failing,
 // ctx ending); the report holds what was done until then.
@@ -91,7 +98,7 @@ func (c *Client) Recover(ctx context.Context, j Journal) (*RecoverReport, error)
 			rec.release(ctx)
 		}
 	}()
-	var list lazyList
+	list := lazyList{scan: newLostScan()}
 	seen := map[string]bool{}
 	for {
 		batch, err := j.Claim(ctx, owner, time.Now().Add(c.eo.lease), recoverBatch)
@@ -149,12 +156,13 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 			got := submittedValues(r)
 			return JournalDigest(e.HashVisura, got, opzioneNomi(r)) == e.Digest, got != nil
 		}}
-	found, err := c.findLost(ctx, entries, q)
+	found, err := c.findLost(ctx, entries, q, list.scan)
 	switch {
 	case err != nil:
 		return *res.unknown("could not read the candidates: will try again", err)
 	case found.match != nil && found.match.State == StateSubmitted && found.byRef:
 		rec.e.DraftID = found.match.ID // written with the outcome
+		list.scan.owns(found.match.ID, e.Ref)
 		rec.end(ctx, JournalCompleted, "closed, found by its reference")
 		res.Status, res.DraftID, res.Richiesta, res.Reason = ResolutionCompleted, found.match.ID, found.match, "closed, found by its reference"
 		return res
@@ -180,11 +188,13 @@ func opzioneNomi(r *Richiesta) []string {
 }
 
 // lazyList lists the account's richieste once per Recover, when first
-// needed.
+// needed, and keeps what the search for lost drafts learns of them (scan):
+// each is looked up in the journal and read at most once per Recover.
 type lazyList struct {
 	done    bool
 	entries []listEntry
 	err     error
+	scan    *lostScan
 }
 
 func (l *lazyList) get(ctx context.Context, c *Client) ([]listEntry, error) {

@@ -170,3 +170,71 @@ func TestResolutionPrintsNoValues(t *testing.T) {
 	}
 	assert.Contains(t, fmt.Sprintf("%+v", RecoverReport{Resolutions: []Resolution{res}}), want)
 }
+
+// An old lost entry on an account of 10,000 journalled richieste: every
+// richiesta since is a candidate, each the draft of another entry. Recover
+// asks the journal about them a page at a time (Journal.ListDrafts), never
+// once per richiesta, and reads none of them.
+func TestRecoverOldLostEntryIsBounded(t *testing.T) {
+	const hash, accounts = "2631ec9b62135de4186f509fea7d954b", 10000
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	ctx := context.Background()
+	lost := JournalEntry{Ref: fmt.Sprintf("%032x", 1), HashVisura: hash, Digest: JournalDigest(hash, Values{"$0": "lost"}, nil),
+		CreatedAt: time.Now().Add(-10 * time.Minute), LeaseOwner: "dead", LeaseUntil: time.Now().Add(-time.Second)}
+	require.NoError(t, j.Create(ctx, lost))
+	for n := range accounts {
+		id := fs.add(hash, time.Now(), map[string]string{"$0": fmt.Sprint(n)}, StateSubmitted)
+		require.NoError(t, j.Create(ctx, JournalEntry{Ref: fmt.Sprintf("%032x", n+2), HashVisura: hash,
+			Digest: JournalDigest(hash, Values{"$0": fmt.Sprint(n)}, nil), CreatedAt: time.Now(), DraftID: id,
+			Outcome: JournalCompleted, LeaseOwner: "dead", LeaseUntil: time.Now().Add(-time.Second)}))
+	}
+	j.calls = nil
+	rep, err := fs.client(WithCloseSettle(time.Minute)).Recover(ctx, j)
+	require.NoError(t, err)
+	require.Len(t, rep.Resolutions, 1)
+	assert.Equal(t, ResolutionAbandoned, rep.Resolutions[0].Status, "%v", rep.Resolutions[0])
+	lookups := 0
+	for _, c := range j.calls {
+		assert.NotEqual(t, "List", c, "no lookup per richiesta")
+		if c == "ListDrafts" {
+			lookups++
+		}
+	}
+	assert.LessOrEqual(t, lookups, 50)
+	assert.Equal(t, accounts/JournalLookupMax, lookups)
+	assert.Empty(t, fs.fetched, "every candidate is another entry's draft: none is read")
+}
+
+// Lost entries share what Recover learns: each candidate richiesta is read
+// at most once per Recover, however many lost entries it is a candidate
+// of, and one found by its reference is the entry's for the entries after.
+func TestRecoverReadsEachCandidateOnce(t *testing.T) {
+	const hash = "2631ec9b62135de4186f509fea7d954b"
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	ctx := context.Background()
+	created := time.Now().Add(-10 * time.Minute)
+	for n := range 20 {
+		ref := fmt.Sprintf("%032x", n+1)
+		vals := map[string]string{"$0": fmt.Sprint("applicant ", n)}
+		if n%2 == 0 { // its draft was made: closed, with its reference
+			id := fs.add(hash, time.Now(), vals, StateSubmitted)
+			fs.rich[id].Callback = []byte(`{"url":"https://h.example/x","method":"JSON","data":{"visengine_ref":"` + ref + `"}}`)
+		}
+		require.NoError(t, j.Create(ctx, JournalEntry{Ref: ref, HashVisura: hash, Digest: JournalDigest(hash, vals, nil),
+			CreatedAt: created.Add(time.Duration(n) * time.Millisecond), LeaseOwner: "dead", LeaseUntil: time.Now().Add(-time.Second)}))
+	}
+	rep, err := fs.client(WithCloseSettle(time.Minute)).Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 10, rep.Count(ResolutionCompleted), "%+v", rep)
+	assert.Equal(t, 10, rep.Count(ResolutionAbandoned), "%+v", rep)
+	seen := map[string]int{}
+	for _, id := range fs.fetched {
+		seen[id]++
+	}
+	assert.Len(t, seen, 10)
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "%s read %d times", id, n)
+	}
+}

@@ -188,6 +188,7 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	}
 	if draft.State != StateDraft {
 		// The server closed it already; closing again would be refused.
+		rec.e.DraftID = draft.ID // written with the outcome
 		rec.end(ctx, JournalCompleted, "closed by the server at creation")
 		return draft, nil
 	}
@@ -220,7 +221,8 @@ func bodyDigest(b *richiestaBody) string {
 	return JournalDigest(b.HashVisura, b.JSONVisura, opzioni)
 }
 
-// createDraft sends the draft's POST and records its id.
+// createDraft sends the draft's POST. Its id is recorded by closeDraft,
+// with the close's time, in one write: nothing is sent between the two.
 func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
 	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
 	if err != nil {
@@ -235,9 +237,6 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 		}
 		return nil, &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: err}
 	}
-	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID = draft.ID }); err != nil {
-		return nil, unrecordedDraft(ctx, rec, draft.ID, err)
-	}
 	return draft, nil
 }
 
@@ -245,8 +244,9 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 // id. Recover closes a draft whose id is in the journal and reports any
 // other one abandoned (nothing charged, submit again), so the error must
 // say what the journal holds: the id, for Resume, only when it is there
-// after all (a write that failed after it landed); otherwise the draft is
-// never to be closed, and costs nothing left open.
+// after all (a write that failed after it landed, with the close's time
+// although no close left: Resume then waits the settle time); otherwise
+// the draft is never to be closed, and costs nothing left open.
 func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
 	jctx, cancel := afterStep(ctx)
 	defer cancel()
@@ -257,16 +257,16 @@ func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) e
 		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
 }
 
-// closeDraft records that the close is sent, sends it once, and records
-// what came of it. After an unknown outcome it reads the richiesta back
-// once and never closes again.
+// closeDraft records the draft's id and that the close is sent (one write,
+// before the PUT), sends it once, and records what came of it. After an
+// unknown outcome it reads the richiesta back once and never closes again.
 func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richiesta, error) {
 	fail := func(sentAt time.Time, err error) error {
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, CloseSentAt: sentAt, Err: err}
 	}
 	sent := time.Now()
-	if err := rec.step(ctx, func(e *JournalEntry) { e.CloseSentAt = sent }); err != nil {
-		return nil, fail(time.Time{}, errorf("visengine: close not sent: %w", err))
+	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID, e.CloseSentAt = id, sent }); err != nil {
+		return nil, unrecordedDraft(ctx, rec, id, err)
 	}
 	r, err := c.CloseRichiesta(ctx, id)
 	var ou *OutcomeUnknownError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,8 @@ var conformance = []struct {
 	{"ArgumentsAreChecked", testArguments},
 	{"CancelledContext", testCancelled},
 	{"ConcurrentClaimersNeverShare", testConcurrentClaims},
+	{"ListDrafts", testListDrafts},
+	{"UpdateNotAfterNowEndsTheLease", testUpdateEndsLease},
 }
 
 func runConformance(t *testing.T, s store) {
@@ -485,4 +488,48 @@ func claimAll(j visengine.Journal, owner string, mu *sync.Mutex, claimedBy map[s
 			}
 		}
 	}
+}
+
+func testListDrafts(t *testing.T, j visengine.Journal, _ func(*testing.T) visengine.Journal) {
+	a := create(t, j, 1, "o", time.Hour)
+	b := create(t, j, 2, "o", time.Hour)
+	create(t, j, 3, "o", time.Hour) // no draft yet
+	a.DraftID = "65f1c0ffee0123456789abc1"
+	require.NoError(t, j.Update(ctx, a))
+	b.DraftID, b.Outcome = "65f1c0ffee0123456789abc2", visengine.JournalCompleted
+	require.NoError(t, j.Update(ctx, b))
+
+	got, err := j.ListDrafts(ctx, []string{b.DraftID, "65f1c0ffee0123456789abcf", a.DraftID, a.DraftID, "a b", ""})
+	require.NoError(t, err)
+	gotRefs := refs(got)
+	slices.Sort(gotRefs)
+	wantRefs := []string{a.Ref, b.Ref}
+	slices.Sort(wantRefs)
+	assert.Equal(t, wantRefs, gotRefs, "finished or not, each once, unknown ids left out")
+	for _, e := range got {
+		if e.Ref == a.Ref {
+			requireSame(t, a, e)
+		}
+	}
+	got, err = j.ListDrafts(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, second(j.ListDrafts(cctx, []string{a.DraftID})), context.Canceled)
+}
+
+func testUpdateEndsLease(t *testing.T, j visengine.Journal, _ func(*testing.T) visengine.Journal) {
+	e := create(t, j, 1, "owner-a", time.Hour)
+	e.Outcome, e.LeaseUntil = visengine.JournalCompleted, time.Now()
+	require.NoError(t, j.Update(ctx, e))
+	stored, err := j.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, stored.Outcome)
+	assert.Empty(t, stored.LeaseOwner, "the last write released the lease")
+	assert.True(t, stored.LeaseUntil.IsZero())
+	e.Note, e.LeaseUntil = "again", time.Now().Add(time.Hour)
+	require.ErrorIs(t, j.Update(ctx, e), visengine.ErrLeaseLost, "owner-a holds it no more")
+	_, err = j.ClaimRef(ctx, e.Ref, "owner-b", time.Now().Add(time.Hour))
+	require.NoError(t, err)
 }

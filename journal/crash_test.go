@@ -364,9 +364,9 @@ func openSpec(t *testing.T, spec string) (visengine.Journal, func()) {
 // killJournal is the child's journal: at its kill point it says so on
 // stdout and waits to be killed, so that the parent kills it exactly
 // there: "create" once the intent is durable, "draft" before the draft's
-// id is written, "close" once the close's time is durable (before the PUT
-// leaves), "outcome" before the outcome is written (after the close's
-// answer).
+// id is written (with the close's time, in one write), "close" once that
+// write is durable (before the PUT leaves), "outcome" before the outcome
+// is written (after the close's answer).
 type killJournal struct {
 	visengine.Journal
 	at string
@@ -381,7 +381,7 @@ func (k *killJournal) Create(ctx context.Context, e visengine.JournalEntry) erro
 }
 
 func (k *killJournal) Update(ctx context.Context, e visengine.JournalEntry) error {
-	if k.at == "draft" && e.DraftID != "" && e.CloseSentAt.IsZero() || k.at == "outcome" && e.Outcome != "" {
+	if k.at == "draft" && e.DraftID != "" && e.Outcome == "" || k.at == "outcome" && e.Outcome != "" {
 		k.die()
 	}
 	err := k.Journal.Update(ctx, e)

@@ -20,26 +20,38 @@ const (
 	lockName   = "LOCK"
 	tempPrefix = ".tmp-"
 	entryExt   = ".json"
+	logName    = "journal.log"
 )
 
 // errLocked is returned by lockDir; OpenDir names the directory.
 var errLocked = visengine.ErrJournalLocked
 
 // Dir is a Journal in a directory of the local file system, for a single
-// process: one small JSON file per entry, written durably (a temporary
-// file, fsync, rename, fsync of the directory) before a call returns.
-// The process holds an OS lock on the directory while the Dir is open.
+// process: an append-only log of entries (see the package documentation
+// for the format), written durably (write, then fsync) before a call
+// returns. Writes that arrive while a flush is in progress are flushed
+// together by the next one (group commit): concurrent submissions share
+// their fsyncs, and each call still returns only once its own record is
+// durable. A flush that fails leaves the log's end unknown, so every call
+// after it fails too: close the Dir and open it again, which reads back
+// what reached the disk. The process holds an OS lock on the directory
+// while the Dir is open.
 //
 // All entries are read into memory when it is opened and served from
-// there; leases are kept in memory only, since no other process can share
-// the directory: entries left leased by a process that died are free as
-// soon as the directory is opened again. Writes are serialized.
+// there, through indexes by draft id, digest and outcome; leases are kept
+// in memory only, since no other process can share the directory: entries
+// left leased by a process that died are free as soon as the directory is
+// opened again.
 type Dir struct {
 	path string
 
 	mu      sync.Mutex
 	lock    io.Closer // nil once closed
 	entries map[string]visengine.JournalEntry
+	idx     dirIndex
+	w       logWriter // the log, and the records queued for it
+
+	flushMu sync.Mutex // held by the one flush in progress
 }
 
 var _ visengine.Journal = (*Dir)(nil)
@@ -48,8 +60,10 @@ var _ visengine.Journal = (*Dir)(nil)
 // if needed, and reads its entries. It fails with an error matching
 // visengine.ErrJournalLocked while another Dir, in this process or
 // another, has the directory open, and with a *CorruptEntryError if an
-// entry file cannot be read back: move that file away (after reading it)
-// to open the journal without it. Call Close when done.
+// entry cannot be read back: an entry file (move that file away, after
+// reading it, to open the journal without it) or a record in the middle
+// of the log (whose other records are then worth saving by hand). Call
+// Close when done.
 func OpenDir(path string) (*Dir, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: journal directory is empty", visengine.ErrInvalidArgument)
@@ -61,23 +75,51 @@ func OpenDir(path string) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("visengine: journal %s: %w", path, err)
 	}
-	entries, err := loadDir(path)
-	if err != nil {
+	d := &Dir{path: path, lock: lock, idx: newDirIndex()}
+	if err := d.load(); err != nil {
 		_ = lock.Close()
 		return nil, err
 	}
-	return &Dir{path: path, lock: lock, entries: entries}, nil
+	return d, nil
 }
 
-// Close releases the directory for another process. Calls after Close
-// fail with an error matching os.ErrClosed.
+// load reads the entry files of d.path, then its log over them, and opens
+// the log for appending.
+func (d *Dir) load() error {
+	entries, legacy, err := loadDir(d.path)
+	if err != nil {
+		return err
+	}
+	w, err := openLog(d.path, func(e visengine.JournalEntry) { entries[e.Ref] = e })
+	if err != nil {
+		return err
+	}
+	w.legacy = legacy
+	d.entries, d.w = entries, w
+	for _, e := range entries {
+		d.idx.add(e)
+	}
+	return nil
+}
+
+// Close waits for the writes in progress, then releases the directory for
+// another process. Calls after Close fail with an error matching
+// os.ErrClosed.
 func (d *Dir) Close() error {
+	d.flushMu.Lock()
+	defer d.flushMu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.lock == nil {
 		return nil
 	}
-	err := d.lock.Close()
+	err := d.w.flushQueued() // settles the calls still waiting for their flush
+	if cerr := d.w.close(); err == nil {
+		err = cerr
+	}
+	if cerr := d.lock.Close(); err == nil {
+		err = cerr
+	}
 	d.lock, d.entries = nil, nil
 	if err != nil {
 		return fmt.Errorf("visengine: journal %s: %w", d.path, err)
@@ -85,30 +127,34 @@ func (d *Dir) Close() error {
 	return nil
 }
 
-// loadDir reads every entry file of path, and removes the temporary files
-// that an interrupted write left.
-func loadDir(path string) (map[string]visengine.JournalEntry, error) {
+// loadDir reads every entry file of path (the format before the log, and
+// still read), and removes the temporary files that an interrupted write
+// left. It returns the files' paths too, for compact to remove once the
+// log holds their entries.
+func loadDir(path string) (map[string]visengine.JournalEntry, []string, error) {
 	names, err := os.ReadDir(path)
 	if err != nil {
-		return nil, fmt.Errorf("visengine: journal: %w", err)
+		return nil, nil, fmt.Errorf("visengine: journal: %w", err)
 	}
 	entries := make(map[string]visengine.JournalEntry, len(names))
+	var files []string
 	for _, de := range names {
 		name := de.Name()
 		switch {
 		case strings.HasPrefix(name, tempPrefix):
 			if err := os.Remove(filepath.Join(path, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("visengine: journal: %w", err)
+				return nil, nil, fmt.Errorf("visengine: journal: %w", err)
 			}
 		case strings.HasSuffix(name, entryExt):
 			e, err := loadEntry(filepath.Join(path, name))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			entries[e.Ref] = e
+			files = append(files, filepath.Join(path, name))
 		}
 	}
-	return entries, nil
+	return entries, files, nil
 }
 
 // loadEntry reads one entry file, checking that its name is its Ref.
@@ -132,38 +178,6 @@ func loadEntry(file string) (visengine.JournalEntry, error) {
 	return e, nil
 }
 
-// write stores e's file durably. It reports whether the file was renamed
-// into place (visible, maybe not yet durable) even when it fails after.
-func (d *Dir) write(e visengine.JournalEntry) (placed bool, err error) {
-	tmp, err := os.CreateTemp(d.path, tempPrefix+e.Ref+"-*")
-	if err != nil {
-		return false, fmt.Errorf("visengine: journal: %w", err)
-	}
-	defer func() {
-		if !placed {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	_, err = tmp.Write(encodeEntry(e))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(d.path, e.Ref+entryExt))
-		placed = err == nil
-	}
-	if err == nil {
-		err = syncDir(d.path)
-	}
-	if err != nil {
-		return placed, fmt.Errorf("visengine: journal: writing entry %s: %w", e.Ref, err)
-	}
-	return placed, nil
-}
-
 // begin checks ctx and locks d for one call; the caller unlocks d.mu.
 func (d *Dir) begin(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -174,58 +188,74 @@ func (d *Dir) begin(ctx context.Context) error {
 		d.mu.Unlock()
 		return fmt.Errorf("visengine: journal %s: %w", d.path, os.ErrClosed)
 	}
+	if d.w.failed != nil {
+		d.mu.Unlock()
+		return fmt.Errorf("visengine: journal %s: a write failed, so what is on disk is unknown: close and open it again: %w", d.path, d.w.failed)
+	}
 	return nil
 }
 
 // Create records e, leased to e.LeaseOwner until e.LeaseUntil, and returns
-// once its file is durable. An existing Ref fails with
+// once its record is durable. An existing Ref fails with
 // visengine.ErrJournalConflict.
 func (d *Dir) Create(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
 		return err
 	}
+	return d.put(ctx, e, func(_ visengine.JournalEntry, exists bool) error {
+		if exists {
+			return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrJournalConflict)
+		}
+		return nil
+	})
+}
+
+// put queues e, stamped now, if check accepts what d holds for its Ref,
+// and returns once it is durable. It is visible to other calls as soon as
+// it is queued: a flush that fails stops every later call (see begin).
+func (d *Dir) put(ctx context.Context, e visengine.JournalEntry, check func(cur visengine.JournalEntry, ok bool) error) error {
 	if err := d.begin(ctx); err != nil {
 		return err
 	}
-	defer d.mu.Unlock()
-	if _, ok := d.entries[e.Ref]; ok {
-		return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrJournalConflict)
+	cur, ok := d.entries[e.Ref]
+	if err := check(cur, ok); err != nil {
+		d.mu.Unlock()
+		return err
 	}
-	return d.store(e)
-}
-
-// store writes e, stamped now, and keeps it in memory once its file is in
-// place.
-func (d *Dir) store(e visengine.JournalEntry) error {
 	e.UpdatedAt = normTime(time.Now())
-	placed, err := d.write(e)
-	if placed {
-		d.entries[e.Ref] = e
+	if ok {
+		d.idx.remove(cur)
 	}
-	return err
+	d.entries[e.Ref] = e
+	d.idx.add(e)
+	seq := d.w.queue(e)
+	d.mu.Unlock()
+	return d.commit(seq)
 }
 
 // Update replaces the entry e.Ref by e and renews the lease to
 // e.LeaseUntil, while e.LeaseOwner holds an unexpired lease on it;
-// otherwise it fails with visengine.ErrLeaseLost.
+// otherwise it fails with visengine.ErrLeaseLost. A LeaseUntil not after
+// now ends the lease.
 func (d *Dir) Update(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	if err := d.begin(ctx); err != nil {
-		return err
+	now, owner := time.Now(), e.LeaseOwner
+	if !e.LeaseUntil.After(now) {
+		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
 	}
-	defer d.mu.Unlock()
-	cur, ok := d.entries[e.Ref]
-	if !ok {
-		return notFound(e.Ref)
-	}
-	if !holds(cur, e.LeaseOwner, time.Now()) {
-		return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrLeaseLost)
-	}
-	return d.store(e)
+	return d.put(ctx, e, func(cur visengine.JournalEntry, ok bool) error {
+		if !ok {
+			return notFound(e.Ref)
+		}
+		if !holds(cur, owner, now) {
+			return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrLeaseLost)
+		}
+		return nil
+	})
 }
 
 // holds reports whether owner has an unexpired lease on e at now.
@@ -250,8 +280,8 @@ func (d *Dir) Claim(ctx context.Context, owner string, until time.Time, max int)
 	defer d.mu.Unlock()
 	now := time.Now()
 	var out []visengine.JournalEntry
-	for _, e := range d.entries {
-		if !e.Finished() && free(e, now) {
+	for ref := range d.idx.unfinished {
+		if e := d.entries[ref]; free(e, now) {
 			out = append(out, e)
 		}
 	}
@@ -324,8 +354,9 @@ func (d *Dir) Get(ctx context.Context, ref string) (visengine.JournalEntry, erro
 	return e, nil
 }
 
-// List returns the entries f selects, oldest first. It looks at every
-// entry in memory.
+// List returns the entries f selects, oldest first. A filter by draft id,
+// digest or unfinished entries goes through an index; the zero filter
+// looks at every entry.
 func (d *Dir) List(ctx context.Context, f visengine.JournalFilter) ([]visengine.JournalEntry, error) {
 	if err := checkFilter(f); err != nil {
 		return nil, err
@@ -335,11 +366,11 @@ func (d *Dir) List(ctx context.Context, f visengine.JournalFilter) ([]visengine.
 	}
 	defer d.mu.Unlock()
 	var out []visengine.JournalEntry
-	for _, e := range d.entries {
+	d.idx.each(f, d.entries, func(e visengine.JournalEntry) {
 		if f.Matches(e) {
 			out = append(out, e)
 		}
-	}
+	})
 	sortEntries(out)
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
@@ -353,4 +384,81 @@ func sortEntries(es []visengine.JournalEntry) {
 	slices.SortFunc(es, func(a, b visengine.JournalEntry) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.Ref, b.Ref))
 	})
+}
+
+// ListDrafts returns the entries whose DraftID is one of ids, through the
+// index by draft id.
+func (d *Dir) ListDrafts(ctx context.Context, ids []string) ([]visengine.JournalEntry, error) {
+	if err := d.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer d.mu.Unlock()
+	var out []visengine.JournalEntry
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		for _, ref := range d.idx.drafts[id] {
+			out = append(out, d.entries[ref])
+		}
+	}
+	return out, nil
+}
+
+// dirIndex finds a Dir's entries without looking at every one: by draft
+// id, by digest, and the unfinished ones. It holds Refs.
+type dirIndex struct {
+	drafts     map[string][]string
+	digests    map[string][]string
+	unfinished map[string]struct{}
+}
+
+func newDirIndex() dirIndex {
+	return dirIndex{drafts: map[string][]string{}, digests: map[string][]string{}, unfinished: map[string]struct{}{}}
+}
+
+func (x dirIndex) add(e visengine.JournalEntry) {
+	if e.DraftID != "" {
+		x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
+	}
+	x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
+	if !e.Finished() {
+		x.unfinished[e.Ref] = struct{}{}
+	}
+}
+
+func (x dirIndex) remove(e visengine.JournalEntry) {
+	drop := func(m map[string][]string, key string) {
+		refs := slices.DeleteFunc(m[key], func(r string) bool { return r == e.Ref })
+		if len(refs) == 0 {
+			delete(m, key)
+		} else {
+			m[key] = refs
+		}
+	}
+	if e.DraftID != "" {
+		drop(x.drafts, e.DraftID)
+	}
+	drop(x.digests, e.Digest)
+	delete(x.unfinished, e.Ref)
+}
+
+// each calls fn with every entry f may select, from the narrowest index
+// that applies (f.Matches still decides).
+func (x dirIndex) each(f visengine.JournalFilter, entries map[string]visengine.JournalEntry, fn func(visengine.JournalEntry)) {
+	switch {
+	case f.DraftID != "":
+		for _, ref := range x.drafts[f.DraftID] {
+			fn(entries[ref])
+		}
+	case f.Digest != "":
+		for _, ref := range x.digests[f.Digest] {
+			fn(entries[ref])
+		}
+	case f.Unfinished:
+		for ref := range x.unfinished {
+			fn(entries[ref])
+		}
+	default:
+		for _, e := range entries {
+			fn(e)
+		}
+	}
 }

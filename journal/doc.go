@@ -18,10 +18,36 @@
 // # Guarantees
 //
 // A call that returned nil is durable: Create and Update of a Dir return
-// once the entry's file and the directory are flushed to disk (on
-// Windows, where a directory cannot be flushed, a power cut just after a
-// write may lose it); those of a Postgres once the transaction committed
+// once the entry's record is flushed to disk with the log (on Windows,
+// where a directory cannot be flushed, a power cut just after the log is
+// created may lose it); those of a Postgres once the transaction committed
 // (durable with PostgreSQL's default synchronous_commit = on).
+//
+// # Speed
+//
+// A Dir commits in groups, as PostgreSQL and SQLite in WAL mode do: the
+// records that calls queue while a flush is in progress are written and
+// synced together by the next one, so that concurrent submissions share
+// their fsyncs (a Submit makes three journal writes: the intent, the
+// draft's id with the close's time, the outcome with the lease's end).
+//
+// A Postgres sends at most WithMaxConns statements at once (by default
+// the *sql.DB's own SetMaxOpenConns, or DefaultMaxConns, 2, when it has
+// none): calls beyond wait their turn, so a *sql.DB opened with sql.Open's
+// defaults never takes more connections than the server allows nor opens
+// one per statement. For more throughput give the pool more connections,
+// as many idle as open, and the journal as many:
+//
+//	db.SetMaxOpenConns(16)
+//	db.SetMaxIdleConns(16) // database/sql keeps only 2 idle otherwise
+//	j, err := journal.OpenPostgres(ctx, db) // takes 16 from the pool's limit
+//
+// Each statement is its own transaction, and a Submit's three writes are
+// three statements when alone. Writes that queue while every slot is busy
+// are grouped as a Dir's are: the Creates in one INSERT, the Updates in one
+// UPDATE … FROM (VALUES …), up to 32 entries each, every call answered for
+// its own row (a conflict, a lease lost); so many submissions in flight
+// share their statements and commits.
 //
 // Leases make one worker at a time act on an entry: Update succeeds only
 // while the caller holds an unexpired lease, and Claim hands each free
@@ -41,7 +67,9 @@
 // must not open the same directory. The directory must be on a local
 // file system: network file systems do not all honour flock or fsync. A
 // Dir reads every entry into memory when opened (a few hundred bytes
-// each), and serves List and Claim from there.
+// each), and serves List, ListDrafts and Claim from there through indexes
+// (by draft id, by digest, unfinished). A directory written by this
+// version is not for older ones, which read entry files only.
 //
 // Neither implementation deletes entries: finished ones are kept as the
 // record of what was paid, until removed by hand (a file, or a row, whose
@@ -52,14 +80,29 @@
 // A Dir is a directory (mode 0700) holding:
 //
 //	LOCK                      the lock file, empty
-//	<ref>.json                one entry, mode 0600, e.g.
-//	                          {"v":1,"ref":"…","hash_visura":"…","digest":"…",
-//	                           "created_at":"2025-03-01T09:00:00.123456Z",
-//	                           "draft_id":"…","close_sent_at":"…","outcome":"completed",
-//	                           "note":"…","updated_at":"…"}
-//	.tmp-<ref>-<random>       a write in progress; removed by OpenDir
+//	journal.log               the log, mode 0600: one record per line, e.g.
+//	                          1f2e3d4c {"v":1,"ref":"…","hash_visura":"…","digest":"…",
+//	                          "created_at":"2025-03-01T09:00:00.123456Z",
+//	                          "draft_id":"…","close_sent_at":"…","outcome":"completed",
+//	                          "note":"…","updated_at":"…"}
+//	<ref>.json                one entry, as versions before the log wrote them
+//	                          (the JSON of a record, alone in its file)
+//	.tmp-<random>             a write in progress; removed by OpenDir
 //
-// Empty fields are left out; "v" is the format's version, 1.
+// A record is the CRC-32C (Castagnoli) of its JSON in 8 lowercase hex
+// digits, a space, the JSON, and "\n". In the JSON, empty fields are left
+// out and "v" is the format's version, 1. The entries are the <ref>.json
+// files overlaid with the log's records in order: the last record of a Ref
+// is its entry. When the log holds more than twice as many records as
+// there are entries (and a few thousand at least), the Dir writes a new
+// one, a record per entry, and renames it over the old, then removes the
+// <ref>.json files it now holds.
+//
+// After a kill, or a power cut, the log may end in records cut short or
+// garbled, which no call was told were durable: OpenDir drops that tail
+// and truncates the log. A bad record with good ones after it is damage,
+// not a torn tail: OpenDir fails with a *CorruptEntryError naming the
+// record.
 //
 // # The table
 //
@@ -90,7 +133,9 @@
 // Claim picks rows with SELECT … FOR UPDATE SKIP LOCKED (unfinished, lease
 // free or expired, oldest first) and sets their lease in the same
 // statement; Update matches WHERE ref = $1 AND lease_owner = $2 AND
-// lease_until > now(). The SQL uses $n placeholders and PostgreSQL's
+// lease_until > now(), and clears the lease when the new end is not after
+// now. ListDrafts sends its ids as one text parameter and matches
+// draft_id = ANY (string_to_array($1, ' ')), through the draft_id index. The SQL uses $n placeholders and PostgreSQL's
 // syntax: any database/sql driver for PostgreSQL works (pgx's stdlib is
 // the one tested); other databases are not supported. The database user
 // needs CREATE on the schema the first time, and SELECT, INSERT and

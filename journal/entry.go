@@ -15,7 +15,7 @@ import (
 // names where the entry is, never what it holds. A journal does not skip
 // such an entry: it cannot vouch for what that submission did.
 type CorruptEntryError struct {
-	Where  string // the file's path, or the table and row
+	Where  string // the file's path, the log's path and record, or the table and row
 	Reason string // what is wrong with it
 }
 

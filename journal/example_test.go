@@ -68,6 +68,8 @@ func ExampleOpenDir() {
 // in turn, and a dead replica's entries come free when its lease ends.
 func ExampleOpenPostgres() {
 	ctx := context.Background()
+	// sql.Open's defaults will do: the journal bounds its own statements
+	// (WithMaxConns); see the package documentation for more throughput.
 	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)

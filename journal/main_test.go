@@ -9,10 +9,15 @@ import (
 
 // TestMain stops the PostgreSQL cluster that the tests may have started.
 // Run as a child process by TestDirRefusesSecondProcess, the binary only
-// opens a directory journal; by the crash matrix, it submits or recovers.
+// opens a directory journal; by the crash matrix, it submits or recovers;
+// by TestDirSurvivesKills, it writes until killed.
 func TestMain(m *testing.M) {
 	if path := os.Getenv(childDirEnv); path != "" {
 		holdDir(path)
+		return
+	}
+	if path := os.Getenv(hammerEnv); path != "" {
+		hammerDir(path) // writes until killed (dirlog_test.go)
 		return
 	}
 	if mode := os.Getenv(crashModeEnv); mode != "" {

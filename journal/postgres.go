@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -29,14 +30,19 @@ const DefaultTable = "visengine_journal"
 // (PostgreSQL's default), a call that returned nil survives a crash.
 type Postgres struct {
 	db    *sql.DB
-	table string // quoted, maybe schema-qualified
-	name  string // as configured, for messages
+	table string        // quoted, maybe schema-qualified
+	name  string        // as configured, for messages
+	slots chan struct{} // one per statement in flight: WithMaxConns
+	stmts atomic.Uint64 // statements sent, for the benchmarks
+
+	creates, updates pgQueue // writes waiting for a statement (pgbatch.go)
 }
 
 var _ visengine.Journal = (*Postgres)(nil)
 
 type pgConfig struct {
-	table string
+	table    string
+	maxConns int
 }
 
 // PostgresOption configures OpenPostgres.
@@ -61,6 +67,30 @@ func WithTable(name string) PostgresOption {
 	}
 }
 
+// DefaultMaxConns is how many statements a Postgres journal has in flight
+// at most, unless WithMaxConns says otherwise or db has a limit of its own
+// (sql.DB.SetMaxOpenConns): database/sql's default number of idle
+// connections, so that a *sql.DB opened with sql.Open's defaults keeps
+// its connections instead of opening one per statement.
+const DefaultMaxConns = 2
+
+// WithMaxConns bounds the statements the journal has in flight on its
+// *sql.DB to n (at least 1); the calls beyond wait their turn, or for
+// their context to end. Give the *sql.DB at least as many idle
+// connections (sql.DB.SetMaxIdleConns(n)): database/sql closes a
+// connection that finds no idle slot, and PostgreSQL forks a process for
+// each new one. The default is the *sql.DB's own limit
+// (SetMaxOpenConns) if it has one, DefaultMaxConns otherwise.
+func WithMaxConns(n int) PostgresOption {
+	return func(c *pgConfig) error {
+		if n < 1 {
+			return fmt.Errorf("%w: journal WithMaxConns(%d): needs at least 1", visengine.ErrInvalidArgument, n)
+		}
+		c.maxConns = n
+		return nil
+	}
+}
+
 // OpenPostgres returns the journal in db, creating its table and indexes
 // if they are missing (see the package documentation for the schema). It
 // is safe to call from several replicas at once. db stays the caller's to
@@ -78,7 +108,10 @@ func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Pos
 			return nil, err
 		}
 	}
-	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table}
+	if cfg.maxConns == 0 {
+		cfg.maxConns = cmp.Or(db.Stats().MaxOpenConnections, DefaultMaxConns)
+	}
+	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table, slots: make(chan struct{}, cfg.maxConns)}
 	if err := p.migrate(ctx, cfg.table); err != nil {
 		return nil, fmt.Errorf("visengine: journal table %s: %w", cfg.table, err)
 	}
@@ -119,6 +152,11 @@ CREATE INDEX IF NOT EXISTS "%[2]s_digest" ON %[1]s (hash_visura, digest);
 // concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on PostgreSQL's
 // catalog. It then checks that the table has the journal's columns.
 func (p *Postgres) migrate(ctx context.Context, name string) error {
+	done, err := p.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -146,6 +184,19 @@ func (p *Postgres) migrate(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
+// slot waits for one of the journal's statement slots (WithMaxConns) and
+// returns the function that gives it back. Each exported method takes one
+// for all its statements: helpers called under it take none.
+func (p *Postgres) slot(ctx context.Context) (func(), error) {
+	select {
+	case p.slots <- struct{}{}:
+		p.stmts.Add(1)
+		return func() { <-p.slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
+	}
+}
+
 // columns are an entry's columns in the order scanEntry reads them.
 const columns = `ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, updated_at, lease_owner, lease_until`
 
@@ -167,54 +218,29 @@ func nullTime(t time.Time) any {
 }
 
 // Create inserts e, leased to e.LeaseOwner for as long as e.LeaseUntil is
-// ahead of the caller's clock. An existing Ref fails with
+// ahead of the caller's clock, in one statement with the Creates that
+// queued meanwhile. An existing Ref fails with
 // visengine.ErrJournalConflict.
 func (p *Postgres) Create(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	res, err := p.db.ExecContext(ctx, `INSERT INTO `+p.table+` (`+columns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, `+leaseEnd(10)+`)
-		ON CONFLICT (ref) DO NOTHING`,
-		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
-	if err != nil {
-		return p.fail("creating entry "+e.Ref, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return p.fail("creating entry "+e.Ref, err)
-	} else if n == 0 {
-		return fmt.Errorf("visengine: journal entry %s: %w", e.Ref, visengine.ErrJournalConflict)
-	}
-	return nil
+	return p.write(ctx, &p.creates, &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}, p.insertBatch)
 }
 
 // Update replaces the row e.Ref by e and renews its lease, in one
-// statement that matches only while e.LeaseOwner holds an unexpired lease
-// by the database's clock; otherwise it fails with visengine.ErrLeaseLost.
+// statement (with the Updates that queued meanwhile) that matches only
+// while e.LeaseOwner holds an unexpired lease by the database's clock;
+// otherwise it fails with visengine.ErrLeaseLost.
+// A LeaseUntil not after the caller's now ends the lease in the same
+// statement.
 func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET
-		hash_visura = $2, digest = $3, created_at = $4, draft_id = $5, close_sent_at = $6,
-		outcome = $7, note = $8, updated_at = now(), lease_until = `+leaseEnd(10)+`
-		WHERE ref = $1 AND lease_owner = $9 AND lease_until > now()`,
-		e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-		string(e.Outcome), e.Note, e.LeaseOwner, leaseMicros(e.LeaseUntil))
-	if err != nil {
-		return p.fail("updating entry "+e.Ref, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return p.fail("updating entry "+e.Ref, err)
-	}
-	if n == 1 {
-		return nil
-	}
-	return p.missingOr(ctx, e.Ref, visengine.ErrLeaseLost)
+	return p.write(ctx, &p.updates, &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}, p.updateBatch)
 }
 
 // missingOr tells why a statement on ref matched no row: the row is
@@ -232,6 +258,7 @@ func (p *Postgres) missingOr(ctx context.Context, ref string, leaseErr error) er
 
 func (p *Postgres) exists(ctx context.Context, ref string) (bool, error) {
 	var ok bool
+	p.stmts.Add(1)
 	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.table+` WHERE ref = $1)`, ref).Scan(&ok)
 	if err != nil {
 		return false, p.fail("reading entry "+ref, err)
@@ -247,6 +274,11 @@ func (p *Postgres) Claim(ctx context.Context, owner string, until time.Time, max
 	if err := checkClaim(owner, until, max); err != nil {
 		return nil, err
 	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := p.db.QueryContext(ctx, `WITH picked AS (
 			SELECT ref FROM `+p.table+`
 			WHERE outcome = '' AND (lease_until IS NULL OR lease_until <= now())
@@ -280,6 +312,11 @@ func (p *Postgres) ClaimRef(ctx context.Context, ref, owner string, until time.T
 	if err := cmp.Or(checkRef(ref), checkClaim(owner, until, 1)); err != nil {
 		return visengine.JournalEntry{}, err
 	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	defer done()
 	rows, err := p.db.QueryContext(ctx, `UPDATE `+p.table+`
 		SET lease_owner = $2, lease_until = `+leaseEnd(3)+`
 		WHERE ref = $1 AND (lease_owner IN ('', $2) OR lease_until IS NULL OR lease_until <= now())
@@ -302,6 +339,11 @@ func (p *Postgres) Release(ctx context.Context, ref, owner string) error {
 	if err := checkRef(ref); err != nil {
 		return err
 	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET lease_owner = '', lease_until = NULL
 		WHERE ref = $1 AND lease_owner = $2`, ref, owner)
 	if err != nil {
@@ -325,6 +367,11 @@ func (p *Postgres) Get(ctx context.Context, ref string) (visengine.JournalEntry,
 	if err := checkRef(ref); err != nil {
 		return visengine.JournalEntry{}, err
 	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return visengine.JournalEntry{}, err
+	}
+	defer done()
 	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.table+` WHERE ref = $1`, ref)
 	if err != nil {
 		return visengine.JournalEntry{}, p.fail("reading entry "+ref, err)
@@ -372,11 +419,49 @@ func (p *Postgres) List(ctx context.Context, f visengine.JournalFilter) ([]visen
 		args = append(args, f.Limit)
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := p.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, p.fail("listing entries", err)
 	}
 	return p.scanAll(rows)
+}
+
+// ListDrafts returns the rows whose draft_id is one of ids, in one
+// statement through the index on draft_id. The ids go as one text
+// parameter, split by the database, so that any driver can send them.
+func (p *Postgres) ListDrafts(ctx context.Context, ids []string) ([]visengine.JournalEntry, error) {
+	var keep []string
+	for _, id := range ids {
+		if id != "" && draftIDOK(id) { // a blank would split it; no entry holds one
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, ctx.Err()
+	}
+	done, err := p.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.table+`
+		WHERE draft_id <> '' AND draft_id = ANY (string_to_array($1, ' '))`, strings.Join(keep, " "))
+	if err != nil {
+		return nil, p.fail("listing entries by draft", err)
+	}
+	return p.scanAll(rows)
+}
+
+// draftIDOK reports whether id can be an entry's DraftID.
+func draftIDOK(id string) bool {
+	probe := validProbe
+	probe.DraftID = id
+	return probe.Validate() == nil
 }
 
 // scanAll reads and closes rows of columns.

@@ -164,3 +164,108 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 }
+
+// A *sql.DB opened with sql.Open's defaults (no limit on open connections,
+// two idle ones), as ExampleOpenPostgres opens it: however many calls run
+// at once, the journal keeps its own statements to DefaultMaxConns, so it
+// neither exhausts the server nor opens a connection per statement.
+func TestPostgresBoundsItsConnections(t *testing.T) {
+	url := pgtest.Start(t)
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	p, err := journal.OpenPostgres(ctx, db)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for n := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := newEntry(t, n, "owner", time.Hour)
+			if err := p.Create(ctx, e); err != nil {
+				errs <- err
+				return
+			}
+			e.Outcome, e.LeaseUntil = visengine.JournalCompleted, time.Now()
+			errs <- p.Update(ctx, e)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	st := db.Stats()
+	assert.LessOrEqual(t, st.OpenConnections, journal.DefaultMaxConns)
+	assert.Zero(t, st.MaxIdleClosed, "no connection was opened only to be closed")
+
+	_, err = journal.OpenPostgres(ctx, db, journal.WithMaxConns(0))
+	assert.ErrorIs(t, err, visengine.ErrInvalidArgument)
+}
+
+// Writes that queue while every statement slot is busy go in one
+// statement of their kind, each with its own answer: a Ref that exists
+// already is a conflict, an Update without the lease is lease lost, a
+// missing entry not found, and the others are written.
+func TestPostgresGroupsWrites(t *testing.T) {
+	p := openPostgres(t, pgtest.Start(t), journal.WithMaxConns(1))
+	existing := create(t, p, 0, "o", time.Hour)
+	const n = 16
+	run := func(calls []func() error) []error {
+		release := journal.HoldSlots(p)
+		errs := make([]error, len(calls))
+		var wg sync.WaitGroup
+		for i, call := range calls {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = call() }()
+		}
+		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == len(calls) }, 5*time.Second, time.Millisecond)
+		release()
+		wg.Wait()
+		return errs
+	}
+	entries := make([]visengine.JournalEntry, n)
+	var calls []func() error
+	for i := range entries {
+		entries[i] = newEntry(t, i+1, "o", time.Hour)
+		calls = append(calls, func() error { return p.Create(ctx, entries[i]) })
+	}
+	dup := newEntry(t, 99, "o", time.Hour)
+	dup.Ref = existing.Ref
+	calls = append(calls, func() error { return p.Create(ctx, dup) })
+	s0 := journal.Statements(p)
+	errs := run(calls)
+	assert.Equal(t, uint64(1), journal.Statements(p)-s0, "one INSERT for all")
+	for _, err := range errs[:n] {
+		require.NoError(t, err)
+	}
+	require.ErrorIs(t, errs[n], visengine.ErrJournalConflict)
+
+	calls = nil
+	for i := range entries {
+		entries[i].Outcome, entries[i].LeaseUntil = visengine.JournalCompleted, time.Now()
+		calls = append(calls, func() error { return p.Update(ctx, entries[i]) })
+	}
+	thief := existing
+	thief.LeaseOwner, thief.Note = "thief", "stolen"
+	missing := newEntry(t, 98, "o", time.Hour)
+	calls = append(calls, func() error { return p.Update(ctx, thief) }, func() error { return p.Update(ctx, missing) })
+	s0 = journal.Statements(p)
+	errs = run(calls)
+	assert.Equal(t, uint64(3), journal.Statements(p)-s0, "one UPDATE, then a look at each of the two it did not match")
+	for _, err := range errs[:n] {
+		require.NoError(t, err)
+	}
+	require.ErrorIs(t, errs[n], visengine.ErrLeaseLost)
+	require.ErrorIs(t, errs[n+1], visengine.ErrNotFound)
+	for _, e := range entries {
+		got, err := p.Get(ctx, e.Ref)
+		require.NoError(t, err)
+		assert.Equal(t, visengine.JournalCompleted, got.Outcome)
+		assert.Empty(t, got.LeaseOwner)
+	}
+	got, err := p.Get(ctx, existing.Ref)
+	require.NoError(t, err)
+	assert.Empty(t, got.Note, "the thief wrote nothing")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/journal"
 	"github.com/visengine-go/visengine/visenginetest"
 )
 
@@ -313,20 +315,26 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 // cmdJournal looks into the script's submission journal, in its state folder:
 //
 //	journal count N        N entries
-//	journal nomatch REGEXP no entry matches
+//	journal nomatch REGEXP no file of the journal matches
 func cmdJournal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: journal count N | journal nomatch REGEXP")
 	}
-	files, err := filepath.Glob(filepath.Join(ts.Getenv("XDG_STATE_HOME"), "visengine", "journal", "*.json"))
-	ts.Check(err)
+	dir := filepath.Join(ts.Getenv("XDG_STATE_HOME"), "visengine", "journal")
 	switch args[0] {
 	case "count":
-		if strconv.Itoa(len(files)) != args[1] {
-			ts.Fatalf("%d journal entries, want %s", len(files), args[1])
+		j, err := journal.OpenDir(dir)
+		ts.Check(err)
+		defer j.Close()
+		entries, err := j.List(context.Background(), visengine.JournalFilter{})
+		ts.Check(err)
+		if strconv.Itoa(len(entries)) != args[1] {
+			ts.Fatalf("%d journal entries, want %s", len(entries), args[1])
 		}
 	case "nomatch":
 		re := regexp.MustCompile(args[1])
+		files, err := filepath.Glob(filepath.Join(dir, "*"))
+		ts.Check(err)
 		for _, f := range files {
 			if b, err := os.ReadFile(f); err != nil || re.Match(b) {
 				ts.Fatalf("%s matches %s (or: %v)", f, args[1], err)

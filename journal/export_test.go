@@ -1,0 +1,61 @@
+package journal
+
+// Flushes returns how many times d has synced its log: the durable writes
+// the benchmarks count.
+func Flushes(d *Dir) uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.w.flushes
+}
+
+// Statements returns how many statements p has sent (a transaction counts
+// as one): what the benchmarks count per submission.
+func Statements(p *Postgres) uint64 { return p.stmts.Load() }
+
+// HoldFlush keeps d from starting a flush until the returned function is
+// called: the writes made meanwhile queue up for one flush.
+func HoldFlush(d *Dir) func() {
+	d.flushMu.Lock()
+	return d.flushMu.Unlock
+}
+
+// Queued returns how many records d has queued since it was opened.
+func Queued(d *Dir) uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.w.seq
+}
+
+// CompactAt sets how many records d's log holds at least before it is
+// compacted.
+func CompactAt(d *Dir, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.w.compactAt = n
+}
+
+// LogName is the name of a Dir's log in its directory.
+const LogName = logName
+
+// HoldSlots takes every statement slot of p until the returned function
+// is called: the writes made meanwhile queue up.
+func HoldSlots(p *Postgres) func() {
+	for range cap(p.slots) {
+		p.slots <- struct{}{}
+	}
+	return func() {
+		for range cap(p.slots) {
+			<-p.slots
+		}
+	}
+}
+
+// QueuedWrites returns how many Creates and Updates wait for a statement.
+func QueuedWrites(p *Postgres) int {
+	p.creates.mu.Lock()
+	n := len(p.creates.ops)
+	p.creates.mu.Unlock()
+	p.updates.mu.Lock()
+	defer p.updates.mu.Unlock()
+	return n + len(p.updates.ops)
+}

@@ -1,0 +1,212 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/visengine-go/visengine"
+)
+
+// A Postgres journal commits Creates and Updates in groups: the calls that
+// queue while every statement slot (WithMaxConns) is busy go together in
+// the next statement of their kind, one INSERT or one UPDATE … FROM
+// (VALUES …) for up to maxBatch entries, and each call returns once the
+// statement that carried it committed. So a pool of two connections
+// serves many submissions in flight with a few statements each.
+
+// maxBatch bounds the entries of one statement.
+const maxBatch = 32
+
+// batchTimeout bounds a statement that carries other calls' writes too:
+// it is not cut short when the context of the call that sends it ends.
+const batchTimeout = 30 * time.Second
+
+// pgWrite is one Create or Update waiting for its statement.
+type pgWrite struct {
+	e      visengine.JournalEntry
+	micros int64 // the lease's length, on the caller's clock when it called
+	done   chan struct{}
+	err    error
+}
+
+// pgQueue is the writes of one kind waiting for a statement.
+type pgQueue struct {
+	mu  sync.Mutex
+	ops []*pgWrite
+}
+
+func (q *pgQueue) push(w *pgWrite) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ops = append(q.ops, w)
+}
+
+// remove takes w out of the queue, if no statement took it yet.
+func (q *pgQueue) remove(w *pgWrite) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, o := range q.ops {
+		if o == w {
+			q.ops = append(q.ops[:i], q.ops[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// take removes up to maxBatch writes for one statement, oldest first, one
+// per Ref: a later write of the same Ref waits for the next statement.
+func (q *pgQueue) take() []*pgWrite {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var batch, rest []*pgWrite
+	refs := map[string]bool{}
+	for _, o := range q.ops {
+		if len(batch) < maxBatch && !refs[o.e.Ref] {
+			refs[o.e.Ref] = true
+			batch = append(batch, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	q.ops = rest
+	return batch
+}
+
+// write queues w in q and returns once a statement carried it: one this
+// call sends when it gets a statement slot, or one another call sent
+// first. run sends a batch and sets each write's err.
+func (p *Postgres) write(ctx context.Context, q *pgQueue, w *pgWrite, run func(context.Context, []*pgWrite) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.done = make(chan struct{})
+	q.push(w)
+	select {
+	case p.slots <- struct{}{}:
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		if q.remove(w) {
+			return fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
+		}
+		<-w.done // on its way already
+		return w.err
+	}
+	defer func() { <-p.slots }()
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	defer cancel()
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		default:
+		}
+		batch := q.take()
+		if len(batch) == 0 {
+			<-w.done // another call's statement carries it
+			return w.err
+		}
+		p.stmts.Add(1)
+		if err := run(bctx, batch); err != nil {
+			for _, o := range batch {
+				o.err = err
+			}
+		}
+		for _, o := range batch {
+			close(o.done)
+		}
+	}
+}
+
+// insertBatch inserts batch in one statement; a Ref the table holds
+// already fails its write with visengine.ErrJournalConflict.
+func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
+	var sb strings.Builder
+	args := make([]any, 0, 10*len(batch))
+	sb.WriteString(`INSERT INTO ` + p.table + ` (` + columns + `) VALUES `)
+	for i, w := range batch {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		n := 10 * i
+		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, now(), $%d, %s)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, leaseEnd(n+10))
+		e := w.e
+		args = append(args, e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
+			string(e.Outcome), e.Note, e.LeaseOwner, w.micros)
+	}
+	sb.WriteString(` ON CONFLICT (ref) DO NOTHING RETURNING ref`)
+	done, err := p.returnedRefs(ctx, "creating entries", sb.String(), args)
+	if err != nil {
+		return err
+	}
+	for _, w := range batch {
+		if !done[w.e.Ref] {
+			w.err = fmt.Errorf("visengine: journal entry %s: %w", w.e.Ref, visengine.ErrJournalConflict)
+		}
+	}
+	return nil
+}
+
+// updateBatch updates batch in one statement, each row only while its
+// writer holds an unexpired lease by the database's clock; a write that
+// matched no row learns why (missingOr).
+func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
+	var sb strings.Builder
+	args := make([]any, 0, 10*len(batch))
+	sb.WriteString(`UPDATE ` + p.table + ` AS j SET
+		hash_visura = v.hash_visura, digest = v.digest, created_at = v.created_at, draft_id = v.draft_id,
+		close_sent_at = v.close_sent_at, outcome = v.outcome, note = v.note, updated_at = now(),
+		lease_owner = CASE WHEN v.micros > 0 THEN j.lease_owner ELSE '' END,
+		lease_until = CASE WHEN v.micros > 0 THEN now() + v.micros * interval '1 microsecond' END
+		FROM (VALUES `)
+	for i, w := range batch {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		n := 10 * i
+		fmt.Fprintf(&sb, "($%d::text, $%d::text, $%d::text, $%d::timestamptz, $%d::text, $%d::timestamptz, $%d::text, $%d::text, $%d::text, $%d::bigint)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+		e := w.e
+		args = append(args, e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
+			string(e.Outcome), e.Note, e.LeaseOwner, w.micros)
+	}
+	sb.WriteString(`) AS v (ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, owner, micros)
+		WHERE j.ref = v.ref AND j.lease_owner = v.owner AND j.lease_until > now()
+		RETURNING j.ref`)
+	done, err := p.returnedRefs(ctx, "updating entries", sb.String(), args)
+	if err != nil {
+		return err
+	}
+	for _, w := range batch {
+		if !done[w.e.Ref] {
+			w.err = p.missingOr(ctx, w.e.Ref, visengine.ErrLeaseLost)
+		}
+	}
+	return nil
+}
+
+// returnedRefs runs a statement that returns refs, and collects them.
+func (p *Postgres) returnedRefs(ctx context.Context, doing, q string, args []any) (map[string]bool, error) {
+	rows, err := p.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, p.fail(doing, err)
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, p.fail(doing, err)
+		}
+		done[ref] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.fail(doing, err)
+	}
+	return done, nil
+}
