@@ -336,7 +336,6 @@ func (s *sendTimes) times() []time.Time {
 	return append([]time.Time(nil), s.at...)
 }
 
-
 // assertRate checks that no stretch of reqs has more requests than the
 // token bucket allows: burst, plus rate per second of its length, plus a
 // little for the scheduler; without the limiter a batch sends hundreds
