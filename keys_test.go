@@ -18,7 +18,9 @@ type skewJournal struct {
 	skew time.Duration
 }
 
-func (s skewJournal) JournalNow(context.Context) (time.Time, error) { return time.Now().Add(s.skew), nil }
+func (s skewJournal) JournalNow(context.Context) (time.Time, error) {
+	return time.Now().Add(s.skew), nil
+}
 
 // A submitter records its close on the journal's clock, and a replica
 // measures the settle time on it: with the journal's clock 5 s behind
