@@ -50,6 +50,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
 	reflect.TypeFor[CallbackClaim](), reflect.TypeFor[CallbackDedupe](),
+	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
 }
 
 var exportedFuncs = map[string]any{
@@ -77,6 +78,9 @@ var exportedFuncs = map[string]any{
 	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 	"WithCallbackRereadLimit": WithCallbackRereadLimit, "WithCallbackRetryAfter": WithCallbackRetryAfter,
 	"WithCallbackDedupeStore": WithCallbackDedupeStore,
+	// idempotency keys and rate limits
+	"KeyedJournalDigest": KeyedJournalDigest, "IdempotencyRef": IdempotencyRef, "WithJournalSecret": WithJournalSecret,
+	"WithSubmitInfo": WithSubmitInfo, "WithRateLimit": WithRateLimit, "WithRateLimitRetry": WithRateLimitRetry,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

@@ -58,11 +58,16 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 // once never work on the same entry, and the entries a live Submit holds
 // are left alone), resolves each by reading the server, records the
 // outcome and releases the leases. Each entry is looked at once the settle
-// time (WithCloseSettle) has passed since its last step:
+// time (WithCloseSettle) has passed since its last step (on the journal's
+// clock for a JournalClock journal, and counting the closes this client
+// sent itself):
 //
 //   - draft known, closed: completed;
-//   - draft known, still a draft: closed once (recorded first), resumed; a
-//     refusal is failed, a close with an unknown outcome pending;
+//   - draft known, still a draft: closed once (recorded first), resumed, if
+//     it is proven to be the entry's (its client reference in callback_data,
+//     or the digest of its own values); a draft not proven is left open,
+//     unknown, with the reason; a refusal is failed (a 429 only once its
+//     retries are used up), a close with an unknown outcome pending;
 //   - draft never confirmed (the POST's answer was lost, or its id could not
 //     be journalled, and Submit then kept it from Resume): abandoned, safe to
 //     submit again, since Submit only posts free drafts; a draft it finds
@@ -128,7 +133,11 @@ func (c *Client) Recover(ctx context.Context, j Journal) (*RecoverReport, error)
 func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) Resolution {
 	e := rec.e
 	res := Resolution{Ref: e.Ref, HashVisura: e.HashVisura, DraftID: e.DraftID, CloseSentAt: e.CloseSentAt}
-	last := later(e.CreatedAt, e.CloseSentAt)
+	lastClose, last, err := c.settleFrom(ctx, rec)
+	if err != nil {
+		return *res.unknown("could not read the journal's clock: will try again", err)
+	}
+	res.CloseSentAt = lastClose
 	if settled := last.Add(c.eo.settle); time.Now().Before(settled) {
 		res.Status, res.RetryAt, res.Reason = ResolutionPending, settled, "its last step is too recent"
 		return res
@@ -136,7 +145,7 @@ func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) 
 	if e.DraftID == "" {
 		return c.recoverLost(ctx, rec, list, res)
 	}
-	out, err := c.finish(ctx, rec, e.DraftID, true, e.CloseSentAt)
+	out, err := c.finish(ctx, rec, e.DraftID, true, lastClose)
 	if err != nil {
 		return *res.unknown("could not finish it: will try again", err)
 	}
@@ -154,7 +163,7 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 		maxReads: DefaultReconcileMaxReads, journal: rec.j,
 		same: func(r *Richiesta) (bool, bool) {
 			got := submittedValues(r)
-			return JournalDigest(e.HashVisura, got, opzioneNomi(r)) == e.Digest, got != nil
+			return c.digestMatches(ctx, rec, got, opzioneNomi(r)), got != nil
 		}}
 	found, err := c.findLost(ctx, entries, q, list.scan)
 	switch {

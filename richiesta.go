@@ -571,14 +571,22 @@ type closeBody struct {
 // close, and is an *OutcomeUnknownError too: read it back before closing
 // again, and not before the settle time (Resume keeps to it). Closing a
 // richiesta closed already is refused with an *APIError matching
-// ErrAlreadyClosed. It checks nothing locally: when resuming a draft edited
+// ErrAlreadyClosed. The client remembers when it sent a close that may
+// have been applied, and Resume waits the settle time from it. It checks nothing locally: when resuming a draft edited
 // with UpdateRichiesta, run Visura.Validate on its values first, as Submit
 // does.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.closeCall(ctx, id, closeBody{State: StateSubmitted})
+	// Remembered before it is sent, so that Resume never closes again
+	// within the settle time, whatever time its caller passes.
+	prev := c.eo.closes.remember(id, time.Now())
+	r, err := c.closeCall(ctx, id, closeBody{State: StateSubmitted})
+	if !mayBeApplied(err) {
+		c.eo.closes.forget(id, prev)
+	}
+	return r, err
 }
 
 // UpdateAndCloseRichiesta edits a draft and submits it in one call (PUT

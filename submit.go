@@ -18,6 +18,7 @@ type submitConfig struct {
 	credit   *creditCheck // WithCreditCheck (credit.go)
 	key      string       // WithIdempotencyKey
 	keySet   bool         // WithIdempotencyKey was given, even with ""
+	info     *SubmitInfo  // WithSubmitInfo
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -43,10 +44,25 @@ func WithValidation(opts ...ValidateOption) SubmitOption {
 // WithIdempotencyKey names the submission with a key chosen by the caller
 // (an applicant's or a form's id): 1 to 255 printable ASCII characters.
 // For one key at most one submission is ever made and paid, within the
-// journal's reach (WithJournal), or the Client's without one. A later
-// Submit with the same key and the same service, values and options
-// returns the first one's result; with other ones it fails with
-// ErrIdempotencyKeyReused before anything is sent.
+// journal's reach (WithJournal: every process and replica sharing it), or
+// the Client's without one (a memory of the last DefaultKeyMemory keys).
+//
+// A later Submit with the same key and the same service, values and
+// options (by nome or tipo alike) sends no POST: it returns the first
+// submission's richiesta, read back from the server; or its unknown
+// outcome (a *SubmitError with the draft's ID, finished once the settle
+// time has passed); or, if the first was refused without a charge
+// (insufficient credit, 429), it closes the same draft; or, if the first
+// made nothing (a draft refused or never confirmed), it submits under the
+// same key. A Submit whose key is under way in another call waits for it,
+// until its context ends. The same key with another service, other values
+// or other options fails with ErrIdempotencyKeyReused before anything is
+// sent; the callback and the e-mail target are not compared.
+//
+// The key itself is never stored nor sent: the journal entry's Ref, also
+// put in callback_data, is IdempotencyRef, an HMAC of the key under the
+// journal's secret (see KeyedJournal). A journal that keeps no secret
+// needs WithJournalSecret for keys.
 func WithIdempotencyKey(key string) SubmitOption {
 	return func(c *submitConfig) { c.key, c.keySet = key, true }
 }
@@ -93,7 +109,9 @@ const (
 // only a refusal by the server (Err is an *APIError, such as
 // ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
 // alone) lets you choose between Resume, once the cause is fixed, and a new
-// submission.
+// submission. With an idempotency key (WithIdempotencyKey) the choice is
+// made for you: Submit again with the same key, at any time and as often
+// as you like; it finishes this submission and never makes another.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
 	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it could not be journalled
@@ -158,16 +176,21 @@ const CallbackRefKey = "visengine_ref"
 // means it was charged, not spared.
 //
 // With a journal (WithJournal), each step is recorded before it is taken:
-// the intent (a new Ref, the service and JournalDigest of the values and
+// the intent (a new Ref, the service and a keyed digest of the values and
 // options, never the values), the draft's id, the time the close is sent,
-// and the outcome. A journal write that fails (ErrLeaseLost above all)
+// and the outcome. With an idempotency key (WithIdempotencyKey) one key is
+// one submission, however often Submit is called. A step refused with 429
+// is sent again after the server's Retry-After (WithRateLimitRetry). A journal write that fails (ErrLeaseLost above all)
 // stops the submission before its next call. Recover finishes what a
 // crash interrupted. With a callback (WithCallback), the Ref is put in its
 // data under CallbackRefKey; the caller's Callback is not modified.
 func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*Richiesta, error) {
-	body, err := c.submitBody(ctx, v, values, opts)
+	body, cfg, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.keySet {
+		return c.submitKeyed(ctx, v, body, cfg, opts)
 	}
 	if err := c.checkCredit(ctx, v, opts); err != nil {
 		return nil, err
@@ -176,12 +199,21 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	if err != nil {
 		return nil, err
 	}
+	if cfg.info != nil {
+		cfg.info.Ref = ref
+	}
 	body.CallbackData = withRef(body.CallbackData, ref)
 	rec, err := c.startRecord(ctx, ref, body)
 	if err != nil {
 		return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: err}
 	}
 	defer rec.release(ctx)
+	return c.submitSteps(ctx, rec, body)
+}
+
+// submitSteps creates the draft and closes it, recording each step in
+// rec's entry.
+func (c *Client) submitSteps(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
 	draft, err := c.createDraft(ctx, rec, body)
 	if err != nil {
 		return nil, err
@@ -210,21 +242,35 @@ func withRef(cb *Callback, ref string) *Callback {
 	return &cp
 }
 
-// bodyDigest is JournalDigest of what the draft's POST sends.
-func bodyDigest(b *richiestaBody) string {
-	var opzioni []string
-	for nome, on := range b.Opzioni {
-		if on {
-			opzioni = append(opzioni, nome)
+// bodyDigest is the digest of what the draft's POST sends, as j records
+// it: keyed with j's secret (KeyedJournalDigest), or JournalDigest for a
+// journal that keeps none.
+func (c *Client) bodyDigest(ctx context.Context, j Journal, b *richiestaBody) (string, error) {
+	secret, err := c.digestSecret(ctx, j)
+	if err != nil {
+		return "", err
+	}
+	if secret == nil {
+		return JournalDigest(b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
+	}
+	return KeyedJournalDigest(secret, b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
+}
+
+// postDraft sends the draft's POST, again after each 429 while the
+// retries last (WithRateLimitRetry): a 429 created nothing.
+func (c *Client) postDraft(ctx context.Context, body *richiestaBody) (*Richiesta, error) {
+	for retry := 0; ; retry++ {
+		draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+		if !c.rateLimited(ctx, err, retry) {
+			return draft, err
 		}
 	}
-	return JournalDigest(b.HashVisura, b.JSONVisura, opzioni)
 }
 
 // createDraft sends the draft's POST. Its id is recorded by closeDraft,
 // with the close's time, in one write: nothing is sent between the two.
 func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
-	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+	draft, err := c.postDraft(ctx, body)
 	if err != nil {
 		var apiErr *APIError
 		switch {
@@ -264,11 +310,10 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 	fail := func(sentAt time.Time, err error) error {
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, CloseSentAt: sentAt, Err: err}
 	}
-	sent := time.Now()
-	if err := rec.step(ctx, func(e *JournalEntry) { e.DraftID, e.CloseSentAt = id, sent }); err != nil {
+	r, sent, err := c.sendClose(ctx, rec, id)
+	if sent.IsZero() && err != nil {
 		return nil, unrecordedDraft(ctx, rec, id, err)
 	}
-	r, err := c.CloseRichiesta(ctx, id)
 	var ou *OutcomeUnknownError
 	switch {
 	case err == nil:
@@ -302,7 +347,7 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 		rec.end(ctx, JournalCompleted, "closed (read back after an unknown outcome)")
 		return r, nil
 	}
-	rec.noteClose(ctx, sent, "close outcome unknown")
+	c.recordCloseNote(ctx, rec, sent, "close outcome unknown")
 	return nil, fail(sent, errorf("%w; no other close before %s (Resume)", err,
 		sent.Add(c.eo.settle).UTC().Format(time.RFC3339)))
 }
@@ -366,7 +411,7 @@ func (d *DryRunResult) Total() (Price, error) {
 // nothing. opts are Submit's. The result's Echo looks like a started
 // richiesta but was deleted at once: its ID cannot be read back.
 func (c *Client) DryRun(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*DryRunResult, error) {
-	body, err := c.submitBody(ctx, v, values, opts)
+	body, _, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -382,15 +427,15 @@ func (c *Client) DryRun(ctx context.Context, v *Visura, values Values, opts ...S
 // submitBody runs every local check of Submit and DryRun (the arguments, the
 // applicant's values, the options) and builds the draft's body. Nothing is
 // sent, so its errors are never a SubmitError.
-func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts []SubmitOption) (*richiestaBody, error) {
+func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts []SubmitOption) (*richiestaBody, *submitConfig, error) {
 	if err := c.ready(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, invalidArg("visura", "is nil")
+		return nil, nil, invalidArg("visura", "is nil")
 	}
 	if values == nil {
-		return nil, invalidArg("values", "are nil")
+		return nil, nil, invalidArg("values", "are nil")
 	}
 	var cfg submitConfig
 	for _, opt := range opts {
@@ -399,12 +444,13 @@ func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts 
 		}
 	}
 	if err := checkIdempotencyKey(cfg.key, cfg.keySet); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := v.Validate(values, cfg.validate...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &RichiestaParams{HashVisura: v.HashVisura, JSONVisura: values, CallbackData: cfg.callback,
 		EmailTarget: cfg.email, Opzioni: cfg.options, Visura: v}
-	return p.body()
+	body, err := p.body()
+	return body, &cfg, err
 }

@@ -51,7 +51,8 @@ type Dir struct {
 	idx     dirIndex
 	w       logWriter // the log, and the records queued for it
 
-	flushMu sync.Mutex // held by the one flush in progress
+	flushMu sync.Mutex  // held by the one flush in progress
+	secret  secretCache // DigestSecret's (secret.go)
 }
 
 var _ visengine.Journal = (*Dir)(nil)

@@ -35,7 +35,8 @@ type Postgres struct {
 	slots chan struct{} // one per statement in flight: WithMaxConns
 	stmts atomic.Uint64 // statements sent, for the benchmarks
 
-	creates, updates pgQueue // writes waiting for a statement (pgbatch.go)
+	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
+	secret           secretCache // DigestSecret's (secret.go)
 }
 
 var _ visengine.Journal = (*Postgres)(nil)
