@@ -186,3 +186,28 @@ func TestCleanOneCleaner(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(got), &v))
 	assert.Equal(t, "x\u202e\u0085\x7f\U000e0041", v["a"])
 }
+
+// FuzzEscapeJSON: whatever a server string holds, printJSON's output
+// decodes to the same string (invalid UTF-8 aside, which encoding/json
+// replaces) and shows no character that could drive a terminal.
+func FuzzEscapeJSON(f *testing.F) {
+	for _, s := range []string{"plain", "$1\x1b]0;PWNED\a\x1b[2J", "abc\u202efdp", "\u0085\u009b\x7f", "tag\U000e0041", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var out bytes.Buffer
+		require.NoError(t, printJSON(&out, map[string]string{"k": s}))
+		if r, bad := unsafeShown(out.String()); bad {
+			t.Fatalf("%U shown in %q", r, out.String())
+		}
+		var back map[string]string
+		require.NoError(t, json.Unmarshal(out.Bytes(), &back))
+		if utf8.ValidString(s) {
+			assert.Equal(t, s, back["k"])
+		}
+		c := clean(s)
+		if r, bad := unsafeShown(c); bad || strings.ContainsAny(c, "\n\t") {
+			t.Fatalf("clean left %U in %q", r, c)
+		}
+	})
+}
