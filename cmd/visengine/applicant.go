@@ -16,7 +16,7 @@ import (
 // An APPLICANT.json is one JSON object whose keys are fields, by key ("$4")
 // or by name as the service spells it ("CODICE FISCALE", in any case), and
 // whose values are strings. A file field's value "@scan.pdf" names a file to
-// read, relative to the JSON file's folder. Errors name the line and the
+// read, inside the JSON file's folder (applicant_file.go). Errors name the line and the
 // field, never a value: a key that is not a field's name may be a value put
 // in the wrong place, so it is not repeated either.
 
