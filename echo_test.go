@@ -68,6 +68,19 @@ func TestHostileEchoes(t *testing.T) {
 	}
 }
 
+// A success's message (a dry run's) is scrubbed the same way.
+func TestSuccessMessageScrubbed(t *testing.T) {
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data": {}, "success": true, "message": "Test Request for ` + canaryCF + `, deleting", "error": null}`))
+	})
+	c := newTestClient(t, srv.URL)
+	msg, err := c.callMessage(context.Background(), http.MethodPost, "/richiesta",
+		map[string]any{"json_visura": map[string]string{"$4": canaryCF}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Test Request for [redacted], deleting", msg)
+}
+
 // TestSentStrings lists the values, not the keys, longest first.
 func TestSentStrings(t *testing.T) {
 	got := sentStrings([]byte(`{"hash_visura":"abc","json_visura":{"$0":"RSSMRA80A01H501U","$1":"si"},"x":["long value",1,null]}`))
