@@ -183,7 +183,7 @@ func (c *Client) renewAndResend(ctx context.Context, call *transport.Call, refus
 	if _, err := c.auth.renewer.Renew(ctx, &Token{Value: rejected}); err != nil {
 		defer refused.Body.Close()
 		c.auth.log(ctx, slog.LevelWarn, "visengine token refused, renewal failed", call)
-		if _, apiErr := decodeResult(ctx, refused, call, maxResponseBody, nil); apiErr != nil {
+		if _, apiErr := decodeResult(ctx, refused, call, body, maxResponseBody, nil); apiErr != nil {
 			return nil, errorf("%w; renewing the token failed: %w", apiErr, err)
 		}
 		return nil, errorf("%s %s: renewing the token after HTTP 401 failed: %w", call.Method, call.Path, err)

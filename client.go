@@ -311,27 +311,28 @@ func (c *Client) callMessage(ctx context.Context, method, path string, body, out
 		return "", err
 	}
 	defer resp.Body.Close()
-	return decodeResult(ctx, resp, call, c.maxBody, out)
+	return decodeResult(ctx, resp, call, raw, c.maxBody, out)
 }
 
 // stream sends a GET and, on a 2xx answer, hands the open response to the
-// caller, who must close its body. Any other answer is turned into the usual
-// typed error here.
-func (c *Client) stream(ctx context.Context, path string) (*http.Response, error) {
+// caller, who must close its body, with what the call sent that an error
+// message must not repeat. Any other answer is turned into the usual typed
+// error here.
+func (c *Client) stream(ctx context.Context, path string) (*http.Response, echoes, error) {
 	call, _, err := c.newCall(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, err
+		return nil, echoes{}, err
 	}
 	resp, err := c.send(ctx, call, nil)
 	if err != nil {
-		return nil, err
+		return nil, echoes{}, err
 	}
 	if resp.StatusCode/100 == 2 {
-		return resp, nil
+		return resp, echoes{token: call.SentToken()}, nil
 	}
 	defer resp.Body.Close()
-	_, err = decodeResult(ctx, resp, call, c.maxBody, nil)
-	return nil, err
+	_, err = decodeResult(ctx, resp, call, nil, c.maxBody, nil)
+	return nil, echoes{}, err
 }
 
 // newCall checks the client and the context and encodes the body.

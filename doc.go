@@ -305,8 +305,9 @@
 // [DryRunResult] and [Documento] format without them, and each is a
 // [log/slog.LogValuer] that logs the same summary. Server messages are
 // cleaned of control, bidi and line-separator characters and capped before
-// they are printed ([APIError.Message] keeps them as sent), and a 412's
-// message, which may echo the input, is cut. URLs in errors are shown
+// they are printed, a 412's message, which may echo the input, is cut, and
+// the token and every string the call sent are taken out of the message
+// ([APIError.Message] included) when the answer is decoded. URLs in errors are shown
 // without userinfo and query.
 //
 // slog asks only the value it is handed for its LogValue. A []Richiesta, a

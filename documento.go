@@ -111,7 +111,7 @@ func (c *Client) DownloadDocumento(ctx context.Context, id string, w io.Writer, 
 }
 
 func (c *Client) download(ctx context.Context, id string, w io.Writer, cfg downloadConfig) (*DocumentoInfo, error) {
-	resp, err := c.stream(ctx, "/documento/"+id)
+	resp, echo, err := c.stream(ctx, "/documento/"+id)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +124,7 @@ func (c *Client) download(ctx context.Context, id string, w io.Writer, cfg downl
 	meta, err := docstream.Extract(resp.Body, sniff, docstream.Options{MaxBytes: cfg.maxBytes, Progress: p.report})
 	if err == nil {
 		err = checkDocument(resp.StatusCode, meta, sniff)
+		echo.scrubError(err)
 	} else {
 		err = streamError(resp.StatusCode, meta, err)
 	}

@@ -27,13 +27,18 @@ import (
 // decodeResult turns an answer into out or a typed error, and returns the
 // envelope's "message". An *APIError it returns names the call. okLimit
 // caps a 2xx body (maxResponseBody; tests lower it), maxErrorBody any other.
-func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call, okLimit int64, out any) (string, error) {
+// sent is the body the call sent: the message is scrubbed of it and of the
+// call's token (echo.go) before anything else sees it.
+func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call, sent []byte, okLimit int64, out any) (string, error) {
 	status := resp.StatusCode
 	limit := int64(maxErrorBody)
 	if status/100 == 2 {
 		limit = okLimit
 	}
 	msg, err := interpret(ctx, status, resp.Body, limit, out)
+	echo := echoes{token: call.SentToken(), body: sent}
+	msg = echo.scrub(msg)
+	echo.scrubError(err)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Method == "" {
 		apiErr.Method, apiErr.Path = call.Method, call.Path

@@ -152,9 +152,12 @@ type APIError struct {
 	Path       string // the call's endpoint path, e.g. "/visure/{hash}" with the hash
 	StatusCode int    // HTTP status
 	Code       Code   // Visengine "error" code; 0 when absent
-	// Message is the envelope's "message" exactly as the server sent it (it
-	// embeds ids and the wallet balance), or what was wrong with the answer.
-	// Error prints a cleaned, capped version of it.
+	// Message is the envelope's "message" as the server sent it (it embeds
+	// ids and the wallet balance), less what the call itself sent: the
+	// token and every string value of the request's body are replaced by
+	// "[redacted]", in any case, since Visengine's input errors (codes 229
+	// and 250) and some gateways' 401s repeat them. Otherwise it says what
+	// was wrong with the answer. Error prints a cleaned, capped version.
 	Message string
 	// RetryAfter is the server's Retry-After on a 429 or a 503: how long it
 	// asks the client to wait before the next call; 0 when it gives none.

@@ -28,7 +28,7 @@ func TestStallTimeoutOnByDefault(t *testing.T) {
 		writeJSON(w, 200, `{"data":[],"success":true,"message":"","error":null}`)
 	})
 	bodyType := func(opts ...Option) string {
-		resp, err := newTestClient(t, srv.URL, opts...).stream(context.Background(), "/visure")
+		resp, _, err := newTestClient(t, srv.URL, opts...).stream(context.Background(), "/visure")
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		return fmt.Sprintf("%T", resp.Body)

@@ -392,8 +392,9 @@ type DryRunResult struct {
 	// started, but already deleted: its ID cannot be read back (GET
 	// /richiesta/{id} answers 404) and nothing will come of it.
 	Echo *Richiesta
-	// Message is the envelope's message as sent, "Test Request, deleting"
-	// on Visengine and on visenginetest.
+	// Message is the envelope's message, "Test Request, deleting" on
+	// Visengine and on visenginetest, less the token and the values the
+	// call sent (as for APIError.Message).
 	Message string
 }
 

@@ -65,6 +65,12 @@ var _ visengine.Journal = (*Dir)(nil)
 // reading it, to open the journal without it) or a record in the middle
 // of the log (whose other records are then worth saving by hand). Call
 // Close when done.
+//
+// Like ssh with ~/.ssh, it refuses (an error matching ErrUnsafe, saying
+// what to change) a directory owned by another user or writable by its
+// group or others, and a log or entry file that is a symlink or not a
+// regular file; it never blocks on a FIFO. Other regular files in the
+// directory are left alone.
 func OpenDir(path string) (*Dir, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: journal directory is empty", visengine.ErrInvalidArgument)
@@ -72,8 +78,15 @@ func OpenDir(path string) (*Dir, error) {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("visengine: journal: %w", err)
 	}
+	if err := checkDir(path); err != nil {
+		return nil, err
+	}
 	lock, err := lockDir(path)
-	if err != nil {
+	var unsafe *unsafeError
+	switch {
+	case errors.As(err, &unsafe):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("visengine: journal %s: %w", path, err)
 	}
 	d := &Dir{path: path, lock: lock, idx: newDirIndex()}
@@ -147,6 +160,9 @@ func loadDir(path string) (map[string]visengine.JournalEntry, []string, error) {
 				return nil, nil, fmt.Errorf("visengine: journal: %w", err)
 			}
 		case strings.HasSuffix(name, entryExt):
+			if err := checkEntryType(path, de); err != nil {
+				return nil, nil, err
+			}
 			e, err := loadEntry(filepath.Join(path, name))
 			if err != nil {
 				return nil, nil, err
@@ -160,8 +176,12 @@ func loadDir(path string) (map[string]visengine.JournalEntry, []string, error) {
 
 // loadEntry reads one entry file, checking that its name is its Ref.
 func loadEntry(file string) (visengine.JournalEntry, error) {
-	f, err := os.Open(file)
-	if err != nil {
+	f, err := openEntry(file)
+	var unsafe *unsafeError
+	switch {
+	case errors.As(err, &unsafe):
+		return visengine.JournalEntry{}, err
+	case err != nil:
 		return visengine.JournalEntry{}, fmt.Errorf("visengine: journal: %w", err)
 	}
 	defer f.Close()

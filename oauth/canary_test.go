@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,27 @@ func TestEchoingServer(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, visengine.ErrUnauthorized)
 	assert.Empty(t, leaks(err.Error()+fmt.Sprintf("%+v", err), canaryEmail, canaryKey, canaryToken, canaryRefresh))
+}
+
+// A server echoing the account's e-mail percent-encoded, as a query or a
+// form carries it (in either hex case), does not get it into an error.
+func TestEchoingServerPercentEncodedEmail(t *testing.T) {
+	const email = "caf+desk@example.it"
+	mt := httpmock.NewMockTransport()
+	c, err := NewClient(email, canaryKey, WithHTTPClient(&http.Client{Transport: mt}))
+	require.NoError(t, err)
+	forms := []string{url.QueryEscape(email), strings.ToLower(url.QueryEscape(email)), url.PathEscape(email)}
+	mt.RegisterNoResponder(func(*http.Request) (*http.Response, error) {
+		return httpmock.NewJsonResponse(401, map[string]any{"success": false, "error": 401,
+			"message": "no account email=" + strings.Join(forms, " ")})
+	})
+	_, err = c.Credit(context.Background())
+	require.Error(t, err)
+	shown := err.Error() + fmt.Sprintf("%+v", err)
+	for _, f := range forms {
+		assert.NotContains(t, shown, f)
+	}
+	assert.NotContains(t, shown, "desk")
 }
 
 func TestTokenInfoFormat(t *testing.T) {

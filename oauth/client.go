@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -148,11 +149,25 @@ func NewClient(email, apiKey string, opts ...Option) (*Client, error) {
 		auth:    "Basic " + basic,
 		account: hex.EncodeToString(sum[:8]),
 		// A server may echo the header as it came, so its base64 is a
-		// secret too.
-		secrets: []string{email, apiKey, basic},
+		// secret too, and a URL or form it echoes carries the e-mail
+		// percent-encoded.
+		secrets: secretForms(email, apiKey, basic),
 		http:    newHTTPClient(cfg.httpClient),
 		logger:  cfg.logger,
 	}, nil
+}
+
+// secretForms lists the account's secrets as a server may repeat them: as
+// given, and percent-encoded ("a+b@x" as "a%2Bb%40x" in a query, "a+b%40x"
+// in a path), which replaceFold matches in either hex case.
+func secretForms(email, apiKey, basic string) []string {
+	forms := []string{email, apiKey, basic}
+	for _, enc := range []string{url.QueryEscape(email), url.PathEscape(email), url.QueryEscape(apiKey), url.PathEscape(apiKey)} {
+		if !slices.Contains(forms, enc) {
+			forms = append(forms, enc)
+		}
+	}
+	return forms
 }
 
 func checkCredentials(email, apiKey string) error {

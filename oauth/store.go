@@ -106,16 +106,22 @@ type storeFile struct {
 }
 
 // Load reads the file. A missing file is no token; anything unreadable is
-// an error matching ErrStoreCorrupt.
+// an error matching ErrStoreCorrupt. A file someone else could have written
+// (a symlink, not a regular file, group- or world-writable, another user's)
+// is refused with an error matching ErrStoreUnsafe, at once: a FIFO at the
+// path does not block.
 func (s *FileTokenStore) Load(ctx context.Context) (*SavedToken, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := openStoreFile(s.path)
+	var unsafe *unsafeStore
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
-	}
-	if err != nil {
+	case errors.As(err, &unsafe):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("oauth: reading token file: %w", err)
 	}
 	defer f.Close()

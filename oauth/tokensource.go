@@ -366,6 +366,22 @@ func (ts *TokenSource) extend(ctx context.Context, cur *held) (*held, error) {
 	return next, nil
 }
 
+// ErrExpiredOnArrival is returned by TokenSource.Token when the OAuth
+// service issued a token that had already expired by this machine's clock:
+// that clock or the service's is wrong. No token is handed out, so no call
+// is sent with it (to be refused and renewed into another useless token).
+var ErrExpiredOnArrival = errors.New("oauth: the service issued a token that is already expired")
+
+// expiredOnArrival says when the token expired and what time it was here.
+type expiredOnArrival struct{ expiry, now time.Time }
+
+func (e *expiredOnArrival) Error() string {
+	return fmt.Sprintf("%v (it expires %s, this machine's clock says %s): this machine's clock or the OAuth service's is wrong; check the system time (NTP) and the service",
+		ErrExpiredOnArrival, e.expiry.UTC().Format(time.RFC3339), e.now.UTC().Format(time.RFC3339))
+}
+
+func (e *expiredOnArrival) Is(target error) bool { return target == ErrExpiredOnArrival }
+
 // errNotExtended: an extension that did not show a later expiry.
 var errNotExtended = errors.New("oauth: token extension did not move its expiry")
 
@@ -392,6 +408,11 @@ func (ts *TokenSource) create(ctx context.Context) (*held, error) {
 	h := &held{tok: *info.VisengineToken(), obtained: now}
 	if h.tok.Expiry.IsZero() {
 		h.tok.Expiry = now.Add(ts.ttl)
+	}
+	if h.expired(now) {
+		// Handing it out would only earn a 401, a renewal and a second
+		// token per call.
+		return nil, &expiredOnArrival{expiry: h.tok.Expiry, now: now}
 	}
 	if len(h.tok.Scopes) == 0 {
 		h.tok.Scopes = append([]string(nil), ts.scopes...)

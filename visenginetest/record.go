@@ -9,12 +9,15 @@ import (
 )
 
 // Request is one request the server received, recorded before any fault
-// or check, so tests can see exactly what a client sent.
+// or check, so tests can see exactly what a client sent. Only the token
+// is checked first: a Visengine call without a good one is answered 401
+// (or 403) before its body is read, and recorded with a nil Body, as is
+// one whose announced body is over the cap.
 type Request struct {
 	Method string
 	Path   string // URL path, without the query
 	Header http.Header
-	Body   []byte
+	Body   []byte // nil when refused unread
 	Time   time.Time
 }
 

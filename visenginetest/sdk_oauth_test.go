@@ -316,7 +316,16 @@ func TestUnauthorizedCloseChargedOnce(t *testing.T) {
 	r, err := c.Submit(ctx, getVisura(t, c, hashA2), applicant(2), visengine.WithOpzioni("urgenza"))
 	require.NoError(t, err)
 	assert.Equal(t, visengine.StateSubmitted, r.State)
-	assert.Equal(t, 2, closes(srv.Requests(), r.ID), "the refused close and the one after the renewal")
+	// The refused close is answered 401 before its body is read, so it is
+	// recorded without one.
+	unread := 0
+	for _, req := range srv.Requests() {
+		if req.Method == http.MethodPut && req.Path == "/richiesta/"+r.ID && req.Body == nil {
+			unread++
+		}
+	}
+	assert.Equal(t, 1, unread, "the refused close")
+	assert.Equal(t, 1, closes(srv.Requests(), r.ID), "the close after the renewal")
 	charges, total := srv.Charges()
 	assert.Equal(t, 1, charges)
 	assert.Equal(t, visengine.Price(24_00), total)

@@ -56,6 +56,10 @@ import (
 // maxBody caps a request body; A2 requests carry scanned documents inline.
 const maxBody = 64 << 20
 
+// maxOAuthBody caps a request body to the OAuth service: a token request
+// is a few hundred bytes.
+const maxOAuthBody = 1 << 20
+
 // Server is a fake Visengine server listening on a loopback address.
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port", set by Start.
@@ -239,8 +243,12 @@ func (s *Server) handler() http.Handler {
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer recoverPanic(w)
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil || len(body) > maxBody {
+		limit, ok := s.admit(w, r)
+		if !ok {
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil || int64(len(body)) > limit {
 			fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large or unreadable")
 			return
 		}
@@ -248,6 +256,28 @@ func (s *Server) handler() http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.serveWithFault(w, r, body, api)
 	})
+}
+
+// admit decides, before a byte of the body is read, whether to read it and
+// how much: a Visengine call must carry a good token first (an
+// unauthenticated POST of 64 MiB is answered 401 unread, and recorded
+// without its body), and a body announced over the cap is refused unread.
+// OAuth calls check their own credentials, on bodies of a few hundred
+// bytes: they get a small cap.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (limit int64, ok bool) {
+	limit = maxBody
+	if strings.HasPrefix(r.URL.Path, oauthPrefix+"/") {
+		limit = maxOAuthBody
+	} else if !s.authorize(w, r) {
+		s.record(r, nil)
+		return 0, false
+	}
+	if r.ContentLength > limit {
+		s.record(r, nil)
+		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
+		return 0, false
+	}
+	return limit, true
 }
 
 // recoverPanic turns a bug into a 500 envelope instead of a dropped

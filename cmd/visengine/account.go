@@ -135,7 +135,7 @@ and read richieste, download documents), only the reading ones with
 			if asJSON {
 				return printJSON(a.out, newTokenView(*t, true))
 			}
-			fmt.Fprintln(a.out, t.Token)
+			fmt.Fprintln(a.out, clean(t.Token))
 			fmt.Fprintf(a.errOut, "created a token with %d scope(s), expiring %s\n", len(t.Scopes), when(t.ExpiresAt))
 			return nil
 		},
@@ -188,7 +188,7 @@ func printTokens(w io.Writer, list []tokenView) {
 	tw := table(w)
 	fmt.Fprintln(tw, "TOKEN\tNAME\tEXPIRES\tSCOPES")
 	for _, t := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", t.Token, clean(t.Name), when(t.ExpiresAt), len(t.Scopes))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", clean(t.Token), clean(t.Name), when(t.ExpiresAt), len(t.Scopes))
 	}
 	tw.Flush()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,28 +97,23 @@ func table(w io.Writer) *tabwriter.Writer {
 }
 
 // printJSON writes v as indented JSON, with no HTML escaping, so that
-// names such as "D`IDENTITÀ" stay readable.
+// names such as "D`IDENTITÀ" stay readable, but with control and bidi
+// characters escaped (escapeJSON): the JSON may be read on a terminal.
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(buf.Bytes()))
+	return err
 }
 
 // addJSON gives cmd the --json flag.
 func addJSON(cmd *cobra.Command, p *bool) {
 	cmd.Flags().BoolVar(p, "json", false, "print JSON for programs instead of text")
-}
-
-// clean makes a server-supplied string safe to print on one line of a
-// terminal: control characters (escape sequences among them) become blanks.
-func clean(s string) string {
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < ' ' || (r >= 0x7f && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)), " ")
 }
 
 // exactArgs requires n arguments (described by names); another count is a usage error.
@@ -139,9 +135,9 @@ func fieldLabel(name, key string) string {
 	case key == "?":
 		return "a key that is not $N"
 	case name == "":
-		return key
+		return clean(key)
 	}
-	return fmt.Sprintf("%q (%s)", clean(name), key)
+	return fmt.Sprintf("%q (%s)", clean(name), clean(key))
 }
 
 // errDeclined ends a submission the user did not confirm.

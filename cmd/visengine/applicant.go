@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,7 +16,7 @@ import (
 // An APPLICANT.json is one JSON object whose keys are fields, by key ("$4")
 // or by name as the service spells it ("CODICE FISCALE", in any case), and
 // whose values are strings. A file field's value "@scan.pdf" names a file to
-// read, relative to the JSON file's folder. Errors name the line and the
+// read, inside the JSON file's folder (applicant_file.go). Errors name the line and the
 // field, never a value: a key that is not a field's name may be a value put
 // in the wrong place, so it is not repeated either.
 
@@ -28,11 +26,12 @@ type applicantEntry struct {
 	line       int
 }
 
-// readApplicant reads the applicant in path as Values for v.
+// readApplicant reads the applicant in path as Values for v. The file
+// must be a regular one of at most maxApplicantSize bytes (readCapped).
 func readApplicant(path string, v *visengine.Visura) (visengine.Values, error) {
-	b, err := os.ReadFile(path)
+	b, err := readCapped(nil, path, maxApplicantSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading the applicant: %w", err)
+		return nil, fmt.Errorf("%s: the applicant file %w", path, err)
 	}
 	entries, err := parseApplicant(b)
 	if err != nil {
@@ -125,38 +124,6 @@ func jsonError(b []byte, dec *json.Decoder, err error) error {
 func lineAt(b []byte, off int64) int {
 	off = min(max(off, 0), int64(len(b)))
 	return bytes.Count(b[:off], []byte{'\n'}) + 1
-}
-
-// readFileValue reads the file p (relative to dir unless absolute) into the
-// inline form of a file field, its MIME type taken from the content.
-// Errors leave the path out: it is the field's value.
-func readFileValue(dir, p string) (string, error) {
-	if p = strings.TrimSpace(p); p == "" {
-		return "", errors.New(`"@" names no file`)
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
-	case st.IsDir():
-		return "", errors.New("its file is a folder")
-	case st.Size() > visengine.DefaultMaxFileSize:
-		return "", fmt.Errorf("its file has %d bytes, over the %d a file field may hold", st.Size(), visengine.DefaultMaxFileSize)
-	}
-	content, err := io.ReadAll(io.LimitReader(f, visengine.DefaultMaxFileSize+1))
-	if err != nil {
-		return "", fmt.Errorf("its file cannot be read: %w", withoutPath(err))
-	}
-	mime, _, _ := strings.Cut(http.DetectContentType(content), ";")
-	return visengine.FileValue(filepath.Base(p), strings.TrimSpace(mime), content), nil
 }
 
 // withoutPath strips the path from a file system error.

@@ -123,7 +123,7 @@ func printCatalogue(w io.Writer, list []catalogueEntry, prices bool) {
 	}
 	fmt.Fprintln(tw, header) // not painted: escape codes would count as width
 	for _, e := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s", e.HashVisura, clean(e.NomeCategoria), clean(e.NomeVisura))
+		fmt.Fprintf(tw, "%s\t%s\t%s", clean(e.HashVisura), clean(e.NomeCategoria), clean(e.NomeVisura))
 		switch {
 		case !prices:
 		case e.PrezzoVisura == nil:

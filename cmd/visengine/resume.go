@@ -233,7 +233,7 @@ func printResolution(w io.Writer, r visengine.Resolution) {
 	if id == "" {
 		id = "(no richiesta)"
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", id, statusWord(w, r.Status), meaning(r))
+	fmt.Fprintf(w, "%s %s: %s\n", clean(id), statusWord(w, r.Status), meaning(r))
 	if detail := resolutionDetail(r); detail != "" {
 		fmt.Fprintf(w, "  %s\n", detail)
 	}

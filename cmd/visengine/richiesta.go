@@ -111,8 +111,8 @@ func stato(w io.Writer, s visengine.Stato) string {
 
 func printRichiesta(w io.Writer, r richiestaView) {
 	tw := table(w)
-	fmt.Fprintf(tw, "ID\t%s\n", r.ID)
-	fmt.Fprintf(tw, "Service\t%s (%s)\n", clean(r.Nome), r.HashVisura)
+	fmt.Fprintf(tw, "ID\t%s\n", clean(r.ID))
+	fmt.Fprintf(tw, "Service\t%s (%s)\n", clean(r.Nome), clean(r.HashVisura))
 	fmt.Fprintf(tw, "State\t%s\n", r.State)
 	fmt.Fprintf(tw, "Stato\t%s\n", stato(w, r.StatoRichiesta))
 	if r.Total != nil {
@@ -127,7 +127,7 @@ func printRichiesta(w io.Writer, r richiestaView) {
 	fmt.Fprintf(tw, "Created\t%s\n", when(r.Created))
 	fmt.Fprintf(tw, "Updated\t%s\n", when(r.Updated))
 	if r.DocumentReady {
-		fmt.Fprintf(tw, "Document\tready: visengine download %s\n", r.ID)
+		fmt.Fprintf(tw, "Document\tready: visengine download %s\n", clean(r.ID))
 	}
 	for _, f := range r.Allegati {
 		fmt.Fprintf(tw, "File\t%s\n", clean(f))
@@ -192,7 +192,7 @@ func printSummaries(w io.Writer, list []visengine.RichiestaSummary) {
 	tw := table(w)
 	fmt.Fprintln(tw, "ID\tCREATED\tSTATE\tBASE PRICE\tSERVICE\tSTATO")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, when(s.TimestampCreation), s.State,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clean(s.ID), when(s.TimestampCreation), s.State,
 			s.PrezzoVisura, clean(s.Nome), stato(w, s.StatoRichiesta))
 	}
 	tw.Flush()

@@ -166,7 +166,7 @@ func needs(rv ruleView) func(key string) string {
 
 func printVisura(w io.Writer, v visuraView) {
 	fmt.Fprintln(w, paint(w, styleBold, clean(v.NomeVisura)))
-	fmt.Fprintf(w, "Hash %s, category %s\n", v.HashVisura, clean(v.NomeCategoria))
+	fmt.Fprintf(w, "Hash %s, category %s\n", clean(v.HashVisura), clean(v.NomeCategoria))
 	if v.Ricerca {
 		fmt.Fprintf(w, "Starts with a search; choosing a result costs %s more\n", v.PrezzoRicerca)
 	}
@@ -174,20 +174,20 @@ func printVisura(w io.Writer, v visuraView) {
 	tw := table(w)
 	fmt.Fprintln(tw, "  KEY\tNAME\tTYPE\tNEED\tINSTRUCTIONS")
 	for _, f := range v.Fields {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Key, clean(f.Nome), clean(f.Tipo), f.Need, clean(f.Istruzioni))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", clean(f.Key), clean(f.Nome), clean(f.Tipo), f.Need, clean(f.Istruzioni))
 	}
 	tw.Flush()
 	printRule(w, v)
 	fmt.Fprintf(w, "\nPrice %s", v.PrezzoVisura)
 	for _, o := range v.Opzioni {
-		fmt.Fprintf(w, ", with %s (%s) %s", clean(o.Tipo), o.Nome, o.Total)
+		fmt.Fprintf(w, ", with %s (%s) %s", clean(o.Tipo), clean(o.Nome), o.Total)
 	}
 	if len(v.Opzioni) > 1 {
 		fmt.Fprintf(w, ", with all options %s", v.TotalAllOptions)
 	}
 	fmt.Fprintln(w)
 	if v.Istruzioni != "" {
-		fmt.Fprintf(w, "\nInstructions:\n%s\n", v.Istruzioni)
+		fmt.Fprintf(w, "\nInstructions:\n%s\n", cleanText(v.Istruzioni))
 	}
 }
 
@@ -206,7 +206,7 @@ func printRule(w io.Writer, v visuraView) {
 	fmt.Fprintf(w, "\nRule: %s\n", clean(v.Rule.Validazione))
 	switch {
 	case v.Rule.Error != "":
-		fmt.Fprintf(w, "  It cannot be checked here (%s): the server will judge which fields are needed.\n", v.Rule.Error)
+		fmt.Fprintf(w, "  It cannot be checked here (%s): the server will judge which fields are needed.\n", clean(v.Rule.Error))
 		return
 	case len(v.Rule.Required) > 0:
 		fmt.Fprintf(w, "  Always required: %s\n", labels(v.Rule.Required))

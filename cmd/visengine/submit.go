@@ -238,8 +238,9 @@ func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJS
 	if asJSON {
 		return printJSON(a.out, newRichiestaView(r))
 	}
-	fmt.Fprintln(a.out, r.ID)
-	fmt.Fprintf(a.errOut, "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n", r.ID, total, clean(string(r.StatoRichiesta)), r.ID)
+	id := clean(r.ID)
+	fmt.Fprintln(a.out, id)
+	fmt.Fprintf(a.errOut, "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n", id, total, clean(string(r.StatoRichiesta)), id)
 	return nil
 }
 

@@ -41,7 +41,7 @@ Exit status: 0 the document is ready (or search results wait for a choice);
 				if asJSON {
 					b, err := json.Marshal(newRichiestaView(r))
 					if err == nil {
-						_, err = fmt.Fprintf(a.out, "%s\n", b)
+						_, err = fmt.Fprintf(a.out, "%s\n", escapeJSON(b))
 					}
 					printErr = errors.Join(printErr, err)
 					return
@@ -80,7 +80,7 @@ func waitFailure(err error, id string) error {
 func printWaitEnd(a *app, r *visengine.Richiesta) {
 	switch {
 	case r.DocumentReady():
-		fmt.Fprintf(a.out, "document ready: visengine download %s\n", r.ID)
+		fmt.Fprintf(a.out, "document ready: visengine download %s\n", clean(r.ID))
 	case r.SearchResultsReady():
 		fmt.Fprintf(a.out, "search results wait for a choice (this command cannot choose one yet; the SDK's ChooseRisultato can)\n")
 	}
