@@ -172,7 +172,43 @@ func (a *app) rootCommand() *cobra.Command {
 		a.resumeCommand(), a.recoverCommand(),
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
 	)
+	root.Long += "\n\n" + jsonCommands(root)
 	return root
+}
+
+// jsonCommands names the commands that take --json, as the README says
+// the help does, from the commands themselves so the list stays true.
+func jsonCommands(root *cobra.Command) string {
+	var names []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Flags().Lookup("json") != nil {
+				names = append(names, strings.TrimPrefix(sub.CommandPath(), root.Name()+" "))
+			}
+			walk(sub)
+		}
+	}
+	walk(root)
+	return wrap("--json (one JSON object for programs instead of text) with: "+strings.Join(names, ", ")+".", 80)
+}
+
+// wrap breaks s into lines of at most width characters, at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 const rootLong = `visengine uses Openapi's Visengine 2.0 from a terminal or a script: browse the

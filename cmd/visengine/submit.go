@@ -66,6 +66,7 @@ with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
 	fl.BoolVarP(&f.yes, "yes", "y", false, "pay without asking")
 	fl.BoolVar(&f.noJournal, "no-journal", false, "do not record the submission in the journal (then 'visengine recover' cannot finish it)")
 	addJSON(cmd, &f.asJSON)
+	_ = cmd.RegisterFlagCompletionFunc("opzioni", a.completeOpzioni) // only fails for an unknown flag
 	return cmd
 }
 
@@ -87,6 +88,9 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
 	}
 	f.opzioni = uniqueOpzioni(v, f.opzioni)
+	if err := checkOpzioni(v, f.opzioni); err != nil {
+		return err
+	}
 	opts, err := a.submitOptions(f)
 	if err != nil {
 		return err
