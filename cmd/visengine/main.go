@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	return a.explainUnauthorized(ctx, root.ExecuteContext(ctx))
 }
 
 // Exit statuses; see the package doc.
@@ -139,7 +139,8 @@ func oneLine(err error) string {
 	if strings.HasPrefix(s, "unknown command") {
 		s += " (see 'visengine help')"
 	}
-	if errors.Is(err, visengine.ErrUnauthorized) {
+	var te *tokenError
+	if errors.Is(err, visengine.ErrUnauthorized) && !errors.As(err, &te) {
 		s += "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)"
 	}
 	return s
