@@ -182,25 +182,51 @@ func (w *wireReader) list(key, want string, item func(pos int) error) error {
 // refused.
 func (w *wireReader) fileNames(key string) ([]string, error) {
 	var out []string
-	var at []int
+	var at positions
 	err := w.list(key, "a list of file names", func(pos int) error {
 		if c, err := w.Kind(); err != nil || c == 'n' {
 			return w.skipUnless(err)
 		}
 		s, err := w.text(key, false)
-		out, at = append(out, s), append(at, pos)
+		out = append(out, s)
+		at.add(pos)
 		return err
 	})
-	return inKeyOrder(out, at), err
+	return inKeyOrder(out, &at), err
+}
+
+// positions are the positions a list's entries were sent with, kept only
+// once one is not the entry's index (a keyed object out of order, or with
+// a key repeated): an array costs nothing.
+type positions struct {
+	at  []int
+	n   int
+	odd bool
+}
+
+func (p *positions) add(pos int) {
+	if !p.odd && pos == p.n {
+		p.n++
+		return
+	}
+	if !p.odd {
+		p.odd, p.at = true, make([]int, p.n, p.n+4)
+		for i := range p.at {
+			p.at[i] = i
+		}
+	}
+	p.at = append(p.at, pos)
+	p.n++
 }
 
 // inKeyOrder puts a list's entries in the order of the positions they were
 // sent with; of a position sent twice (a repeated key), the last is kept,
 // as for any repeated key.
-func inKeyOrder[T any](items []T, pos []int) []T {
-	if sort.SliceIsSorted(pos, func(i, j int) bool { return pos[i] < pos[j] }) && !repeats(pos) {
+func inKeyOrder[T any](items []T, p *positions) []T {
+	if !p.odd {
 		return items
 	}
+	pos := p.at
 	idx := make([]int, len(items))
 	for i := range idx {
 		idx[i] = i
@@ -214,16 +240,6 @@ func inKeyOrder[T any](items []T, pos []int) []T {
 		out = append(out, items[i])
 	}
 	return out
-}
-
-// repeats reports whether sorted positions hold one twice.
-func repeats(pos []int) bool {
-	for i := 1; i < len(pos); i++ {
-		if pos[i] == pos[i-1] {
-			return true
-		}
-	}
-	return false
 }
 
 // objectOf reads an object's members with member; PHP's empty shapes are
@@ -374,17 +390,17 @@ func (w *wireReader) jsonObject(key string) (map[string]any, error) {
 // refused.
 func (w *wireReader) ricerche() ([]Ricerca, error) {
 	var out blocks[Ricerca]
-	var at []int
+	var at positions
 	err := w.list("ricerche", "a list of searches", func(pos int) error {
 		var r Ricerca
 		ok, err := w.objectOf("ricerche", "a list of searches", func(name []byte) error { return w.ricercaMember(&r, name) })
 		if ok {
 			out.add(r)
-			at = append(at, pos)
+			at.add(pos)
 		}
 		return err
 	})
-	return inKeyOrder(out.slice(), at), err
+	return inKeyOrder(out.slice(), &at), err
 }
 
 func (w *wireReader) ricercaMember(r *Ricerca, name []byte) error {

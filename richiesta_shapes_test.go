@@ -1,6 +1,7 @@
 package visengine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -227,4 +228,42 @@ func TestCallbackSendsAnObjectForData(t *testing.T) {
 func romeOffset(t time.Time) time.Duration {
 	wall := t.UTC()
 	return wall.Sub(italianToUTC(wall)).Round(time.Hour)
+}
+
+// FuzzParseWireTime: any value is read or refused, never a panic, and a
+// time that is read is the zero time or in the Unix era, in UTC.
+func FuzzParseWireTime(f *testing.F) {
+	for _, s := range []string{`1596127010`, `"1596127010"`, `"2024-01-31 10:30:00"`, `"2024-07-31T08:30:00Z"`, `"31/07/2024 10:30"`,
+		`"31-01-2024"`, `"2024-03-31 02:30:00"`, `"2024-10-27 02:30:00.5"`, `false`, `null`, `[]`, `{}`, `""`, `-5`, `4.5`, `"x"`, `"0"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		tm, ok := parseWireTime(bytes.TrimSpace(raw))
+		if !ok && !tm.IsZero() {
+			t.Fatalf("%q refused but read as %v", raw, tm)
+		}
+		if ok && !tm.IsZero() && tm.Location() != time.UTC {
+			t.Fatalf("%q read in %v, not UTC", raw, tm.Location())
+		}
+	})
+}
+
+// Italy's clock: the switches to and from summer time (last Sundays of
+// March and October, at 01:00 UTC).
+func TestItalianToUTC(t *testing.T) {
+	cases := map[string]string{
+		"2024-03-31 01:59:00": "2024-03-31T00:59:00Z", // CET, just before the switch
+		"2024-03-31 03:00:00": "2024-03-31T01:00:00Z", // CEST from 01:00 UTC
+		"2024-10-27 01:30:00": "2024-10-26T23:30:00Z", // still CEST
+		"2024-10-27 03:30:00": "2024-10-27T02:30:00Z", // CET again
+		"2024-12-31 23:59:59": "2024-12-31T22:59:59Z",
+	}
+	for wall, want := range cases {
+		got, ok := parseDate(wall)
+		require.True(t, ok, wall)
+		assert.Equal(t, want, got.Format(time.RFC3339), wall)
+	}
 }

@@ -128,3 +128,18 @@ func TestServeStopsWithContext(t *testing.T) {
 	assert.Contains(t, errOut.String(), "0: never")
 	assert.True(t, strings.HasPrefix(out.String(), "export VISENGINE_URL=http://127.0.0.1:"))
 }
+
+// FuzzParseFault: any spec is parsed or refused, never a panic; one that
+// parses names a method and a path.
+func FuzzParseFault(f *testing.F) {
+	for _, s := range []string{"PUT /richiesta/{id}=drop-after-apply", "* /x=502,apply,stale-reads:2", "GET /a=delay:1s,times:3",
+		"POST /richiesta=429,retry-after:5,always", "=", "PUT /x==", "PUT  /x=502", "PUT /x=status:", "PUT /x=,,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := ParseFault(spec)
+		if err == nil && (s.Method == "" || !strings.HasPrefix(s.Pattern, "/")) {
+			t.Fatalf("%q parsed as %+v", spec, s)
+		}
+	})
+}
