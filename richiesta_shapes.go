@@ -282,21 +282,22 @@ func (w *wireReader) timestampStati() (TimestampStati, error) {
 	var t TimestampStati
 	_, err := w.objectOf("timestamp_stati", "an object", func(name []byte) (err error) {
 		var at *time.Time
+		var key string // a constant: a key built here would cost an allocation per member
 		switch string(name) {
 		case "in_ricerca":
-			at = &t.InRicerca
+			at, key = &t.InRicerca, "timestamp_stati.in_ricerca"
 		case "in_erogazione":
-			at = &t.InErogazione
+			at, key = &t.InErogazione, "timestamp_stati.in_erogazione"
 		case "dati_disponibili":
-			at = &t.DatiDisponibili
+			at, key = &t.DatiDisponibili, "timestamp_stati.dati_disponibili"
 		case "visura_evasa":
-			at = &t.VisuraEvasa
+			at, key = &t.VisuraEvasa, "timestamp_stati.visura_evasa"
 		case "annullata":
-			at = &t.Annullata
+			at, key = &t.Annullata, "timestamp_stati.annullata"
 		default:
 			return w.Skip()
 		}
-		*at, err = w.when("timestamp_stati." + string(name))
+		*at, err = w.when(key)
 		return err
 	})
 	return t, err

@@ -143,33 +143,33 @@ func (d *richiestaReader) member(key []byte) error {
 		r.State, d.stateOK = decodeState(raw)
 		return err
 	case "hash_visura":
-		r.HashVisura, err = w.text(name, d.summary)
+		r.HashVisura, err = w.text("hash_visura", d.summary)
 	case "nome":
-		r.Nome, err = w.text(name, d.summary)
+		r.Nome, err = w.text("nome", d.summary)
 	case "id_ricerca":
-		r.IDRicerca, err = w.text(name, false)
+		r.IDRicerca, err = w.text("id_ricerca", false)
 	case "stato_richiesta":
 		var s string
-		s, err = w.text(name, d.summary)
+		s, err = w.text("stato_richiesta", d.summary)
 		r.StatoRichiesta = Stato(s)
 	case "email_target":
-		r.EmailTarget, err = w.text(name, d.summary)
+		r.EmailTarget, err = w.text("email_target", d.summary)
 	case "owner":
-		r.Owner, err = w.text(name, d.summary)
+		r.Owner, err = w.text("owner", d.summary)
 	case "ricerca":
-		r.HasRicerca, err = w.flag(name)
+		r.HasRicerca, err = w.flag("ricerca")
 	case "sincrona":
-		r.Sincrona, err = w.flag(name)
+		r.Sincrona, err = w.flag("sincrona")
 	case "prezzo_visura":
-		r.PrezzoVisura, err = w.loosePrice(name)
+		r.PrezzoVisura, err = w.loosePrice("prezzo_visura")
 	case "prezzo_ricerca":
-		r.PrezzoRicerca, err = w.loosePrice(name)
+		r.PrezzoRicerca, err = w.loosePrice("prezzo_ricerca")
 	case "indice_ricerca":
 		r.IndiceRicerca, err = w.looseIndex()
 	case "timestamp_creation":
-		r.TimestampCreation, err = w.when(name)
+		r.TimestampCreation, err = w.when("timestamp_creation")
 	case "timestamp_last_update":
-		r.TimestampLastUpdate, err = w.when(name)
+		r.TimestampLastUpdate, err = w.when("timestamp_last_update")
 	default:
 		if d.summary {
 			return w.Skip()
@@ -185,11 +185,11 @@ func (d *richiestaReader) detail(name string) error {
 	var err error
 	switch name {
 	case "callback":
-		r.ProviderRoutine, err = w.text(name, false)
+		r.ProviderRoutine, err = w.text("callback", false)
 	case "motivo_annullamento":
-		r.MotivoAnnullamento, err = w.text(name, false)
+		r.MotivoAnnullamento, err = w.text("motivo_annullamento", false)
 	case "allegati":
-		r.Allegati, err = w.fileNames(name)
+		r.Allegati, err = w.fileNames("allegati")
 	case "timestamp_stati":
 		r.TimestampStati, err = w.timestampStati()
 	case "callback_data":
@@ -200,7 +200,7 @@ func (d *richiestaReader) detail(name string) error {
 		raw, err = w.rawValue()
 		r.Opzioni, r.unpricedOpzioni, ok = decodeOpzioni(raw)
 		if !ok {
-			w.fail(shapeError(name, "a list of options or an object of flags"))
+			w.fail(shapeError("opzioni", "a list of options or an object of flags"))
 		}
 	case "ricerche":
 		r.Ricerche, err = w.ricerche()
