@@ -39,10 +39,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/visengine-go/visengine"
 )
 
@@ -165,6 +167,9 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().BoolVar(&a.sandbox, "sandbox", false, "use the sandbox (a sandbox token); VISENGINE_URL wins")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
+			err = fmt.Errorf("%w; %s takes %s", err, c.CommandPath(), flagNames(c))
+		}
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
 	root.AddCommand(
@@ -175,6 +180,25 @@ func (a *app) rootCommand() *cobra.Command {
 	)
 	root.Long += "\n\n" + jsonCommands(root)
 	return root
+}
+
+// flagNames lists the options c offers, for a mistyped one.
+func flagNames(c *cobra.Command) string {
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" && !slices.Contains(names, "--"+f.Name) {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	if len(names) == 0 {
+		return "no options"
+	}
+	return strings.Join(names, ", ")
 }
 
 // jsonCommands names the commands that take --json, as the README says
