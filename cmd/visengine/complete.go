@@ -95,13 +95,14 @@ func offered(v *visengine.Visura) string {
 	return "it offers: " + strings.Join(names, ", ")
 }
 
-// checkOpzioni refuses an option the service does not offer, listing the
-// ones it does: a mistyped option must not read as a server error.
-func checkOpzioni(v *visengine.Visura, names []string) error {
+// checkOpzioni returns names, or refuses an option the service does not
+// offer, listing the ones it does: a mistyped option must not read as a
+// server error.
+func checkOpzioni(v *visengine.Visura, names []string) ([]string, error) {
 	for _, n := range names {
 		if _, ok := v.Opzione(n); !ok {
-			return fmt.Errorf("--opzioni: %q is not an option of %s; %s", n, clean(v.NomeVisura), offered(v))
+			return nil, fmt.Errorf("--opzioni: %q is not an option of %s; %s", clean(n), clean(v.NomeVisura), offered(v))
 		}
 	}
-	return nil
+	return names, nil
 }

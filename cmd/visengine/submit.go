@@ -87,8 +87,7 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		printVerdict(a.errOut, a.errOut, v, problems)
 		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
 	}
-	f.opzioni = uniqueOpzioni(v, f.opzioni)
-	if err := checkOpzioni(v, f.opzioni); err != nil {
+	if f.opzioni, err = checkOpzioni(v, uniqueOpzioni(v, f.opzioni)); err != nil {
 		return err
 	}
 	opts, err := a.submitOptions(f)
@@ -116,13 +115,19 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 	defer done()
 	r, err := pay.Submit(ctx, v, values, opts...)
 	if err != nil {
-		failure := submitFailure(err, !f.noJournal)
-		if f.asJSON && exitCode(failure) == exitUnknown {
-			return errors.Join(a.printUnknown(err, !f.noJournal), failure)
-		}
-		return failure
+		return a.submitFailed(err, f)
 	}
 	return a.printSubmitted(r, total, f.asJSON)
+}
+
+// submitFailed says what a failed Submit left behind; with --json, an
+// unknown outcome (exit 3) is also printed for programs.
+func (a *app) submitFailed(err error, f submitFlags) error {
+	failure := submitFailure(err, !f.noJournal)
+	if f.asJSON && exitCode(failure) == exitUnknown {
+		return errors.Join(a.printUnknown(err, !f.noJournal), failure)
+	}
+	return failure
 }
 
 // unknownView is submit --json's answer when it exits 3: the richiesta may
