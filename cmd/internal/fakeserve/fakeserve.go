@@ -60,6 +60,7 @@ one), to rehearse what a real gateway does to a paid call:
   truncate:N           apply it, then send only N bytes of the answer
   stale-reads:N        the next N reads of the richiesta show it as before
   retry-after:SECS     with a status: send Retry-After
+  body:TEXT            with a status: answer TEXT (last: it takes the rest)
   times:N, always      hit N matching requests, or every one (default: 1)
 Example: --fault 'PUT /richiesta/{id}=drop-after-apply' loses the answer to
 the paying close; 'visengine submit' exits 3 and 'visengine resume ID' finds

@@ -30,6 +30,8 @@ func TestParseFaultCoversEveryCase(t *testing.T) {
 		"GET /documento/{id}=truncate:40":          {Method: "GET", Pattern: "/documento/{id}", Fault: visenginetest.Fault{Truncate: 40}},
 		"POST /richiesta=429,retry-after:5":        {Method: "POST", Pattern: "/richiesta", Fault: visenginetest.Fault{Status: 429, RetryAfter: "5"}},
 		"GET /richiesta/{id}/{rest...}=status:500": {Method: "GET", Pattern: "/richiesta/{id}/{rest...}", Fault: visenginetest.Fault{Status: 500}},
+		"GET /visure=502,body:<html>Bad gateway, try later</html>": {Method: "GET", Pattern: "/visure",
+			Fault: visenginetest.Fault{Status: 502, Body: []byte("<html>Bad gateway, try later</html>")}},
 	}
 	for spec, want := range cases {
 		got, err := ParseFault(spec)
@@ -38,7 +40,7 @@ func TestParseFaultCoversEveryCase(t *testing.T) {
 		assert.Equal(t, want, got, spec)
 	}
 	for _, bad := range []string{"", "PUT", "PUT /x", "PUT /x=", "/x=502", "PUT x=502", "PUT /x=explode", "PUT /x=status",
-		"PUT /x=drop-after-apply:1", "PUT /x=status:99", "PUT /x=delay:-1s", "PUT /x=delay:soon", "PUT /x=times:0", "PUT /x=truncate:-1"} {
+		"PUT /x=drop-after-apply:1", "PUT /x=body:x", "PUT /x=status:99", "PUT /x=delay:-1s", "PUT /x=delay:soon", "PUT /x=times:0", "PUT /x=truncate:-1"} {
 		_, err := ParseFault(bad)
 		assert.Error(t, err, bad)
 	}

@@ -71,6 +71,13 @@ func ParseFault(spec string) (FaultSpec, error) {
 		return s, fmt.Errorf("%q is not 'METHOD PATH=ACTION', e.g. 'PUT /richiesta/{id}=drop-after-apply'", spec)
 	}
 	s.Method, s.Pattern, s.Spec = strings.ToUpper(method), pattern, strings.TrimSpace(actions)
+	// body:TEXT comes last and takes the rest, commas included.
+	if i := strings.Index(","+actions, ",body:"); i >= 0 {
+		s.Fault.Body = []byte(actions[i+len("body:"):])
+		if actions = strings.TrimSuffix(actions[:max(i-1, 0)], ","); actions == "" {
+			return s, fmt.Errorf("fault %q: body: needs a status to answer with", spec)
+		}
+	}
 	for _, a := range strings.Split(actions, ",") {
 		if err := applyAction(&s.Fault, strings.TrimSpace(a)); err != nil {
 			return s, fmt.Errorf("fault %q: %w", spec, err)
@@ -80,7 +87,7 @@ func ParseFault(spec string) (FaultSpec, error) {
 }
 
 // faultActions are the actions ParseFault knows, for its errors.
-const faultActions = "drop-before-apply, drop-after-apply, STATUS, status:N, apply, apply-after:DUR, delay:DUR, truncate:N, stale-reads:N, retry-after:SECS, times:N, always"
+const faultActions = "drop-before-apply, drop-after-apply, STATUS, status:N, apply, apply-after:DUR, delay:DUR, truncate:N, stale-reads:N, retry-after:SECS, times:N, always, body:TEXT (last)"
 
 // takesArg lists the actions, and whether each takes ":ARG".
 var takesArg = map[string]bool{
