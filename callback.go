@@ -3,6 +3,7 @@ package visengine
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 )
@@ -36,6 +37,17 @@ type Callback struct {
 	Method string         `json:"method,omitempty"` // CallbackJSON, CallbackPOST, or "" for Visengine's default (POST)
 	Field  string         `json:"field,omitempty"`  // the form field of a POST delivery; "" for the default, "data"
 	Data   map[string]any `json:"data"`             // echoed back; holds the secret
+}
+
+// MarshalJSON sends the callback as set, with data as {} when it is nil:
+// the vendor's spec types callback_data.data as an object, never null.
+func (c Callback) MarshalJSON() ([]byte, error) {
+	type wire Callback // the fields without the methods
+	w := wire(c)
+	if w.Data == nil {
+		w.Data = map[string]any{}
+	}
+	return json.Marshal(w)
 }
 
 // NewCallback returns a callback to rawURL delivered as method (CallbackJSON,

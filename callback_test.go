@@ -555,13 +555,13 @@ func TestCallbackSentAsSet(t *testing.T) {
 		want string
 	}{
 		{"no method", &Callback{URL: "https://hooks.example.com/v"},
-			`{"url":"https://hooks.example.com/v","data":null}`},
+			`{"url":"https://hooks.example.com/v","data":{}}`},
 		{"POST without field", &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST},
-			`{"url":"https://hooks.example.com/v","method":"POST","data":null}`},
+			`{"url":"https://hooks.example.com/v","method":"POST","data":{}}`},
 		{"JSON with data", &Callback{URL: "https://hooks.example.com/v", Method: CallbackJSON, Data: map[string]any{"k": "v"}},
 			`{"url":"https://hooks.example.com/v","method":"JSON","data":{"k":"v"}}`},
 		{"POST with field", &Callback{URL: "https://hooks.example.com/v", Method: CallbackPOST, Field: "visengineData"},
-			`{"url":"https://hooks.example.com/v","method":"POST","field":"visengineData","data":null}`},
+			`{"url":"https://hooks.example.com/v","method":"POST","field":"visengineData","data":{}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -235,6 +235,10 @@ func checkList(t *testing.T, status int, body []byte) {
 	}
 	for i, r := range raw {
 		want, e := refDecodeListEntry(r), entries[i]
+		var s RichiestaSummary
+		if err := json.Unmarshal(r, &s); want.err == nil && newlyRefused(err) {
+			want.err = err
+		}
 		if e.pos != i || e.id != want.id || e.hash != want.hash || e.created != want.created {
 			t.Fatalf("entry %d %.200q:\n got %+v\nwant %q %q %v", i, r, e, want.id, want.hash, want.created)
 		}
@@ -253,6 +257,9 @@ func checkList(t *testing.T, status int, body []byte) {
 
 func sameError(t *testing.T, what string, in []byte, got, want error) {
 	t.Helper()
+	if newlyRefused(got) {
+		return // a shape the reference read as a zero value (issue 21); TestRichiestaShapes
+	}
 	// encoding/json named the reference's internal type; the streaming
 	// decoder names the one the caller decodes into.
 	if (got == nil) != (want == nil) || got != nil && got.Error() != strings.ReplaceAll(want.Error(), "refWireRichiesta", "Richiesta") {
@@ -350,4 +357,13 @@ func FuzzParsePriceMatchesReference(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(samePrice)
+}
+
+// newlyRefused reports the error of a value the streaming decoder refuses
+// and the reference read as a zero value: since issue 21 a shape the SDK
+// does not understand is a *ShapeError, and the reference is not held to
+// it (TestRichiestaShapes is).
+func newlyRefused(err error) bool {
+	var shape *ShapeError
+	return errors.As(err, &shape)
 }

@@ -266,10 +266,17 @@
 //   - [ErrInsufficientCredit]: the wallet cannot pay (402)
 //   - [ErrInvalidRequest]: the server refused the input (400, 412, 428)
 //   - [ErrAlreadyClosed]: the richiesta was closed already (also [ErrConflict])
+//   - [ErrNotFinalized]: AddRicerca on a draft (404, code 221; also
+//     [ErrConflict], never ErrNotFound: the richiesta exists)
 //   - [ErrDocumentNotReady]: the document is not made yet (422, code 247)
 //   - [ErrConflict], [ErrRateLimited], [ErrServer]: 409, 429, 5xx
 //   - [ErrUnexpectedResponse]: not a Visengine answer at all (an HTML page,
-//     a truncated body, a redirect)
+//     a truncated body, a redirect), or data the SDK does not understand:
+//     then the APIError unwraps to a [*ShapeError] naming the key. Decoding
+//     reads PHP's empty shapes (null, false, "", [], {}) as nothing, and
+//     reads numbers sent as text, dates as text, keyed objects as lists and
+//     JSON inside a string; any other shape is refused, never read as a
+//     zero value.
 //
 // [APIError.Temporary] says whether the same call may succeed later.
 // Besides those:

@@ -121,7 +121,12 @@ func interpret(ctx context.Context, status int, body io.Reader, limit int64, out
 		}
 	}
 	if env.dataErr != nil {
-		return "", unexpectedResponse(status, "decoding data: %s", describeJSONError(env.dataErr))
+		e := unexpectedResponse(status, "decoding data: %s", describeJSONError(env.dataErr))
+		var shape *ShapeError
+		if errors.As(env.dataErr, &shape) {
+			e.cause = shape
+		}
+		return "", e
 	}
 	return env.message, nil
 }

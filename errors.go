@@ -82,6 +82,11 @@ var (
 	// ErrSearchFailed: the richiesta's last search found nothing or was refused
 	// ("Errore su richiesta dati"); it waits for another search (AddRicerca).
 	ErrSearchFailed = errors.New("visengine: search failed")
+	// ErrNotFinalized: AddRicerca was called on a draft (404,
+	// CodeNotFinalized, "the request is in state 0, not yet finalized"):
+	// the richiesta exists, close it first. It also matches ErrConflict,
+	// never ErrNotFound.
+	ErrNotFinalized = errors.New("visengine: richiesta not finalized")
 )
 
 // Code is a Visengine error code, the envelope's "error" number. The codes
@@ -167,6 +172,18 @@ type APIError struct {
 
 	// unexpected marks answers that were not an envelope.
 	unexpected bool
+	// cause is what made the data unreadable, when it is typed (a
+	// *ShapeError): Unwrap returns it.
+	cause error
+}
+
+// Unwrap returns the typed cause of an answer whose data could not be read
+// (a *ShapeError), or nil.
+func (e *APIError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.cause
 }
 
 // Error implements error: "visengine: GET /visure/…: HTTP 400 (Visengine
@@ -256,6 +273,8 @@ func codeKinds(c Code) []error {
 		return []error{ErrNotFound, ErrInvalidRequest}
 	case CodeAlreadyClosed: // a 400 that means "not in a state for this"
 		return []error{ErrAlreadyClosed, ErrConflict, ErrInvalidRequest}
+	case CodeNotFinalized: // a 404 for a richiesta that exists, as a draft
+		return []error{ErrNotFinalized, ErrConflict}
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ import (
 var exportedTypes = []reflect.Type{
 	reflect.TypeFor[APIError](), reflect.TypeFor[Callback](), reflect.TypeFor[CallbackEvent](),
 	reflect.TypeFor[CallbackFunc](), reflect.TypeFor[CallbackOption](), reflect.TypeFor[Campo](),
-	reflect.TypeFor[CancelledError](), reflect.TypeFor[Client](), reflect.TypeFor[Code](),
+	reflect.TypeFor[CancelledError](), reflect.TypeFor[ShapeError](), reflect.TypeFor[Client](), reflect.TypeFor[Code](),
 	reflect.TypeFor[Documento](), reflect.TypeFor[DocumentoInfo](), reflect.TypeFor[DownloadOption](),
 	reflect.TypeFor[DryRunResult](), reflect.TypeFor[Esito](), reflect.TypeFor[Explanation](),
 	reflect.TypeFor[FieldSet](), reflect.TypeFor[Flag](),

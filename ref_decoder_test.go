@@ -124,8 +124,33 @@ type refWireRicerca struct {
 type refWireRicerche []refWireRicerca
 
 func (w *refWireRicerche) UnmarshalJSON(b []byte) error {
-	*w = refKeepItems[refWireRicerca](b, '{')
+	*w = refKeepItems[refWireRicerca](refKeyedList(b), '{')
 	return nil
+}
+
+// refKeyedList turns PHP's keyed object {"0": …, "1": …} into the array it
+// stands for, in key order (amended for issue 21); other values are
+// returned as they are.
+func refKeyedList(b []byte) []byte {
+	var m map[string]json.RawMessage
+	if refJsonKind(b) != '{' || json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 || strconv.Itoa(n) != k {
+			return nil
+		}
+		keys = append(keys, n)
+	}
+	sort.Ints(keys)
+	items := make([]json.RawMessage, 0, len(keys))
+	for _, n := range keys {
+		items = append(items, m[strconv.Itoa(n)])
+	}
+	out, _ := json.Marshal(items)
+	return out
 }
 
 // refKeepItems decodes the items of a JSON array that are of kind ('{', '"',
@@ -307,6 +332,7 @@ func (s *refSummary) UnmarshalJSON(b []byte) error {
 // refDecodeCallbackData reads callback_data; anything but an object (false,
 // null, absent, []) is no callback.
 func refDecodeCallbackData(raw json.RawMessage) *Callback {
+	raw = refJSONInText(raw)
 	if refJsonKind(raw) != '{' {
 		return nil
 	}
@@ -384,11 +410,23 @@ func (s *refLooseString) UnmarshalJSON(b []byte) error {
 }
 
 // refLooseStrings is a list of names: the strings of an array are kept, other
-// entries and anything but an array are dropped.
+// entries and anything but an array are dropped. Amended for issue 21:
+// numbers are names too, kept as their text, as everywhere else.
 type refLooseStrings []string
 
 func (l *refLooseStrings) UnmarshalJSON(b []byte) error {
-	*l = refKeepItems[string](b, '"')
+	*l = nil
+	var items []json.RawMessage
+	if b = refKeyedList(b); refJsonKind(b) != '[' || json.Unmarshal(b, &items) != nil {
+		return nil
+	}
+	for _, it := range items {
+		if k := refJsonKind(it); k == '"' || k == '-' || '0' <= k && k <= '9' {
+			var s refLooseString
+			_ = s.UnmarshalJSON(it)
+			*l = append(*l, string(s))
+		}
+	}
 	return nil
 }
 
@@ -397,6 +435,7 @@ type refLooseObject map[string]any
 
 func (o *refLooseObject) UnmarshalJSON(b []byte) error {
 	*o = nil
+	b = refJSONInText(b)
 	var m map[string]any
 	if refJsonKind(b) == '{' && json.Unmarshal(b, &m) == nil {
 		*o = m
@@ -510,16 +549,33 @@ func (s *refFlexString) UnmarshalJSON(b []byte) error {
 }
 
 // refUnixTime is Unix seconds; 0, null, absent or unreadable values give the
-// zero time.
+// zero time. Amended for issue 21: a date as text is read.
 type refUnixTime struct{ t time.Time }
 
 func (u *refUnixTime) UnmarshalJSON(b []byte) error {
 	u.t = time.Time{}
 	var n refFlexInt
-	if n.UnmarshalJSON(b) == nil && n > 0 {
+	var s string
+	switch {
+	case n.UnmarshalJSON(b) == nil && n > 0:
 		u.t = time.Unix(int64(n), 0).UTC()
+	case refJsonKind(b) == '"' && json.Unmarshal(b, &s) == nil:
+		u.t, _ = parseDate(s)
 	}
 	return nil
+}
+
+// refJSONInText is the object a JSON string holds (amended for issue 21),
+// or b as it is.
+func refJSONInText(b []byte) []byte {
+	var s string
+	if refJsonKind(b) != '"' || json.Unmarshal(b, &s) != nil {
+		return b
+	}
+	if t := bytes.TrimSpace([]byte(s)); refJsonKind(t) == '{' {
+		return t
+	}
+	return b
 }
 
 // refEnvelope is Visengine's answer around every payload.

@@ -671,7 +671,9 @@ type ricercaBody struct {
 // step (POST /richiesta/{id}), typically after the last one failed
 // (ErrSearchFailed). Paid when the service has a PrezzoRicerca: Visengine
 // answers a short wallet with 402 (CodeInsufficientCreditRicerca), and the
-// call is never resent once it may have reached the server.
+// call is never resent once it may have reached the server. On a draft it
+// fails with ErrNotFinalized (404, CodeNotFinalized), not ErrNotFound:
+// close the richiesta first.
 func (c *Client) AddRicerca(ctx context.Context, id string, values Values) (*Richiesta, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err

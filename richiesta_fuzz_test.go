@@ -83,7 +83,9 @@ func decodeAndFormat(t *testing.T, data []byte, canaries ...string) {
 	rErr := json.Unmarshal(data, &r)
 	var s RichiestaSummary
 	sErr := json.Unmarshal(data, &s)
-	if (rErr == nil) != (sErr == nil) {
+	// A list entry has fewer keys: a shape refused in one of the others
+	// fails the richiesta only.
+	if (rErr == nil) != (sErr == nil) && !(sErr == nil && newlyRefused(rErr)) {
 		t.Fatalf("Richiesta and RichiestaSummary disagree: %v / %v", rErr, sErr)
 	}
 	if rErr != nil {

@@ -137,17 +137,18 @@ func richiestaWith(key, value string) string {
 }
 
 // PHP backends send false, [], {}, null or numbers where strings and objects
-// are expected; each shape must decode, to the zero value or the number's
-// text, for Richiesta and RichiestaSummary alike.
+// are expected; each of these "nothing" shapes decodes to the zero value,
+// for Richiesta and RichiestaSummary alike. Other shapes are read when
+// their meaning is clear, refused otherwise (TestRichiestaShapes).
 func TestDecodeRichiestaPHPShapes(t *testing.T) {
-	empty := []string{`false`, `null`, `[]`, `{}`, `true`}
+	empty := []string{`false`, `null`, `[]`, `{}`}
 	type check func(t *testing.T, r *Richiesta)
 	cases := []struct {
 		key    string
 		values []string
 		check  check
 	}{
-		{"callback_data", []string{`false`, `null`, `[]`, `0`, `"x"`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.CallbackData) }},
+		{"callback_data", []string{`false`, `null`, `[]`, `""`, `"false"`, `"null"`, `"[]"`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.CallbackData) }},
 		{"email_target", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.EmailTarget) }},
 		{"id_ricerca", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.IDRicerca) }},
 		{"nome", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Nome) }},
@@ -156,17 +157,17 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		{"stato_richiesta", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.StatoRichiesta) }},
 		{"callback", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.ProviderRoutine) }},
 		{"motivo_annullamento", empty, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.MotivoAnnullamento) }},
-		{"allegati", []string{`false`, `{}`, `null`, `[]`, `"a.pdf"`, `{"0":"a.pdf"}`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Allegati) }},
-		{"ricerche", []string{`false`, `{}`, `null`, `[]`, `"x"`, `[false,null,1,"x",[]]`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Ricerche) }},
-		{"esito", []string{`false`, `null`, `[]`, `"OK"`, `0`}, func(t *testing.T, r *Richiesta) { assert.Equal(t, Esito{}, r.Esito) }},
-		{"timestamp_stati", []string{`[]`, `false`, `null`, `{}`, `{"in_ricerca":false,"annullata":"x"}`}, func(t *testing.T, r *Richiesta) {
+		{"allegati", []string{`false`, `{}`, `null`, `[]`, `""`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Allegati) }},
+		{"ricerche", []string{`false`, `{}`, `null`, `[]`, `[false,null,[]]`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.Ricerche) }},
+		{"esito", []string{`false`, `null`, `[]`, `""`}, func(t *testing.T, r *Richiesta) { assert.Equal(t, Esito{}, r.Esito) }},
+		{"timestamp_stati", []string{`[]`, `false`, `null`, `{}`, `{"in_ricerca":false,"annullata":0}`}, func(t *testing.T, r *Richiesta) {
 			assert.Equal(t, TimestampStati{}, r.TimestampStati)
 		}},
-		{"timestamp_creation", []string{`false`, `null`, `[]`, `"x"`, `-5`}, func(t *testing.T, r *Richiesta) { assert.True(t, r.TimestampCreation.IsZero()) }},
-		{"opzioni", []string{`false`, `null`, `[]`, `{}`, `"x"`, `[1,2]`, `{"opzione_0":"maybe"}`, `[{"prezzo":"x"}]`}, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Opzioni) }},
-		{"ricerca", []string{`false`, `null`, `[]`, `{}`, `"x"`, `2`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.HasRicerca) }},
-		{"sincrona", []string{`false`, `null`, `[]`, `{}`, `"x"`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Sincrona) }},
-		{"prezzo_visura", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Zero(t, r.PrezzoVisura) }},
+		{"timestamp_creation", []string{`false`, `null`, `[]`, `0`, `""`, `"0"`}, func(t *testing.T, r *Richiesta) { assert.True(t, r.TimestampCreation.IsZero()) }},
+		{"opzioni", []string{`false`, `null`, `[]`, `{}`}, func(t *testing.T, r *Richiesta) { assert.Empty(t, r.Opzioni) }},
+		{"ricerca", []string{`false`, `null`, `[]`, `{}`, `0`, `"0"`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.HasRicerca) }},
+		{"sincrona", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.False(t, r.Sincrona) }},
+		{"prezzo_visura", []string{`null`}, func(t *testing.T, r *Richiesta) { assert.Zero(t, r.PrezzoVisura) }},
 		{"indice_ricerca", []string{`false`, `null`, `[]`, `{}`, `""`}, func(t *testing.T, r *Richiesta) { assert.Nil(t, r.IndiceRicerca) }},
 	}
 	for _, tc := range cases {
@@ -205,8 +206,8 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 		}
 	})
 
-	t.Run("callback_data.data not an object", func(t *testing.T) {
-		for _, data := range []string{`[]`, `false`, `null`, `"x"`, `7`} {
+	t.Run("callback_data.data empty", func(t *testing.T) {
+		for _, data := range []string{`[]`, `false`, `null`, `""`} {
 			var r Richiesta
 			require.NoError(t, json.Unmarshal([]byte(richiestaWith("callback_data",
 				`{"url":"https://x.it/cb","method":"POST","field":"d","data":`+data+`}`)), &r), data)
@@ -222,8 +223,8 @@ func TestDecodeRichiestaPHPShapes(t *testing.T) {
 
 	t.Run("allegati keeps the strings", func(t *testing.T) {
 		var r Richiesta
-		require.NoError(t, json.Unmarshal([]byte(richiestaWith("allegati", `["a.pdf",false,3,null,{"x":1},"b.p7m"]`)), &r))
-		assert.Equal(t, []string{"a.pdf", "b.p7m"}, r.Allegati)
+		require.NoError(t, json.Unmarshal([]byte(richiestaWith("allegati", `["a.pdf",3,null,"b.p7m"]`)), &r))
+		assert.Equal(t, []string{"a.pdf", "3", "b.p7m"}, r.Allegati)
 	})
 
 	t.Run("esito with odd members", func(t *testing.T) {
@@ -768,7 +769,7 @@ func TestSpecAnswersToUpdateAndCloseAndAddRicerca(t *testing.T) {
 		{"put_richiesta_id_412.json", update, []error{ErrInvalidRequest}, CodeInvalidInput},
 		{"put_richiesta_id_428.json", update, []error{ErrInvalidRequest}, CodeIDRequired},
 		{"post_richiesta_id_402.json", add, []error{ErrInsufficientCredit}, CodeInsufficientCreditRicerca},
-		{"post_richiesta_id_404.json", add, []error{ErrNotFound}, CodeNotFinalized},
+		{"post_richiesta_id_404.json", add, []error{ErrNotFinalized, ErrConflict}, CodeNotFinalized},
 	} {
 		status, _ := strconv.Atoi(tc.file[len(tc.file)-8 : len(tc.file)-5])
 		mock.Reset()

@@ -2,10 +2,11 @@ package visengine
 
 // The lenient decoding of richieste: Visengine is a PHP backend, and its
 // answers carry false, null, [], {} and numbers where strings and objects
-// are due. Every field is therefore read leniently, the wrong shape giving
-// the zero value. Only what would be dangerous to get wrong is strict: _id
-// (a richiesta we cannot address), state (draft or charged) and, when they
-// hold something other than an empty shape, the prices and indice_ricerca.
+// are due. PHP's empty shapes are read as "nothing", and the other shapes
+// whose meaning is clear are read too (richiesta_shapes.go); a shape the
+// SDK does not understand is refused with a *ShapeError, never read as a
+// zero value. _id (a richiesta we cannot address) and state (draft or
+// charged) are strict, and indice_ricerca when it is not an empty shape.
 //
 // Richieste are read straight from the answer's stream (see envelope.go),
 // field by field, in one pass; the searches' values, mapped copy and
@@ -24,7 +25,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 var (
@@ -33,10 +33,13 @@ var (
 	errNotInt   = fmt.Errorf("%w: expected an integer", ErrUnexpectedResponse)
 )
 
-// UnmarshalJSON decodes the wire form leniently: null, false, [] and
-// missing values become zero values, numbers may come as strings and
-// strings as numbers. It fails when _id is not a usable id, when state is
-// not 0 or 1, and when a price or indice_ricerca is malformed.
+// UnmarshalJSON decodes the wire form leniently: null, false, "", [], {}
+// and missing values become zero values, numbers may come as strings and
+// strings as numbers, times as dates, lists as PHP's keyed objects and
+// callback_data as JSON text. It fails when _id is not a usable id, when
+// state is not 0 or 1, when indice_ricerca is malformed, and with a
+// *ShapeError naming the key for any value it does not understand ("yes"
+// for ricerca, false for a price, a date in an unknown layout).
 func (r *Richiesta) UnmarshalJSON(b []byte) error {
 	if r == nil {
 		return invalidArg("richiesta", "is nil")
@@ -140,33 +143,33 @@ func (d *richiestaReader) member(key []byte) error {
 		r.State, d.stateOK = decodeState(raw)
 		return err
 	case "hash_visura":
-		r.HashVisura, err = w.looseString(d.summary)
+		r.HashVisura, err = w.text("hash_visura", d.summary)
 	case "nome":
-		r.Nome, err = w.looseString(d.summary)
+		r.Nome, err = w.text("nome", d.summary)
 	case "id_ricerca":
-		r.IDRicerca, err = w.looseString(false)
+		r.IDRicerca, err = w.text("id_ricerca", false)
 	case "stato_richiesta":
 		var s string
-		s, err = w.looseString(d.summary)
+		s, err = w.text("stato_richiesta", d.summary)
 		r.StatoRichiesta = Stato(s)
 	case "email_target":
-		r.EmailTarget, err = w.looseString(d.summary)
+		r.EmailTarget, err = w.text("email_target", d.summary)
 	case "owner":
-		r.Owner, err = w.looseString(d.summary)
+		r.Owner, err = w.text("owner", d.summary)
 	case "ricerca":
-		r.HasRicerca, err = w.looseFlag()
+		r.HasRicerca, err = w.flag("ricerca")
 	case "sincrona":
-		r.Sincrona, err = w.looseFlag()
+		r.Sincrona, err = w.flag("sincrona")
 	case "prezzo_visura":
-		r.PrezzoVisura, err = w.loosePrice()
+		r.PrezzoVisura, err = w.loosePrice("prezzo_visura")
 	case "prezzo_ricerca":
-		r.PrezzoRicerca, err = w.loosePrice()
+		r.PrezzoRicerca, err = w.loosePrice("prezzo_ricerca")
 	case "indice_ricerca":
 		r.IndiceRicerca, err = w.looseIndex()
 	case "timestamp_creation":
-		r.TimestampCreation, err = w.unixTime()
+		r.TimestampCreation, err = w.when("timestamp_creation")
 	case "timestamp_last_update":
-		r.TimestampLastUpdate, err = w.unixTime()
+		r.TimestampLastUpdate, err = w.when("timestamp_last_update")
 	default:
 		if d.summary {
 			return w.Skip()
@@ -182,19 +185,23 @@ func (d *richiestaReader) detail(name string) error {
 	var err error
 	switch name {
 	case "callback":
-		r.ProviderRoutine, err = w.looseString(false)
+		r.ProviderRoutine, err = w.text("callback", false)
 	case "motivo_annullamento":
-		r.MotivoAnnullamento, err = w.looseString(false)
+		r.MotivoAnnullamento, err = w.text("motivo_annullamento", false)
 	case "allegati":
-		r.Allegati, err = w.looseStrings()
+		r.Allegati, err = w.fileNames("allegati")
 	case "timestamp_stati":
 		r.TimestampStati, err = w.timestampStati()
 	case "callback_data":
 		r.CallbackData, err = w.callbackData()
 	case "opzioni":
 		var raw []byte
+		var ok bool
 		raw, err = w.rawValue()
-		r.Opzioni, r.unpricedOpzioni = decodeOpzioni(raw)
+		r.Opzioni, r.unpricedOpzioni, ok = decodeOpzioni(raw)
+		if !ok {
+			w.fail(shapeError("opzioni", "a list of options or an object of flags"))
+		}
 	case "ricerche":
 		r.Ricerche, err = w.ricerche()
 	case "esito":
@@ -278,30 +285,6 @@ func (w *wireReader) rawValue() ([]byte, error) {
 	return w.scratch, err
 }
 
-// looseFlag is a Flag where anything unreadable is false.
-func (w *wireReader) looseFlag() (bool, error) {
-	raw, err := w.rawValue()
-	switch string(bytes.Trim(raw, `"`)) {
-	case "true", "1":
-		return true, err
-	}
-	return false, err
-}
-
-// loosePrice is a Price where PHP's empty shapes are zero; a malformed
-// amount is still a problem.
-func (w *wireReader) loosePrice() (Price, error) {
-	raw, err := w.rawValue()
-	if err != nil || isEmptyShape(raw) {
-		return 0, err
-	}
-	p, perr := parsePrice(bytes.Trim(raw, `"`))
-	if perr != nil {
-		w.fail(perr)
-	}
-	return p, nil
-}
-
 // looseIndex is indice_ricerca: PHP's empty shapes mean not chosen (nil);
 // a value that is not an integer is a problem, since the choice is paid.
 func (w *wireReader) looseIndex() (*int, error) {
@@ -315,16 +298,6 @@ func (w *wireReader) looseIndex() (*int, error) {
 		return nil, nil
 	}
 	return &n, nil
-}
-
-// unixTime is Unix seconds; 0, null, absent or unreadable values give the
-// zero time.
-func (w *wireReader) unixTime() (time.Time, error) {
-	raw, err := w.rawValue()
-	if n, perr := flexInt(raw); perr == nil && n > 0 && err == nil {
-		return time.Unix(int64(n), 0).UTC(), nil
-	}
-	return time.Time{}, err
 }
 
 // isEmptyShape reports the values a PHP backend sends for "nothing": null,
@@ -361,25 +334,6 @@ func flexInt(raw []byte) (int, error) {
 	return int(v), nil
 }
 
-// looseStrings is a list of names: the strings of an array are kept, other
-// entries and anything but an array are dropped.
-func (w *wireReader) looseStrings() ([]string, error) {
-	c, err := w.Kind()
-	if err != nil || c != '[' {
-		return nil, w.skipUnless(err)
-	}
-	var out []string
-	err = w.Array(func() error {
-		if c, err := w.Kind(); err != nil || c != '"' {
-			return w.skipUnless(err)
-		}
-		s, err := w.String()
-		out = append(out, s)
-		return err
-	})
-	return out, err
-}
-
 // skipUnless skips the next value unless err is set.
 func (w *wireReader) skipUnless(err error) error {
 	if err != nil {
@@ -399,106 +353,6 @@ func (w *wireReader) object(member func(name []byte) error) (bool, error) {
 		var buf foldBuf
 		return member(buf.fold(key))
 	})
-}
-
-// esito is the provider's outcome; false, null or [] before there is one.
-func (w *wireReader) esito() (Esito, error) {
-	var e Esito
-	_, err := w.object(func(name []byte) (err error) {
-		switch string(name) {
-		case "codice":
-			e.Codice, err = w.looseString(false)
-		case "info":
-			e.Info, err = w.looseString(false)
-		default:
-			err = w.Skip()
-		}
-		return err
-	})
-	return e, err
-}
-
-// timestampStati has a key per state reached; [] is PHP's empty map.
-func (w *wireReader) timestampStati() (TimestampStati, error) {
-	var t TimestampStati
-	_, err := w.object(func(name []byte) (err error) {
-		var at *time.Time
-		switch string(name) {
-		case "in_ricerca":
-			at = &t.InRicerca
-		case "in_erogazione":
-			at = &t.InErogazione
-		case "dati_disponibili":
-			at = &t.DatiDisponibili
-		case "visura_evasa":
-			at = &t.VisuraEvasa
-		case "annullata":
-			at = &t.Annullata
-		default:
-			return w.Skip()
-		}
-		*at, err = w.unixTime()
-		return err
-	})
-	return t, err
-}
-
-// callbackData reads callback_data; anything but an object (false, null,
-// absent, []) is no callback.
-func (w *wireReader) callbackData() (*Callback, error) {
-	var cb Callback
-	ok, err := w.object(func(name []byte) (err error) {
-		switch string(name) {
-		case "url":
-			cb.URL, err = w.looseString(false)
-		case "method":
-			cb.Method, err = w.looseString(false)
-		case "field":
-			cb.Field, err = w.looseString(false)
-		case "data":
-			cb.Data, err = w.looseObject()
-		default:
-			err = w.Skip()
-		}
-		return err
-	})
-	if !ok {
-		return nil, err
-	}
-	return &cb, err
-}
-
-// looseObject is a JSON object; anything else (PHP's [] included) is nil.
-func (w *wireReader) looseObject() (map[string]any, error) {
-	c, err := w.Kind()
-	if err != nil || c != '{' {
-		return nil, w.skipUnless(err)
-	}
-	raw, err := w.rawValue()
-	var m map[string]any
-	if err == nil && json.Unmarshal(raw, &m) != nil {
-		m = nil
-	}
-	return m, err
-}
-
-// ricerche is the ricerche list: anything but an array is no searches,
-// and entries that are not objects are skipped.
-func (w *wireReader) ricerche() ([]Ricerca, error) {
-	c, err := w.Kind()
-	if err != nil || c != '[' {
-		return nil, w.skipUnless(err)
-	}
-	var out blocks[Ricerca]
-	err = w.Array(func() error {
-		var r Ricerca
-		ok, err := w.object(func(name []byte) error { return w.ricercaMember(&r, name) })
-		if ok {
-			out.add(r)
-		}
-		return err
-	})
-	return out.slice(), err
 }
 
 // blocks gathers a list in blocks, copied once into a slice of the right
@@ -525,49 +379,6 @@ func (b *blocks[T]) slice() []T {
 		return b.last
 	}
 	return slices.Concat(append(b.full, b.last)...)
-}
-
-func (w *wireReader) ricercaMember(r *Ricerca, name []byte) error {
-	var err error
-	switch string(name) {
-	case "id_ricerca":
-		r.IDRicerca, err = w.looseString(false)
-	case "stato_ricerca":
-		var s string
-		s, err = w.looseString(true)
-		r.StatoRicerca = StatoRicerca(s)
-	case "json_ricerca":
-		r.JSONRicerca, err = w.jsonText()
-	case "json_risultato":
-		r.JSONRisultato, err = w.jsonText()
-	case "json_mappato":
-		r.JSONMappato = nil
-		c, err := w.Kind()
-		if err != nil || c != '{' {
-			return w.skipUnless(err)
-		}
-		r.JSONMappato, err = w.Raw()
-		return err
-	default:
-		err = w.Skip()
-	}
-	return err
-}
-
-// jsonText is JSON that Visengine sends inside a string, or sometimes as
-// the object or array itself: either way it is kept as JSON text (compact,
-// in the second case). Other values give "".
-func (w *wireReader) jsonText() (string, error) {
-	c, err := w.Kind()
-	switch {
-	case err != nil:
-		return "", err
-	case c == '"':
-		return w.String()
-	case c == '{' || c == '[':
-		return w.Compact()
-	}
-	return "", w.Skip()
 }
 
 // richiesteList is GET /richiesta's data, each entry decoded on its own, so
@@ -623,14 +434,15 @@ func (l *richiesteList) entries() []listEntry {
 
 // decodeOpzioni accepts the catalogue's list form and the request's object
 // form {"opzione_0": true}, which names the options without their prices
-// (unpriced); anything else is dropped.
-func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced bool) {
+// (unpriced), and PHP's empty shapes (no options); anything else is not
+// understood (ok false).
+func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced, ok bool) {
 	if json.Unmarshal(raw, &list) == nil {
-		return list, false
+		return list, false, true
 	}
 	var set map[string]Flag
 	if json.Unmarshal(raw, &set) != nil {
-		return nil, false
+		return nil, false, isEmptyShape(raw)
 	}
 	for nome, on := range set {
 		if on {
@@ -638,7 +450,7 @@ func decodeOpzioni(raw json.RawMessage) (list []Opzione, unpriced bool) {
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Nome < list[j].Nome })
-	return list, true
+	return list, true, true
 }
 
 // flexString is text sent as a string or a number.

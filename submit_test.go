@@ -740,13 +740,32 @@ func TestReconcileThroughOddEntries(t *testing.T) {
 		require.ErrorIs(t, err, ErrOutcomeUnknown)
 		assert.Contains(t, err.Error(), "0dd0dd0dd0dd0dd0dd0dd0dd")
 	})
-	t.Run("an entry without a creation time is still a candidate", func(t *testing.T) {
-		noTime := `{"_id":"0000000000000000000000bb","state":0,"hash_visura":"` + a2 + `","timestamp_creation":"2024-05-01 10:00:00",` +
+	withCreation := func(created string) string {
+		return `{"_id":"0000000000000000000000bb","state":0,"hash_visura":"` + a2 + `","timestamp_creation":` + created + `,` +
 			`"ricerche":[{"id_ricerca":"x_0","json_ricerca":` + strconv.Quote(string(ours)) + `}]}`
+	}
+	t.Run("an entry without a creation time is still a candidate", func(t *testing.T) {
+		noTime := withCreation(`false`)
 		srv := listServer(t, map[string]string{"x": noTime, "0000000000000000000000bb": noTime}, []string{"x"})
 		r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, WithReconcileSettle(0))
 		require.NoError(t, err)
 		assert.Equal(t, "0000000000000000000000bb", r.ID)
+	})
+	t.Run("a creation time sent as a date is read", func(t *testing.T) {
+		// Italian wall-clock time, as PHP prints it: a minute after now is a
+		// candidate, a date in 2024 is too old to be ours.
+		rome := now.Add(time.Minute).In(time.FixedZone("", 0)).Add(romeOffset(now))
+		for created, found := range map[string]bool{strconv.Quote(rome.Format("2006-01-02 15:04:05")): true, `"2024-05-01 10:00:00"`: false} {
+			entry := withCreation(created)
+			srv := listServer(t, map[string]string{"x": entry, "0000000000000000000000bb": entry}, []string{"x"})
+			r, err := newTestClient(t, srv.URL).Reconcile(context.Background(), a2, validA2Values(t), now, WithReconcileSettle(0))
+			if found {
+				require.NoError(t, err, created)
+				assert.Equal(t, "0000000000000000000000bb", r.ID)
+			} else {
+				assert.ErrorIs(t, err, ErrOutcomeUnknown, created)
+			}
+		}
 	})
 	t.Run("a zero or future sentAt is refused", func(t *testing.T) {
 		c := newTestClient(t, "http://127.0.0.1:1")

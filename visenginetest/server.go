@@ -101,6 +101,7 @@ type Server struct {
 	faults    []*faultRule
 	stale     map[string]*staleView // by richiesta id, see Fault.StaleReads
 	callbacks []CallbackDelivery
+	rate      rateWindow // WithRateLimit
 }
 
 // config holds what the options set.
@@ -115,6 +116,8 @@ type config struct {
 	tokenClock func() time.Time // WithTokenClock
 	scopeHost  string           // WithScopeHost
 	draftShape DraftShape
+	rateN      int           // WithRateLimit
+	ratePer    time.Duration // WithRateLimit
 }
 
 // Option configures a Server.
@@ -253,6 +256,9 @@ func (s *Server) handler() http.Handler {
 			return
 		}
 		s.record(r, body)
+		if s.rateLimited(w) {
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.serveWithFault(w, r, body, api)
 	})

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,22 +32,24 @@ func TestRunServesVisure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	var notes syncBuffer
 	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "5f8711afe4754a532a7a8358", "-wallet", "182.03", "-email", "caf@example.it"}, pw)
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "5f8711afe4754a532a7a8358", "-wallet", "182.03", "-email", "caf@example.it"}, pw, &notes)
 		_ = pw.Close()
 		done <- err
 	}()
+	// stdout is only lines a shell can eval (issue 21), as "visengine fake" prints.
 	vars := map[string]string{}
-	var printed []string
 	sc := bufio.NewScanner(pr)
 	for len(vars) < 5 && sc.Scan() {
-		printed = append(printed, sc.Text())
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
+		line, ok := strings.CutPrefix(sc.Text(), "export ")
+		require.True(t, ok, "not an export line: %q", sc.Text())
+		k, v, ok := strings.Cut(line, "=")
+		require.True(t, ok, line)
+		vars[k] = v
 	}
-	// The output says why exporting the two lines is safe (issue 9 #7).
-	assert.Contains(t, strings.Join(printed, "\n"), "the examples read VISENGINE_URL, so this token goes to this server, never to production")
+	// stderr says why exporting them is safe (issue 9 #7).
+	assert.Contains(t, notes.String(), "VISENGINE_URL and OPENAPI_OAUTH_URL make the token and the key go to this server only, never to production")
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	require.Equal(t, "5f8711afe4754a532a7a8358", vars["VISENGINE_TOKEN"])
 
@@ -66,7 +69,6 @@ func TestRunServesVisure(t *testing.T) {
 
 	// The account: a token from its OAuth service works on the fake, and
 	// the wallet is the one given.
-	assert.Contains(t, strings.Join(printed, "\n"), "examples/token reads OPENAPI_OAUTH_URL, so this key goes to this server, never to Openapi")
 	assert.Equal(t, vars["VISENGINE_URL"]+"/oauth/v2", vars["OPENAPI_OAUTH_URL"])
 	assert.Equal(t, "caf@example.it", vars["OPENAPI_EMAIL"])
 	oc, err := oauth.NewClient(vars["OPENAPI_EMAIL"], vars["OPENAPI_APIKEY"], oauth.WithBaseURL(vars["OPENAPI_OAUTH_URL"]))
@@ -92,22 +94,25 @@ func TestRunServesVisure(t *testing.T) {
 
 func TestRunRefusesRemoteAndBadFlags(t *testing.T) {
 	ctx := context.Background()
-	err := run(ctx, []string{"-addr", "0.0.0.0:0"}, io.Discard)
+	err := run(ctx, []string{"-addr", "0.0.0.0:0"}, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "not a loopback")
-	assert.Error(t, run(ctx, []string{"-wallet", "abc"}, io.Discard))
-	assert.Error(t, run(ctx, []string{"-addr", "nohostport"}, io.Discard))
-	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard))
-	assert.ErrorContains(t, run(ctx, []string{"-email", "a:b@example.it"}, io.Discard), "-email")
-	assert.ErrorContains(t, run(ctx, []string{"-email", ""}, io.Discard), "-email")
-	assert.ErrorContains(t, run(ctx, []string{"-apikey", "k e y"}, io.Discard), "-apikey")
+	assert.Error(t, run(ctx, []string{"-wallet", "abc"}, io.Discard, io.Discard))
+	assert.Error(t, run(ctx, []string{"-addr", "nohostport"}, io.Discard, io.Discard))
+	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard, io.Discard))
+	assert.ErrorContains(t, run(ctx, []string{"-email", "a:b@example.it"}, io.Discard, io.Discard), "-email")
+	assert.ErrorContains(t, run(ctx, []string{"-email", ""}, io.Discard, io.Discard), "-email")
+	assert.ErrorContains(t, run(ctx, []string{"-apikey", "k e y"}, io.Discard, io.Discard), "-apikey")
 }
 
 // -h prints the usage and exits 0 (issue 9 #11); a bad flag exits 2.
 func TestHelpExitsZero(t *testing.T) {
 	var buf bytes.Buffer
-	err := run(context.Background(), []string{"-h"}, &buf)
+	err := run(context.Background(), []string{"-h"}, io.Discard, &buf)
 	assert.True(t, errors.Is(err, flag.ErrHelp), "run(-h) = %v", err)
 	assert.Contains(t, buf.String(), "Usage of visengine-fake")
+	// One set of defaults with "visengine fake": richieste advance (issue 21).
+	assert.Regexp(t, `-progress duration\n.*\(default 2s\)`, buf.String())
+	assert.Contains(t, buf.String(), "drop-after-apply")
 
 	cmd := maintest.Command("-h")
 	out, err := cmd.CombinedOutput()
@@ -120,4 +125,22 @@ func TestHelpExitsZero(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)
 	assert.Equal(t, 2, exit.ExitCode())
+}
+
+// syncBuffer is a bytes.Buffer safe to write and read at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

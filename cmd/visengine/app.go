@@ -45,6 +45,9 @@ func (a *app) client(extra ...visengine.Option) (*visengine.Client, error) {
 	if token == "" {
 		return nil, errNoToken
 	}
+	if err := checkBaseURL(url); err != nil {
+		return nil, err
+	}
 	opts := []visengine.Option{visengine.WithUserAgent(userAgent)}
 	switch {
 	case url != "":
@@ -54,7 +57,11 @@ func (a *app) client(extra ...visengine.Option) (*visengine.Client, error) {
 	}
 	c, err := visengine.NewClient(token, append(opts, extra...)...)
 	if err != nil {
-		return nil, fmt.Errorf("%s or %s: %w", envToken, envURL, err)
+		who := envToken // the token, unless the URL is what was refused
+		if strings.Contains(err.Error(), "base URL") {
+			who = envURL
+		}
+		return nil, fmt.Errorf("%s: %w", who, err)
 	}
 	return c, nil
 }

@@ -38,6 +38,9 @@ service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`
 				return err
 			}
 			list, err := catalogue(cmd.Context(), c, !noPrices)
+			if list == nil && err != nil {
+				return err // nothing on stdout: there is no list
+			}
 			if asJSON {
 				if perr := printJSON(a.out, list); perr != nil {
 					return perr

@@ -39,10 +39,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/visengine-go/visengine"
 )
 
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	return a.explainUnauthorized(ctx, root.ExecuteContext(ctx))
 }
 
 // Exit statuses; see the package doc.
@@ -139,7 +141,8 @@ func oneLine(err error) string {
 	if strings.HasPrefix(s, "unknown command") {
 		s += " (see 'visengine help')"
 	}
-	if errors.Is(err, visengine.ErrUnauthorized) {
+	var te *tokenError
+	if errors.Is(err, visengine.ErrUnauthorized) && !errors.As(err, &te) {
 		s += "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)"
 	}
 	return s
@@ -164,6 +167,9 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().BoolVar(&a.sandbox, "sandbox", false, "use the sandbox (a sandbox token); VISENGINE_URL wins")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
+			err = fmt.Errorf("%w; %s takes %s", err, c.CommandPath(), flagNames(c))
+		}
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
 	root.AddCommand(
@@ -172,7 +178,62 @@ func (a *app) rootCommand() *cobra.Command {
 		a.resumeCommand(), a.recoverCommand(),
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
 	)
+	root.Long += "\n\n" + jsonCommands(root)
 	return root
+}
+
+// flagNames lists the options c offers, for a mistyped one.
+func flagNames(c *cobra.Command) string {
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" && !slices.Contains(names, "--"+f.Name) {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	if len(names) == 0 {
+		return "no options"
+	}
+	return strings.Join(names, ", ")
+}
+
+// jsonCommands names the commands that take --json, as the README says
+// the help does, from the commands themselves so the list stays true.
+func jsonCommands(root *cobra.Command) string {
+	var names []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Flags().Lookup("json") != nil {
+				names = append(names, strings.TrimPrefix(sub.CommandPath(), root.Name()+" "))
+			}
+			walk(sub)
+		}
+	}
+	walk(root)
+	return wrap("--json (one JSON object for programs instead of text) with: "+strings.Join(names, ", ")+".", 80)
+}
+
+// wrap breaks s into lines of at most width characters, at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 const rootLong = `visengine uses Openapi's Visengine 2.0 from a terminal or a script: browse the

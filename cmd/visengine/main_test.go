@@ -20,6 +20,7 @@ import (
 
 	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/journal"
+	"github.com/visengine-go/visengine/oauth"
 	"github.com/visengine-go/visengine/visenginetest"
 )
 
@@ -267,6 +268,10 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		p, err := visengine.ParsePrice(args[1])
 		ts.Check(err)
 		srv.SetBalance(p)
+	case "issue": // fake issue NAME TTL: a token of the account, in $NAME (a negative TTL: expired)
+		ttl, err := time.ParseDuration(args[len(args)-1])
+		ts.Check(err)
+		ts.Setenv(args[1], srv.IssueToken(ttl, oauth.VisengineScopes(false)...))
 	case "fault":
 		if len(args) != 4 {
 			ts.Fatalf("usage: fake fault METHOD PATTERN KIND")

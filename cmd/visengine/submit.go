@@ -66,6 +66,7 @@ with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
 	fl.BoolVarP(&f.yes, "yes", "y", false, "pay without asking")
 	fl.BoolVar(&f.noJournal, "no-journal", false, "do not record the submission in the journal (then 'visengine recover' cannot finish it)")
 	addJSON(cmd, &f.asJSON)
+	_ = cmd.RegisterFlagCompletionFunc("opzioni", a.completeOpzioni) // only fails for an unknown flag
 	return cmd
 }
 
@@ -86,7 +87,9 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		printVerdict(a.errOut, a.errOut, v, problems)
 		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
 	}
-	f.opzioni = uniqueOpzioni(v, f.opzioni)
+	if f.opzioni, err = checkOpzioni(v, uniqueOpzioni(v, f.opzioni)); err != nil {
+		return err
+	}
 	opts, err := a.submitOptions(f)
 	if err != nil {
 		return err
@@ -112,9 +115,60 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 	defer done()
 	r, err := pay.Submit(ctx, v, values, opts...)
 	if err != nil {
-		return submitFailure(err, !f.noJournal)
+		return a.submitFailed(err, f)
 	}
 	return a.printSubmitted(r, total, f.asJSON)
+}
+
+// submitFailed says what a failed Submit left behind; with --json, an
+// unknown outcome (exit 3) is also printed for programs.
+func (a *app) submitFailed(err error, f submitFlags) error {
+	failure := submitFailure(err, !f.noJournal)
+	if f.asJSON && exitCode(failure) == exitUnknown {
+		return errors.Join(a.printUnknown(err, !f.noJournal), failure)
+	}
+	return failure
+}
+
+// unknownView is submit --json's answer when it exits 3: the richiesta may
+// have been charged, and a program must know which one and how to finish it.
+type unknownView struct {
+	ID          string    `json:"id"`
+	Ref         string    `json:"ref,omitempty"`
+	Outcome     string    `json:"outcome"` // always "unknown"
+	Step        string    `json:"step"`    // the step whose answer was lost: "close"
+	Total       string    `json:"total,omitempty"`
+	CloseSentAt time.Time `json:"close_sent_at,omitzero"`
+	ResumeAfter time.Time `json:"resume_after,omitzero"`
+	Resume      string    `json:"resume"` // the command that finishes it
+	Error       string    `json:"error"`
+}
+
+// printUnknown prints the unknownView of a Submit error whose close's
+// outcome is unknown.
+func (a *app) printUnknown(err error, journalled bool) error {
+	var se *visengine.SubmitError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	view := unknownView{ID: se.ID, Ref: se.Ref, Outcome: "unknown", Step: string(se.Step), CloseSentAt: se.CloseSentAt,
+		Resume: resumeCommand(se, journalled), Error: oneLine(err)}
+	if !se.CloseSentAt.IsZero() {
+		view.ResumeAfter = se.CloseSentAt.Add(visengine.DefaultCloseSettle)
+	}
+	return printJSON(a.out, view)
+}
+
+// resumeCommand is the command that finishes a close whose outcome is
+// unknown.
+func resumeCommand(se *visengine.SubmitError, journalled bool) string {
+	switch {
+	case journalled:
+		return "visengine resume " + se.ID
+	case se.CloseSentAt.IsZero():
+		return "visengine resume " + se.ID + " --no-close-sent"
+	}
+	return "visengine resume " + se.ID + " --close-sent-at " + se.CloseSentAt.UTC().Format(time.RFC3339Nano)
 }
 
 // uniqueOpzioni drops an option named again, by its tipo or its nome,
@@ -223,12 +277,11 @@ func resumeHint(se *visengine.SubmitError, journalled bool) string {
 	settled := se.CloseSentAt.Add(visengine.DefaultCloseSettle)
 	switch {
 	case journalled:
-		return fmt.Sprintf("after %s, 'visengine resume %s' (or 'visengine recover') finishes it", when(settled), se.ID)
+		return fmt.Sprintf("after %s, '%s' (or 'visengine recover') finishes it", when(settled), resumeCommand(se, true))
 	case se.CloseSentAt.IsZero():
-		return fmt.Sprintf("'visengine resume %s --no-close-sent' finishes it", se.ID)
+		return fmt.Sprintf("'%s' finishes it", resumeCommand(se, false))
 	}
-	return fmt.Sprintf("after %s, 'visengine resume %s --close-sent-at %s' finishes it",
-		when(settled), se.ID, se.CloseSentAt.UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("after %s, '%s' finishes it", when(settled), resumeCommand(se, false))
 }
 
 func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJSON bool) error {
