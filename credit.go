@@ -55,7 +55,7 @@ func (c *Client) checkCredit(ctx context.Context, v *Visura, opts []SubmitOption
 	if err != nil {
 		return errorf("checking the credit before paying (nothing sent): %w", err)
 	}
-	if credit < total {
+	if credit.Cmp(total) < 0 {
 		return errorf("%w: the wallet holds %s, the richiesta costs %s (checked before paying; nothing sent)",
 			ErrInsufficientCredit, credit, total)
 	}

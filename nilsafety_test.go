@@ -48,11 +48,11 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[JournalEntry](), reflect.TypeFor[JournalFilter](), reflect.TypeFor[JournalOutcome](),
 	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
 	reflect.TypeFor[RecoverReport](),
-	reflect.TypeFor[CreditSource](),
+	reflect.TypeFor[CreditSource](), reflect.TypeFor[ListError](), reflect.TypeFor[EntryError](),
 }
 
 var exportedFuncs = map[string]any{
-	"CallbackHandler": CallbackHandler, "FieldSetOf": FieldSetOf, "FileValue": FileValue,
+	"CallbackHandler": CallbackHandler, "Cents": Cents, "Euros": Euros, "FieldSetOf": FieldSetOf, "FileValue": FileValue, "Micros": Micros,
 	"NewCallback": NewCallback, "NewCallbackWithSecret": NewCallbackWithSecret, "NewClient": NewClient,
 	"OpenZip": OpenZip, "OpenZipFile": OpenZipFile, "ParsePrice": ParsePrice, "ParseRule": ParseRule,
 	"WithBaseURL": WithBaseURL, "WithCallback": WithCallback, "WithCallbackClient": WithCallbackClient,

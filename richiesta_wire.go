@@ -293,7 +293,7 @@ func (w *wireReader) looseFlag() (bool, error) {
 func (w *wireReader) loosePrice() (Price, error) {
 	raw, err := w.rawValue()
 	if err != nil || isEmptyShape(raw) {
-		return 0, err
+		return Price{}, err
 	}
 	p, perr := parsePrice(bytes.Trim(raw, `"`))
 	if perr != nil {
@@ -595,7 +595,7 @@ func (l *richiesteList) decodeWire(w *wireReader) error {
 		var d richiestaReader
 		err := d.read(w, true)
 		if w.err != nil {
-			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation})
+			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation, err: w.err})
 		} else {
 			ok.add(d.r.summary())
 		}

@@ -78,9 +78,9 @@ func FuzzDecodeAnswer(f *testing.F) {
 }
 
 // FuzzParseMoney checks the rounding against big.Rat: an amount parses to
-// its value in cents rounded down, or is refused.
+// its value in micro-euro rounded down, or is refused.
 func FuzzParseMoney(f *testing.F) {
-	for _, s := range []string{"125.5", "423.38", "0.005", "-0.001", "-1.239", "12.3456789", "1e2", "1.2345e2", "x", "-0.00"} {
+	for _, s := range []string{"125.5", "423.38", "0.005", "-0.001", "-1.239", "12.3456789", "-0.0000001", "0.0000019", "1e2", "1.2345e2", "x", "-0.00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -101,10 +101,10 @@ func FuzzParseMoney(f *testing.F) {
 		if !ok {
 			t.Fatalf("%q parsed as %v but is not a number", s, p)
 		}
-		r.Mul(r, big.NewRat(100, 1))
+		r.Mul(r, big.NewRat(1_000_000, 1))
 		floor := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: floors for a positive denominator
-		if !floor.IsInt64() || floor.Int64() != p.Cents() {
-			t.Fatalf("%q: got %d cents, want %s", s, p.Cents(), floor)
+		if !floor.IsInt64() || floor.Int64() != p.Micros() {
+			t.Fatalf("%q: got %d micro-euro, want %s", s, p.Micros(), floor)
 		}
 	})
 }

@@ -34,7 +34,7 @@ type shapeCase struct {
 
 func shapeCases() []shapeCase {
 	scopes := []string{"GET:visengine2.altravia.com/visure", "POST:visengine2.altravia.com/richiesta"}
-	limits := &TokenLimits{TotalRequests: 10000, WalletRequests: 1000, WalletAmount: 5000, IP: []string{"192.168.1.1"}}
+	limits := &TokenLimits{TotalRequests: 10000, WalletRequests: 1000, WalletAmount: visengine.Cents(5000), IP: []string{"192.168.1.1"}}
 	return []shapeCase{
 		{"create", false, func(ctx context.Context, c *Client) error {
 			_, err := c.CreateToken(ctx, CreateTokenParams{Scopes: scopes, Name: "caf", TTL: 30 * 24 * time.Hour, Limits: limits})

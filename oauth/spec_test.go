@@ -281,7 +281,7 @@ func checkTokens(t *testing.T, ex any, got []TokenInfo) {
 		}
 		if _, ok := w["stats"]; ok {
 			require.NotNil(t, got[i].Stats)
-			assert.Equal(t, visengine.Price(1250), got[i].Stats.WalletAmount)
+			assert.Equal(t, visengine.Cents(1250), got[i].Stats.WalletAmount)
 		}
 	}
 }

@@ -43,8 +43,8 @@ type TokenLimits struct {
 	TotalRequests        int64           `json:"totalRequests,omitempty"`
 	WalletRequests       int64           `json:"walletRequests,omitempty"`
 	SubscriptionRequests int64           `json:"subscriptionRequests,omitempty"`
-	WalletAmount         visengine.Price `json:"walletAmount,omitempty"` // in cents; sent in euro
-	IP                   []string        `json:"ip,omitempty"`           // addresses allowed to use the token
+	WalletAmount         visengine.Price `json:"walletAmount,omitzero"` // sent in euro
+	IP                   []string        `json:"ip,omitempty"`          // addresses allowed to use the token
 }
 
 // TokenStats is what a v2 token has been used for.
@@ -53,7 +53,7 @@ type TokenStats struct {
 	WalletRequests       int64
 	SubscriptionRequests int64
 	ErrorRequests        int64
-	WalletAmount         visengine.Price // spent from the wallet, in cents
+	WalletAmount         visengine.Price // spent from the wallet
 	IP                   []string        // addresses that used it
 }
 

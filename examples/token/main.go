@@ -215,7 +215,7 @@ func getToken(ctx context.Context, out io.Writer, t *target, o options) (*oauth.
 func printWallet(ctx context.Context, out io.Writer, c *oauth.Client) (visengine.Price, error) {
 	credit, err := c.Credit(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("reading the wallet: %w", err)
+		return visengine.Price{}, fmt.Errorf("reading the wallet: %w", err)
 	}
 	fmt.Fprintf(out, "\nWallet: %s\n", credit)
 	return credit, nil
@@ -244,10 +244,10 @@ func useToken(ctx context.Context, out io.Writer, t *target, ts *oauth.TokenSour
 		return fmt.Errorf("reading the A2 price: %w", err)
 	}
 	each, err := v.Total("urgenza")
-	if err != nil || each <= 0 {
+	if err != nil || each.Sign() <= 0 {
 		return fmt.Errorf("pricing A2 with urgenza: %v", err)
 	}
-	fmt.Fprintf(out, "The credit pays for %d A2 filings with urgenza (%s each).\n", max(int64(credit/each), 0), each)
+	fmt.Fprintf(out, "The credit pays for %d A2 filings with urgenza (%s each).\n", max(credit.Micros()/each.Micros(), 0), each)
 	return nil
 }
 

@@ -36,7 +36,7 @@ func (c *clock) add(d time.Duration) {
 
 type wallet int64
 
-func (w wallet) Balance() int64 { return int64(w) }
+func (w wallet) BalanceMicros() int64 { return int64(w) * 10_000 } // w in cents
 
 type harness struct {
 	*Server
@@ -395,9 +395,10 @@ func TestV1ScopesAndCredit(t *testing.T) {
 	assert.JSONEq(t, specBody(t, "oauth-v1.openapi.json", "/credit", "get", 404, ""), string(b))
 }
 
-func TestCents(t *testing.T) {
-	for c, want := range map[int64]string{0: "0.00", 5: "0.05", 42338: "423.38", -150: "-1.50", -9223372036854775808: "-92233720368547758.08"} {
-		assert.Equal(t, want, string(cents(c)))
+func TestEuro(t *testing.T) {
+	for c, want := range map[int64]string{0: "0.00", 50_000: "0.05", 423_380_000: "423.38", -1_500_000: "-1.50", 1_000: "0.001",
+		-15_500_000: "-15.50", 100_000_000: "100.00", -9223372036854775808: "-9223372036854.775808"} {
+		assert.Equal(t, want, string(euro(c)))
 	}
 }
 

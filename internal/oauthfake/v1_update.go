@@ -97,5 +97,5 @@ func (s *Server) v1Credit(w http.ResponseWriter, _ *http.Request) {
 		fail(w, http.StatusNotFound, 320, "non-existent Openapi credit")
 		return
 	}
-	writeJSON(w, http.StatusOK, v1OK(map[string]any{"credit": cents(s.wallet.Balance())}))
+	writeJSON(w, http.StatusOK, v1OK(map[string]any{"credit": euro(s.wallet.BalanceMicros())}))
 }

@@ -29,6 +29,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("DELETE /v2/tokens", noID(170))
 	m.HandleFunc("GET /v2/scopes", s.v2Auth(s.v2Scopes))
 	m.HandleFunc("GET /v2/wallet", s.v2Auth(s.v2Wallet))
+	m.HandleFunc("GET /v2/wallet/transactions", s.v2Auth(s.v2Transactions))
 	s.v1Routes(m)
 	// Anything else, other methods included, gets the error envelope
 	// rather than ServeMux's plain-text 404 or 405.
@@ -298,5 +299,5 @@ func (s *Server) v2Wallet(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	now := isoTime(s.now())
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"credit": cents(s.wallet.Balance()), "createdAt": now, "updatedAt": now}})
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"credit": euro(s.wallet.BalanceMicros()), "createdAt": now, "updatedAt": now}})
 }

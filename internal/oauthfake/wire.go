@@ -45,14 +45,19 @@ func readBody(r *http.Request, v any) bool {
 // isoTime formats a v2 time, as the spec's examples do.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// cents formats an amount in cents as a JSON number in euro.
-func cents(c int64) json.Number {
+// euro formats an amount in millionths of a euro as a JSON number in euro,
+// with the decimals it needs, at least two ("423.38", "-0.001").
+func euro(micros int64) json.Number {
 	sign := ""
-	u := uint64(c)
-	if c < 0 {
+	u := uint64(micros)
+	if micros < 0 {
 		sign, u = "-", -u
 	}
-	return json.Number(fmt.Sprintf("%s%d.%02d", sign, u/100, u%100))
+	frac := strings.TrimRight(fmt.Sprintf("%06d", u%1e6), "0")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return json.Number(fmt.Sprintf("%s%d.%s", sign, u/1e6, frac))
 }
 
 // scopeSyntax is METHOD:host/segment, with '*' allowed in each part.
