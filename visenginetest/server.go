@@ -17,7 +17,7 @@
 // Email with APIKey (HTTP Basic auth), so that package oauth and its
 // TokenSource can be tested end to end:
 //
-//	OAuthURL   = URL + "/oauth/v2": POST/GET /tokens, GET/PATCH/DELETE /tokens/{token}, GET /scopes, GET /wallet
+//	OAuthURL   = URL + "/oauth/v2": POST/GET /tokens, GET/PATCH/DELETE /tokens/{token}, GET /scopes, GET /wallet, GET /wallet/transactions
 //	OAuthV1URL = URL + "/oauth/v1": POST/GET /token, GET/PUT/PATCH/DELETE /token/{token}, GET /scopes, GET /credit
 //
 // with the specs' envelopes, status and error codes, and token expiry

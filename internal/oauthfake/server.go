@@ -4,7 +4,7 @@
 //
 // One Server serves both versions, each under its own path prefix:
 //
-//	/v2/tokens, /v2/tokens/{token}, /v2/scopes, /v2/wallet   (OAuth v2)
+//	/v2/tokens, /v2/tokens/{token}, /v2/scopes, /v2/wallet, /v2/wallet/transactions   (OAuth v2)
 //	/v1/token,  /v1/token/{token},  /v1/scopes, /v1/credit   (OAuth v1)
 //
 // so an oauth.Client is pointed at base+"/v2", or base+"/v1" with WithV1.
