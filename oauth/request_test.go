@@ -79,10 +79,10 @@ func shapeCases() []shapeCase {
 			return err
 		}, "PATCH", ProductionURLV1 + "/token/" + canaryToken, `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":3600}`, v1Single},
 		{"renew", true, func(ctx context.Context, c *Client) error {
-			_, err := c.RenewToken(ctx, canaryToken, 7*24*time.Hour)
+			_, err := c.renewToken(ctx, canaryToken, 7*24*time.Hour, scopes[:1], time.Unix(1_700_000_000, 0))
 			return err
 		},
-			"PATCH", ProductionURLV1 + "/token/" + canaryToken, `{"ttl":604800}`, v1Single},
+			"PUT", ProductionURLV1 + "/token/" + canaryToken, `{"scopes":["GET:visengine2.altravia.com/visure"],"expire":1700604800}`, v1Single},
 		{"revoke", true, func(ctx context.Context, c *Client) error { return c.RevokeToken(ctx, canaryToken) },
 			"DELETE", ProductionURLV1 + "/token/" + canaryToken, "", `{"message":"1 deleted token","success":true,"error":null}`},
 		{"scopes", true, func(ctx context.Context, c *Client) error { _, err := c.ListScopes(ctx); return err },

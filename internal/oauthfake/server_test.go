@@ -330,7 +330,11 @@ func TestV1Calls(t *testing.T) {
 	assert.JSONEq(t, specBody(t, spec, "/token/{token}", "put", 406, ""), body)
 
 	h.clock.add(30 * time.Minute)
+	// The spec's Scopes schema requires the scopes: a ttl alone is refused.
 	st, body = h.do(t, "PATCH", "/v1/token/"+tok, `{"ttl":7200}`)
+	assert.Equal(t, 406, st)
+	assert.JSONEq(t, specBody(t, spec, "/token/{token}", "patch", 406, ""), body)
+	st, body = h.do(t, "PATCH", "/v1/token/"+tok, `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":7200}`)
 	require.Equal(t, 200, st, body)
 	list := decode(t, body)["data"].([]any)
 	assert.Equal(t, float64(time.Date(2026, 3, 1, 11, 30, 0, 0, time.UTC).Unix()), list[0].(map[string]any)["expire"])

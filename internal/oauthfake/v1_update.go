@@ -10,8 +10,9 @@ func (s *Server) v1Replace(w http.ResponseWriter, r *http.Request) {
 	s.v1Change(w, r, true)
 }
 
-// v1Update is PATCH /token/{token}: scopes, ttl or expire, each optional
-// but not all absent (406 310). 404 290, 406 270.
+// v1Update is PATCH /token/{token}: scopes are required, as the spec's
+// Scopes schema has them (406 310, "missing scopes array and expire",
+// without them); ttl or expire optional. 404 290, 406 270.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 	s.v1Change(w, r, false)
 }
@@ -30,7 +31,7 @@ func (s *Server) v1Change(w http.ResponseWriter, r *http.Request, replace bool) 
 	case t == nil:
 		fail(w, http.StatusNotFound, missing, "Missing Token")
 		return
-	case !ok || !replace && isAbsent(b.Scopes) && isAbsent(b.TTL) && isAbsent(b.Expire):
+	case !ok || !replace && isAbsent(b.Scopes):
 		fail(w, http.StatusNotAcceptable, 310, "missing scopes array and expire")
 		return
 	}
