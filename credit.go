@@ -5,7 +5,7 @@ import (
 )
 
 // CreditSource tells how much credit the wallet that pays for richieste
-// holds, in exact cents. Package oauth's *Client is one (its Credit reads
+// holds, exactly. Package oauth's *Client is one (its Credit reads
 // the Openapi wallet).
 type CreditSource interface {
 	Credit(ctx context.Context) (Price, error)

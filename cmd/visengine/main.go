@@ -170,7 +170,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.catalogueCommand(), a.showCommand(), a.validateCommand(), a.submitCommand(),
 		a.statusCommand(), a.listCommand(), a.waitCommand(), a.downloadCommand(),
 		a.resumeCommand(), a.recoverCommand(),
-		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
+		a.fakeCommand(), a.tokenCommand(), a.walletCommand(), a.auditCommand(),
 	)
 	return root
 }

@@ -265,6 +265,10 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		p, err := visengine.ParsePrice(args[1])
 		ts.Check(err)
 		srv.SetBalance(p)
+	case "charge": // fake charge AMOUNT: a Visengine charge written into the ledger by hand
+		p, err := visengine.ParsePrice(args[1])
+		ts.Check(err)
+		srv.AddLedgerEntry(visenginetest.LedgerEntry{Amount: p.Neg(), Description: "API usage - visengine2.altravia.com"})
 	case "fault":
 		if len(args) != 4 {
 			ts.Fatalf("usage: fake fault METHOD PATTERN KIND")

@@ -4,7 +4,7 @@
 //  1. openAccount: an oauth.Client for the account (HTTP Basic auth)
 //  2. getToken: a TokenSource creates a Visengine token; its scopes and
 //     expiry are printed (the sandbox's scopes carry the "test." prefix)
-//  3. printWallet: the wallet's credit, exact to the cent
+//  3. printWallet: the wallet's credit, exact to the millionth of a euro
 //  4. useToken: a visengine.Client that takes its token from the source
 //     (visengine.WithTokenSource) reads the catalogue and the A2 price, and
 //     says how many A2 filings the credit pays for (WithCreditCheck makes
