@@ -161,7 +161,8 @@ func readLedger(ctx context.Context, ledger Ledger, p Period, r *Report) ([]Char
 	var charges []Charge
 	for tx, err := range ledger.Transactions(ctx, oauth.WithSince(p.Since.Add(-p.Tolerance))) {
 		if err != nil {
-			if tx.ID == "" && tx.CreatedAt.IsZero() {
+			var te *oauth.TransactionError
+			if !errors.As(err, &te) {
 				return nil, fmt.Errorf("audit: reading the ledger: %w", err)
 			}
 			r.LedgerErrors = append(r.LedgerErrors, err)

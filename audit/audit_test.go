@@ -125,3 +125,37 @@ func (d dropLast) Transactions(ctx context.Context, opts ...oauth.TransactionsOp
 		}
 	}
 }
+
+// fixedLedger yields the given pairs.
+type fixedLedger []struct {
+	tx  oauth.Transaction
+	err error
+}
+
+func (l fixedLedger) Transactions(context.Context, ...oauth.TransactionsOption) iter.Seq2[oauth.Transaction, error] {
+	return func(yield func(oauth.Transaction, error) bool) {
+		for _, p := range l {
+			if !yield(p.tx, p.err) {
+				return
+			}
+		}
+	}
+}
+
+// An unreadable transaction leaves the audit unclean but does not stop it;
+// a failed call does.
+func TestAuditLedgerErrors(t *testing.T) {
+	_, _, j, c := month(t, 0)
+	odd := fixedLedger{{err: &oauth.TransactionError{ID: "txn_x", Err: oauth.ErrUnexpectedResponse}}}
+	r, err := audit.Run(context.Background(), odd, j, c, today())
+	require.NoError(t, err)
+	assert.False(t, r.Clean())
+	assert.Len(t, r.LedgerErrors, 1)
+
+	down := fixedLedger{{err: visengine.ErrUnauthorized}}
+	_, err = audit.Run(context.Background(), down, j, c, today())
+	assert.ErrorIs(t, err, visengine.ErrUnauthorized)
+
+	_, err = audit.Run(context.Background(), odd, j, c, audit.Period{Since: time.Now(), Until: time.Now().Add(-time.Hour)})
+	assert.ErrorIs(t, err, visengine.ErrInvalidArgument)
+}

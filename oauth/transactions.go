@@ -53,6 +53,30 @@ func WithSince(t time.Time) TransactionsOption {
 	return func(c *transactionsConfig) { c.since = t }
 }
 
+// TransactionError is a transaction of the ledger that could not be read:
+// Transactions yields it, with what could be read of the transaction, and
+// goes on with the others. Any other error it yields ends the sequence.
+type TransactionError struct {
+	ID  string // the transaction's id, when it could be read
+	Err error  // an *APIError saying what is wrong
+}
+
+// Error describes the problem, without the transaction's values.
+func (e *TransactionError) Error() string {
+	if e == nil || e.Err == nil {
+		return "oauth: unreadable wallet transaction"
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the *APIError.
+func (e *TransactionError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
+
 // ErrNoLedger reports a Transactions call on an OAuth v1 client: v1 has
 // the credit (GET /credit) but no ledger.
 var ErrNoLedger = errors.New("oauth: the wallet's ledger is on OAuth v2 only")
@@ -62,9 +86,9 @@ var ErrNoLedger = errors.New("oauth: the wallet's ledger is on OAuth v2 only")
 // the previous one has been consumed; stop early by breaking out of the
 // loop. A transaction seen on an earlier page is not yielded again (a new
 // one shifts the pages while they are read). A transaction that cannot be
-// read is yielded with its error, as much of it as could be read, and the
-// others follow; a failed call is yielded as the last pair, with a zero
-// Transaction.
+// read is yielded with a *TransactionError, as much of it as could be
+// read, and the others follow; a failed call is yielded as the last pair,
+// with a zero Transaction and an error of another type.
 func (c *Client) Transactions(ctx context.Context, opts ...TransactionsOption) iter.Seq2[Transaction, error] {
 	var cfg transactionsConfig
 	for _, o := range opts {
@@ -139,7 +163,8 @@ func (c *Client) transactionsPage(ctx context.Context, skip int) ([]ledgerEntry,
 	for i, item := range list {
 		out[i].t, err = decodeTransaction(item)
 		if err != nil {
-			out[i].err = c.unexpected(r, resp.status, "transaction %d of the page at %d: %s", i, skip, describeJSONError(err))
+			out[i].err = &TransactionError{ID: out[i].t.ID,
+				Err: c.unexpected(r, resp.status, "transaction %d of the page at %d: %s", i, skip, describeJSONError(err))}
 		}
 	}
 	return out, nil

@@ -98,6 +98,9 @@ func TestTransactionsOddEntryAndShift(t *testing.T) {
 	got, errs := collect(t, c.Transactions(context.Background()))
 	require.Len(t, errs, 1, "the odd entry once, though the shift repeats it")
 	assert.ErrorIs(t, errs[0], ErrUnexpectedResponse)
+	var te *TransactionError
+	require.ErrorAs(t, errs[0], &te)
+	assert.Equal(t, "txn_bad", te.ID)
 	assert.NotContains(t, errs[0].Error(), "lots")
 	require.Len(t, got, 100)
 	assert.Equal(t, "txn_last", got[99].ID)
