@@ -182,8 +182,8 @@ before paying, submit once, follow the richiesta and download its document.
 Environment:
   VISENGINE_TOKEN    the bearer token (every Visengine command needs it)
   VISENGINE_URL      another server, such as 'visengine fake'; wins over --sandbox
-  OPENAPI_EMAIL      the Openapi account's e-mail, for 'token' and 'wallet'
-  OPENAPI_APIKEY     the Openapi account's API key, for 'token' and 'wallet'
+  OPENAPI_EMAIL      the Openapi account's e-mail, for 'token', 'wallet', 'audit'
+  OPENAPI_APIKEY     the Openapi account's API key, for 'token', 'wallet', 'audit'
   OPENAPI_OAUTH_URL  another OAuth service; wins over --sandbox
   VISENGINE_JOURNAL  the submission journal's folder (default: visengine/journal
                      in $XDG_STATE_HOME, or the OS's state folder)
