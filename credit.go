@@ -5,7 +5,7 @@ import (
 )
 
 // CreditSource tells how much credit the wallet that pays for richieste
-// holds, in exact cents. Package oauth's *Client is one (its Credit reads
+// holds, exactly. Package oauth's *Client is one (its Credit reads
 // the Openapi wallet).
 type CreditSource interface {
 	Credit(ctx context.Context) (Price, error)
@@ -55,7 +55,7 @@ func (c *Client) checkCredit(ctx context.Context, v *Visura, opts []SubmitOption
 	if err != nil {
 		return errorf("checking the credit before paying (nothing sent): %w", err)
 	}
-	if credit < total {
+	if credit.Cmp(total) < 0 {
 		return errorf("%w: the wallet holds %s, the richiesta costs %s (checked before paying; nothing sent)",
 			ErrInsufficientCredit, credit, total)
 	}

@@ -30,10 +30,10 @@ func TestCreditCheckBeforePaying(t *testing.T) {
 		opzioni []string
 		refused bool
 	}{
-		{"credit below the price", 19_99, nil, true},
-		{"credit equal to the price", 20_00, nil, false},
-		{"options count", 23_99, []string{"urgenza"}, true},
-		{"enough with options", 24_00, []string{"urgenza"}, false},
+		{"credit below the price", Cents(19_99), nil, true},
+		{"credit equal to the price", Cents(20_00), nil, false},
+		{"options count", Cents(23_99), []string{"urgenza"}, true},
+		{"enough with options", Cents(24_00), []string{"urgenza"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestCreditCheckFailures(t *testing.T) {
 	}
 
 	// An invalid applicant is refused before the wallet is asked.
-	src = &fixedCredit{credit: 1000_00}
+	src = &fixedCredit{credit: Cents(1000_00)}
 	values := validA2Values(t)
 	delete(values, "$3")
 	_, err = c.Submit(ctx, a2, values, WithCreditCheck(src))

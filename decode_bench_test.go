@@ -372,8 +372,8 @@ func BenchmarkCatalogue(b *testing.B) {
 	body := readTestdata(b, "spec/get_visure_200.json")
 	b.Run("sdk", func(b *testing.B) {
 		for b.Loop() {
-			var out []VisuraSummary
-			decodeOnly(b, body, (*visureList)(&out))
+			var out visureList
+			decodeOnly(b, body, &out)
 		}
 	})
 	b.Run("ref", func(b *testing.B) {

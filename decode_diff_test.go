@@ -126,15 +126,9 @@ func checkAgainstReference(t *testing.T, data []byte) {
 func checkEnvelope(t *testing.T, status int, body []byte) {
 	t.Helper()
 	checkRichiesta(t, status, body)
-	var gotV, wantV []VisuraSummary
-	_, gotErr := interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, (*visureList)(&gotV))
-	_, wantErr := refInterpret(status, body, nil, maxResponseBody, &wantV)
-	sameError(t, "catalogue", body, gotErr, wantErr)
-	if gotErr == nil && !reflect.DeepEqual(gotV, wantV) {
-		t.Fatalf("catalogue of %.200q:\n got %#v\nwant %#v", body, gotV, wantV)
-	}
-	_, gotErr = interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, nil)
-	_, wantErr = refInterpret(status, body, nil, maxResponseBody, nil)
+	checkCatalogue(t, status, body)
+	_, gotErr := interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, nil)
+	_, wantErr := refInterpret(status, body, nil, maxResponseBody, nil)
 	sameError(t, "no data", body, gotErr, wantErr)
 	checkVisura(t, status, body)
 	checkList(t, status, body)
@@ -219,6 +213,48 @@ func TestVisuraDecoderMatchesEncodingJSON(t *testing.T) {
 }
 
 // checkList decodes body as GET /richiesta's answer with both decoders.
+// checkCatalogue decodes body as the catalogue with both decoders: the
+// same when every entry is readable; otherwise each entry on its own, the
+// readable ones returned and the others reported with the reference's
+// error for that entry.
+func checkCatalogue(t *testing.T, status int, body []byte) {
+	t.Helper()
+	var got visureList
+	_, gotErr := interpret(context.Background(), status, bytes.NewReader(body), maxResponseBody, &got)
+	var wantV []VisuraSummary
+	_, wantErr := refInterpret(status, body, nil, maxResponseBody, &wantV)
+	if gotErr != nil || len(got.bad) == 0 {
+		sameError(t, "catalogue", body, gotErr, wantErr)
+		if gotErr == nil && !reflect.DeepEqual(got.ok, wantV) {
+			t.Fatalf("catalogue of %.200q:\n got %#v\nwant %#v", body, got.ok, wantV)
+		}
+		return
+	}
+	var raw []json.RawMessage
+	if _, err := refInterpret(status, body, nil, maxResponseBody, &raw); err != nil || len(raw) != got.n {
+		t.Fatalf("catalogue of %.200q: %d entries, the reference %d (%v)", body, got.n, len(raw), err)
+	}
+	ok, bad := got.ok, got.bad
+	for i, r := range raw {
+		var want VisuraSummary
+		err := json.Unmarshal(r, &want)
+		if err != nil {
+			if len(bad) == 0 || bad[0].Index != i || bad[0].Err == nil {
+				t.Fatalf("catalogue entry %d %.200q: the reference refuses it (%v), not reported", i, r, err)
+			}
+			bad = bad[1:]
+			continue
+		}
+		if len(ok) == 0 || ok[0] != want {
+			t.Fatalf("catalogue entry %d %.200q: not read as the reference reads it: %+v", i, r, want)
+		}
+		ok = ok[1:]
+	}
+	if len(ok)+len(bad) != 0 {
+		t.Fatalf("catalogue of %.200q: %d entries and %d errors too many", body, len(ok), len(bad))
+	}
+}
+
 func checkList(t *testing.T, status int, body []byte) {
 	t.Helper()
 	var got richiesteList

@@ -48,7 +48,7 @@
 // [Client.ListVisure] lists the catalogue (GET /visure) and
 // [Client.GetVisura] reads one service (GET /visure/{hash}):
 // [Visura.Fields] lists its fields in display order, [Visura.Total] prices
-// it with options, in exact cents ([Price]). The lower-level calls map one
+// it with options, exactly ([Price], in millionths of a euro). The lower-level calls map one
 // to one to the API: [Client.CreateRichiesta], [Client.GetRichiesta],
 // [Client.ListRichieste], [Client.UpdateRichiesta], [Client.CloseRichiesta],
 // [Client.UpdateAndCloseRichiesta], [Client.AddRicerca],

@@ -64,7 +64,8 @@ var (
 	// names a field the document lacks. Validate reports it only with WithStrict;
 	// otherwise it lets the server judge presence and still checks formats.
 	ErrRuleUnsupported = errors.New("visengine: validazione rule not supported")
-	// ErrBadPrice reports a price that is not a decimal amount in whole cents.
+	// ErrBadPrice reports a price that is not an exact decimal amount of euro
+	// (to the millionth) within ±MaxPriceMicros.
 	ErrBadPrice = errors.New("visengine: bad price")
 	// ErrUnsafeZip is wrapped by every *ZipError that refuses an archive before
 	// anything is read or written: path traversal, links, duplicates, bombs.

@@ -63,7 +63,7 @@ func submitBatch(ctx context.Context, c *visengine.Client, account *oauth.Client
 // account and kept in a file, a batch that stops before the filing the
 // wallet cannot pay.
 func TestREADMETokenSnippets(t *testing.T) {
-	srv := visenginetest.NewServer(visenginetest.WithWallet(50_00))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(50_00)))
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

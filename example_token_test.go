@@ -41,7 +41,7 @@ func ExampleWithTokenSource() {
 }
 
 func ExampleWithCreditCheck() {
-	srv := visenginetest.NewServer(visenginetest.WithWallet(15_00)) // €15.00
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(15_00))) // €15.00
 	defer srv.Close()
 	ctx := context.Background()
 	c := srv.Client()

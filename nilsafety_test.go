@@ -51,10 +51,11 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[CreditSource](),
 	reflect.TypeFor[CallbackClaim](), reflect.TypeFor[CallbackDedupe](),
 	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
+	reflect.TypeFor[ListError](), reflect.TypeFor[EntryError](),
 }
 
 var exportedFuncs = map[string]any{
-	"CallbackHandler": CallbackHandler, "FieldSetOf": FieldSetOf, "FileValue": FileValue,
+	"CallbackHandler": CallbackHandler, "Cents": Cents, "Euros": Euros, "FieldSetOf": FieldSetOf, "FileValue": FileValue, "Micros": Micros,
 	"NewCallback": NewCallback, "NewCallbackWithSecret": NewCallbackWithSecret, "NewClient": NewClient,
 	"OpenZip": OpenZip, "OpenZipFile": OpenZipFile, "ParsePrice": ParsePrice, "ParseRule": ParseRule,
 	"WithBaseURL": WithBaseURL, "WithCallback": WithCallback, "WithCallbackClient": WithCallbackClient,

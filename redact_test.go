@@ -48,9 +48,9 @@ func canaryRichiesta() *Richiesta {
 		"$5": FileValue("doc.pdf", "application/pdf", []byte(canaryFile))}
 	return &Richiesta{
 		ID: cbID, State: StateSubmitted, HashVisura: "2631ec9b62135de4186f509fea7d954b", Nome: "Domanda A2",
-		PrezzoVisura: 2000, IndiceRicerca: &idx, StatoRichiesta: StatoAnnullata, EmailTarget: canaryMail,
+		PrezzoVisura: Cents(2000), IndiceRicerca: &idx, StatoRichiesta: StatoAnnullata, EmailTarget: canaryMail,
 		Allegati: []string{"visura_" + canaryCF + ".pdf"}, TimestampCreation: time.Unix(1596127010, 0),
-		CallbackData: cb, Opzioni: []Opzione{{Tipo: "urgenza", Prezzo: 400, Nome: "opzione_0"}},
+		CallbackData: cb, Opzioni: []Opzione{{Tipo: "urgenza", Prezzo: Cents(400), Nome: "opzione_0"}},
 		Owner: canaryOwnerAddr, MotivoAnnullamento: "codice fiscale " + canaryCF + " non valido",
 		Esito: Esito{Codice: "9", Info: "nessun risultato per " + canaryCF},
 		Ricerche: []Ricerca{{IDRicerca: cbID + "_0", StatoRicerca: RicercaEvasa, JSONRicerca: string(jsonOf(values)),
@@ -190,17 +190,17 @@ func TestRichiestaRedacted(t *testing.T) {
 	assert.Equal(t, &Callback{URL: "https://hooks.example.com/v", Method: CallbackJSON}, red.CallbackData)
 	total, err := red.Total()
 	require.NoError(t, err)
-	assert.Equal(t, Price(2400), total, "prices and options are kept")
+	assert.Equal(t, Cents(2400), total, "prices and options are kept")
 
-	*red.IndiceRicerca, red.Opzioni[0].Prezzo = 7, 1
+	*red.IndiceRicerca, red.Opzioni[0].Prezzo = 7, Cents(1)
 	assert.Equal(t, 0, *r.IndiceRicerca, "the copy shares nothing")
-	assert.Equal(t, Price(400), r.Opzioni[0].Prezzo)
+	assert.Equal(t, Cents(400), r.Opzioni[0].Prezzo)
 	assert.Equal(t, canaryOwnerAddr, r.Owner, "the original is untouched")
 	assert.Nil(t, (*Richiesta)(nil).Redacted())
 
-	s := &RichiestaSummary{ID: cbID, EmailTarget: canaryMail, Owner: canaryOwnerAddr, PrezzoVisura: 500}
+	s := &RichiestaSummary{ID: cbID, EmailTarget: canaryMail, Owner: canaryOwnerAddr, PrezzoVisura: Cents(500)}
 	rs := s.Redacted()
-	assert.Equal(t, RichiestaSummary{ID: cbID, PrezzoVisura: 500}, *rs)
+	assert.Equal(t, RichiestaSummary{ID: cbID, PrezzoVisura: Cents(500)}, *rs)
 	assert.Nil(t, (*RichiestaSummary)(nil).Redacted())
 }
 

@@ -479,7 +479,7 @@ func (f *refLooseFlag) UnmarshalJSON(b []byte) error {
 type refLoosePrice Price
 
 func (p *refLoosePrice) UnmarshalJSON(b []byte) error {
-	*p = 0
+	*p = refLoosePrice{}
 	if refIsEmptyShape(b) {
 		return nil
 	}
@@ -679,7 +679,7 @@ func (p *refPrice) UnmarshalJSON(b []byte) error {
 	}
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
-		*p = 0
+		*p = refPrice{}
 		return nil
 	}
 	s := strings.Trim(string(b), `"`)
@@ -691,26 +691,26 @@ func (p *refPrice) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// refParsePrice reads a decimal euro amount ("20", "4.78", "4.780", "1e1") into
-// cents. Digits beyond the cent must be zero: sub-cent prices would make
-// totals inexact, so they are refused rather than rounded. Amounts beyond
-// ±MaxPriceCents cents are refused too.
+// refParsePrice reads a decimal euro amount ("20", "4.78", "0.001", "1e1")
+// into micro-euro. Digits beyond the millionth must be zero: such prices
+// would make totals inexact, so they are refused rather than rounded.
+// Amounts beyond ±MaxPriceMicros are refused too.
 func refParsePrice(s string) (Price, error) {
 	if !refDecimalSyntax(s) {
-		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+		return Price{}, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
 	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
-		return 0, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
+		return Price{}, fmt.Errorf("%w: not a decimal number", ErrBadPrice)
 	}
-	r.Mul(r, big.NewRat(100, 1))
+	r.Mul(r, big.NewRat(1_000_000, 1))
 	if !r.IsInt() {
-		return 0, fmt.Errorf("%w: finer than a cent", ErrBadPrice)
+		return Price{}, fmt.Errorf("%w: finer than a millionth of a euro", ErrBadPrice)
 	}
-	if !r.Num().IsInt64() || !Price(r.Num().Int64()).inRange() {
-		return 0, fmt.Errorf("%w: out of range", ErrBadPrice)
+	if !r.Num().IsInt64() || !Micros(r.Num().Int64()).inRange() {
+		return Price{}, fmt.Errorf("%w: out of range", ErrBadPrice)
 	}
-	return Price(r.Num().Int64()), nil
+	return Micros(r.Num().Int64()), nil
 }
 
 // refDecimalSyntax admits what JSON numbers look like, with a short exponent so

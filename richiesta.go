@@ -98,7 +98,7 @@ type Richiesta struct {
 }
 
 // Total is what closing the richiesta costs, or cost: PrezzoVisura plus the
-// price of each chosen option in Opzioni, summed exactly in cents. It does
+// price of each chosen option in Opzioni, summed exactly. It does
 // not include PrezzoRicerca, which a service with a search step charges
 // separately, for each search added (AddRicerca) and when a result is
 // chosen (ChooseRisultato). This is what visenginetest charges on close.
@@ -110,21 +110,21 @@ type Richiesta struct {
 // catalogue). An amount out of range wraps ErrBadPrice.
 func (r *Richiesta) Total() (Price, error) {
 	if r == nil {
-		return 0, invalidArg("richiesta", "is nil")
+		return Price{}, invalidArg("richiesta", "is nil")
 	}
 	if r.unpricedOpzioni && len(r.Opzioni) > 0 {
-		return 0, errorf("%w: richiesta %s lists its opzioni without their prices", ErrUnexpectedResponse, r.ID)
+		return Price{}, errorf("%w: richiesta %s lists its opzioni without their prices", ErrUnexpectedResponse, r.ID)
 	}
 	total := r.PrezzoVisura
 	if !total.inRange() {
-		return 0, errorf("%w: prezzo_visura out of range", ErrBadPrice)
+		return Price{}, errorf("%w: prezzo_visura out of range", ErrBadPrice)
 	}
 	for _, o := range r.Opzioni {
-		// Both terms are within ±MaxPriceCents, so the sum cannot overflow.
-		if !o.Prezzo.inRange() || !(total + o.Prezzo).inRange() {
-			return 0, errorf("%w: total out of range", ErrBadPrice)
+		// Both terms are within ±MaxPriceMicros, so the sum cannot overflow.
+		if !o.Prezzo.inRange() || !total.Add(o.Prezzo).inRange() {
+			return Price{}, errorf("%w: total out of range", ErrBadPrice)
 		}
-		total += o.Prezzo
+		total = total.Add(o.Prezzo)
 	}
 	return total, nil
 }
@@ -447,9 +447,10 @@ func (c *Client) GetRichiesta(ctx context.Context, id string) (*Richiesta, error
 
 // ListRichieste lists the account's richieste (GET /richiesta). Visengine
 // answers an empty account with 404 (CodeNoRichieste); that is an empty
-// list here. An entry that
-// cannot be decoded does not hide the others: they are returned together
-// with an error wrapping ErrUnexpectedResponse that counts the unreadable.
+// list here. An entry that cannot be decoded does not hide the others: they
+// are returned together with a *ListError that names each unreadable entry
+// (its position, its _id when usable) with its own error, and matches
+// ErrUnexpectedResponse.
 func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) {
 	l, err := c.listRichieste(ctx)
 	if err != nil {
@@ -459,10 +460,15 @@ func (c *Client) ListRichieste(ctx context.Context) ([]RichiestaSummary, error) 
 	if out == nil {
 		out = []RichiestaSummary{}
 	}
-	if len(l.bad) > 0 {
-		return out, errorf("%w: %d of %d richieste in the list could not be read", ErrUnexpectedResponse, len(l.bad), l.n)
+	var bad []EntryError
+	for _, e := range l.bad {
+		x := EntryError{Index: e.pos, Err: e.err}
+		if checkID("id", e.id) == nil {
+			x.ID = e.id
+		}
+		bad = append(bad, x)
 	}
-	return out, nil
+	return out, listError("GET /richiesta", l.n, bad)
 }
 
 // listEntry is one entry of GET /richiesta as Reconcile sees it: what
@@ -473,6 +479,7 @@ type listEntry struct {
 	id      string
 	hash    string
 	created time.Time
+	err     error // why it could not be read; nil for a readable entry
 }
 
 func (c *Client) listRichieste(ctx context.Context) (*richiesteList, error) {

@@ -64,7 +64,7 @@ func (w *wireReader) flag(key string) (bool, error) {
 func (w *wireReader) loosePrice(key string) (Price, error) {
 	raw, err := w.rawValue()
 	if err != nil || string(raw) == "null" {
-		return 0, err
+		return Price{}, err
 	}
 	p, perr := parsePrice(bytes.Trim(raw, `"`))
 	if perr != nil {

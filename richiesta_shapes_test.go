@@ -59,7 +59,7 @@ func TestRichiestaShapesRead(t *testing.T) {
 			assert.Equal(t, &Callback{URL: "https://x.it/cb", Data: map[string]any{"k": "v"}}, r.CallbackData)
 		}},
 		{"ricerca", `"1"`, func(t *testing.T, r *Richiesta) { assert.True(t, r.HasRicerca) }},
-		{"prezzo_visura", `"4.78"`, func(t *testing.T, r *Richiesta) { assert.Equal(t, Price(478), r.PrezzoVisura) }},
+		{"prezzo_visura", `"4.78"`, func(t *testing.T, r *Richiesta) { assert.Equal(t, Cents(478), r.PrezzoVisura) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

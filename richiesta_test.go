@@ -27,7 +27,7 @@ func TestDecodeRichiestaCreated(t *testing.T) {
 	assert.Equal(t, StateSubmitted, r.State)
 	assert.Equal(t, "eccbc87e4b5ce2fe28308fd9f2a7baf3", r.HashVisura)
 	assert.Equal(t, "_rib_cam_Ordinaria", r.ProviderRoutine)
-	assert.Equal(t, Price(478), r.PrezzoVisura)
+	assert.Equal(t, Cents(478), r.PrezzoVisura)
 	assert.Equal(t, StatoInErogazione, r.StatoRichiesta)
 	assert.Nil(t, r.CallbackData, `"callback_data": false`)
 	assert.Nil(t, r.Opzioni)
@@ -50,7 +50,7 @@ func TestDecodeRichiestaDone(t *testing.T) {
 	r := decodeRichiesta(t, "spec/get_richiesta_id_200.json")
 	assert.Equal(t, StatoVisuraEvasa, r.StatoRichiesta)
 	assert.Equal(t, []string{"5f22f722065afc42223c7131.pdf"}, r.Allegati)
-	assert.Equal(t, Price(500), r.PrezzoVisura)
+	assert.Equal(t, Cents(500), r.PrezzoVisura)
 	ts := r.TimestampStati
 	assert.Equal(t, []int64{1596127010, 1596127010, 1596127017, 1596127022},
 		[]int64{ts.InRicerca.Unix(), ts.InErogazione.Unix(), ts.DatiDisponibili.Unix(), ts.VisuraEvasa.Unix()})
@@ -63,7 +63,7 @@ func TestDecodeRichiestaSearches(t *testing.T) {
 	r := decodeRichiesta(t, "spec/post_richiesta_id_200.json")
 	assert.Equal(t, StatoInRicerca, r.StatoRichiesta)
 	assert.True(t, r.HasRicerca)
-	assert.Equal(t, Price(38), r.PrezzoRicerca)
+	assert.Equal(t, Cents(38), r.PrezzoRicerca)
 	require.Len(t, r.Ricerche, 2)
 	first, last := r.Ricerche[0], r.LastRicerca()
 	assert.Equal(t, RicercaEvasa, first.StatoRicerca)
@@ -116,7 +116,7 @@ func TestDecodeRichiestaLeniently(t *testing.T) {
 	assert.Equal(t, 2, *r.IndiceRicerca)
 	assert.Equal(t, Stato("Sospesa"), r.StatoRichiesta)
 	assert.False(t, r.StatoRichiesta.Known())
-	assert.Equal(t, Price(2000), r.PrezzoVisura)
+	assert.Equal(t, Cents(2000), r.PrezzoVisura)
 	assert.True(t, r.TimestampCreation.IsZero())
 	require.NotNil(t, r.CallbackData)
 	assert.Equal(t, "v", r.CallbackData.Data["k"])
@@ -615,25 +615,25 @@ func TestRichiestaTotal(t *testing.T) {
 		`[{"tipo":"urgenza","prezzo":4,"nome":"opzione_0"},{"tipo":"pec","prezzo":"0.38","nome":"opzione_1"}],"prezzo_visura":20,"prezzo_ricerca":5`)), &priced))
 	total, err := priced.Total()
 	require.NoError(t, err)
-	assert.Equal(t, Price(2438), total, "document and options; the search's price is not part of it")
+	assert.Equal(t, Cents(2438), total, "document and options; the search's price is not part of it")
 
 	var plain Richiesta
 	require.NoError(t, json.Unmarshal([]byte(richiestaWith("prezzo_visura", `4.78`)), &plain))
 	total, err = plain.Total()
 	require.NoError(t, err)
-	assert.Equal(t, Price(478), total)
+	assert.Equal(t, Cents(478), total)
 
 	var named Richiesta
 	require.NoError(t, json.Unmarshal([]byte(richiestaWith("opzioni", `{"opzione_0":true},"prezzo_visura":20`)), &named))
 	_, err = named.Total()
 	assert.ErrorIs(t, err, ErrUnexpectedResponse, "options named without prices: the total is not guessed")
 
-	built := Richiesta{PrezzoVisura: 2000, Opzioni: []Opzione{{Nome: "opzione_0", Prezzo: 400}}}
+	built := Richiesta{PrezzoVisura: Cents(2000), Opzioni: []Opzione{{Nome: "opzione_0", Prezzo: Cents(400)}}}
 	total, err = built.Total()
 	require.NoError(t, err)
-	assert.Equal(t, Price(2400), total)
+	assert.Equal(t, Cents(2400), total)
 
-	huge := Richiesta{PrezzoVisura: MaxPriceCents, Opzioni: []Opzione{{Prezzo: 1}}}
+	huge := Richiesta{PrezzoVisura: Micros(MaxPriceMicros), Opzioni: []Opzione{{Prezzo: Micros(1)}}}
 	_, err = huge.Total()
 	assert.ErrorIs(t, err, ErrBadPrice)
 }

@@ -406,7 +406,7 @@ func (l *richiesteList) decodeWire(w *wireReader) error {
 		var d richiestaReader
 		err := d.read(w, true)
 		if w.err != nil {
-			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation})
+			l.bad = append(l.bad, listEntry{pos: l.n, id: d.looseID, hash: d.r.HashVisura, created: d.r.TimestampCreation, err: w.err})
 		} else {
 			ok.add(d.r.summary())
 		}

@@ -401,7 +401,7 @@ type DryRunResult struct {
 // Total is what the richiesta would cost: see Richiesta.Total.
 func (d *DryRunResult) Total() (Price, error) {
 	if d == nil || d.Echo == nil {
-		return 0, invalidArg("dry run result", "is nil")
+		return Price{}, invalidArg("dry run result", "is nil")
 	}
 	return d.Echo.Total()
 }

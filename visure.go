@@ -188,142 +188,34 @@ func (v *Visura) Opzione(nameOrTipo string) (*Opzione, bool) {
 }
 
 // Total is the price of the document with the chosen options (by nome or
-// tipo), summed exactly in cents. An option named twice ("urgenza" and its
+// tipo), summed exactly. An option named twice ("urgenza" and its
 // nome "opzione_0") counts once, as a request carries each option once. An
 // unknown option is an error, so a typo cannot silently drop a paid extra.
 func (v *Visura) Total(options ...string) (Price, error) {
 	if v == nil {
-		return 0, invalidArg("visura", "is nil")
+		return Price{}, invalidArg("visura", "is nil")
 	}
 	total := v.PrezzoVisura
 	if !total.inRange() {
-		return 0, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
+		return Price{}, fmt.Errorf("%w: prezzo_visura out of range", ErrBadPrice)
 	}
 	seen := make(map[*Opzione]bool, len(options))
 	for _, name := range options {
 		o, ok := v.Opzione(name)
 		if !ok {
-			return 0, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
+			return Price{}, invalidArg("option", fmt.Sprintf("%q is not offered by this service", name))
 		}
 		if seen[o] {
 			continue
 		}
 		seen[o] = true
-		// Both terms are within ±MaxPriceCents, so the sum cannot overflow.
-		if !o.Prezzo.inRange() || !(total + o.Prezzo).inRange() {
-			return 0, fmt.Errorf("%w: total out of range", ErrBadPrice)
+		// Both terms are within ±MaxPriceMicros, so the sum cannot overflow.
+		if !o.Prezzo.inRange() || !total.Add(o.Prezzo).inRange() {
+			return Price{}, fmt.Errorf("%w: total out of range", ErrBadPrice)
 		}
-		total += o.Prezzo
+		total = total.Add(o.Prezzo)
 	}
 	return total, nil
-}
-
-// Price is an amount in euro cents. It is decoded from the JSON number's
-// text (20, 4.78, 0.38), never through a float, so sums are exact.
-// ParsePrice keeps decoded amounts within ±MaxPriceCents.
-type Price int64
-
-// MaxPriceCents bounds the amounts ParsePrice accepts and Visura.Total
-// returns, 2^53 cents: no real price comes near it, and within it sums,
-// negation and conversion to float64 stay exact.
-const MaxPriceCents = 1 << 53
-
-func (p Price) inRange() bool { return p >= -MaxPriceCents && p <= MaxPriceCents }
-
-// Cents returns the amount in euro cents.
-func (p Price) Cents() int64 { return int64(p) }
-
-// String formats the amount as "€4.78".
-func (p Price) String() string {
-	// The magnitude is taken as uint64, so math.MinInt64 does not overflow.
-	sign, c := "", uint64(p)
-	if p < 0 {
-		sign, c = "-", -c
-	}
-	return fmt.Sprintf("%s€%d.%02d", sign, c/100, c%100)
-}
-
-// MarshalJSON writes the amount as a JSON number in euro, like the wire.
-func (p Price) MarshalJSON() ([]byte, error) {
-	s := p.String()
-	return []byte(strings.Replace(s, "€", "", 1)), nil
-}
-
-// UnmarshalJSON reads a number (or a numeric string, or null as zero).
-func (p *Price) UnmarshalJSON(b []byte) error {
-	if p == nil {
-		return invalidArg("price", "is nil")
-	}
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		*p = 0
-		return nil
-	}
-	c, err := parsePrice(bytes.Trim(b, `"`))
-	if err != nil {
-		return err
-	}
-	*p = c
-	return nil
-}
-
-// ParsePrice reads a decimal euro amount ("20", "4.78", "4.780", "1e1") into
-// cents. Digits beyond the cent must be zero: sub-cent prices would make
-// totals inexact, so they are refused rather than rounded. Amounts beyond
-// ±MaxPriceCents cents are refused too.
-func ParsePrice(s string) (Price, error) { return parsePrice(s) }
-
-var (
-	errPriceSyntax = fmt.Errorf("%w: not a decimal number", ErrBadPrice)
-	errSubCent     = fmt.Errorf("%w: finer than a cent", ErrBadPrice)
-	errPriceRange  = fmt.Errorf("%w: out of range", ErrBadPrice)
-)
-
-// parsePrice is ParsePrice on the text of a JSON number, without
-// allocating: the digits and the exponent are read as integers, so the
-// amount is exact without big numbers.
-func parsePrice[T string | []byte](s T) (Price, error) {
-	d, ok := splitDecimal(s)
-	if !ok {
-		return 0, errPriceSyntax
-	}
-	// The amount is the digits of both parts, read as one integer, times
-	// 10^exp cents; zeros at either end are dropped (trailing ones into exp).
-	at := func(i int) byte {
-		if i < len(d.whole) {
-			return d.whole[i]
-		}
-		return d.frac[i-len(d.whole)]
-	}
-	lo, hi, exp := 0, len(d.whole)+len(d.frac), d.exp-len(d.frac)+2
-	for hi > lo && at(hi-1) == '0' {
-		hi, exp = hi-1, exp+1
-	}
-	for lo < hi && at(lo) == '0' {
-		lo++
-	}
-	switch {
-	case lo == hi:
-		return 0, nil
-	case exp < 0:
-		return 0, errSubCent
-	case hi-lo+exp > 16: // at least 10^16 > MaxPriceCents
-		return 0, errPriceRange
-	}
-	var c uint64
-	for i := lo; i < hi; i++ {
-		c = c*10 + uint64(at(i)-'0')
-	}
-	for ; exp > 0; exp-- {
-		c *= 10
-	}
-	if c > MaxPriceCents {
-		return 0, errPriceRange
-	}
-	if d.neg {
-		return -Price(c), nil
-	}
-	return Price(c), nil
 }
 
 // decimal is a decimal number's text split into its parts.
@@ -459,22 +351,28 @@ func (o Ordine) MarshalJSON() ([]byte, error) {
 }
 
 // ListVisure returns the catalogue of the account's environment (GET
-// /visure): each service's name, category and hash.
+// /visure): each service's name, category and hash. An entry that cannot
+// be read does not hide the others: they are returned together with a
+// *ListError that names each unreadable entry with its own error.
 func (c *Client) ListVisure(ctx context.Context) ([]VisuraSummary, error) {
-	var out []VisuraSummary
-	if err := c.call(ctx, http.MethodGet, "/visure", nil, (*visureList)(&out)); err != nil {
+	var l visureList
+	if err := c.call(ctx, http.MethodGet, "/visure", nil, &l); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return l.ok, listError("GET /visure", l.n, l.bad)
 }
 
 // visureList is the catalogue, read straight from the stream with
-// encoding/json's rules for a []VisuraSummary: null leaves a field as it
-// is, another type is an error.
-type visureList []VisuraSummary
+// encoding/json's rules for a VisuraSummary: null leaves a field as it
+// is, another type is an error, which is the entry's own.
+type visureList struct {
+	ok  []VisuraSummary // the entries read, in order
+	bad []EntryError    // the others
+	n   int             // entries in all
+}
 
 func (l *visureList) decodeWire(w *wireReader) error {
-	*l = nil
+	*l = visureList{}
 	c, err := w.Kind()
 	if err != nil {
 		return err
@@ -483,14 +381,24 @@ func (l *visureList) decodeWire(w *wireReader) error {
 		w.fail(typeError(c, reflect.TypeFor[[]VisuraSummary](), ""))
 		return w.Skip()
 	}
-	out := visureList{}
+	l.ok = []VisuraSummary{}
 	err = w.Array(func() error {
+		outer := w.err
+		w.err = nil
 		var v VisuraSummary
 		err := w.visuraSummary(&v)
-		out = append(out, v)
+		if w.err != nil {
+			x := EntryError{Index: l.n, Err: w.err}
+			if checkHash(v.HashVisura) == nil {
+				x.ID = v.HashVisura
+			}
+			l.bad = append(l.bad, x)
+		} else {
+			l.ok = append(l.ok, v)
+		}
+		l.n, w.err = l.n+1, outer
 		return err
 	})
-	*l = out
 	return err
 }
 

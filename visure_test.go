@@ -40,12 +40,12 @@ func TestDecodeVisuraExamples(t *testing.T) {
 		fornitori   string
 	}{
 		{"spec/get_visure_hash_200.json", "eccbc87e4b5ce2fe28308fd9f2a7baf3", "Visura Camerale Ordinaria - società di Capitale ",
-			"Camerali", 490, false, []string{"$0", "$1"}, "$0 && $1  ", 0, ""},
+			"Camerali", Cents(490), false, []string{"$0", "$1"}, "$0 && $1  ", 0, ""},
 		{"visura_a2.json", "2631ec9b62135de4186f509fea7d954b", "Domanda Esame A2 per Carta di Soggiorno",
-			"Patronato", 2000, false, []string{"$0", "$1", "$4", "$3", "$2", "$5", "$6", "$7"},
+			"Patronato", Cents(2000), false, []string{"$0", "$1", "$4", "$3", "$2", "$5", "$6", "$7"},
 			"($0 && $1 && $2 && $3 && $4 && $5 && $6 && $7) || ($0 && $1 && $2 && $3 && $4 && $5 && $6)", 2, "[]"},
 		{"visura_cariche_attive.json", "f3a0979f15915b337aafabcd89c5ee70", "Cariche Attive Persona",
-			"Camerali", 210, false, []string{"$0"}, "$0", 0, "[]"},
+			"Camerali", Cents(210), false, []string{"$0"}, "$0", 0, "[]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestDecodeVisuraExamples(t *testing.T) {
 			assert.Equal(t, tc.nome, v.NomeVisura)
 			assert.Equal(t, tc.categoria, v.NomeCategoria)
 			assert.Equal(t, tc.prezzo, v.PrezzoVisura)
-			assert.Equal(t, Price(0), v.PrezzoRicerca)
+			assert.Equal(t, Cents(0), v.PrezzoRicerca)
 			assert.Equal(t, tc.ricerca, bool(v.HasRicerca))
 			assert.Equal(t, tc.order, keys(v.Fields()))
 			assert.Equal(t, tc.validazione, v.JSONStruttura.Validazione)
@@ -170,19 +170,19 @@ func TestA2FieldsOptionsAndTotal(t *testing.T) {
 	urg, ok := v.Opzione("urgenza")
 	require.True(t, ok)
 	assert.Equal(t, "opzione_0", urg.Nome)
-	assert.Equal(t, Price(400), urg.Prezzo)
+	assert.Equal(t, Cents(400), urg.Prezzo)
 	byName, ok := v.Opzione("opzione_1")
 	require.True(t, ok)
 	assert.Equal(t, "assistenza_dedicata", byName.Tipo)
 
 	total, err := v.Total("urgenza", "opzione_1")
 	require.NoError(t, err)
-	assert.Equal(t, Price(3400), total)
+	assert.Equal(t, Cents(3400), total)
 	assert.Equal(t, "€34.00", total.String())
 	// One option named by tipo and by nome is one option, as on the wire.
 	total, err = v.Total("urgenza", "opzione_0", "urgenza")
 	require.NoError(t, err)
-	assert.Equal(t, Price(2400), total)
+	assert.Equal(t, Cents(2400), total)
 	_, err = v.Total("urgenzza")
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, ok = v.Field("nope")
@@ -232,14 +232,15 @@ func TestGetVisuraWrongHash(t *testing.T) {
 }
 
 func TestParsePrice(t *testing.T) {
-	good := map[string]Price{"20": 2000, "4.78": 478, "0.38": 38, "4.9": 490, "4.780": 478, "1e1": 1000,
-		"1E+1": 1000, "478e-2": 478, "-0.5": -50, "0": 0, ".5": 50, "5.": 500, "0.00": 0, "182.03": 18203}
+	good := map[string]Price{"20": Cents(2000), "4.78": Cents(478), "0.38": Cents(38), "4.9": Cents(490), "4.780": Cents(478), "1e1": Cents(1000),
+		"1E+1": Cents(1000), "478e-2": Cents(478), "-0.5": Cents(-50), "0": Cents(0), ".5": Cents(50), "5.": Cents(500), "0.00": Cents(0), "182.03": Cents(18203),
+		"4.785": Micros(4_785_000), "0.001": Micros(1_000), "0.000001": Micros(1), "1e-6": Micros(1), "-0.0005": Micros(-500)}
 	for s, want := range good {
 		got, err := ParsePrice(s)
 		require.NoError(t, err, s)
 		assert.Equal(t, want, got, s)
 	}
-	for _, s := range []string{"", "-", ".", "4.785", "abc", "1e999", "0x10", "1/3", "4,78", "1e", "--1", "9e30", "1.2.3", " 1"} {
+	for _, s := range []string{"", "-", ".", "0.0000001", "1e-7", "abc", "1e999", "0x10", "1/3", "4,78", "1e", "--1", "9e30", "1.2.3", " 1"} {
 		_, err := ParsePrice(s)
 		assert.ErrorIs(t, err, ErrBadPrice, "%q", s)
 	}
@@ -248,13 +249,13 @@ func TestParsePrice(t *testing.T) {
 func TestPriceJSON(t *testing.T) {
 	var p struct{ A, B, C, D Price }
 	require.NoError(t, json.Unmarshal([]byte(`{"A":20,"B":4.78,"C":"0.38","D":null}`), &p))
-	assert.Equal(t, []Price{2000, 478, 38, 0}, []Price{p.A, p.B, p.C, p.D})
+	assert.Equal(t, []Price{Cents(2000), Cents(478), Cents(38), Cents(0)}, []Price{p.A, p.B, p.C, p.D})
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"A":20.00,"B":4.78,"C":0.38,"D":0.00}`, string(b))
-	assert.Equal(t, "-€1.05", Price(-105).String())
+	assert.Equal(t, "-€1.05", Cents(-105).String())
 	assert.Error(t, json.Unmarshal([]byte(`{"A":true}`), &p))
-	assert.Error(t, json.Unmarshal([]byte(`{"A":4.785}`), &p))
+	assert.Error(t, json.Unmarshal([]byte(`{"A":4.7850001}`), &p))
 }
 
 func TestFlagJSON(t *testing.T) {
@@ -295,20 +296,20 @@ func TestUnknownKeysAndTiposKept(t *testing.T) {
 	f, _ := v.Field("$0")
 	assert.Equal(t, "radio", f.Tipo)
 	assert.JSONEq(t, `{"@P":"Privato","A":"Azienda"}`, string(f.Opzioni))
-	assert.Equal(t, Price(478), v.PrezzoVisura)
+	assert.Equal(t, Cents(478), v.PrezzoVisura)
 }
 
-// No real price is near 2^53 cents; refusing larger ones keeps String,
+// No real price is near 2^53 micro-euro; refusing larger ones keeps String,
 // negation and sums safe.
 func TestParsePriceRange(t *testing.T) {
-	limit := "90071992547409.92" // 2^53 cents
+	limit := "9007199254.740992" // 2^53 micro-euro
 	p, err := ParsePrice(limit)
 	require.NoError(t, err)
-	assert.Equal(t, Price(MaxPriceCents), p)
+	assert.Equal(t, Micros(MaxPriceMicros), p)
 	p, err = ParsePrice("-" + limit)
 	require.NoError(t, err)
-	assert.Equal(t, Price(-MaxPriceCents), p)
-	for _, s := range []string{"90071992547409.93", "-90071992547409.93", "92233720368547758.07", "-92233720368547758.08", "1e14", "9e15"} {
+	assert.Equal(t, Micros(-MaxPriceMicros), p)
+	for _, s := range []string{"9007199254.740993", "-9007199254.740993", "9223372036854.775807", "-9223372036854.775808", "1e10", "9e15"} {
 		_, err := ParsePrice(s)
 		assert.ErrorIs(t, err, ErrBadPrice, s)
 		var q Price
@@ -317,24 +318,24 @@ func TestParsePriceRange(t *testing.T) {
 }
 
 func TestPriceStringExtremes(t *testing.T) {
-	assert.Equal(t, "-€92233720368547758.08", Price(math.MinInt64).String())
-	assert.Equal(t, "€92233720368547758.07", Price(math.MaxInt64).String())
-	for _, p := range []Price{math.MinInt64, math.MaxInt64, math.MinInt64 + 1, -1, 0} {
+	assert.Equal(t, "-€9223372036854.775808", Micros(math.MinInt64).String())
+	assert.Equal(t, "€9223372036854.775807", Micros(math.MaxInt64).String())
+	for _, p := range []Price{Micros(math.MinInt64), Micros(math.MaxInt64), Micros(math.MinInt64 + 1), Cents(-1), Cents(0)} {
 		b, err := json.Marshal(p)
-		require.NoError(t, err, int64(p))
+		require.NoError(t, err, p.Micros())
 		assert.True(t, json.Valid(b), string(b))
 		assert.NotContains(t, string(b), "--")
 	}
-	b, _ := json.Marshal(Price(math.MinInt64))
-	assert.Equal(t, "-92233720368547758.08", string(b))
+	b, _ := json.Marshal(Micros(math.MinInt64))
+	assert.Equal(t, "-9223372036854.775808", string(b))
 }
 
 func TestVisuraTotalRefusesOverflow(t *testing.T) {
-	v := &Visura{PrezzoVisura: 2000, Opzioni: []Opzione{
-		{Tipo: "urgenza", Nome: "opzione_0", Prezzo: math.MaxInt64},
-		{Tipo: "big", Nome: "opzione_1", Prezzo: MaxPriceCents},
-		{Tipo: "neg", Nome: "opzione_2", Prezzo: math.MinInt64},
-		{Tipo: "ok", Nome: "opzione_3", Prezzo: 500},
+	v := &Visura{PrezzoVisura: Cents(2000), Opzioni: []Opzione{
+		{Tipo: "urgenza", Nome: "opzione_0", Prezzo: Cents(math.MaxInt64)},
+		{Tipo: "big", Nome: "opzione_1", Prezzo: Micros(MaxPriceMicros)},
+		{Tipo: "neg", Nome: "opzione_2", Prezzo: Cents(math.MinInt64)},
+		{Tipo: "ok", Nome: "opzione_3", Prezzo: Cents(500)},
 	}}
 	for _, opts := range [][]string{{"urgenza"}, {"big"}, {"big", "big"}, {"neg"}, {"ok", "urgenza", "urgenza"}} {
 		total, err := v.Total(opts...)
@@ -343,9 +344,9 @@ func TestVisuraTotalRefusesOverflow(t *testing.T) {
 	}
 	total, err := v.Total("ok", "opzione_3") // one option, by tipo and by nome
 	require.NoError(t, err)
-	assert.Equal(t, Price(2500), total)
+	assert.Equal(t, Cents(2500), total)
 
-	huge := &Visura{PrezzoVisura: math.MaxInt64}
+	huge := &Visura{PrezzoVisura: Cents(math.MaxInt64)}
 	_, err = huge.Total()
 	assert.ErrorIs(t, err, ErrBadPrice)
 }

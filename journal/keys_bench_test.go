@@ -46,7 +46,7 @@ func BenchmarkSubmitKey(b *testing.B) {
 }
 
 func benchSubmit(b *testing.B, mode string, opts []visengine.Option) {
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Price(1) << 50))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Micros(1 << 52)))
 	b.Cleanup(srv.Close)
 	c := srv.Client(opts...)
 	v, err := c.GetVisura(ctx, hashOrdinaria)

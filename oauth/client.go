@@ -1,6 +1,8 @@
 // Package oauth manages an Openapi account for Visengine: it creates,
 // lists, renews and revokes bearer tokens, lists the account's scopes and
-// reads the wallet's credit, through Openapi's OAuth service (v2 at
+// reads the wallet's credit and, on v2, its ledger ([Client.Transactions];
+// package audit reconciles it with the submission journal), through
+// Openapi's OAuth service (v2 at
 // oauth.openapi.com by default, the legacy v1 at oauth.openapi.it with
 // [WithV1]). [TokenSource] keeps a Visengine token valid for a
 // visengine.Client: it creates one on first use, renews it before it expires

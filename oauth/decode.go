@@ -110,14 +110,15 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// money is an amount in euro decoded from the JSON number's text. Amounts
-// finer than a cent (a wallet can hold fractions of one) are rounded down,
-// never up, so a credit check never overstates what can be paid.
+// money is an amount in euro decoded from the JSON number's text, exact to
+// the millionth of a euro (visengine.Price's unit). Finer amounts are
+// rounded down, never up, so a credit check never overstates what can be
+// paid.
 type money visengine.Price
 
 func (m *money) UnmarshalJSON(b []byte) error {
 	if isNull(b) {
-		*m = 0
+		*m = money{}
 		return nil
 	}
 	p, err := parseMoney(strings.Trim(string(bytes.TrimSpace(b)), `"`))
@@ -128,24 +129,25 @@ func (m *money) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// parseMoney reads a decimal amount in euro into cents, rounding a finer
-// fraction down (toward negative infinity). The digits are cut as text, so
-// no float is involved.
+// parseMoney reads a decimal amount in euro exactly to the millionth,
+// rounding a finer fraction down (toward negative infinity). The digits are
+// cut as text, so no float is involved.
 func parseMoney(s string) (visengine.Price, error) {
+	const places = 6 // visengine.Price's unit, 10^-6 euro
 	intPart, frac, ok := strings.Cut(s, ".")
-	if !ok || len(frac) <= 2 || strings.Trim(frac, "0123456789") != "" {
+	if !ok || len(frac) <= places || strings.Trim(frac, "0123456789") != "" {
 		p, err := visengine.ParsePrice(s)
 		if err != nil {
-			return 0, fmt.Errorf("amount %w", errShape)
+			return visengine.Price{}, fmt.Errorf("amount %w", errShape)
 		}
 		return p, nil
 	}
-	p, err := visengine.ParsePrice(intPart + "." + frac[:2])
+	p, err := visengine.ParsePrice(intPart + "." + frac[:places])
 	if err != nil {
-		return 0, fmt.Errorf("amount %w", errShape)
+		return visengine.Price{}, fmt.Errorf("amount %w", errShape)
 	}
-	if strings.HasPrefix(intPart, "-") && strings.Trim(frac[2:], "0") != "" {
-		p-- // -0.001 is below -0.00: floor to -0.01
+	if strings.HasPrefix(intPart, "-") && strings.Trim(frac[places:], "0") != "" {
+		p = p.Sub(visengine.Micros(1)) // -0.0000001 is below -0.000000: floor to -0.000001
 	}
 	return p, nil
 }

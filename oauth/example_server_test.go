@@ -9,7 +9,7 @@ import (
 // exampleWallet is the examples' account credit, €423.38.
 type exampleWallet struct{}
 
-func (exampleWallet) Balance() int64 { return 42338 }
+func (exampleWallet) BalanceMicros() int64 { return 423_380_000 }
 
 // startOAuth serves a fake OAuth service standing in for Openapi's, so the
 // examples run anywhere. Its v2 API is at URL+"/v2".

@@ -55,8 +55,8 @@ func ExampleClient_Credit() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	batch := 20 * visengine.Price(2000) // twenty A2 applications at €20
-	fmt.Println(credit, credit >= batch)
+	batch := visengine.Euros(20).Mul(20) // twenty A2 applications at €20
+	fmt.Println(credit, credit.Cmp(batch) >= 0)
 	// Output: €423.38 true
 }
 

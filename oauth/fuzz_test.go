@@ -35,6 +35,7 @@ func FuzzDecodeAnswer(f *testing.F) {
 	f.Add(404, []byte(`{"success":false,"message":"`+canaryToken+` `+canaryEmail+`","error":"120","data":null}`), false)
 	f.Add(200, []byte(`{"success":false,"message":{"x":1},"error":125}`), true)
 	f.Add(200, []byte(`{"token":"a","expireAt":1700000000000,"limits":{"totalRequests":"1e3","walletAmount":false}}`), false)
+	f.Add(200, []byte(`{"data":[{"id":"txn_1","amount":-0.001,"createdAt":"2026-02-12T08:30:00+00:00","description":"API usage - visengine2.altravia.com"},{"id":7,"amount":"x"}]}`), false)
 	f.Fuzz(func(t *testing.T, status int, body []byte, v1 bool) {
 		if status < 200 || status > 599 {
 			return
@@ -53,7 +54,19 @@ func FuzzDecodeAnswer(f *testing.F) {
 		_, e3 := c.ListScopes(ctx)
 		_, e4 := c.Wallet(ctx)
 		e5 := c.RevokeToken(ctx, canaryToken)
-		for _, err := range []error{e1, e2, e3, e4, e5} {
+		errs := []error{e1, e2, e3, e4, e5}
+		if !v1 { // v1 has no ledger
+			n := 0
+			for _, err := range c.Transactions(ctx) {
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if n++; n > 300 { // the same full page answers every request
+					break
+				}
+			}
+		}
+		for _, err := range errs {
 			if err == nil {
 				continue
 			}
@@ -78,9 +91,9 @@ func FuzzDecodeAnswer(f *testing.F) {
 }
 
 // FuzzParseMoney checks the rounding against big.Rat: an amount parses to
-// its value in cents rounded down, or is refused.
+// its value in micro-euro rounded down, or is refused.
 func FuzzParseMoney(f *testing.F) {
-	for _, s := range []string{"125.5", "423.38", "0.005", "-0.001", "-1.239", "12.3456789", "1e2", "1.2345e2", "x", "-0.00"} {
+	for _, s := range []string{"125.5", "423.38", "0.005", "-0.001", "-1.239", "12.3456789", "-0.0000001", "0.0000019", "1e2", "1.2345e2", "x", "-0.00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -101,10 +114,10 @@ func FuzzParseMoney(f *testing.F) {
 		if !ok {
 			t.Fatalf("%q parsed as %v but is not a number", s, p)
 		}
-		r.Mul(r, big.NewRat(100, 1))
+		r.Mul(r, big.NewRat(1_000_000, 1))
 		floor := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: floors for a positive denominator
-		if !floor.IsInt64() || floor.Int64() != p.Cents() {
-			t.Fatalf("%q: got %d cents, want %s", s, p.Cents(), floor)
+		if !floor.IsInt64() || floor.Int64() != p.Micros() {
+			t.Fatalf("%q: got %d micro-euro, want %s", s, p.Micros(), floor)
 		}
 	})
 }

@@ -50,7 +50,7 @@ func (c *clock) Add(d time.Duration) {
 // fakeWallet is a fixed balance.
 type fakeWallet int64
 
-func (w fakeWallet) Balance() int64 { return int64(w) }
+func (w fakeWallet) BalanceMicros() int64 { return int64(w) * 10_000 } // w in cents
 
 // fake is the OAuth fake on loopback, counting requests by "METHOD path
 // pattern" (token ids replaced by {token}).

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"iter"
 	"reflect"
 	"testing"
 
@@ -40,8 +41,19 @@ func TestNilReceiversDoNotPanic(t *testing.T) {
 			}
 			name := rv.Type().String() + "." + m.Name
 			var out []reflect.Value
-			if !assert.NotPanics(t, func() { out = rv.Method(i).Call(args) }, name) {
+			call := rv.Method(i).Call
+			if m.Type.IsVariadic() {
+				call = rv.Method(i).CallSlice // the zero options slice as the last argument
+			}
+			if !assert.NotPanics(t, func() { out = call(args) }, name) {
 				continue
+			}
+			for _, v := range out {
+				if seq, ok := v.Interface().(iter.Seq2[Transaction, error]); ok {
+					for _, err := range seq {
+						assert.ErrorIs(t, err, visengine.ErrInvalidArgument, name)
+					}
+				}
 			}
 			for k, v := range out {
 				if m.Type.Out(k) == errType && m.Name != "Unwrap" && !v.IsNil() {

@@ -34,7 +34,7 @@ type shapeCase struct {
 
 func shapeCases() []shapeCase {
 	scopes := []string{"GET:visengine2.altravia.com/visure", "POST:visengine2.altravia.com/richiesta"}
-	limits := &TokenLimits{TotalRequests: 10000, WalletRequests: 1000, WalletAmount: 5000, IP: []string{"192.168.1.1"}}
+	limits := &TokenLimits{TotalRequests: 10000, WalletRequests: 1000, WalletAmount: visengine.Cents(5000), IP: []string{"192.168.1.1"}}
 	return []shapeCase{
 		{"create", false, func(ctx context.Context, c *Client) error {
 			_, err := c.CreateToken(ctx, CreateTokenParams{Scopes: scopes, Name: "caf", TTL: 30 * 24 * time.Hour, Limits: limits})
@@ -79,10 +79,10 @@ func shapeCases() []shapeCase {
 			return err
 		}, "PATCH", ProductionURLV1 + "/token/" + canaryToken, `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":3600}`, v1Single},
 		{"renew", true, func(ctx context.Context, c *Client) error {
-			_, err := c.RenewToken(ctx, canaryToken, 7*24*time.Hour)
+			_, err := c.renewToken(ctx, canaryToken, 7*24*time.Hour, scopes[:1], time.Unix(1_700_000_000, 0))
 			return err
 		},
-			"PATCH", ProductionURLV1 + "/token/" + canaryToken, `{"ttl":604800}`, v1Single},
+			"PUT", ProductionURLV1 + "/token/" + canaryToken, `{"scopes":["GET:visengine2.altravia.com/visure"],"expire":1700604800}`, v1Single},
 		{"revoke", true, func(ctx context.Context, c *Client) error { return c.RevokeToken(ctx, canaryToken) },
 			"DELETE", ProductionURLV1 + "/token/" + canaryToken, "", `{"message":"1 deleted token","success":true,"error":null}`},
 		{"scopes", true, func(ctx context.Context, c *Client) error { _, err := c.ListScopes(ctx); return err },

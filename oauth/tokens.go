@@ -43,8 +43,8 @@ type TokenLimits struct {
 	TotalRequests        int64           `json:"totalRequests,omitempty"`
 	WalletRequests       int64           `json:"walletRequests,omitempty"`
 	SubscriptionRequests int64           `json:"subscriptionRequests,omitempty"`
-	WalletAmount         visengine.Price `json:"walletAmount,omitempty"` // in cents; sent in euro
-	IP                   []string        `json:"ip,omitempty"`           // addresses allowed to use the token
+	WalletAmount         visengine.Price `json:"walletAmount,omitzero"` // sent in euro
+	IP                   []string        `json:"ip,omitempty"`          // addresses allowed to use the token
 }
 
 // TokenStats is what a v2 token has been used for.
@@ -53,7 +53,7 @@ type TokenStats struct {
 	WalletRequests       int64
 	SubscriptionRequests int64
 	ErrorRequests        int64
-	WalletAmount         visengine.Price // spent from the wallet, in cents
+	WalletAmount         visengine.Price // spent from the wallet
 	IP                   []string        // addresses that used it
 }
 
@@ -185,6 +185,10 @@ func (c *Client) UpdateToken(ctx context.Context, token string, p UpdateTokenPar
 	if body.Scopes == nil && body.Name == "" && body.TTL == 0 && body.Limits == nil {
 		return nil, invalidArg("update", "changes nothing")
 	}
+	if c.v1 && len(body.Scopes) == 0 {
+		// The v1 spec requires them on PATCH; without them it answers 406/310.
+		return nil, invalidArg("scopes", "are required by OAuth v1 on every update (RenewToken keeps the current ones)")
+	}
 	r, err := c.tokenRequest(http.MethodPatch, token, body)
 	if err != nil {
 		return nil, err
@@ -193,12 +197,53 @@ func (c *Client) UpdateToken(ctx context.Context, token string, p UpdateTokenPar
 }
 
 // RenewToken extends a token to live ttl from now, keeping its value and
-// scopes: UpdateToken with only a TTL.
+// scopes. On v2 it is UpdateToken with only a TTL. On v1, whose PATCH
+// requires the scopes (406, error 310, without them), it reads the token's
+// scopes (GET /token/{token}) and sends them back with the new expiry in
+// PUT /token/{token}, {"scopes": […], "expire": <Unix seconds>}, as
+// Openapi's PHP SDK renews; the expiry is counted from this machine's
+// clock.
 func (c *Client) RenewToken(ctx context.Context, token string, ttl time.Duration) (*TokenInfo, error) {
+	return c.renewToken(ctx, token, ttl, nil, time.Now())
+}
+
+// renewToken is RenewToken; on v1, scopes (when known) spare the GET and
+// now is the clock the expiry is counted from.
+func (c *Client) renewToken(ctx context.Context, token string, ttl time.Duration, scopes []string, now time.Time) (*TokenInfo, error) {
 	if ttl <= 0 {
 		return nil, invalidArg("ttl", "must be positive")
 	}
-	return c.UpdateToken(ctx, token, UpdateTokenParams{TTL: ttl})
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	if !c.v1 {
+		return c.UpdateToken(ctx, token, UpdateTokenParams{TTL: ttl})
+	}
+	if _, err := c.tokenBody(UpdateTokenParams{Scopes: scopes, TTL: ttl}); err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 {
+		info, err := c.GetToken(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		if scopes = info.Scopes; len(scopes) == 0 {
+			return nil, fmt.Errorf("%w: GET /token/{token}: the token has no scopes to renew it with", ErrUnexpectedResponse)
+		}
+	}
+	body := v1ReplaceBody{Scopes: scopes, Expire: now.Add(ttl).Unix()}
+	r, err := c.tokenRequest(http.MethodPut, token, body)
+	if err != nil {
+		return nil, err
+	}
+	return c.oneToken(ctx, r)
+}
+
+// v1ReplaceBody is v1's PUT /token/{token} (ScopesEdit): every field is
+// replaced, the scopes are required, and the expiry is absolute.
+type v1ReplaceBody struct {
+	Scopes []string `json:"scopes"`
+	Expire int64    `json:"expire"`
 }
 
 // RevokeToken deletes a token, which stops working at once: DELETE

@@ -351,7 +351,7 @@ func (ts *TokenSource) obtain(ctx context.Context, cur *held, force bool) (*held
 // extend pushes cur's expiry out by the TTL. It fails with errNotExtended
 // when the answer does not show an expiry past the renewal margin.
 func (ts *TokenSource) extend(ctx context.Context, cur *held) (*held, error) {
-	info, err := ts.c.RenewToken(ctx, cur.tok.Value, ts.ttl)
+	info, err := ts.c.renewToken(ctx, cur.tok.Value, ts.ttl, cur.tok.Scopes, ts.now())
 	if err != nil {
 		return nil, err
 	}

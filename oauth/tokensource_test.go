@@ -24,7 +24,7 @@ func createKey(v1 bool) string {
 
 func renewKey(v1 bool) string {
 	if v1 {
-		return "PATCH /v1/token/{token}"
+		return "PUT /v1/token/{token}"
 	}
 	return "PATCH /v2/tokens/{token}"
 }
@@ -405,4 +405,32 @@ func TestRenewDue(t *testing.T) {
 	assert.False(t, replaceable(&APIError{StatusCode: 429}))
 	assert.False(t, replaceable(&APIError{StatusCode: 503}))
 	assert.False(t, replaceable(errors.New("dial")))
+}
+
+// RenewToken on v1 sends what the spec requires: the token's scopes, read
+// back first, with the new expiry, in PUT /token/{token} as Openapi's PHP
+// SDK does; a PATCH with a ttl alone is refused (406, error 310).
+func TestRenewTokenV1SendsScopes(t *testing.T) {
+	f := newFake(t)
+	c := f.client(t, true)
+	ctx := context.Background()
+	info, err := c.CreateToken(ctx, CreateTokenParams{Scopes: VisengineReadOnlyScopes(false), TTL: time.Hour})
+	require.NoError(t, err)
+	f.clock.Add(30 * time.Minute)
+	before := time.Now()
+	renewed, err := c.RenewToken(ctx, info.Token, 2*time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, info.Token, renewed.Token)
+	assert.Equal(t, VisengineReadOnlyScopes(false), renewed.Scopes)
+	assert.WithinDuration(t, before.Add(2*time.Hour), renewed.ExpiresAt, 5*time.Second, "counted from this machine's clock")
+	assert.Equal(t, 1, f.count("GET /v1/token/{token}"))
+	assert.Equal(t, 1, f.count("PUT /v1/token/{token}"))
+	assert.Zero(t, f.count("PATCH /v1/token/{token}"))
+	scopes, ok := f.Lookup(info.Token)
+	require.True(t, ok)
+	assert.Equal(t, VisengineReadOnlyScopes(false), scopes, "the scopes are kept")
+
+	_, err = c.UpdateToken(ctx, info.Token, UpdateTokenParams{TTL: time.Hour})
+	assert.ErrorIs(t, err, visengine.ErrInvalidArgument, "v1 needs the scopes on every update")
+	assert.Zero(t, f.count("PATCH /v1/token/{token}"))
 }

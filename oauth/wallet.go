@@ -13,7 +13,7 @@ import (
 // Wallet is the account's prepaid credit, from which Visengine's
 // richieste are paid.
 type Wallet struct {
-	Credit    visengine.Price // in cents, exact; a fraction of a cent is rounded down
+	Credit    visengine.Price // exact to the millionth of a euro; a finer fraction is rounded down
 	CreatedAt time.Time       // v2
 	UpdatedAt time.Time       // v2: when the credit last changed
 }
@@ -39,11 +39,11 @@ func (c *Client) Wallet(ctx context.Context) (*Wallet, error) {
 	return w, nil
 }
 
-// Credit returns the wallet's credit in cents; see Wallet.
+// Credit returns the wallet's credit; see Wallet.
 func (c *Client) Credit(ctx context.Context) (visengine.Price, error) {
 	w, err := c.Wallet(ctx)
 	if err != nil {
-		return 0, err
+		return visengine.Price{}, err
 	}
 	return w.Credit, nil
 }

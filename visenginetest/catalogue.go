@@ -19,7 +19,7 @@ import (
 var catalogueFS embed.FS
 
 // plainPrice is the price of the services whose real structure is unknown.
-const plainPrice = 500
+var plainPrice = euro(visengine.Cents(500))
 
 // service is one entry of the catalogue.
 type service struct {
@@ -149,9 +149,9 @@ func (svc *service) fieldName(key string) string {
 	return key
 }
 
-// euro is an amount in cents written as a JSON number in euro the way PHP
-// writes floats: 20, 4.9, 4.78.
-type euro int64
+// euro is an amount written as a JSON number in euro the way PHP writes
+// floats: 20, 4.9, 4.78, 0.001.
+type euro visengine.Price
 
 // MarshalJSON writes the amount without trailing zeros.
 func (e euro) MarshalJSON() ([]byte, error) {
@@ -161,11 +161,7 @@ func (e euro) MarshalJSON() ([]byte, error) {
 // text formats the amount; fixed keeps two decimals ("182.03"), as in the
 // insufficient-credit message.
 func (e euro) text(fixed bool) string {
-	c, sign := int64(e), ""
-	if c < 0 {
-		c, sign = -c, "-"
-	}
-	s := fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+	s := strings.Replace(visengine.Price(e).String(), "€", "", 1)
 	if !fixed {
 		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 	}

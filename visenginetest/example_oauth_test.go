@@ -12,7 +12,7 @@ import (
 // The fake's OAuth service issues the tokens its Visengine accepts, and
 // shows the wallet Visengine charges.
 func ExampleServer_oauth() {
-	srv := visenginetest.NewServer(visenginetest.WithWallet(50_00))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(50_00)))
 	defer srv.Close()
 	ctx := context.Background()
 

@@ -58,7 +58,7 @@ func TestFaultApplyAnswersGatewayPage(t *testing.T) {
 	assert.Equal(t, "text/html; charset=utf-8", h.Get("Content-Type"))
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n, "applied behind the 504")
-	assert.Equal(t, visengine.Price(2000), sum)
+	assert.Equal(t, visengine.Cents(2000), sum)
 
 	status, body, _ = rawPut(t, srv, "/richiesta/"+id, `{"state":1}`)
 	assert.Equal(t, http.StatusBadRequest, status)
@@ -146,7 +146,7 @@ func TestSDKSubmitCloseApplied504(t *testing.T) {
 	assert.Equal(t, 1, count(reqs, "GET", "/richiesta/*"), summary(reqs))
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n, "exactly one charge")
-	assert.Equal(t, visengine.Price(2000), sum)
+	assert.Equal(t, visengine.Cents(2000), sum)
 }
 
 // TestSDKSubmitCloseAppliedLaterStaleRead is the worst case for Submit: the
@@ -183,7 +183,7 @@ func TestSDKSubmitCloseAppliedLaterStaleRead(t *testing.T) {
 	log := srv.ChargeLog()
 	require.Len(t, log, 1, "exactly one charge")
 	assert.Equal(t, se.ID, log[0].RichiestaID)
-	assert.Equal(t, visengine.Price(2000), log[0].Amount)
+	assert.Equal(t, visengine.Cents(2000), log[0].Amount)
 }
 
 // TestSDKCreateAppliedLater504: the gateway answers 504 to a paid create at
@@ -209,7 +209,7 @@ func TestSDKCreateAppliedLater504(t *testing.T) {
 	require.Len(t, reqs, 1, "the POST is never resent: %s", summary(reqs))
 	log := srv.ChargeLog()
 	require.Len(t, log, 1, "created and charged exactly once")
-	assert.Equal(t, visengine.Price(490), log[0].Amount)
+	assert.Equal(t, visengine.Cents(490), log[0].Amount)
 	assert.GreaterOrEqual(t, log[0].Time.Sub(reqs[0].Time), commit, "applied after the delay")
 	stato, found := srv.Stato(log[0].RichiestaID)
 	require.True(t, found)

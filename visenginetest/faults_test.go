@@ -79,7 +79,7 @@ func TestFaultDropAfterApply(t *testing.T) {
 	require.Error(t, err, "no answer")
 	n, total := srv.Charges()
 	assert.Equal(t, 1, n, "applied exactly once")
-	assert.Equal(t, visengine.Price(490), total)
+	assert.Equal(t, visengine.Cents(490), total)
 	list := call(t, srv, "GET", "/richiesta", nil).Env["data"].([]any)
 	assert.Len(t, list, 1)
 }

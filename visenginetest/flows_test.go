@@ -46,12 +46,12 @@ func TestClientCatalogue(t *testing.T) {
 	assert.Len(t, list, 92)
 	v, err := c.GetVisura(context.Background(), hashA2)
 	require.NoError(t, err)
-	assert.Equal(t, visengine.Price(2000), v.PrezzoVisura)
+	assert.Equal(t, visengine.Cents(2000), v.PrezzoVisura)
 	assert.Len(t, v.JSONStruttura.Campi, 8)
 	v, err = c.GetVisura(context.Background(), hashRicerca)
 	require.NoError(t, err)
 	assert.True(t, bool(v.HasRicerca))
-	assert.Equal(t, visengine.Price(38), v.PrezzoRicerca)
+	assert.Equal(t, visengine.Cents(38), v.PrezzoRicerca)
 	assert.Equal(t, "$0 || $1", v.JSONStruttura.Validazione)
 	_, err = c.GetVisura(context.Background(), "0123456789abcdef0123456789abcdef")
 	assert.ErrorIs(t, err, visengine.ErrInvalidRequest)
@@ -78,8 +78,8 @@ func TestDraftEditCloseAdvanceDocument(t *testing.T) {
 
 	n, total := srv.Charges()
 	assert.Equal(t, 1, n)
-	assert.Equal(t, visengine.Price(2400), total, "€20 and the €4 urgenza")
-	assert.Equal(t, visengine.Price(1000_00-2400), srv.Balance())
+	assert.Equal(t, visengine.Cents(2400), total, "€20 and the €4 urgenza")
+	assert.Equal(t, visengine.Cents(1000_00-2400), srv.Balance())
 
 	stato, err := srv.Advance(id)
 	require.NoError(t, err)
@@ -162,7 +162,7 @@ func TestSearchFlow(t *testing.T) {
 	require.Equal(t, 200, a.Status, "%s", a.Raw)
 	d = a.data(t)
 	assert.Equal(t, []any{id + "_1", 0.0, "In erogazione"}, []any{d["id_ricerca"], d["indice_ricerca"], d["stato_richiesta"]})
-	assert.Equal(t, []Charge{{id, "visura", 478, time.Time{}}, {id, "ricerca", 38, time.Time{}}, {id, "ricerca", 38, time.Time{}}},
+	assert.Equal(t, []Charge{{id, "visura", visengine.Cents(478), time.Time{}}, {id, "ricerca", visengine.Cents(38), time.Time{}}, {id, "ricerca", visengine.Cents(38), time.Time{}}},
 		withoutTimes(srv.ChargeLog()), "the document, the added search, the chosen result")
 	require.NoError(t, srv.Complete(id))
 	checkDocument(t, srv, id)
@@ -277,7 +277,7 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	n, total := srv.Charges()
 	assert.Equal(t, 8, n)
-	assert.Equal(t, visengine.Price(8*490), total)
+	assert.Equal(t, visengine.Cents(8*490), total)
 	assert.Len(t, srv.Requests(), 8*3)
 }
 

@@ -79,7 +79,17 @@ func randomKey() string {
 // serverWallet shows the server's wallet to the OAuth service.
 type serverWallet struct{ s *Server }
 
-func (w serverWallet) Balance() int64 { return int64(w.s.Balance()) }
+func (w serverWallet) BalanceMicros() int64 { return w.s.Balance().Micros() }
+
+// Transactions returns the server's ledger in the OAuth service's terms.
+func (w serverWallet) Transactions() []oauthfake.Transaction {
+	ledger := w.s.Ledger()
+	out := make([]oauthfake.Transaction, len(ledger))
+	for i, e := range ledger {
+		out[i] = oauthfake.Transaction{ID: e.ID, AmountMicros: e.Amount.Micros(), Time: e.Time, Description: e.Description}
+	}
+	return out
+}
 
 // withOAuth sends requests under oauthPrefix to the OAuth service and the
 // others to api, which also answers an unclean path under oauthPrefix

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
 )
 
 // The official PHP SDK (github.com/openapi-it/OpenApi-PHP) is what many
@@ -195,7 +197,7 @@ func TestPHPSDKFlow(t *testing.T) {
 	require.Len(t, ricerche, 1)
 	assert.Equal(t, "Nicolò", ricerche[0].(map[string]any)["json_mappato"].(map[string]any)["Nome"], `\u00f2 decoded`)
 	_, total := srv.Charges()
-	assert.EqualValues(t, 2400, total, "€20 and the €4 urgenza, once")
+	assert.Equal(t, visengine.Cents(2400), total, "€20 and the €4 urgenza, once")
 
 	// getRequestByIdVisura(id).
 	stato, _ = phpGetRequestByIdVisura(t, srv, id)
@@ -253,5 +255,5 @@ func TestPHPSDKSearchFlow(t *testing.T) {
 	assert.Equal(t, "In erogazione", a.object(t)["stato_richiesta"])
 	assert.Equal(t, 1.0, a.object(t)["indice_ricerca"])
 	_, total := srv.Charges()
-	assert.EqualValues(t, 478+38, total, "the document and the chosen search")
+	assert.Equal(t, visengine.Cents(478+38), total, "the document and the chosen search")
 }

@@ -43,18 +43,20 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-func (s *Server) chargeLocked(id, what string, cents int64) {
-	s.wallet -= cents
-	s.charges = append(s.charges, Charge{RichiestaID: id, What: what, Amount: visengine.Price(cents), Time: time.Now()})
+func (s *Server) chargeLocked(id, what string, amount visengine.Price) {
+	now := time.Now()
+	s.wallet = s.wallet.Sub(amount)
+	s.charges = append(s.charges, Charge{RichiestaID: id, What: what, Amount: amount, Time: now})
+	s.ledger = append(s.ledger, s.newLedgerEntry(amount.Neg(), s.usageDescription(), now))
 }
 
-// Charges returns how many times the wallet was debited and the total, in
-// exact cents.
+// Charges returns how many times the wallet was debited and the total,
+// exactly.
 func (s *Server) Charges() (count int, total visengine.Price) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.charges {
-		total += c.Amount
+		total = total.Add(c.Amount)
 	}
 	return len(s.charges), total
 }
@@ -70,12 +72,21 @@ func (s *Server) ChargeLog() []Charge {
 func (s *Server) Balance() visengine.Price {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return visengine.Price(s.wallet)
+	return s.wallet
 }
 
-// SetBalance refills or drains the wallet, e.g. to test a 402 mid-flow.
+// SetBalance refills or drains the wallet, e.g. to test a 402 mid-flow. The
+// ledger records the difference: a recharge when it adds, an adjustment
+// when it takes away.
 func (s *Server) SetBalance(balance visengine.Price) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.wallet = int64(balance)
+	diff := balance.Sub(s.wallet)
+	switch diff.Sign() {
+	case 1:
+		s.ledger = append(s.ledger, s.newLedgerEntry(diff, DescriptionRecharge, time.Now()))
+	case -1:
+		s.ledger = append(s.ledger, s.newLedgerEntry(diff, DescriptionAdjustment, time.Now()))
+	}
+	s.wallet = balance
 }

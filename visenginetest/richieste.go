@@ -47,10 +47,10 @@ func (r *richiesta) documentReady() bool {
 }
 
 // price is what closing the richiesta charges: the document and its options.
-func (r *richiesta) price() int64 {
-	p := int64(r.svc.v.PrezzoVisura)
+func (r *richiesta) price() visengine.Price {
+	p := r.svc.v.PrezzoVisura
 	for _, o := range r.opzioni {
-		p += int64(o.Prezzo)
+		p = p.Add(o.Prezzo)
 	}
 	return p
 }
@@ -136,7 +136,7 @@ type apiError struct {
 
 func (e *apiError) write(w http.ResponseWriter) { fail(w, e.status, e.code, e.msg) }
 
-func insufficientCredit(code visengine.Code, balance int64) *apiError {
+func insufficientCredit(code visengine.Code, balance visengine.Price) *apiError {
 	return &apiError{http.StatusPaymentRequired, code, "Insufficient Credit in Wallet: " + euro(balance).text(true)}
 }
 
@@ -209,7 +209,7 @@ func (s *Server) newRichiesta(in postBody) (*richiesta, bool, *apiError) {
 // storeLocked keeps rq and, if it is submitted, charges and starts it.
 func (s *Server) storeLocked(rq *richiesta) *apiError {
 	if rq.state == 1 {
-		if s.wallet < rq.price() {
+		if s.wallet.Cmp(rq.price()) < 0 {
 			return insufficientCredit(visengine.CodeInsufficientCredit, s.wallet)
 		}
 		s.chargeLocked(rq.id, "visura", rq.price())
@@ -288,7 +288,7 @@ func (s *Server) editLocked(rq *richiesta, body map[string]json.RawMessage) *api
 		if !rq.svc.satisfies(values) {
 			return bad
 		}
-		if s.wallet < rq.price() {
+		if s.wallet.Cmp(rq.price()) < 0 {
 			return insufficientCredit(CodeInsufficientCreditClose, s.wallet)
 		}
 	}

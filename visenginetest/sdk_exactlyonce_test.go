@@ -49,7 +49,7 @@ func TestSDKSubmit504ThenCommit(t *testing.T) {
 	assert.Equal(t, 1, closes(reqs, se.ID), "still one closing PUT: %s", summary(reqs))
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n, "one charge")
-	assert.Equal(t, visengine.Price(2000), sum)
+	assert.Equal(t, visengine.Cents(2000), sum)
 }
 
 // TestSDKReconcileByReference: a lost draft sent with a callback carries its

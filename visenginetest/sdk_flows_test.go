@@ -172,7 +172,7 @@ func TestSDKSearchFlow(t *testing.T) {
 	log := srv.ChargeLog()
 	require.Len(t, log, 3, "the document, the added search, the chosen result")
 	assert.Equal(t, []string{"visura", "ricerca", "ricerca"}, []string{log[0].What, log[1].What, log[2].What})
-	assert.Equal(t, []visengine.Price{478, 38, 38}, []visengine.Price{log[0].Amount, log[1].Amount, log[2].Amount})
+	assert.Equal(t, []visengine.Price{visengine.Cents(478), visengine.Cents(38), visengine.Cents(38)}, []visengine.Price{log[0].Amount, log[1].Amount, log[2].Amount})
 	assert.Equal(t, []string{id, id, id}, []string{log[0].RichiestaID, log[1].RichiestaID, log[2].RichiestaID})
 
 	r, err = c.Wait(ctx, id, fastPoll())
@@ -183,7 +183,7 @@ func TestSDKSearchFlow(t *testing.T) {
 	assert.Equal(t, id+".zip", doc.Nome)
 	n, total := srv.Charges()
 	assert.Equal(t, 3, n)
-	assert.Equal(t, visengine.Price(554), total)
+	assert.Equal(t, visengine.Cents(554), total)
 }
 
 // TestSDKConcurrentSubmitAndWait: one client, one fake, 20 applicants at
@@ -238,7 +238,7 @@ func TestSDKConcurrentSubmitAndWait(t *testing.T) {
 	assert.Len(t, distinct, n)
 	count, total := srv.Charges()
 	assert.Equal(t, n, count)
-	assert.Equal(t, visengine.Price(n*2000), total)
+	assert.Equal(t, visengine.Cents(n*2000), total)
 	for _, ch := range srv.ChargeLog() {
 		assert.True(t, distinct[ch.RichiestaID], "charge for an unknown richiesta")
 		delete(distinct, ch.RichiestaID) // each charged once

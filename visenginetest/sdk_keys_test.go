@@ -136,7 +136,7 @@ func TestSDKKeyCreditRefusedThenToppedUp(t *testing.T) {
 			c := srv.Client(kj.opts(t)...)
 			ctx := testCtx(t)
 			v := getVisura(t, c, hashA2)
-			srv.SetBalance(visengine.Price(500))
+			srv.SetBalance(visengine.Cents(500))
 			n0 := len(srv.Requests())
 			_, err := c.Submit(ctx, v, applicant(4), visengine.WithIdempotencyKey("pratica-4"))
 			require.ErrorIs(t, err, visengine.ErrInsufficientCredit)
@@ -144,7 +144,7 @@ func TestSDKKeyCreditRefusedThenToppedUp(t *testing.T) {
 			require.ErrorAs(t, err, &se)
 			require.NotEmpty(t, se.ID)
 
-			srv.SetBalance(visengine.Price(10000))
+			srv.SetBalance(visengine.Cents(10000))
 			r, err := c.Submit(ctx, v, applicant(4), visengine.WithIdempotencyKey("pratica-4"))
 			require.NoError(t, err)
 			assert.Equal(t, se.ID, r.ID, "the same draft, closed")
@@ -266,7 +266,7 @@ func TestSDKBatchThrough429s(t *testing.T) {
 	t.Parallel()
 	const applicants, inFlight = 200, 16
 	const rate, burst = 400.0, 8
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Price(applicants * 2000)))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(applicants * 2000)))
 	t.Cleanup(srv.Close)
 	sent := &sendTimes{}
 	tr := srvTransport(srv)

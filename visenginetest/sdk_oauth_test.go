@@ -83,7 +83,7 @@ func bearer(r visenginetest.Request) string {
 // credentials; its tokens work on the fake's Visengine; its wallet is the
 // one Visengine charges.
 func TestFakeServesOAuth(t *testing.T) {
-	srv, _ := fake(t, visenginetest.WithWallet(100_00))
+	srv, _ := fake(t, visenginetest.WithWallet(visengine.Cents(100_00)))
 	ctx := testCtx(t)
 	assert.Equal(t, srv.URL+"/oauth/v2", srv.OAuthURL)
 	assert.Equal(t, srv.URL+"/oauth/v1", srv.OAuthV1URL)
@@ -114,7 +114,7 @@ func TestFakeServesOAuth(t *testing.T) {
 	require.NoError(t, err)
 	credit, err := account(t, srv).Credit(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, visengine.Price(80_00), credit)
+	assert.Equal(t, visengine.Cents(80_00), credit)
 
 	wrong, err := oauth.NewClient(srv.Email, "not-the-key", oauth.WithBaseURL(srv.OAuthURL))
 	require.NoError(t, err)
@@ -289,7 +289,7 @@ func TestUnauthorizedPaidPostChargedOnce(t *testing.T) {
 	assert.Equal(t, 1, count(reqs, http.MethodPost, "/oauth/v2/tokens"))
 	charges, total := srv.Charges()
 	assert.Equal(t, 1, charges)
-	assert.Equal(t, visengine.Price(20_00), total)
+	assert.Equal(t, visengine.Cents(20_00), total)
 }
 
 // Submit's close, the paid step, refused because the token was revoked
@@ -328,7 +328,7 @@ func TestUnauthorizedCloseChargedOnce(t *testing.T) {
 	assert.Equal(t, 1, closes(srv.Requests(), r.ID), "the close after the renewal")
 	charges, total := srv.Charges()
 	assert.Equal(t, 1, charges)
-	assert.Equal(t, visengine.Price(24_00), total)
+	assert.Equal(t, visengine.Cents(24_00), total)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -367,7 +367,7 @@ func TestMissingScopeSendsNothing(t *testing.T) {
 // The wallet is checked before the draft: too little credit sends nothing
 // to Visengine; enough lets Submit pay, options included.
 func TestCreditCheckAgainstTheFakesWallet(t *testing.T) {
-	srv, c := fake(t, visenginetest.WithWallet(23_99))
+	srv, c := fake(t, visenginetest.WithWallet(visengine.Cents(23_99)))
 	ctx := testCtx(t)
 	oc := account(t, srv)
 	v := getVisura(t, c, hashA2)
@@ -380,7 +380,7 @@ func TestCreditCheckAgainstTheFakesWallet(t *testing.T) {
 	assert.Empty(t, apiRequests(reqs), "no request to Visengine")
 	assert.Equal(t, 1, count(reqs, http.MethodGet, "/oauth/v2/wallet"))
 
-	srv.SetBalance(24_00)
+	srv.SetBalance(visengine.Cents(24_00))
 	_, err = c.Submit(ctx, v, applicant(4), visengine.WithOpzioni("urgenza"), visengine.WithCreditCheck(oc))
 	require.NoError(t, err)
 	credit, err := oc.Credit(ctx)

@@ -131,7 +131,7 @@ func testCreateDroppedThenReconcile(t *testing.T, shape visenginetest.DraftShape
 	assert.Equal(t, visengine.StateSubmitted, closed.State)
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n)
-	assert.Equal(t, visengine.Price(2000), sum)
+	assert.Equal(t, visengine.Cents(2000), sum)
 	assert.Equal(t, r.ID, srv.ChargeLog()[0].RichiestaID)
 }
 

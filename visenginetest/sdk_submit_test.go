@@ -35,7 +35,7 @@ func TestSDKSubmitA2(t *testing.T) {
 	v := getVisura(t, c, hashA2)
 	total, err := v.Total("urgenza")
 	require.NoError(t, err)
-	require.Equal(t, visengine.Price(2400), total, "20 + 4 from the catalogue")
+	require.Equal(t, visengine.Cents(2400), total, "20 + 4 from the catalogue")
 	values := applicant(0)
 	require.Equal(t, "RSSMRA80A01H501U", values["$4"])
 
@@ -45,7 +45,7 @@ func TestSDKSubmitA2(t *testing.T) {
 	assert.Equal(t, visengine.StateSubmitted, r.State)
 	assert.Equal(t, visengine.StatoInErogazione, r.StatoRichiesta)
 	assert.Equal(t, hashA2, r.HashVisura)
-	assert.Equal(t, visengine.Price(2000), r.PrezzoVisura)
+	assert.Equal(t, visengine.Cents(2000), r.PrezzoVisura)
 	require.Len(t, r.Opzioni, 1)
 	assert.Equal(t, "urgenza", r.Opzioni[0].Tipo)
 	require.NotEmpty(t, r.Ricerche)
@@ -53,13 +53,13 @@ func TestSDKSubmitA2(t *testing.T) {
 
 	n, sum := srv.Charges()
 	assert.Equal(t, 1, n)
-	assert.Equal(t, visengine.Price(2400), sum)
+	assert.Equal(t, visengine.Cents(2400), sum)
 	assert.Equal(t, "€24.00", sum.String())
 	log := srv.ChargeLog()
 	require.Len(t, log, 1)
 	assert.Equal(t, r.ID, log[0].RichiestaID)
 	assert.Equal(t, "visura", log[0].What)
-	assert.Equal(t, visengine.Price(100_000-2400), srv.Balance())
+	assert.Equal(t, visengine.Cents(100_000-2400), srv.Balance())
 	charged, err := r.Total()
 	require.NoError(t, err)
 	assert.Equal(t, sum, charged, "Richiesta.Total is what the fake charged, the option included")
@@ -179,7 +179,7 @@ func TestSDKSubmitCloseFaults(t *testing.T) {
 			assert.Len(t, reqs, 1+wantCloses+wantReads, summary(reqs))
 			n, sum := srv.Charges()
 			assert.Equal(t, 1, n, "exactly one charge")
-			assert.Equal(t, visengine.Price(2000), sum)
+			assert.Equal(t, visengine.Cents(2000), sum)
 			stato, _ := srv.Stato(id)
 			assert.Equal(t, visengine.StatoInErogazione, stato)
 		})
@@ -235,7 +235,7 @@ func TestSDKSubmitCloseKeepsFailing(t *testing.T) {
 // TestSDKSubmitInsufficientCredit: a wallet short of the price refuses the
 // close with 402; the error carries the balance and nothing is charged.
 func TestSDKSubmitInsufficientCredit(t *testing.T) {
-	srv, c := fake(t, visenginetest.WithWallet(visengine.Price(1503)))
+	srv, c := fake(t, visenginetest.WithWallet(visengine.Cents(1503)))
 	v := getVisura(t, c, hashA2)
 	n0 := len(srv.Requests())
 	r, err := c.Submit(testCtx(t), v, applicant(7), visengine.WithOpzioni("urgenza"))
@@ -257,15 +257,15 @@ func TestSDKSubmitInsufficientCredit(t *testing.T) {
 	assert.Len(t, reqs, 2, summary(reqs))
 	n, _ := srv.Charges()
 	assert.Zero(t, n)
-	assert.Equal(t, visengine.Price(1503), srv.Balance())
+	assert.Equal(t, visengine.Cents(1503), srv.Balance())
 	stato, _ := c.GetRichiesta(testCtx(t), se.ID)
 	assert.Equal(t, visengine.StateDraft, stato.State, "still an open draft, to close after a top-up")
 
-	srv.SetBalance(visengine.Price(2400))
+	srv.SetBalance(visengine.Cents(2400))
 	closed, err := c.CloseRichiesta(testCtx(t), se.ID)
 	require.NoError(t, err)
 	assert.Equal(t, visengine.StateSubmitted, closed.State)
-	assert.Equal(t, visengine.Price(0), srv.Balance())
+	assert.Equal(t, visengine.Cents(0), srv.Balance())
 }
 
 // TestSDKRetryAfterOnGet: a 503 with Retry-After on an idempotent GET is

@@ -35,7 +35,7 @@ func TestSDKUpdateAndClose(t *testing.T) {
 	assert.JSONEq(t, `{"json_visura.$0":"altravia","email_target":"caf@example.com","state":1}`, string(reqs[0].Body))
 	log := srv.ChargeLog()
 	require.Len(t, log, 1)
-	assert.Equal(t, visengine.Price(490), log[0].Amount)
+	assert.Equal(t, visengine.Cents(490), log[0].Amount)
 
 	_, err = c.UpdateAndCloseRichiesta(ctx, d.ID, &visengine.UpdateParams{Fields: visengine.Values{"$0": "other"}})
 	require.ErrorIs(t, err, visengine.ErrAlreadyClosed)
@@ -50,7 +50,7 @@ func TestSDKUpdateAndClose(t *testing.T) {
 // wallet (402) leave the draft open, unedited and unpaid; these are answers,
 // not unknown outcomes.
 func TestSDKUpdateAndCloseRefused(t *testing.T) {
-	srv, c := fake(t, visenginetest.WithWallet(100))
+	srv, c := fake(t, visenginetest.WithWallet(visengine.Cents(100)))
 	ctx := testCtx(t)
 	d, err := c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashOrdinaria})
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestSDKUpdateAndCloseRefused(t *testing.T) {
 	assert.Equal(t, visengine.StateDraft, got.State)
 	assert.Empty(t, srv.ChargeLog())
 
-	srv.SetBalance(490)
+	srv.SetBalance(visengine.Cents(490))
 	r, err := c.UpdateAndCloseRichiesta(ctx, d.ID, &visengine.UpdateParams{JSONVisura: visengine.Values{"$0": "1378273", "$1": "RM"}})
 	require.NoError(t, err)
 	assert.Equal(t, visengine.StateSubmitted, r.State)

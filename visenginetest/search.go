@@ -173,11 +173,11 @@ func (s *Server) addRicerca(w http.ResponseWriter, r *http.Request) {
 // prezzo_ricerca (nothing when that is 0), or refuses it with the spec's
 // 402/225 when the wallet is short.
 func (s *Server) chargeSearchLocked(rq *richiesta) *apiError {
-	price := int64(rq.svc.v.PrezzoRicerca)
-	if price <= 0 {
+	price := rq.svc.v.PrezzoRicerca
+	if price.Sign() <= 0 {
 		return nil
 	}
-	if s.wallet < price {
+	if s.wallet.Cmp(price) < 0 {
 		return insufficientCredit(visengine.CodeInsufficientCreditRicerca, s.wallet)
 	}
 	s.chargeLocked(rq.id, "ricerca", price)
@@ -212,8 +212,8 @@ func (s *Server) chooseRisultato(w http.ResponseWriter, r *http.Request) {
 		if e != nil {
 			return nil, e
 		}
-		price := int64(rq.svc.v.PrezzoRicerca)
-		if s.wallet < price {
+		price := rq.svc.v.PrezzoRicerca
+		if s.wallet.Cmp(price) < 0 {
 			return nil, insufficientCredit(visengine.CodeInsufficientCreditRisultato, s.wallet)
 		}
 		s.chargeLocked(rq.id, "ricerca", price)

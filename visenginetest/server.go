@@ -17,7 +17,7 @@
 // Email with APIKey (HTTP Basic auth), so that package oauth and its
 // TokenSource can be tested end to end:
 //
-//	OAuthURL   = URL + "/oauth/v2": POST/GET /tokens, GET/PATCH/DELETE /tokens/{token}, GET /scopes, GET /wallet
+//	OAuthURL   = URL + "/oauth/v2": POST/GET /tokens, GET/PATCH/DELETE /tokens/{token}, GET /scopes, GET /wallet, GET /wallet/transactions
 //	OAuthV1URL = URL + "/oauth/v1": POST/GET /token, GET/PUT/PATCH/DELETE /token/{token}, GET /scopes, GET /credit
 //
 // with the specs' envelopes, status and error codes, and token expiry
@@ -95,8 +95,9 @@ type Server struct {
 	closed    bool
 	richieste map[string]*richiesta
 	order     []*richiesta // creation order
-	wallet    int64        // cents
+	wallet    visengine.Price
 	charges   []Charge
+	ledger    []LedgerEntry // the wallet's movements, oldest first (OAuth's GET /wallet/transactions)
 	requests  []Request
 	faults    []*faultRule
 	stale     map[string]*staleView // by richiesta id, see Fault.StaleReads
@@ -106,7 +107,7 @@ type Server struct {
 
 // config holds what the options set.
 type config struct {
-	wallet     int64
+	wallet     visengine.Price
 	step       time.Duration
 	token      string
 	owner      string
@@ -125,7 +126,7 @@ type Option func(*config)
 
 // WithWallet sets the wallet's starting balance. Default: €1000.
 func WithWallet(balance visengine.Price) Option {
-	return func(c *config) { c.wallet = int64(balance) }
+	return func(c *config) { c.wallet = balance }
 }
 
 // WithAutoAdvance makes every started richiesta move on by one state each
@@ -165,7 +166,7 @@ func NewServer(opts ...Option) *Server {
 // NewUnstartedServer returns a server that listens (so Listener can be
 // swapped) but does not serve until Start.
 func NewUnstartedServer(opts ...Option) *Server {
-	cfg := config{wallet: 1000_00, owner: defaultEmail, cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
+	cfg := config{wallet: visengine.Euros(1000), owner: defaultEmail, cbAttempts: 3, cbBackoff: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -179,6 +180,9 @@ func NewUnstartedServer(opts ...Option) *Server {
 		richieste: map[string]*richiesta{},
 		wallet:    cfg.wallet,
 		cbc:       newCallbackClient(),
+	}
+	if cfg.wallet.Sign() > 0 {
+		s.ledger = []LedgerEntry{s.newLedgerEntry(cfg.wallet, DescriptionRecharge, time.Now())}
 	}
 	s.oauth, s.Email = s.newOAuth()
 	s.APIKey = s.cfg.apiKey

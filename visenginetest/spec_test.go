@@ -172,7 +172,7 @@ func TestSpecRichiesta(t *testing.T) {
 }
 
 func TestSpecCreateErrors(t *testing.T) {
-	srv := newServer(t, WithWallet(18203))
+	srv := newServer(t, WithWallet(visengine.Cents(18203)))
 	ord := func(extra map[string]any) map[string]any {
 		b := map[string]any{"hash_visura": hashOrdinaria, "json_visura": map[string]string{"$0": "1378273", "$1": "RM"}}
 		for k, v := range extra {
@@ -188,12 +188,12 @@ func TestSpecCreateErrors(t *testing.T) {
 	matchSpec(t, "post_richiesta_428.json", call(t, srv, "POST", "/richiesta", "[1,2]"))
 	// €29.99 buys no €20 A2 application with its €10 option; the message
 	// shows the balance with two decimals, like the spec's "182.03".
-	srv.SetBalance(2999)
+	srv.SetBalance(visengine.Cents(2999))
 	a := call(t, srv, "POST", "/richiesta", map[string]any{
 		"hash_visura": hashA2, "json_visura": a2Values(), "opzioni": map[string]bool{"opzione_1": true},
 	})
 	matchSpec(t, "post_richiesta_402.json", a, withMessage("Insufficient Credit in Wallet: 29.99"))
-	srv.SetBalance(100)
+	srv.SetBalance(visengine.Cents(100))
 	matchSpec(t, "post_richiesta_402.json", call(t, srv, "POST", "/richiesta", ord(nil)), withMessage("Insufficient Credit in Wallet: 1.00"))
 	n, total := srv.Charges()
 	assert.Equal(t, 0, n)
@@ -220,7 +220,7 @@ func TestSpecAddRicerca(t *testing.T) {
 
 	log := srv.ChargeLog()
 	require.Len(t, log, 2, "the document at the close, then the added search")
-	assert.Equal(t, []any{"ricerca", visengine.Price(38), id}, []any{log[1].What, log[1].Amount, log[1].RichiestaID},
+	assert.Equal(t, []any{"ricerca", visengine.Cents(38), id}, []any{log[1].What, log[1].Amount, log[1].RichiestaID},
 		"an added search costs the service's prezzo_ricerca")
 
 	matchSpec(t, "post_richiesta_id_400.json", call(t, srv, "POST", "/richiesta/bad-id", specBody(t, "post_richiesta_id_request.json")))
@@ -234,11 +234,11 @@ func TestSpecAddRicerca(t *testing.T) {
 	matchSpec(t, "post_richiesta_id_428.json", call(t, srv, "POST", "/richiesta/"+id, map[string]any{}))
 	matchSpec(t, "post_richiesta_id_428.json", call(t, srv, "POST", "/richiesta/"+id, "{broken"))
 
-	srv.SetBalance(37)
+	srv.SetBalance(visengine.Cents(37))
 	matchSpec(t, "post_richiesta_id_402.json", call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json")),
 		withMessage("Insufficient Credit in Wallet: 0.37"))
 	assert.Len(t, call(t, srv, "GET", "/richiesta/"+id, nil).data(t)["ricerche"], 2, "a refused search is not run")
-	srv.SetBalance(38)
+	srv.SetBalance(visengine.Cents(38))
 	matchSpec(t, "post_richiesta_id_200.json", call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json")))
 	assert.Zero(t, srv.Balance())
 	assert.Len(t, srv.ChargeLog(), 4, "the search's close, the plain one's, two added searches")
@@ -249,10 +249,10 @@ func TestSpecAddRicerca(t *testing.T) {
 func TestAddRicercaFreeWhenUnpriced(t *testing.T) {
 	srv := newServer(t)
 	svc := *srv.cat.byHash[hashRicerca]
-	svc.v.PrezzoRicerca = 0
+	svc.v.PrezzoRicerca = visengine.Cents(0)
 	srv.cat = &catalogue{list: srv.cat.list, byHash: map[string]*service{hashRicerca: &svc}}
 	id := searchRichiesta(t, srv)
-	srv.SetBalance(0)
+	srv.SetBalance(visengine.Cents(0))
 	a := call(t, srv, "POST", "/richiesta/"+id, specBody(t, "post_richiesta_id_request.json"))
 	matchSpec(t, "post_richiesta_id_200.json", a)
 	assert.Len(t, srv.ChargeLog(), 1, "only the close")
@@ -284,7 +284,7 @@ func TestSpecUpdate(t *testing.T) {
 // close the wallet cannot pay is POST's envelope with the fake's own code;
 // the draft stays open and nothing is charged.
 func TestCloseInsufficientCredit(t *testing.T) {
-	srv := newServer(t, WithWallet(477))
+	srv := newServer(t, WithWallet(visengine.Cents(477)))
 	id := create(t, srv, map[string]any{"hash_visura": hashOrdinaria, "state": 0, "json_visura": map[string]string{"$1": "BS"}})
 	a := call(t, srv, "PUT", "/richiesta/"+id, specBody(t, "put_richiesta_id_request.json"))
 	assert.Equal(t, 402, a.Status)
@@ -295,7 +295,7 @@ func TestCloseInsufficientCredit(t *testing.T) {
 	d := call(t, srv, "GET", "/richiesta/"+id, nil).data(t)
 	assert.Equal(t, 0.0, d["state"])
 	assert.Empty(t, srv.ChargeLog())
-	assert.Equal(t, visengine.Price(477), srv.Balance())
+	assert.Equal(t, visengine.Cents(477), srv.Balance())
 }
 
 func TestSpecChooseRisultato(t *testing.T) {
@@ -310,9 +310,9 @@ func TestSpecChooseRisultato(t *testing.T) {
 	matchSpec(t, "put_richiesta_id_ricerche_428.json", call(t, srv, "PUT", path, body(id+"_0", 2)))
 	matchSpec(t, "put_richiesta_id_ricerche_428.json", call(t, srv, "PUT", path, body(id+"_7", 0)))
 	matchSpec(t, "put_richiesta_id_ricerche_404.json", call(t, srv, "PUT", "/richiesta/tr546547uyyhhg64545r4f4546/ricerche", body(id+"_0", 1)))
-	srv.SetBalance(37)
+	srv.SetBalance(visengine.Cents(37))
 	matchSpec(t, "put_richiesta_id_ricerche_402.json", call(t, srv, "PUT", path, body(id+"_0", 1)), withMessage("Insufficient Credit in Wallet: 0.37"))
-	srv.SetBalance(1000_00)
+	srv.SetBalance(visengine.Cents(1000_00))
 
 	spec := specBody(t, "put_richiesta_id_ricerche_request.json")
 	spec["id_ricerca"] = id + "_0"

@@ -81,7 +81,7 @@ func TestRunServesVisure(t *testing.T) {
 	require.NoError(t, err)
 	credit, err := oc.Credit(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, visengine.Price(182_03), credit)
+	assert.Equal(t, visengine.Cents(182_03), credit)
 
 	cancel()
 	select {

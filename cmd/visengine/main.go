@@ -176,7 +176,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.catalogueCommand(), a.showCommand(), a.validateCommand(), a.submitCommand(),
 		a.statusCommand(), a.listCommand(), a.waitCommand(), a.downloadCommand(),
 		a.resumeCommand(), a.recoverCommand(),
-		a.fakeCommand(), a.tokenCommand(), a.walletCommand(),
+		a.fakeCommand(), a.tokenCommand(), a.walletCommand(), a.auditCommand(),
 	)
 	root.Long += "\n\n" + jsonCommands(root)
 	return root
@@ -243,8 +243,8 @@ before paying, submit once, follow the richiesta and download its document.
 Environment:
   VISENGINE_TOKEN    the bearer token (every Visengine command needs it)
   VISENGINE_URL      another server, such as 'visengine fake'; wins over --sandbox
-  OPENAPI_EMAIL      the Openapi account's e-mail, for 'token' and 'wallet'
-  OPENAPI_APIKEY     the Openapi account's API key, for 'token' and 'wallet'
+  OPENAPI_EMAIL      the Openapi account's e-mail, for 'token', 'wallet', 'audit'
+  OPENAPI_APIKEY     the Openapi account's API key, for 'token', 'wallet', 'audit'
   OPENAPI_OAUTH_URL  another OAuth service; wins over --sandbox
   VISENGINE_JOURNAL  the submission journal's folder (default: visengine/journal
                      in $XDG_STATE_HOME, or the OS's state folder)

@@ -272,6 +272,10 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		ttl, err := time.ParseDuration(args[len(args)-1])
 		ts.Check(err)
 		ts.Setenv(args[1], srv.IssueToken(ttl, oauth.VisengineScopes(false)...))
+	case "charge": // fake charge AMOUNT: a Visengine charge written into the ledger by hand
+		p, err := visengine.ParsePrice(args[1])
+		ts.Check(err)
+		srv.AddLedgerEntry(visenginetest.LedgerEntry{Amount: p.Neg(), Description: "API usage - visengine2.altravia.com"})
 	case "fault":
 		if len(args) != 4 {
 			ts.Fatalf("usage: fake fault METHOD PATTERN KIND")

@@ -4,7 +4,7 @@
 //  1. openAccount: an oauth.Client for the account (HTTP Basic auth)
 //  2. getToken: a TokenSource creates a Visengine token; its scopes and
 //     expiry are printed (the sandbox's scopes carry the "test." prefix)
-//  3. printWallet: the wallet's credit, exact to the cent
+//  3. printWallet: the wallet's credit, exact to the millionth of a euro
 //  4. useToken: a visengine.Client that takes its token from the source
 //     (visengine.WithTokenSource) reads the catalogue and the A2 price, and
 //     says how many A2 filings the credit pays for (WithCreditCheck makes
@@ -215,7 +215,7 @@ func getToken(ctx context.Context, out io.Writer, t *target, o options) (*oauth.
 func printWallet(ctx context.Context, out io.Writer, c *oauth.Client) (visengine.Price, error) {
 	credit, err := c.Credit(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("reading the wallet: %w", err)
+		return visengine.Price{}, fmt.Errorf("reading the wallet: %w", err)
 	}
 	fmt.Fprintf(out, "\nWallet: %s\n", credit)
 	return credit, nil
@@ -244,10 +244,10 @@ func useToken(ctx context.Context, out io.Writer, t *target, ts *oauth.TokenSour
 		return fmt.Errorf("reading the A2 price: %w", err)
 	}
 	each, err := v.Total("urgenza")
-	if err != nil || each <= 0 {
+	if err != nil || each.Sign() <= 0 {
 		return fmt.Errorf("pricing A2 with urgenza: %v", err)
 	}
-	fmt.Fprintf(out, "The credit pays for %d A2 filings with urgenza (%s each).\n", max(int64(credit/each), 0), each)
+	fmt.Fprintf(out, "The credit pays for %d A2 filings with urgenza (%s each).\n", max(credit.Micros()/each.Micros(), 0), each)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/internal/maintest"
 
 	"github.com/stretchr/testify/assert"
@@ -77,7 +78,7 @@ func TestTokenOnEmbeddedFake(t *testing.T) {
 // printed.
 func TestTokenHonoursOAuthURLAndStore(t *testing.T) {
 	srv := fakeEnv(t, true)
-	srv.SetBalance(50_00)
+	srv.SetBalance(visengine.Cents(50_00))
 	store := filepath.Join(t.TempDir(), "token.json")
 	got, err := runExample(t, "-sandbox", "-readonly", "-store", store)
 	require.NoError(t, err)

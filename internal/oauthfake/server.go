@@ -4,7 +4,7 @@
 //
 // One Server serves both versions, each under its own path prefix:
 //
-//	/v2/tokens, /v2/tokens/{token}, /v2/scopes, /v2/wallet   (OAuth v2)
+//	/v2/tokens, /v2/tokens/{token}, /v2/scopes, /v2/wallet, /v2/wallet/transactions   (OAuth v2)
 //	/v1/token,  /v1/token/{token},  /v1/scopes, /v1/credit   (OAuth v1)
 //
 // so an oauth.Client is pointed at base+"/v2", or base+"/v1" with WithV1.
@@ -32,8 +32,24 @@ import (
 // Wallet is the account's credit, shared with the fake Visengine that
 // charges it.
 type Wallet interface {
-	// Balance returns the credit in euro cents.
-	Balance() int64
+	// BalanceMicros returns the credit in millionths of a euro.
+	BalanceMicros() int64
+}
+
+// Ledger is a Wallet that also keeps its history; a wallet that implements
+// it is served on /v2/wallet/transactions (without one, that answers 404).
+type Ledger interface {
+	// Transactions returns the wallet's movements, oldest first.
+	Transactions() []Transaction
+}
+
+// Transaction is one movement of the wallet, as the v2 spec's
+// WalletTransaction shows it.
+type Transaction struct {
+	ID           string // "txn_…"
+	AmountMicros int64  // negative for what was spent, positive for a recharge or refund
+	Time         time.Time
+	Description  string // "API usage - <host>", "Wallet recharge", …
 }
 
 // Defaults of a Server.

@@ -36,7 +36,7 @@ func (c *clock) add(d time.Duration) {
 
 type wallet int64
 
-func (w wallet) Balance() int64 { return int64(w) }
+func (w wallet) BalanceMicros() int64 { return int64(w) * 10_000 } // w in cents
 
 type harness struct {
 	*Server
@@ -330,7 +330,11 @@ func TestV1Calls(t *testing.T) {
 	assert.JSONEq(t, specBody(t, spec, "/token/{token}", "put", 406, ""), body)
 
 	h.clock.add(30 * time.Minute)
+	// The spec's Scopes schema requires the scopes: a ttl alone is refused.
 	st, body = h.do(t, "PATCH", "/v1/token/"+tok, `{"ttl":7200}`)
+	assert.Equal(t, 406, st)
+	assert.JSONEq(t, specBody(t, spec, "/token/{token}", "patch", 406, ""), body)
+	st, body = h.do(t, "PATCH", "/v1/token/"+tok, `{"scopes":["GET:visengine2.altravia.com/visure"],"ttl":7200}`)
 	require.Equal(t, 200, st, body)
 	list := decode(t, body)["data"].([]any)
 	assert.Equal(t, float64(time.Date(2026, 3, 1, 11, 30, 0, 0, time.UTC).Unix()), list[0].(map[string]any)["expire"])
@@ -374,7 +378,8 @@ func TestV1ScopesAndCredit(t *testing.T) {
 	h := newHarness(t)
 	_, body := h.do(t, "GET", "/v1/scopes", "")
 	d := decode(t, body)
-	assert.Equal(t, true, d["success"])
+	assert.Equal(t, []string{"data"}, keys(d), "the envelope is under data, as in the spec's example")
+	assert.Equal(t, true, d["data"].(map[string]any)["success"])
 	nested := d["data"].(map[string]any)["data"].([]any)
 	assert.Len(t, nested, len(DefaultScopes()))
 	assert.Contains(t, nested, "GET:visengine2.altravia.com/conservatorie")
@@ -395,9 +400,10 @@ func TestV1ScopesAndCredit(t *testing.T) {
 	assert.JSONEq(t, specBody(t, "oauth-v1.openapi.json", "/credit", "get", 404, ""), string(b))
 }
 
-func TestCents(t *testing.T) {
-	for c, want := range map[int64]string{0: "0.00", 5: "0.05", 42338: "423.38", -150: "-1.50", -9223372036854775808: "-92233720368547758.08"} {
-		assert.Equal(t, want, string(cents(c)))
+func TestEuro(t *testing.T) {
+	for c, want := range map[int64]string{0: "0.00", 50_000: "0.05", 423_380_000: "423.38", -1_500_000: "-1.50", 1_000: "0.001",
+		-15_500_000: "-15.50", 100_000_000: "100.00", -9223372036854775808: "-9223372036854.775808"} {
+		assert.Equal(t, want, string(euro(c)))
 	}
 }
 

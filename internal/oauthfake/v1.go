@@ -33,8 +33,8 @@ func (s *Server) v1Auth(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // v1Token is a token in v1's lists.
-func v1Token(t *token) map[string]any {
-	return map[string]any{"scopes": t.scopes, "expire": t.expires.Unix(), "token": t.value}
+func v1Token(t *token) obj {
+	return obj{{"scopes", t.scopes}, {"expire", t.expires.Unix()}, {"token", t.value}}
 }
 
 // v1Body is v1's Scopes and ScopesEdit: ttl in seconds, or expire as a
@@ -93,8 +93,7 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) {
 	t := s.issue(scopes, "", ttl, nil)
 	out := v1Token(t)
 	s.mu.Unlock()
-	out["success"], out["message"], out["error"] = true, "", nil
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, append(out, member{"success", true}, member{"message", ""}, member{"error", nil}))
 }
 
 // v1List is GET /token[?scope=…]: the unexpired tokens, those with that
@@ -102,7 +101,7 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) {
 func (s *Server) v1List(w http.ResponseWriter, r *http.Request) {
 	scope := r.URL.Query().Get("scope")
 	s.mu.Lock()
-	var out []map[string]any
+	var out []obj
 	now := s.now()
 	for _, v := range s.order {
 		t := s.tokens[v]

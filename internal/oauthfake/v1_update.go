@@ -10,8 +10,9 @@ func (s *Server) v1Replace(w http.ResponseWriter, r *http.Request) {
 	s.v1Change(w, r, true)
 }
 
-// v1Update is PATCH /token/{token}: scopes, ttl or expire, each optional
-// but not all absent (406 310). 404 290, 406 270.
+// v1Update is PATCH /token/{token}: scopes are required, as the spec's
+// Scopes schema has them (406 310, "missing scopes array and expire",
+// without them); ttl or expire optional. 404 290, 406 270.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 	s.v1Change(w, r, false)
 }
@@ -30,7 +31,7 @@ func (s *Server) v1Change(w http.ResponseWriter, r *http.Request, replace bool) 
 	case t == nil:
 		fail(w, http.StatusNotFound, missing, "Missing Token")
 		return
-	case !ok || !replace && isAbsent(b.Scopes) && isAbsent(b.TTL) && isAbsent(b.Expire):
+	case !ok || !replace && isAbsent(b.Scopes):
 		fail(w, http.StatusNotAcceptable, 310, "missing scopes array and expire")
 		return
 	}
@@ -81,13 +82,16 @@ func (s *Server) v1Delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.revoke(v)
-	writeJSON(w, http.StatusOK, map[string]any{"message": "1 deleted token", "success": true, "error": nil})
+	writeJSON(w, http.StatusOK, obj{{"message", "1 deleted token"}, {"success", true}, {"error", nil}})
 }
 
-// v1Scopes is GET /scopes, nested as the spec's example has it:
-// {"data": {"data": ["METHOD:host/segment", …]}, …}.
+// v1Scopes is GET /scopes as the spec's example has it: the whole
+// envelope nested under "data", {"data": {"data": ["METHOD:host/segment",
+// …], "success": true, "message": "", "error": null}}. (The schema has the
+// list under a top-level "data" instead; the example is what the service
+// was seen to answer, and package oauth reads both.)
 func (s *Server) v1Scopes(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, v1OK(map[string]any{"data": s.available}))
+	writeJSON(w, http.StatusOK, obj{{"data", v1OK(s.available)}})
 }
 
 // v1Credit is GET /credit: {"data": {"credit": 423.38}, …}; 404 320
@@ -97,5 +101,5 @@ func (s *Server) v1Credit(w http.ResponseWriter, _ *http.Request) {
 		fail(w, http.StatusNotFound, 320, "non-existent Openapi credit")
 		return
 	}
-	writeJSON(w, http.StatusOK, v1OK(map[string]any{"credit": cents(s.wallet.Balance())}))
+	writeJSON(w, http.StatusOK, v1OK(obj{{"credit", euro(s.wallet.BalanceMicros())}}))
 }

@@ -29,6 +29,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("DELETE /v2/tokens", noID(170))
 	m.HandleFunc("GET /v2/scopes", s.v2Auth(s.v2Scopes))
 	m.HandleFunc("GET /v2/wallet", s.v2Auth(s.v2Wallet))
+	m.HandleFunc("GET /v2/wallet/transactions", s.v2Auth(s.v2Transactions))
 	s.v1Routes(m)
 	// Anything else, other methods included, gets the error envelope
 	// rather than ServeMux's plain-text 404 or 405.
@@ -51,16 +52,15 @@ func (s *Server) v2Auth(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // v2Detail is a TokenDetail.
-func (s *Server) v2Detail(t *token) map[string]any {
-	d := map[string]any{
-		"token": t.value, "name": t.name, "scopes": t.scopes, "refreshToken": t.refresh,
-		"createdAt": isoTime(t.created), "updatedAt": isoTime(t.updated), "expireAt": isoTime(t.expires),
-		"stats": map[string]any{"totalRequests": 0, "walletRequests": 0, "subscriptionRequests": 0, "errorRequests": 0, "walletAmount": 0, "ip": []string{}},
-	}
+// Its keys are in the schema's order; limits only when the token has some.
+func (s *Server) v2Detail(t *token) obj {
+	d := obj{{"token", t.value}, {"name", t.name}, {"createdAt", isoTime(t.created)}, {"expireAt", isoTime(t.expires)},
+		{"updatedAt", isoTime(t.updated)}, {"scopes", t.scopes}, {"refreshToken", t.refresh}}
 	if t.limits != nil {
-		d["limits"] = json.RawMessage(t.limits)
+		d = append(d, member{"limits", json.RawMessage(t.limits)})
 	}
-	return d
+	return append(d, member{"stats", obj{{"totalRequests", 0}, {"walletRequests", 0}, {"subscriptionRequests", 0},
+		{"errorRequests", 0}, {"walletAmount", 0}, {"ip", []string{}}}})
 }
 
 // v2Body is a TokenCreate or TokenUpdate.
@@ -155,12 +155,12 @@ func (s *Server) v2List(w http.ResponseWriter, r *http.Request) {
 	}
 	skip := max(queryInt(r, "skip", 0), 0)
 	s.mu.Lock()
-	out := []map[string]any{}
+	out := []obj{}
 	for i := skip; i < len(s.order) && len(out) < limit; i++ {
 		out = append(out, s.v2Detail(s.tokens[s.order[i]]))
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writeJSON(w, http.StatusOK, obj{{"data", out}})
 }
 
 func queryInt(r *http.Request, key string, def int) int {
@@ -275,18 +275,18 @@ func (s *Server) v2Delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.revoke(v)
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Deleted", "data": nil})
+	writeJSON(w, http.StatusOK, obj{{"message", "Deleted"}, {"data", nil}})
 }
 
 // v2Scopes is GET /scopes: {"data": [UserScope…]}.
 func (s *Server) v2Scopes(w http.ResponseWriter, _ *http.Request) {
-	out := []map[string]any{}
+	out := []obj{}
 	for _, sc := range s.available {
 		m, rest, _ := strings.Cut(sc, ":")
 		host, seg, _ := strings.Cut(rest, "/")
-		out = append(out, map[string]any{"id": scopeID(sc), "scope": sc, "method": m, "endpoint": seg, "domain": host, "enabled": true})
+		out = append(out, obj{{"id", scopeID(sc)}, {"scope", sc}, {"method", m}, {"endpoint", seg}, {"domain", host}, {"enabled", true}})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writeJSON(w, http.StatusOK, obj{{"data", out}})
 }
 
 // v2Wallet is GET /wallet: {"data": {"credit", "createdAt", "updatedAt"}}.
@@ -298,5 +298,5 @@ func (s *Server) v2Wallet(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	now := isoTime(s.now())
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"credit": cents(s.wallet.Balance()), "createdAt": now, "updatedAt": now}})
+	writeJSON(w, http.StatusOK, obj{{"data", obj{{"credit", euro(s.wallet.BalanceMicros())}, {"createdAt", now}, {"updatedAt", now}}}})
 }

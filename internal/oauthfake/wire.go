@@ -21,19 +21,51 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// fail writes the specs' error envelope. A zero code is written as null,
-// for the errors the specs give no code.
+// obj is a JSON object written with its keys in the order given: the
+// specs' examples and schemas order their keys, and a client that reads
+// them as a stream, or a person comparing answers, sees the same text (a
+// map would sort the keys).
+type obj []member
+
+// member is one key of an obj.
+type member struct {
+	k string
+	v any
+}
+
+// MarshalJSON writes the members in order.
+func (o obj) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(m.k)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// fail writes the specs' error envelope, keys in the examples' order. A
+// zero code is written as null, for the errors the specs give no code.
 func fail(w http.ResponseWriter, status, code int, msg string) {
 	var c any
 	if code != 0 {
 		c = code
 	}
-	writeJSON(w, status, map[string]any{"success": false, "message": msg, "error": c, "data": nil})
+	writeJSON(w, status, obj{{"success", false}, {"message", msg}, {"error", c}, {"data", nil}})
 }
 
 // v1OK wraps a v1 payload: v1 answers carry the whole envelope.
-func v1OK(data any) map[string]any {
-	return map[string]any{"data": data, "success": true, "message": "", "error": nil}
+func v1OK(data any) obj {
+	return obj{{"data", data}, {"success", true}, {"message", ""}, {"error", nil}}
 }
 
 // readBody decodes a JSON request body into v; false if it is not JSON.
@@ -45,14 +77,19 @@ func readBody(r *http.Request, v any) bool {
 // isoTime formats a v2 time, as the spec's examples do.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// cents formats an amount in cents as a JSON number in euro.
-func cents(c int64) json.Number {
+// euro formats an amount in millionths of a euro as a JSON number in euro,
+// with the decimals it needs, at least two ("423.38", "-0.001").
+func euro(micros int64) json.Number {
 	sign := ""
-	u := uint64(c)
-	if c < 0 {
+	u := uint64(micros)
+	if micros < 0 {
 		sign, u = "-", -u
 	}
-	return json.Number(fmt.Sprintf("%s%d.%02d", sign, u/100, u%100))
+	frac := strings.TrimRight(fmt.Sprintf("%06d", u%1e6), "0")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return json.Number(fmt.Sprintf("%s%d.%s", sign, u/1e6, frac))
 }
 
 // scopeSyntax is METHOD:host/segment, with '*' allowed in each part.

@@ -98,7 +98,7 @@ func TestStartInstallsFaultsAndRateLimit(t *testing.T) {
 	r = get()
 	assert.Equal(t, http.StatusTooManyRequests, r.StatusCode, "beyond 2 an hour")
 	assert.Equal(t, "3600", r.Header.Get("Retry-After"))
-	assert.Equal(t, visengine.Price(10_00), f.Balance)
+	assert.Equal(t, visengine.Cents(10_00), f.Balance)
 
 	var out bytes.Buffer
 	f.Exports(&out)
