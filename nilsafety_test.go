@@ -49,6 +49,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
+	reflect.TypeFor[Lang](), reflect.TypeFor[SubmitOutcome](), // issue 22
 }
 
 var exportedFuncs = map[string]any{
@@ -74,6 +75,9 @@ var exportedFuncs = map[string]any{
 	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
 	"WithCallbackDedupe": WithCallbackDedupe,
 	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	// issue 22
+	"Langs": Langs, "ParseLang": ParseLang, "ProblemCodes": ProblemCodes, "SubmitOutcomeOf": SubmitOutcomeOf,
+	"SubmitOutcomes": SubmitOutcomes,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
