@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,16 +28,23 @@ const hashA2 = "2631ec9b62135de4186f509fea7d954b"
 
 // env is a form mounted under /intake/ in front of a fake Visengine.
 type env struct {
-	t    *testing.T
-	fake *visenginetest.Server
-	ts   *httptest.Server
-	http *http.Client // keeps cookies, does not follow redirects
-	base string       // ts.URL + "/intake/"
+	t     *testing.T
+	fake  *visenginetest.Server
+	ts    *httptest.Server
+	http  *http.Client // keeps cookies, does not follow redirects
+	base  string       // ts.URL + "/intake/"
+	posts atomic.Int32 // POSTs the form received
 }
 
 func newEnv(t *testing.T, hash string, opts ...form.Option) *env {
 	t.Helper()
-	fake := visenginetest.NewServer(visenginetest.WithAutoAdvance(50 * time.Millisecond))
+	return newEnvStep(t, hash, 50*time.Millisecond, opts...)
+}
+
+// newEnvStep is newEnv with the fake moving each richiesta on every step.
+func newEnvStep(t *testing.T, hash string, step time.Duration, opts ...form.Option) *env {
+	t.Helper()
+	fake := visenginetest.NewServer(visenginetest.WithAutoAdvance(step))
 	t.Cleanup(fake.Close)
 	c := fake.Client()
 	v, err := c.GetVisura(context.Background(), hash)
@@ -44,13 +52,20 @@ func newEnv(t *testing.T, hash string, opts ...form.Option) *env {
 	opts = append([]form.Option{form.WithPollInterval(20 * time.Millisecond)}, opts...)
 	h, err := form.New(c, v, opts...)
 	require.NoError(t, err)
+	e := &env{t: t, fake: fake}
 	mux := http.NewServeMux()
-	mux.Handle("/intake/", http.StripPrefix("/intake", h))
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
+	mux.Handle("/intake/", http.StripPrefix("/intake", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			e.posts.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})))
+	e.ts = httptest.NewServer(mux)
+	t.Cleanup(e.ts.Close)
 	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &env{t: t, fake: fake, ts: ts, http: hc, base: ts.URL + "/intake/"}
+	e.http = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e.base = e.ts.URL + "/intake/"
+	return e
 }
 
 // get fetches a page and parses it.
