@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
 )
 
 // chromium finds a Chromium or Chrome binary. Without one the browser test
@@ -76,22 +78,24 @@ func TestBrowserA2(t *testing.T) {
 	dir := t.TempDir()
 	doc, cf := writePDF(t, dir, "documento.pdf"), writePDF(t, dir, "codice-fiscale.pdf")
 
-	var phoneErr, summary string
+	var phoneErr, cfErr, summary string
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.Navigate(e.base),
 		chromedp.SendKeys("#f0", "Mario", chromedp.ByID),
 		chromedp.SendKeys("#f1", "Rossi", chromedp.ByID),
-		chromedp.SendKeys("#f4", "RSSMRA80A01H501U", chromedp.ByID),
+		chromedp.SendKeys("#f4", "RSSMRA80A01H501X", chromedp.ByID), // a typo in the check character
 		chromedp.SendKeys("#f2", "mario.rossi@example.it", chromedp.ByID),
 		chromedp.SetUploadFiles("#f5", []string{doc}, chromedp.ByID),
 		chromedp.SetUploadFiles("#f6", []string{cf}, chromedp.ByID),
 		chromedp.Click("#submit", chromedp.ByID),
 		chromedp.WaitVisible("#f3-error", chromedp.ByID),
 		chromedp.Text("#f3-error", &phoneErr, chromedp.ByID),
+		chromedp.Text("#f4-error", &cfErr, chromedp.ByID),
 		chromedp.Text("#error-summary", &summary, chromedp.ByID),
 	))
 	assert.Equal(t, "obbligatorio: non è compilato", phoneErr)
 	assert.Contains(t, summary, "CELLULARE: obbligatorio")
+	assert.Equal(t, visengine.ProblemCodeCheckChar.Message(visengine.Italian), cfErr)
 	assert.Zero(t, e.posts.Load(), "the browser's check sends nothing")
 	t.Log("checked in the browser after", time.Since(start))
 	if p := os.Getenv("VISENGINE_FORM_SCREENSHOT"); p != "" { // the README's picture
@@ -103,6 +107,7 @@ func TestBrowserA2(t *testing.T) {
 	var total, stato string
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.SendKeys("#f3", "3331234567", chromedp.ByID),
+		chromedp.SetValue("#f4", "RSSMRA80A01H501U", chromedp.ByID),
 		chromedp.Click("#opt-opzione_0", chromedp.ByID),
 		chromedp.Click("#submit", chromedp.ByID),
 		chromedp.WaitVisible("#total", chromedp.ByID),

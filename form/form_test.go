@@ -356,3 +356,40 @@ func TestInsufficientCreditThenRetry(t *testing.T) {
 }
 
 var _ = time.Second
+
+// A rule with real alternatives: only the field every alternative needs is
+// required, and the alternatives are explained in words.
+func TestAlternativesExplained(t *testing.T) {
+	e := newEnv(t, hashA2)
+	v := &visengine.Visura{NomeVisura: "Visura catastale", PrezzoVisura: 500, JSONStruttura: visengine.Struttura{
+		Campi: map[string]visengine.Campo{"$0": {Nome: "Nome", Tipo: "testo"}, "$1": {Nome: "PARTITA IVA", Tipo: "partita_iva"},
+			"$2": {Nome: "Comune", Tipo: "cod_comune"}, "$3": {Nome: "Data", Tipo: "data_iso8601"}},
+		Validazione: "$0 && ($1 || ($2 && $3))"}}
+	h, err := form.New(e.fake.Client(), v)
+	require.NoError(t, err)
+	rec := newRecorder()
+	h.ServeHTTP(rec, httpGet("/"))
+	require.Equal(t, http.StatusOK, rec.Code)
+	checkWellFormed(t, rec.Body.Bytes())
+	doc, err := html.Parse(bytes.NewReader(rec.Body.Bytes()))
+	require.NoError(t, err)
+	assert.True(t, hasAttr(byID(doc, "f0"), "required"))
+	for _, id := range []string{"f1", "f2", "f3"} {
+		assert.False(t, hasAttr(byID(doc, id), "required"), id)
+	}
+	assert.Equal(t, `Campi obbligatori: "Nome". Compilare anche uno di questi gruppi di campi: {"PARTITA IVA"} oppure {"Comune", "Data"}.`,
+		text(byID(doc, "rule")))
+	assert.Equal(t, "date", attr(byID(doc, "f3"), "type"))
+	assert.Equal(t, "[A-Za-z][0-9]{3}", attr(byID(doc, "f2"), "pattern"))
+	assert.Equal(t, "€5.00", text(byID(doc, "price")))
+}
+
+// Forms waiting for confirmation hold at most MaxPendingSize bytes; more
+// are answered 503.
+func TestPendingSizeBounded(t *testing.T) {
+	e := newEnv(t, hashA2, form.WithLimits(form.Limits{MaxPendingSize: 250}))
+	resp, _ := e.postForm(a2Applicant(), nil, a2Files()...)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = e.postForm(a2Applicant(), nil, a2Files()...)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}

@@ -30,6 +30,10 @@ type Limits struct {
 	// MaxPending is the most forms waiting for confirmation at once; more
 	// are answered 503. Default: 256.
 	MaxPending int
+	// MaxPendingSize bounds the bytes of values (files in base64
+	// included) all forms waiting for confirmation hold together; more are
+	// answered 503. Default: 256 MiB.
+	MaxPendingSize int64
 	// StatusTTL is how long a status page stays reachable after payment.
 	// Default: 24 hours.
 	StatusTTL time.Duration
@@ -37,11 +41,12 @@ type Limits struct {
 
 // The defaults of Limits.
 const (
-	DefaultMaxTotalSize = 32 << 20
-	DefaultMaxTextSize  = 4 << 10
-	DefaultPendingTTL   = 30 * time.Minute
-	DefaultMaxPending   = 256
-	DefaultStatusTTL    = 24 * time.Hour
+	DefaultMaxTotalSize   = 32 << 20
+	DefaultMaxTextSize    = 4 << 10
+	DefaultPendingTTL     = 30 * time.Minute
+	DefaultMaxPending     = 256
+	DefaultMaxPendingSize = 256 << 20
+	DefaultStatusTTL      = 24 * time.Hour
 )
 
 // withDefaults fills the zero fields of l; nFields is the number of parts a
@@ -64,6 +69,9 @@ func (l Limits) withDefaults(nFields int) Limits {
 	}
 	if l.MaxPending <= 0 {
 		l.MaxPending = DefaultMaxPending
+	}
+	if l.MaxPendingSize <= 0 {
+		l.MaxPendingSize = DefaultMaxPendingSize
 	}
 	if l.StatusTTL <= 0 {
 		l.StatusTTL = DefaultStatusTTL

@@ -68,13 +68,14 @@ func (s *store) add(p *pending) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire()
-	waiting := 0
+	waiting, size := 0, p.size()
 	for _, q := range s.pending {
-		if q.state == pendingReady || q.state == pendingPaying {
+		if q.values != nil {
 			waiting++
+			size += q.size()
 		}
 	}
-	if waiting >= s.limits.MaxPending {
+	if waiting >= s.limits.MaxPending || size > s.limits.MaxPendingSize {
 		return false
 	}
 	p.id, p.created, p.done = newToken(), s.now(), make(chan struct{})
@@ -100,6 +101,15 @@ func (s *store) expire() {
 			delete(s.status, tok)
 		}
 	}
+}
+
+// size is the bytes p's values hold.
+func (p *pending) size() int64 {
+	var n int64
+	for k, v := range p.values {
+		n += int64(len(k) + len(v))
+	}
+	return n
 }
 
 // claim starts the payment of form id for the browser holding csrf. It
