@@ -387,7 +387,7 @@ func TestAlternativesExplained(t *testing.T) {
 // Forms waiting for confirmation hold at most MaxPendingSize bytes; more
 // are answered 503.
 func TestPendingSizeBounded(t *testing.T) {
-	e := newEnv(t, hashA2, form.WithLimits(form.Limits{MaxPendingSize: 250}))
+	e := newEnv(t, hashA2, form.WithLimits(form.Limits{MaxPendingSize: 400}))
 	resp, _ := e.postForm(a2Applicant(), nil, a2Files()...)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = e.postForm(a2Applicant(), nil, a2Files()...)
