@@ -115,7 +115,7 @@ func (p Problem) Message(lang Lang) string {
 func (e *ValidationError) ProblemsIn(lang Lang) []Problem {
 	ps := e.Problems()
 	lang = lang.orDefault()
-	if lang == English {
+	if e == nil || lang == English {
 		return ps
 	}
 	groups := ""

@@ -128,6 +128,10 @@ func TestBrowserA2(t *testing.T) {
 	require.NoError(t, err)
 	defer z.Close()
 	assert.NotEmpty(t, z.File)
+
+	// The same browser, to spare a start: the script's format checks give
+	// the server's codes.
+	t.Run("ChecksMatchServer", func(t *testing.T) { testChecksMatchServer(t, ctx, e.base) })
 }
 
 // download clicks the status page's link and waits for the browser to

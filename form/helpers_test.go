@@ -3,6 +3,7 @@ package form_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -266,3 +267,10 @@ func (e *env) charges() int {
 }
 
 var _ = visengine.Italian
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -52,7 +52,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Stdin)
 	stop()
-	os.Exit(reportIn(os.Stderr, err, langOfArgs(os.Args[1:], os.Getenv)))
+	os.Exit(report(os.Stderr, err, langOfArgs(os.Args[1:], os.Getenv)))
 }
 
 // run executes one command line; main calls it with the process's streams,
@@ -119,12 +119,9 @@ func exitCode(err error) int {
 }
 
 // report prints err, if it has something to say, as one line on w and
-// returns the exit status.
-func report(w io.Writer, err error) int { return reportIn(w, err, visengine.English) }
-
-// reportIn is report with the line in lang, where the message tables know
-// the error (cliText, the SDK's ValidationError); English otherwise.
-func reportIn(w io.Writer, err error, lang visengine.Lang) int {
+// returns the exit status. The line is in lang where the message tables
+// know the error (cliText, the SDK's ValidationError), else in English.
+func report(w io.Writer, err error, lang visengine.Lang) int {
 	code := exitCode(err)
 	var ce *codeError
 	if err != nil && !(errors.As(err, &ce) && ce.err == nil) {

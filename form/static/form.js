@@ -64,13 +64,10 @@
     return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y);
   }
 
-  // format returns the problem code of a filled control's value, or "".
-  function format(el) {
-    var tipo = el.getAttribute("data-tipo"), s = el.value, code = "";
-    if (el.type === "file") {
-      var f = el.files[0];
-      return f.size === 0 ? "empty_file" : f.size > cfg.maxFileSize ? "too_large" : "";
-    }
+  // formatValue returns the problem code of a filled text value of tipo,
+  // or "": the checks of visengine's checkFormat.
+  function formatValue(tipo, s) {
+    var code = "";
     switch (tipo) {
       case "codice_fiscale_persona_fisica": code = cfPersona(s); break;
       case "codice_fiscale": code = s.length === 11 ? piva(s) : s.length === 16 ? cfPersona(s) : "bad_length"; break;
@@ -81,6 +78,16 @@
       case "data_iso8601": code = realDate(s) ? "" : "bad_date"; break;
     }
     return code !== "" && s.trim() !== s ? "blank_around" : code;
+  }
+  form.visengineFormat = formatValue; // for the tests that compare it with the server's checks
+
+  // format returns the problem code of a filled control, or "".
+  function format(el) {
+    if (el.type === "file") {
+      var f = el.files[0];
+      return f.size === 0 ? "empty_file" : f.size > cfg.maxFileSize ? "too_large" : "";
+    }
+    return formatValue(el.getAttribute("data-tipo"), el.value);
   }
 
   // ruleProblems mirrors Explain: the fields each smallest way to satisfy
