@@ -50,6 +50,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
 	reflect.TypeFor[Lang](), reflect.TypeFor[SubmitOutcome](), // issue 22
+	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
 }
 
 var exportedFuncs = map[string]any{
@@ -78,6 +79,9 @@ var exportedFuncs = map[string]any{
 	// issue 22
 	"Langs": Langs, "ParseLang": ParseLang, "ProblemCodes": ProblemCodes, "SubmitOutcomeOf": SubmitOutcomeOf,
 	"SubmitOutcomes": SubmitOutcomes,
+	// idempotency keys and rate limits
+	"KeyedJournalDigest": KeyedJournalDigest, "IdempotencyRef": IdempotencyRef, "WithJournalSecret": WithJournalSecret,
+	"WithSubmitInfo": WithSubmitInfo, "WithIdempotencyKey": WithIdempotencyKey, "WithRateLimit": WithRateLimit, "WithRateLimitRetry": WithRateLimitRetry,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or
