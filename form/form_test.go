@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -392,4 +394,32 @@ func TestPendingSizeBounded(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = e.postForm(a2Applicant(), nil, a2Files()...)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+// The log has one line per request, and none of the applicant's values,
+// the status token or the richiesta's id.
+func TestLogHasNoPersonalData(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	var id string
+	e := newEnv(t, hashA2, form.WithLogger(logger), form.WithOnPaid(func(_ context.Context, p form.Paid) error {
+		id = p.Richiesta.ID
+		return errors.New("store down: Mario Rossi RSSMRA80A01H501U") // a careless hook
+	}))
+	bad := a2Applicant()
+	bad["f4"] = "RSSMRA80A01H501X"
+	e.postForm(bad, nil, a2Files()...)
+	_, doc := e.postForm(a2Applicant(), nil, a2Files()...)
+	resp := e.confirm(doc)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	e.get(loc)
+	out := logs.String()
+	assert.Contains(t, out, `outcome=paid`)
+	assert.Contains(t, out, `outcome=invalid`)
+	assert.Contains(t, out, `page="GET /status/{token}"`)
+	for _, secret := range []string{"Mario", "Rossi", "RSSMRA", "3331234567", "example.it", "documento.pdf",
+		strings.TrimPrefix(loc, "status/"), id} {
+		assert.NotContains(t, out, secret)
+	}
 }
