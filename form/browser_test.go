@@ -73,7 +73,7 @@ func writePDF(t *testing.T, dir, name string) string {
 // and the zip downloads.
 func TestBrowserA2(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnvStep(t, "2631ec9b62135de4186f509fea7d954b", 300*time.Millisecond)
+	e := newEnvStep(t, "2631ec9b62135de4186f509fea7d954b", 0) // the test moves the richiesta on
 	start := time.Now()
 	dir := t.TempDir()
 	doc, cf := writePDF(t, dir, "documento.pdf"), writePDF(t, dir, "codice-fiscale.pdf")
@@ -104,7 +104,7 @@ func TestBrowserA2(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, png, 0o644))
 	}
 
-	var total, stato string
+	var total, stato, id string
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.SendKeys("#f3", "3331234567", chromedp.ByID),
 		chromedp.SetValue("#f4", "RSSMRA80A01H501U", chromedp.ByID),
@@ -113,18 +113,28 @@ func TestBrowserA2(t *testing.T) {
 		chromedp.WaitVisible("#total", chromedp.ByID),
 		chromedp.Text("#total", &total, chromedp.ByID),
 		chromedp.Click("#confirm", chromedp.ByID),
-		chromedp.WaitVisible("#download", chromedp.ByID), // unhidden by the event stream
+		chromedp.WaitVisible("#stato", chromedp.ByID),
 		chromedp.Text("#stato", &stato, chromedp.ByID),
+		chromedp.Text("#richiesta", &id, chromedp.ByID),
 	))
 	assert.Equal(t, "€24.00", total)
-	assert.Equal(t, "Dati disponibili", stato)
+	assert.Equal(t, "In erogazione", stato)
 	assert.Equal(t, 1, e.charges())
 	assert.Equal(t, int32(2), e.posts.Load(), "one post of the form, one confirmation")
 
+	// Visengine moves the richiesta on; the page follows by itself.
+	_, err := e.fake.Advance(id)
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.WaitVisible("#download", chromedp.ByID), // unhidden by the event stream
+		chromedp.Text("#stato", &stato, chromedp.ByID),
+	))
+	assert.Equal(t, "Dati disponibili", stato)
 	t.Log("paid and ready after", time.Since(start))
+	var z *zip.ReadCloser
 	zipPath := download(t, ctx, dir)
 	t.Log("downloaded after", time.Since(start))
-	z, err := zip.OpenReader(zipPath)
+	z, err = zip.OpenReader(zipPath)
 	require.NoError(t, err)
 	defer z.Close()
 	assert.NotEmpty(t, z.File)

@@ -2,6 +2,7 @@ package form_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -214,26 +215,31 @@ func TestPostWithoutCSRFSendsNothing(t *testing.T) {
 // The status page follows the richiesta over server-sent events until the
 // document is ready, and the document downloads as a zip.
 func TestStatusEventsAndDownload(t *testing.T) {
-	e := newEnv(t, hashA2)
+	e := newEnvStep(t, hashA2, 0) // the test moves the richiesta on
 	_, doc := e.postForm(a2Applicant(), nil, a2Files()...)
 	resp := e.confirm(doc)
 	resp.Body.Close()
 	loc := resp.Header.Get("Location")
 	_, page := e.get(loc)
+	assert.Equal(t, "In erogazione", text(byID(page, "stato")))
+	assert.True(t, hasAttr(byID(page, "download"), "hidden"))
 	events := attr(byID(page, "status-config"), "data-events")
 	require.NotEmpty(t, events)
 	ev, err := e.http.Get(e.base + "status/" + events)
 	require.NoError(t, err)
+	defer ev.Body.Close()
 	assert.Equal(t, "text/event-stream", ev.Header.Get("Content-Type"))
-	stream, err := io.ReadAll(ev.Body) // the stream ends once the document is ready
-	ev.Body.Close()
+	r := bufio.NewReader(ev.Body)
+	assert.Equal(t, "event: stato\n", readLine(t, r))
+	assert.Contains(t, readLine(t, r), `"Stato":"In erogazione"`)
+	_, err = e.fake.Advance(text(byID(page, "richiesta")))
 	require.NoError(t, err)
-	assert.Contains(t, string(stream), "event: stato\n")
-	assert.Contains(t, string(stream), `"Stato":"Dati disponibili"`)
+	rest, err := io.ReadAll(r) // the stream ends once the document is ready
+	require.NoError(t, err)
+	assert.Contains(t, string(rest), `"Stato":"Dati disponibili","Label":"Dati disponibili","Ready":true,"Final":true`)
 
 	_, page = e.get(loc)
-	dl := byID(page, "download")
-	assert.False(t, hasAttr(dl, "hidden"))
+	assert.False(t, hasAttr(byID(page, "download"), "hidden"))
 	href := attr(byID(page, "download-link"), "href")
 	resp, err = e.http.Get(e.base + "status/" + href)
 	require.NoError(t, err)
@@ -245,6 +251,14 @@ func TestStatusEventsAndDownload(t *testing.T) {
 	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	require.NoError(t, err)
 	assert.NotEmpty(t, z.File)
+}
+
+// readLine reads one line of an event stream.
+func readLine(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	s, err := r.ReadString('\n')
+	require.NoError(t, err)
+	return s
 }
 
 // An unknown status token is a 404, and so is any other address.
