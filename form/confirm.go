@@ -99,8 +99,10 @@ func (h *handler) answerConfirm(w http.ResponseWriter, r *http.Request, pd *pend
 		code = http.StatusServiceUnavailable
 	}
 	if state == pendingReady { // nothing was charged: the applicant may confirm again
-		h.renderConfirm(w, code, pd, outcome.Message(h.lang))
-		return
+		if again, ok := h.store.copyOf(pd); ok {
+			h.renderConfirm(w, code, again, outcome.Message(h.lang))
+			return
+		}
 	}
 	h.message(w, r, code, outcome.Message(h.lang), "./")
 }

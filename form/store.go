@@ -3,6 +3,7 @@ package form
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"maps"
 	"sync"
 	"time"
 
@@ -160,6 +161,19 @@ func (s *store) snapshot(p *pending) (state int, outcome visengine.SubmitOutcome
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return p.state, p.outcome, p.status, p.done
+}
+
+// copyOf copies what the confirmation page shows of p, under the lock, as
+// a payment may end (and drop the values) meanwhile; ok is false once
+// they are dropped.
+func (s *store) copyOf(p *pending) (*pending, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.values == nil {
+		return nil, false
+	}
+	return &pending{id: p.id, csrf: p.csrf, values: maps.Clone(p.values), files: p.files,
+		opzioni: p.opzioni, total: p.total}, true
 }
 
 // richiesta returns the richiesta's id a status token names.
