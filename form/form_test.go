@@ -223,6 +223,7 @@ func TestStatusEventsAndDownload(t *testing.T) {
 	_, page := e.get(loc)
 	assert.Equal(t, "In erogazione", text(byID(page, "stato")))
 	assert.True(t, hasAttr(byID(page, "download"), "hidden"))
+	assert.Len(t, find(page, tag("noscript")), 1, "without JavaScript the page refreshes itself")
 	events := attr(byID(page, "status-config"), "data-events")
 	require.NotEmpty(t, events)
 	ev, err := e.http.Get(e.base + "status/" + events)
@@ -240,6 +241,7 @@ func TestStatusEventsAndDownload(t *testing.T) {
 
 	_, page = e.get(loc)
 	assert.False(t, hasAttr(byID(page, "download"), "hidden"))
+	assert.Empty(t, find(page, tag("noscript")), "nothing more to wait for")
 	href := attr(byID(page, "download-link"), "href")
 	resp, err = e.http.Get(e.base + "status/" + href)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,7 +211,7 @@ func pdf(field, name string) upload {
 
 // multipartBody builds a form's body: fields, options, files and, unless
 // csrf is "", the token.
-func multipartBody(t *testing.T, csrf string, fields map[string]string, opzioni []string, files ...upload) (io.Reader, string) {
+func multipartBody(t testing.TB, csrf string, fields map[string]string, opzioni []string, files ...upload) (io.Reader, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -292,4 +293,13 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// runtimeMem reads the total bytes allocated so far.
+type runtimeMem struct{ alloc uint64 }
+
+func (m *runtimeMem) read() {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.alloc = s.TotalAlloc
 }
