@@ -357,3 +357,33 @@ func assertRate(t *testing.T, reqs []time.Time, rate float64, burst int) {
 	span := reqs[len(reqs)-1].Sub(reqs[0]).Seconds()
 	assert.LessOrEqual(t, float64(len(reqs)), float64(burst)+rate*span+1, "the average rate")
 }
+
+// Recover matches a lost POST's richiesta by values with the keyed digest
+// too: a closed richiesta with the entry's values but not its reference
+// is unknown, never "abandoned, submit again".
+func TestSDKRecoverMatchesKeyedDigests(t *testing.T) {
+	srv := visenginetest.NewServer()
+	t.Cleanup(srv.Close)
+	d, err := journal.OpenDir(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	c := srv.Client(visengine.WithJournal(d), visengine.WithCloseSettle(time.Millisecond))
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	secret, err := d.DigestSecret(ctx)
+	require.NoError(t, err)
+	ref, err := visengine.NewJournalRef()
+	require.NoError(t, err)
+	require.NoError(t, d.Create(ctx, visengine.JournalEntry{Ref: ref, HashVisura: hashA2,
+		Digest:    visengine.KeyedJournalDigest(secret, hashA2, applicant(9), nil),
+		CreatedAt: time.Now().Add(-time.Minute), LeaseOwner: "dead", LeaseUntil: time.Now().Add(time.Millisecond)}))
+	_, err = c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashA2, JSONVisura: applicant(9),
+		Visura: v, State: visengine.StateSubmitted})
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, d)
+	require.NoError(t, err)
+	require.Len(t, rep.Resolutions, 1)
+	assert.Equal(t, visengine.ResolutionUnknown, rep.Resolutions[0].Status, "%v", rep.Resolutions[0])
+	assert.Contains(t, rep.Resolutions[0].Reason, "not this submission's reference")
+}
