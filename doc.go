@@ -107,7 +107,12 @@
 // the values themselves, so it is safe to log. [ValidationError.Problems]
 // turns it into a list of [Problem] (key, field name, a stable [ProblemCode]
 // such as "missing" or "check_char", and a reason in English), ready to
-// send back as an HTTP 422 answer. [Values.SetField] fills a field by the
+// send back as an HTTP 422 answer; [ValidationError.ProblemsIn] gives them
+// in Italian ([Italian]) or English, and [Problem.Message],
+// [Explanation.Describe], [SubmitOutcome.Message] and [Stato.Message] say
+// the rest of what an applicant or an operator reads in either language
+// (messages are tables keyed by stable codes). Package form serves a whole
+// intake page built on these. [Values.SetField] fills a field by the
 // label users see; [FileValue] and [FileValueBase64] build the inline form
 // Visengine expects for files.
 //

@@ -105,15 +105,15 @@ func TestREADMESnippet(t *testing.T) {
 }
 
 // The README's Go blocks are the code between the markers above, in
-// example_readme_token_test.go and in example_exactlyonce_test.go, in that
-// order.
+// example_readme_token_test.go, in example_exactlyonce_test.go and in
+// example_form_test.go, in that order.
 func TestREADMEShowsTheSnippet(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
 
 	var snippets []string
-	for _, file := range []string{"example_readme_test.go", "example_readme_token_test.go", "example_exactlyonce_test.go"} {
+	for _, file := range []string{"example_readme_test.go", "example_readme_token_test.go", "example_exactlyonce_test.go", "example_form_test.go"} {
 		src, err := os.ReadFile(file)
 		require.NoError(t, err)
 		rest := string(src)

@@ -60,7 +60,8 @@ func ExampleVisura_Validate() {
 
 // SetField fills fields by the labels users see. A name that is not a field
 // of the service is refused without being repeated: here the arguments are
-// swapped, and the codice fiscale stays out of the error.
+// swapped, and the codice fiscale stays out of the error, which lists the
+// service's field names instead, the closest first.
 func ExampleValues_SetField() {
 	v := exampleA2Visura()
 	values := visengine.Values{}
@@ -75,7 +76,7 @@ func ExampleValues_SetField() {
 	// Output:
 	// visengine.Values{1 keys: $4}
 	// true
-	// visengine: invalid argument: field name given is not a field of this service (not shown: it may be a value)
+	// visengine: invalid argument: field name given is not a field of this service (not shown: it may be a value); its fields, closest first: "Email", "Nome", "CELLULARE", "Cognome", "CODICE FISCALE", "COPIA CODICE FISCALE FRONTE RETRO", "COPIA DOCUMENTO D`IDENTITÀ FRONTE RETRO", "COPIA MANDATO DI ASSISTENZA E RAPPRESENTANZA"
 }
 
 // An intake service answers a bad applicant with 422 and the problems as

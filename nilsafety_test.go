@@ -50,6 +50,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
 	reflect.TypeFor[CallbackClaim](), reflect.TypeFor[CallbackDedupe](),
+	reflect.TypeFor[Lang](), reflect.TypeFor[SubmitOutcome](), // issue 22
 	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
 	reflect.TypeFor[ListError](), reflect.TypeFor[EntryError](),
 }
@@ -79,6 +80,9 @@ var exportedFuncs = map[string]any{
 	"WithTokenSource": WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
 	"WithCallbackRereadLimit": WithCallbackRereadLimit, "WithCallbackRetryAfter": WithCallbackRetryAfter,
 	"WithCallbackDedupeStore": WithCallbackDedupeStore,
+	// issue 22
+	"Langs": Langs, "ParseLang": ParseLang, "ProblemCodes": ProblemCodes, "SubmitOutcomeOf": SubmitOutcomeOf,
+	"SubmitOutcomes": SubmitOutcomes,
 	// idempotency keys and rate limits
 	"KeyedJournalDigest": KeyedJournalDigest, "IdempotencyRef": IdempotencyRef, "WithJournalSecret": WithJournalSecret,
 	"WithSubmitInfo": WithSubmitInfo, "WithRateLimit": WithRateLimit, "WithRateLimitRetry": WithRateLimitRetry,

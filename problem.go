@@ -82,7 +82,8 @@ type Problem struct {
 	Name string `json:"name"`
 	// Code says what is wrong, for programs.
 	Code ProblemCode `json:"code"`
-	// Reason says what is wrong, for people, in English.
+	// Reason says what is wrong, for people, in English; Message gives it
+	// in another language, and ValidationError.ProblemsIn the whole list.
 	Reason string `json:"reason"`
 }
 

@@ -389,3 +389,68 @@ func intersect(opts [][]int) []int {
 	}
 	return out
 }
+
+// explainWords are the sentences of Explanation.Describe, per language.
+var explainWords = map[Lang]map[string]string{
+	Italian: {
+		"satisfied": "Tutti i campi richiesti sono compilati.",
+		"required":  "Campi obbligatori: {fields}.",
+		"oneOf":     "Compilare anche uno di questi gruppi di campi: {groups}.",
+		"onlyOneOf": "Compilare uno di questi gruppi di campi: {groups}.",
+		"or":        " oppure ",
+		"truncated": " (una delle molte possibilità)",
+	},
+	English: {
+		"satisfied": "Every field the rule needs is filled.",
+		"required":  "Required fields: {fields}.",
+		"oneOf":     "Fill also one of these groups of fields: {groups}.",
+		"onlyOneOf": "Fill one of these groups of fields: {groups}.",
+		"or":        " or ",
+		"truncated": " (one of many possibilities shown)",
+	},
+}
+
+// Describe puts the explanation in words in lang, for an applicant: the
+// fields needed whatever the choice, then the alternatives left once those
+// are taken out, each field by its label (names maps keys to labels; a key
+// without a label is shown as itself). In Italian, for A2 with nothing
+// filled: `Campi obbligatori: "Nome", "Cognome", … .`
+func (x Explanation) Describe(lang Lang, names map[string]string) string {
+	say := func(k string) string { s, _ := text(explainWords, lang, k); return s }
+	if x.Satisfied {
+		return say("satisfied")
+	}
+	label := func(k string) string {
+		if n := names[k]; n != "" {
+			return `"` + n + `"`
+		}
+		return k
+	}
+	var req, groups []string
+	for _, k := range x.Required {
+		req = append(req, label(k))
+	}
+	for _, alt := range x.Alternatives {
+		var rest []string
+		for _, k := range alt {
+			if !slices.Contains(x.Required, k) {
+				rest = append(rest, label(k))
+			}
+		}
+		if len(rest) > 0 {
+			groups = append(groups, "{"+strings.Join(rest, ", ")+"}")
+		}
+	}
+	var out []string
+	if len(req) > 0 {
+		out = append(out, fill(say("required"), "fields", strings.Join(req, ", ")))
+	}
+	if len(groups) > 0 {
+		g := strings.Join(groups, say("or"))
+		if x.Truncated {
+			g += say("truncated")
+		}
+		out = append(out, fill(say(map[bool]string{true: "oneOf", false: "onlyOneOf"}[len(req) > 0]), "groups", g))
+	}
+	return strings.Join(out, " ")
+}

@@ -37,8 +37,9 @@ func (vs Values) Set(key, value string) { vs[key] = value }
 // SetField stores value under the key of the field named name in v (compared
 // without regard to case or surrounding blanks, e.g. "CELLULARE"), so code
 // can follow the labels users see. A name that is not a field of v is an
-// ErrInvalidArgument; the error does not repeat it (it could be a value
-// passed in the wrong place), except for a key such as "$9". A nil Values
+// ErrInvalidArgument listing v's field names, the closest first
+// ([Visura.FieldNamesClosest]); the error does not repeat the name (it
+// could be a value passed in the wrong place), except for a key such as "$9". A nil Values
 // or Visura is an ErrInvalidArgument too.
 func (vs Values) SetField(v *Visura, name, value string) error {
 	switch {
@@ -50,9 +51,9 @@ func (vs Values) SetField(v *Visura, name, value string) error {
 	f, ok := v.Field(name)
 	if !ok {
 		if looksLikeKey(name) {
-			return invalidArg("field", fmt.Sprintf("%q is not a field of this service", name))
+			return invalidArg("field", fmt.Sprintf("%q is not a field of this service", name)+fieldNamesText(v, name))
 		}
-		return invalidArg("field", "name given is not a field of this service (not shown: it may be a value)")
+		return invalidArg("field", "name given is not a field of this service (not shown: it may be a value)"+fieldNamesText(v, name))
 	}
 	vs[f.Key] = value
 	return nil

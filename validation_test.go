@@ -241,7 +241,25 @@ func TestValuesSetField(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.NotContains(t, err.Error(), "333")
 	assert.NotContains(t, err.Error(), "Telefono", "a name that is not a field may be a value")
-	assert.EqualError(t, vals.SetField(v, "$9", "x"), `visengine: invalid argument: field "$9" is not a field of this service`)
+	assert.ErrorContains(t, vals.SetField(v, "$9", "x"), `visengine: invalid argument: field "$9" is not a field of this service; its fields, closest first: `)
+}
+
+// Issue 22: a mistyped label lists the service's field names, the closest
+// first, since labels are not personal data.
+func TestValuesSetFieldListsClosestNames(t *testing.T) {
+	v := loadA2(t)
+	err := Values{}.SetField(v, "Cognme", "Rossi")
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.ErrorContains(t, err, `its fields, closest first: "Cognome", "Nome", `)
+	assert.NotContains(t, err.Error(), "Cognme")
+	assert.NotContains(t, err.Error(), "Rossi")
+	names := v.FieldNamesClosest(" cellulari ")
+	assert.Equal(t, "CELLULARE", names[0])
+	assert.Len(t, names, 8)
+	assert.Empty(t, (*Visura)(nil).FieldNamesClosest("x"))
+	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+	assert.Equal(t, 1, editDistance("CITTÀ", "CITTA"))
+	assert.Equal(t, 5, editDistance("", "abcde"))
 }
 
 // Issue 12: the arguments swapped put the codice fiscale where the name goes;
@@ -251,10 +269,9 @@ func TestValuesSetFieldSwappedArguments(t *testing.T) {
 	vals := Values{}
 	err := vals.SetField(v, "RSSMRA80A01H501U", "CODICE FISCALE")
 	require.ErrorIs(t, err, ErrInvalidArgument)
-	assert.EqualError(t, err, "visengine: invalid argument: field name given is not a field of this service (not shown: it may be a value)")
+	assert.ErrorContains(t, err, "visengine: invalid argument: field name given is not a field of this service (not shown: it may be a value); its fields, closest first: ")
 	for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
 		assert.NotContains(t, s, "RSSMRA80A01H501U")
-		assert.NotContains(t, s, "CODICE FISCALE")
 	}
 	assert.Empty(t, vals)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +30,7 @@ type app struct {
 	out, errOut io.Writer
 	in          io.Reader
 	sandbox     bool
+	lang        langValue // --lang; language() falls back to the locale
 }
 
 // userAgent names the command in front of the SDK's own User-Agent.
@@ -148,4 +148,4 @@ func fieldLabel(name, key string) string {
 }
 
 // errDeclined ends a submission the user did not confirm.
-var errDeclined = &codeError{code: exitNo, err: errors.New("not submitted: nothing was sent or charged")}
+var errDeclined = &codeError{code: exitNo, err: msgErr("declined")}

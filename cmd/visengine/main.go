@@ -18,6 +18,8 @@
 //	VISENGINE_JOURNAL the submission journal's folder (default: visengine/journal
 //	                  in $XDG_STATE_HOME, or the OS's state folder)
 //	NO_COLOR          no colour even on a terminal
+//	LC_ALL, LANG      the messages' language: Italian (it_IT…) or English, the
+//	                  default; --lang it|en wins
 //
 // "visengine submit" records each step in the journal before taking it, so
 // that "visengine recover" can finish or report a submission that a crash,
@@ -52,7 +54,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Stdin)
 	stop()
-	os.Exit(report(os.Stderr, err))
+	os.Exit(report(os.Stderr, err, langOfArgs(os.Args[1:], os.Getenv)))
 }
 
 // run executes one command line; main calls it with the process's streams,
@@ -119,12 +121,13 @@ func exitCode(err error) int {
 }
 
 // report prints err, if it has something to say, as one line on w and
-// returns the exit status.
-func report(w io.Writer, err error) int {
+// returns the exit status. The line is in lang where the message tables
+// know the error (cliText, the SDK's ValidationError), else in English.
+func report(w io.Writer, err error, lang visengine.Lang) int {
 	code := exitCode(err)
 	var ce *codeError
 	if err != nil && !(errors.As(err, &ce) && ce.err == nil) {
-		fmt.Fprintln(w, "visengine: "+oneLine(err))
+		fmt.Fprintln(w, "visengine: "+oneLineIn(err, lang))
 	}
 	return code
 }
@@ -132,26 +135,30 @@ func report(w io.Writer, err error) int {
 // oneLine renders err on one line without the repeated "visengine: "
 // prefixes of wrapped SDK errors, and adds what to do for the errors whose
 // remedy is always the same.
-func oneLine(err error) string {
+func oneLine(err error) string { return oneLineIn(err, visengine.English) }
+
+// oneLineIn is oneLine in lang, for the errors the message tables know.
+func oneLineIn(err error, lang visengine.Lang) string {
 	if err == context.Canceled { // Ctrl-C while nothing was under way
-		return "interrupted"
+		return say(lang, "interrupted")
+	}
+	if s, ok := localized(err, lang); ok {
+		return clean(s)
 	}
 	s := strings.TrimPrefix(err.Error(), "visengine: ")
 	s = clean(strings.ReplaceAll(s, ": visengine: ", ": "))
 	if strings.HasPrefix(s, "unknown command") {
-		s += " (see 'visengine help')"
+		s += say(lang, "unknownCommand")
 	}
 	var te *tokenError
 	if errors.Is(err, visengine.ErrUnauthorized) && !errors.As(err, &te) {
-		s += "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)"
+		s += say(lang, "unauthorized")
 	}
 	return s
 }
 
 // errNoToken is what every Visengine command says without a token.
-var errNoToken = errors.New("no token: set VISENGINE_TOKEN to a Visengine token " +
-	"(create one with 'visengine token create', given OPENAPI_EMAIL and OPENAPI_APIKEY), " +
-	"or try 'visengine fake' for a local fake server that charges nothing")
+var errNoToken = msgErr("noToken")
 
 // rootCommand builds the command tree.
 func (a *app) rootCommand() *cobra.Command {
@@ -166,6 +173,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Version:           visengine.Version,
 	}
 	root.PersistentFlags().BoolVar(&a.sandbox, "sandbox", false, "use the sandbox (a sandbox token); VISENGINE_URL wins")
+	root.PersistentFlags().Var(&a.lang, "lang", "language of messages, it or en (default: from LC_ALL, LC_MESSAGES or LANG; else en)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
 			err = fmt.Errorf("%w; %s takes %s", err, c.CommandPath(), flagNames(c))
@@ -249,6 +257,7 @@ Environment:
   VISENGINE_JOURNAL  the submission journal's folder (default: visengine/journal
                      in $XDG_STATE_HOME, or the OS's state folder)
   NO_COLOR           no colour, even on a terminal
+  LC_ALL, LANG       the messages' language, Italian or English (--lang wins)
 
 No account yet? 'visengine fake' serves a fake Visengine on this machine and
 prints the variables to export.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,13 +80,13 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 	if err != nil {
 		return err
 	}
-	problems, err := check(v, values)
+	problems, err := check(v, values, a.language())
 	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {
-		printVerdict(a.errOut, a.errOut, v, problems)
-		return &codeError{code: exitNo, err: errors.New("not submitted: the applicant is invalid; nothing was sent or charged")}
+		printVerdict(a.errOut, a.errOut, v, problems, a.language())
+		return &codeError{code: exitNo, err: msgErr("applicantInvalid")}
 	}
 	if f.opzioni, err = checkOpzioni(v, uniqueOpzioni(v, f.opzioni)); err != nil {
 		return err
@@ -222,13 +223,14 @@ func (a *app) submitOptions(f submitFlags) ([]visengine.SubmitOption, error) {
 // confirm asks before paying; without a terminal it refuses.
 func (a *app) confirm(ctx context.Context, v *visengine.Visura, opzioni []string, total visengine.Price) error {
 	if !isTerminal(a.in) {
-		return fmt.Errorf("not submitted: this costs %s and standard input is not a terminal, so nobody can confirm; pass --yes to pay", total)
+		return msgErr("noTerminal", total)
 	}
+	lang := a.language()
 	what := clean(v.NomeVisura)
 	if len(opzioni) > 0 {
-		what += " with " + strings.Join(opzioni, ", ")
+		what += say(lang, "with") + strings.Join(opzioni, ", ")
 	}
-	fmt.Fprintf(a.errOut, "%s\nTotal %s, charged to the wallet when submitted. Submit? [y/N] ", what, paint(a.errOut, styleBold, total.String()))
+	fmt.Fprintf(a.errOut, say(lang, "prompt"), what, paint(a.errOut, styleBold, total.String()))
 	answer := make(chan string, 1)
 	go func() { // a read cannot be cancelled; Ctrl-C must still end the prompt
 		line, _ := bufio.NewReader(a.in).ReadString('\n')
@@ -239,8 +241,7 @@ func (a *app) confirm(ctx context.Context, v *visengine.Visura, opzioni []string
 		fmt.Fprintln(a.errOut)
 		return errDeclined
 	case line := <-answer:
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
+		if slices.Contains(strings.Fields(say(lang, "yes")), strings.ToLower(strings.TrimSpace(line))) {
 			return nil
 		}
 		if !strings.HasSuffix(line, "\n") {
@@ -293,7 +294,7 @@ func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJS
 	}
 	id := clean(r.ID)
 	fmt.Fprintln(a.out, id)
-	fmt.Fprintf(a.errOut, "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n", id, total, clean(string(r.StatoRichiesta)), id)
+	fmt.Fprintf(a.errOut, say(a.language(), "submitted"), id, total, clean(string(r.StatoRichiesta)), id)
 	return nil
 }
 
@@ -315,6 +316,6 @@ func (a *app) dryRun(ctx context.Context, c *visengine.Client, v *visengine.Visu
 	if asJSON {
 		return printJSON(a.out, dryRunView{DryRun: true, Total: total, Message: clean(d.Message)})
 	}
-	fmt.Fprintf(a.out, "dry run: the server accepts it for %s; nothing was stored or charged (%s)\n", total, clean(d.Message))
+	fmt.Fprintf(a.out, say(a.language(), "dryRun"), total, clean(d.Message))
 	return nil
 }

@@ -156,7 +156,7 @@ func TestTerminalEscapes(t *testing.T) {
 					var out, errOut bytes.Buffer
 					err := run(ctx, args, &out, &errOut, strings.NewReader(""))
 					if err != nil {
-						report(&errOut, err)
+						report(&errOut, err, "")
 					}
 					for name, s := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
 						r, bad := unsafeShown(s)

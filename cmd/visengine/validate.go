@@ -42,14 +42,18 @@ field, a missing file). --json prints the list of problems ([] when valid).`,
 			if err != nil {
 				return err
 			}
-			problems, err := check(v, values)
+			lang := a.language()
+			if asJSON {
+				lang = visengine.English // JSON's reasons stay the documented English
+			}
+			problems, err := check(v, values, lang)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				err = printJSON(a.out, problems)
 			} else {
-				printVerdict(a.out, a.errOut, v, problems)
+				printVerdict(a.out, a.errOut, v, problems, lang)
 			}
 			if err == nil && len(problems) > 0 {
 				return &codeError{code: exitNo}
@@ -71,30 +75,30 @@ func loadApplicant(ctx context.Context, c *visengine.Client, hash, path string) 
 	return v, values, err
 }
 
-// check validates values and returns the problems, [] when there are none.
-func check(v *visengine.Visura, values visengine.Values) ([]visengine.Problem, error) {
+// check validates values and returns the problems with their reasons in
+// lang, [] when there are none.
+func check(v *visengine.Visura, values visengine.Values, lang visengine.Lang) ([]visengine.Problem, error) {
 	err := v.Validate(values)
 	var ve *visengine.ValidationError
 	switch {
 	case err == nil:
 		return []visengine.Problem{}, nil
 	case errors.As(err, &ve):
-		return ve.Problems(), nil
+		return ve.ProblemsIn(lang), nil
 	}
 	return nil, err
 }
 
 // printVerdict says whether the applicant is valid, and if not, why.
-func printVerdict(out, errOut io.Writer, v *visengine.Visura, problems []visengine.Problem) {
+func printVerdict(out, errOut io.Writer, v *visengine.Visura, problems []visengine.Problem, lang visengine.Lang) {
 	if _, err := v.Rule(); err != nil {
-		fmt.Fprintln(errOut, "note: the service's rule cannot be checked here; the server will judge which fields are needed")
+		fmt.Fprintln(errOut, say(lang, "ruleNote"))
 	}
 	if len(problems) == 0 {
-		fmt.Fprintf(out, "%s: the applicant satisfies the rule of %q and every filled field is well formed\n",
-			paint(out, styleGreen, "valid"), clean(v.NomeVisura))
+		fmt.Fprintf(out, say(lang, "validText"), paint(out, styleGreen, say(lang, "valid")), clean(v.NomeVisura))
 		return
 	}
-	fmt.Fprintf(out, "%s: %d problem(s)\n", paint(out, styleRed, "invalid"), len(problems))
+	fmt.Fprintf(out, say(lang, "invalidText"), paint(out, styleRed, say(lang, "invalid")), len(problems))
 	printProblems(out, problems)
 }
 

@@ -70,9 +70,9 @@ Exit status: 0 the document is ready (or search results wait for a choice);
 func waitFailure(err error, id string) error {
 	switch {
 	case errors.Is(err, visengine.ErrCancelled):
-		return &codeError{code: exitNo, err: fmt.Errorf("richiesta %s was cancelled (Annullata)", id)}
+		return &codeError{code: exitNo, err: msgErr("cancelled", id)}
 	case errors.Is(err, visengine.ErrSearchFailed):
-		return &codeError{code: exitNo, err: fmt.Errorf("the last search of richiesta %s failed: it waits for another search", id)}
+		return &codeError{code: exitNo, err: msgErr("searchFailed", id)}
 	}
 	return err
 }
@@ -80,8 +80,8 @@ func waitFailure(err error, id string) error {
 func printWaitEnd(a *app, r *visengine.Richiesta) {
 	switch {
 	case r.DocumentReady():
-		fmt.Fprintf(a.out, "document ready: visengine download %s\n", clean(r.ID))
+		fmt.Fprintf(a.out, say(a.language(), "documentReady"), clean(r.ID))
 	case r.SearchResultsReady():
-		fmt.Fprintf(a.out, "search results wait for a choice (this command cannot choose one yet; the SDK's ChooseRisultato can)\n")
+		fmt.Fprint(a.out, say(a.language(), "searchWaits"))
 	}
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/visengine-go/visengine"
+)
+
+// cliText holds the command's own sentences, per language, by a stable
+// code; the messages about applicants, outcomes and states come from the
+// SDK's tables (ProblemsIn, ValidationError.Message, Stato.Message). The
+// English text is never a key. A sentence may hold fmt verbs, the same in
+// every language.
+var cliText = map[visengine.Lang]map[string]string{
+	visengine.English: {
+		"noToken": "no token: set VISENGINE_TOKEN to a Visengine token " +
+			"(create one with 'visengine token create', given OPENAPI_EMAIL and OPENAPI_APIKEY), " +
+			"or try 'visengine fake' for a local fake server that charges nothing",
+		"interrupted":      "interrupted",
+		"unknownCommand":   " (see 'visengine help')",
+		"unauthorized":     "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)",
+		"valid":            "valid",
+		"validText":        "%s: the applicant satisfies the rule of %q and every filled field is well formed\n",
+		"invalid":          "invalid",
+		"invalidText":      "%s: %d problem(s)\n",
+		"ruleNote":         "note: the service's rule cannot be checked here; the server will judge which fields are needed",
+		"declined":         "not submitted: nothing was sent or charged",
+		"applicantInvalid": "not submitted: the applicant is invalid; nothing was sent or charged",
+		"noTerminal":       "not submitted: this costs %s and standard input is not a terminal, so nobody can confirm; pass --yes to pay",
+		"with":             " with ",
+		"prompt":           "%s\nTotal %s, charged to the wallet when submitted. Submit? [y/N] ",
+		"yes":              "y yes",
+		"submitted":        "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n",
+		"dryRun":           "dry run: the server accepts it for %s; nothing was stored or charged (%s)\n",
+		"documentReady":    "document ready: visengine download %s\n",
+		"searchWaits":      "search results wait for a choice (this command cannot choose one yet; the SDK's ChooseRisultato can)\n",
+		"cancelled":        "richiesta %s was cancelled (Annullata)",
+		"searchFailed":     "the last search of richiesta %s failed: it waits for another search",
+	},
+	visengine.Italian: {
+		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
+			"(crearne uno con 'visengine token create', dati OPENAPI_EMAIL e OPENAPI_APIKEY), " +
+			"oppure provare 'visengine fake', un server finto locale che non addebita nulla",
+		"interrupted":      "interrotto",
+		"unknownCommand":   " (vedere 'visengine help')",
+		"unauthorized":     "; controllare VISENGINE_TOKEN (un token sandbox funziona solo con --sandbox, e VISENGINE_URL prevale su entrambi)",
+		"valid":            "valido",
+		"validText":        "%s: il richiedente soddisfa la regola di %q e ogni campo compilato è ben formato\n",
+		"invalid":          "non valido",
+		"invalidText":      "%s: problemi: %d\n",
+		"ruleNote":         "nota: la regola del servizio non si può verificare qui; sarà il server a stabilire quali campi servono",
+		"declined":         "non inviata: non è stato inviato né addebitato nulla",
+		"applicantInvalid": "non inviata: il richiedente non è valido; non è stato inviato né addebitato nulla",
+		"noTerminal":       "non inviata: costa %s e l'input standard non è un terminale, quindi nessuno può confermare; passare --yes per pagare",
+		"with":             " con ",
+		"prompt":           "%s\nTotale %s, addebitato sul portafoglio all'invio. Inviare? [s/N] ",
+		"yes":              "s si sì y yes",
+		"submitted":        "inviata: richiesta %s, %s, %s; seguirla con 'visengine wait %s'\n",
+		"dryRun":           "prova: il server la accetta per %s; nulla è stato salvato o addebitato (%s)\n",
+		"documentReady":    "documento pronto: visengine download %s\n",
+		"searchWaits":      "i risultati della ricerca attendono una scelta (questo comando non sa ancora sceglierne uno; ChooseRisultato dell'SDK sì)\n",
+		"cancelled":        "la richiesta %s è stata annullata (Annullata)",
+		"searchFailed":     "l'ultima ricerca della richiesta %s non è riuscita: si attende un'altra ricerca",
+	},
+}
+
+// say returns the sentence code in lang, English when lang has none.
+func say(lang visengine.Lang, code string) string {
+	if s, ok := cliText[lang][code]; ok {
+		return s
+	}
+	return cliText[visengine.English][code]
+}
+
+// msgError is an error whose text comes from cliText: Error is English,
+// report prints it in the user's language.
+type msgError struct {
+	code string
+	args []any
+}
+
+func (e *msgError) Error() string { return e.in(visengine.English) }
+
+func (e *msgError) in(lang visengine.Lang) string { return fmt.Sprintf(say(lang, e.code), e.args...) }
+
+func msgErr(code string, args ...any) error { return &msgError{code: code, args: args} }
+
+// localized renders err in lang when it is one of the errors the tables
+// know, alone or wrapped without more text (an exit code); ok is false
+// otherwise, and report prints the English text.
+func localized(err error, lang visengine.Lang) (string, bool) {
+	var me *msgError
+	var ve *visengine.ValidationError
+	switch {
+	case errors.As(err, &me) && err.Error() == me.Error():
+		return me.in(lang), true
+	case errors.As(err, &ve) && err.Error() == ve.Error():
+		return strings.TrimPrefix(ve.Message(lang), "visengine: "), true
+	}
+	return "", false
+}
+
+// langValue is the --lang flag: it or en, anything else a usage error.
+type langValue struct {
+	lang visengine.Lang
+	set  bool
+}
+
+func (l *langValue) String() string { return string(l.lang) }
+func (l *langValue) Type() string   { return "it|en" }
+
+func (l *langValue) Set(s string) error {
+	lang, ok := visengine.ParseLang(s)
+	if !ok {
+		return fmt.Errorf("unknown language %q: want it or en", s)
+	}
+	l.lang, l.set = lang, true
+	return nil
+}
+
+// language is the messages' language: --lang, else the locale.
+func (a *app) language() visengine.Lang {
+	if a.lang.set {
+		return a.lang.lang
+	}
+	return langFromEnv(os.Getenv)
+}
+
+// langFromEnv reads the locale as POSIX does: the first of LC_ALL,
+// LC_MESSAGES and LANG that is set decides; Italian or English, English
+// for any other language (and for C or POSIX).
+func langFromEnv(getenv func(string) string) visengine.Lang {
+	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(name); v != "" {
+			if lang, ok := visengine.ParseLang(v); ok {
+				return lang
+			}
+			return visengine.English
+		}
+	}
+	return visengine.English
+}
+
+// langOfArgs is the language a command line asks for, before cobra parses
+// it: for the final error line, printed after the command has ended.
+func langOfArgs(args []string, getenv func(string) string) visengine.Lang {
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		v, ok := strings.CutPrefix(arg, "--lang=")
+		if !ok && arg == "--lang" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if lang, known := visengine.ParseLang(v); ok && known {
+			return lang
+		}
+	}
+	return langFromEnv(getenv)
+}
