@@ -267,3 +267,25 @@ func TestItalianToUTC(t *testing.T) {
 		assert.Equal(t, want, got.Format(time.RFC3339), wall)
 	}
 }
+
+// A Visura refuses what it cannot read with the key named, never the value,
+// as a Richiesta does.
+func TestVisuraShapeErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct{ data, key string }{
+		{`{"hash_visura":"h","ricerca":"yes"}`, "ricerca"},
+		{`{"hash_visura":"h","sincrona":"sometimes"}`, "sincrona"},
+		{`{"hash_visura":"h","prezzo_visura":false}`, "prezzo_visura"},
+		{`{"hash_visura":"h","opzioni":[{"tipo":"urgenza","nome":"opzione_0","prezzo":"four"}]}`, "opzioni.prezzo"},
+	} {
+		var v Visura
+		_, err := interpret(context.Background(), 200, strings.NewReader(`{"data":`+tc.data+`,"success":true,"message":"","error":null}`),
+			maxResponseBody, &v)
+		var se *ShapeError
+		require.ErrorAs(t, err, &se, tc.data)
+		assert.Equal(t, tc.key, se.Key, tc.data)
+		assert.ErrorIs(t, err, ErrUnexpectedResponse, tc.data)
+		for _, secret := range []string{"yes", "sometimes", "four"} {
+			assert.NotContains(t, err.Error(), secret, "the value is never quoted")
+		}
+	}
+}

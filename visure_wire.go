@@ -86,13 +86,13 @@ func (d *visuraReader) visuraMember(v *Visura, name []byte) error {
 	case "json_struttura":
 		return d.struttura(&v.JSONStruttura)
 	case "ricerca":
-		return d.own(&v.HasRicerca)
+		return d.own(&v.HasRicerca, "ricerca", "a boolean")
 	case "sincrona":
-		return d.own(&v.Sincrona)
+		return d.own(&v.Sincrona, "sincrona", "a boolean")
 	case "prezzo_visura":
-		return d.own(&v.PrezzoVisura)
+		return d.own(&v.PrezzoVisura, "prezzo_visura", "a price")
 	case "prezzo_ricerca":
-		return d.own(&v.PrezzoRicerca)
+		return d.own(&v.PrezzoRicerca, "prezzo_ricerca", "a price")
 	case "opzioni":
 		return d.opzioni(&v.Opzioni)
 	case "fornitori":
@@ -111,12 +111,17 @@ func (d *visuraReader) str(dst *string, field string) error {
 }
 
 // own hands the value, whatever it is, to the field's UnmarshalJSON; its
-// error stops the decoding.
-func (d *visuraReader) own(u json.Unmarshaler) error {
+// error stops the decoding, as a *ShapeError naming key and what was
+// expected (as a Richiesta's do), never quoting the value. A price keeps
+// its cause (ErrBadPrice).
+func (d *visuraReader) own(u json.Unmarshaler, key, want string) error {
 	raw, err := d.w.rawValue()
 	if err == nil {
 		if uerr := u.UnmarshalJSON(raw); uerr != nil {
-			d.stop = uerr
+			d.stop = &ShapeError{Key: key, Want: want}
+			if errors.Is(uerr, ErrBadPrice) {
+				d.stop = &ShapeError{Key: key, Want: want, Err: uerr}
+			}
 		}
 	}
 	return err
@@ -212,9 +217,9 @@ func (d *visuraReader) campoMember(f *Campo, name []byte) error {
 	case "istruzioni":
 		return d.str(&f.Istruzioni, "campi.istruzioni")
 	case "null":
-		return d.own(&f.Null)
+		return d.own(&f.Null, "json_struttura.campi.null", "a boolean")
 	case "ordine":
-		return d.own(&f.Ordine)
+		return d.own(&f.Ordine, "json_struttura.campi.ordine", "a whole number")
 	case "opzioni":
 		return d.raw(&f.Opzioni)
 	}
@@ -264,7 +269,7 @@ func (d *visuraReader) opzioneMember(o *Opzione, name []byte) error {
 	case "nome":
 		return d.str(&o.Nome, "opzioni.nome")
 	case "prezzo":
-		return d.own(&o.Prezzo)
+		return d.own(&o.Prezzo, "opzioni.prezzo", "a price")
 	}
 	return d.w.Skip()
 }
