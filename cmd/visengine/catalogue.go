@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -64,9 +65,12 @@ const priceWorkers = 6
 // error, after the whole list.
 func catalogue(ctx context.Context, c *visengine.Client, prices bool) ([]catalogueEntry, error) {
 	list, err := c.ListVisure(ctx)
-	if err != nil {
+	var unreadable *visengine.ListError
+	if err != nil && !errors.As(err, &unreadable) {
 		return nil, err
 	}
+	// Entries that could not be read are left out and reported after the
+	// list; the others are listed.
 	out := make([]catalogueEntry, len(list))
 	for i, s := range list {
 		out[i] = catalogueEntry{HashVisura: s.HashVisura, NomeCategoria: strings.TrimSpace(s.NomeCategoria), NomeVisura: strings.TrimSpace(s.NomeVisura)}
@@ -77,9 +81,9 @@ func catalogue(ctx context.Context, c *visengine.Client, prices bool) ([]catalog
 			cmp.Compare(x.HashVisura, y.HashVisura))
 	})
 	if !prices {
-		return out, nil
+		return out, err
 	}
-	return out, priceAll(ctx, c, out)
+	return out, errors.Join(err, priceAll(ctx, c, out))
 }
 
 // priceAll fills each entry's price, priceWorkers at a time.
