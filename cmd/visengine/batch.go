@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/visengine-go/visengine"
+)
+
+// defaultConcurrency is how many applicants a batch submits at once by
+// default: enough to hide a round trip's latency, few enough to stay well
+// under the API's rate limits.
+const defaultConcurrency = 4
+
+// maxConcurrency bounds --concurrency: more would only meet 429s.
+const maxConcurrency = 64
+
+// The outcome of one applicant of a batch, as --results and --json write it.
+const (
+	outcomePaid        = "paid"         // charged by this run
+	outcomeAlreadyPaid = "already_paid" // charged by an earlier run: nothing charged now
+	outcomeInvalid     = "invalid"      // not submitted: unreadable, invalid, or a bad key
+	outcomeKeyReused   = "key_reused"   // not submitted: its key was paid with other values
+	outcomeRefused     = "refused"      // the server refused it: nothing charged
+	outcomeFailed      = "failed"       // not submitted or not finished, nothing charged
+	outcomeUnknown     = "unknown"      // may have been charged: do not submit it elsewhere
+	outcomeSkipped     = "skipped"      // not started: the batch was interrupted
+)
+
+// batchResult is one applicant's line of --results and --json: no field
+// values, only the key (its file's name), ids, the price and problem codes.
+type batchResult struct {
+	Key      string                  `json:"key"`
+	ID       string                  `json:"id,omitempty"`
+	Outcome  string                  `json:"outcome"`
+	Price    *visengine.Price        `json:"price,omitempty"`
+	Problems []visengine.ProblemCode `json:"problems,omitempty"`
+	Error    string                  `json:"error,omitempty"`
+
+	problems []visengine.Problem // for the terminal's table
+}
+
+// batchItem is one applicant file and its idempotency key.
+type batchItem struct{ key, path string }
+
+// listBatch returns dir's *.json files in name order, each keyed by its
+// name without ".json".
+func listBatch(dir string) ([]batchItem, error) {
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("--batch: %w", err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("--batch: %s is not a folder", dir)
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("--batch: %w", err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("--batch: %s holds no applicant (*.json)", dir)
+	}
+	slices.Sort(paths)
+	items := make([]batchItem, len(paths))
+	for i, p := range paths {
+		items[i] = batchItem{key: strings.TrimSuffix(filepath.Base(p), ".json"), path: p}
+	}
+	return items, nil
+}
+
+// keyProblem says why a file name cannot be an idempotency key (1 to 255
+// printable ASCII characters), or "" when it can. The SDK checks again.
+func keyProblem(key string) string {
+	if key == "" || len(key) > 255 {
+		return "its file name, the idempotency key, must be 1 to 255 characters before .json"
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < ' ' || c > '~' {
+			return "its file name, the idempotency key, must be printable ASCII (letters, digits, - _ . and spaces): rename the file"
+		}
+	}
+	return ""
+}
+
+// sentKey marks a Submit's context with the counter of paid-path requests
+// (POST and PUT) it sent, so that a batch can tell a submission made now
+// from one an idempotency key answered from an earlier run.
+type sentKey struct{}
+
+// countingTransport counts, for each Submit, the POSTs and PUTs it sent.
+type countingTransport struct{ next http.RoundTripper }
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if n, ok := r.Context().Value(sentKey{}).(*atomic.Int32); ok && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
+		n.Add(1)
+	}
+	return t.next.RoundTrip(r)
+}
+
+// countingClient is an HTTP client like the SDK's own (a pool sized for
+// concurrency, no overall timeout) that counts through countingTransport.
+func countingClient(concurrency int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 2*concurrency, 2*concurrency
+	return &http.Client{Transport: countingTransport{next: tr}}
+}
+
+// batch is one run of submit --batch.
+type batch struct {
+	a     *app
+	c     *visengine.Client
+	v     *visengine.Visura
+	opts  []visengine.SubmitOption
+	total visengine.Price // each applicant's price, options included
+}
+
+// submitOne submits the applicant in it under its key; it never fails,
+// the outcome says what happened.
+func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
+	res := batchResult{Key: it.key}
+	if why := keyProblem(it.key); why != "" {
+		res.Outcome, res.Error = outcomeInvalid, why
+		return res
+	}
+	values, err := readApplicant(it.path, b.v)
+	if err != nil {
+		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
+		return res
+	}
+	problems, err := check(b.v, values)
+	if err != nil {
+		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
+		return res
+	}
+	if len(problems) > 0 {
+		res.Outcome, res.problems = outcomeInvalid, problems
+		for _, p := range problems {
+			res.Problems = append(res.Problems, p.Code)
+		}
+		res.Error = fmt.Sprintf("%d problem(s)", len(problems))
+		return res
+	}
+	var sent atomic.Int32
+	r, err := b.c.Submit(context.WithValue(ctx, sentKey{}, &sent), b.v, values,
+		append(slices.Clip(b.opts), visengine.WithIdempotencyKey(it.key))...)
+	if err != nil {
+		res.Outcome, res.ID, res.Error = classify(err)
+		return res
+	}
+	res.Outcome, res.ID = outcomePaid, r.ID
+	if sent.Load() == 0 { // no POST, no PUT: the key's earlier submission answered
+		res.Outcome = outcomeAlreadyPaid
+	}
+	price := b.total
+	if t, err := r.Total(); err == nil {
+		price = t
+	}
+	res.Price = &price
+	return res
+}
+
+// classify names the outcome of a failed Submit, the draft it left (if
+// any) and what to do, on one line without personal data.
+func classify(err error) (outcome, id, msg string) {
+	var (
+		se  *visengine.SubmitError
+		api *visengine.APIError
+	)
+	msg = oneLine(submitFailure(err, true))
+	switch {
+	case errors.Is(err, visengine.ErrIdempotencyKeyReused):
+		return outcomeKeyReused, "", "its key was already submitted with other values or options (was the file changed after it was paid?); nothing was sent"
+	case !errors.As(err, &se):
+		// Nothing was sent: a local check refused it, or the context ended.
+		if errors.Is(err, visengine.ErrInvalidArgument) {
+			return outcomeInvalid, "", msg
+		}
+		return outcomeFailed, "", msg
+	case errors.Is(err, visengine.ErrOutcomeUnknown) && se.Step == visengine.StepClose:
+		return outcomeUnknown, se.ID, msg
+	case errors.As(err, &api):
+		return outcomeRefused, se.ID, msg
+	}
+	return outcomeFailed, se.ID, msg
+}
+
+// run submits items with at most n at once and hands each result to
+// report as it comes, in the calling goroutine. Items not started when ctx
+// ends are reported skipped.
+func (b *batch) run(ctx context.Context, items []batchItem, n int, report func(batchResult)) {
+	jobs := make(chan batchItem)
+	results := make(chan batchResult)
+	var wg sync.WaitGroup
+	for range min(n, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				results <- b.submitOne(ctx, it)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		for i, it := range items {
+			select {
+			case jobs <- it:
+			case <-ctx.Done():
+				for _, rest := range items[i:] {
+					results <- batchResult{Key: rest.key, Outcome: outcomeSkipped, Error: "not submitted: the batch was interrupted"}
+				}
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	for r := range results {
+		report(r)
+	}
+}
+
+// resultsFile writes one JSON line per applicant, each in one write, so
+// that a batch killed half-way leaves only whole lines.
+type resultsFile struct{ f *os.File }
+
+// openResults creates (or empties) path; "" writes nothing.
+func openResults(path string) (*resultsFile, error) {
+	if path == "" {
+		return &resultsFile{}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--results: %w", err)
+	}
+	return &resultsFile{f: f}, nil
+}
+
+func (r *resultsFile) write(res batchResult) error {
+	if r.f == nil {
+		return nil
+	}
+	line, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := r.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
+	return nil
+}
+
+// Close syncs and closes the file, so the report survives a power cut;
+// calls after the first do nothing.
+func (r *resultsFile) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Sync()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	r.f = nil
+	return err
+}
+
+// writeJSONLine writes res as one compact JSON line on w.
+func writeJSONLine(w io.Writer, res batchResult) error {
+	line, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(line, '\n'))
+	return err
+}
+
+// batchHelp is submit's help for --batch.
+const batchHelp = `
+--batch DIR submits every applicant in DIR/*.json, in name order, at most
+--concurrency at once (default 4), paying each applicant once: a file's name
+without .json is its idempotency key (1 to 255 printable ASCII characters;
+name files by a practice number rather than by a person's name, as keys are
+printed and recorded). Running the same batch again, after a crash, a kill or
+a fix, pays nothing twice: applicants already paid are reported "already
+paid". An invalid applicant is reported and skipped; the others go on. A batch
+needs --yes and the journal (no --dry-run, no --no-journal); the options, the
+e-mail and the callback apply to every applicant. If an applicant's file
+changes after it was paid, its key is refused (key_reused), nothing sent.
+
+Standard output gets "KEY<TAB>ID" for each applicant paid, now or earlier
+(--json: one JSON object per line for every applicant); standard error what
+happened to each, a progress bar when it is a terminal, and a summary.
+--results FILE writes one JSON line per applicant as it finishes: key, id,
+outcome (paid, already_paid, invalid, key_reused, refused, failed, unknown,
+skipped), price, problem codes and error; a run killed half-way leaves whole
+lines only.
+
+Exit status of a batch: 0 every applicant is paid (now or earlier); 1 some
+were invalid, refused or failed (nothing charged for them: fix and run the
+batch again); 3 some outcomes are unknown (they may have been charged:
+'visengine recover', then run the batch again); 2 usage or another error.`
+
+// submitArgs is submit's argument check: HASH and APPLICANT.json, or HASH
+// alone with --batch.
+func submitArgs(f *submitFlags) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if f.batch != "" {
+			return exactArgs(1, "a service HASH (and the applicants in --batch DIR)")(cmd, args)
+		}
+		return exactArgs(2, "a service HASH and an APPLICANT.json")(cmd, args)
+	}
+}
+
+// checkBatchFlags refuses what a batch cannot do.
+func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
+	var why string
+	switch {
+	case f.dryRun:
+		why = "--dry-run works on one APPLICANT.json, not with --batch"
+	case f.noJournal:
+		why = "--batch needs the journal: it is what pays each applicant once across runs"
+	case !f.yes:
+		why = "--batch pays for every applicant without asking: pass --yes"
+	case f.concurrency < 1 || f.concurrency > maxConcurrency:
+		why = fmt.Sprintf("--concurrency must be 1 to %d", maxConcurrency)
+	}
+	if why != "" {
+		return &usageError{cmd: cmd.CommandPath(), err: errors.New(why)}
+	}
+	return nil
+}
