@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -196,10 +197,18 @@ func classify(err error) (outcome, id, msg string) {
 	return outcomeFailed, se.ID, msg
 }
 
+// interruptGrace is how long the applicants in flight when a batch is
+// interrupted (Ctrl-C) may take to finish: cut short, a paid close would
+// leave an unknown outcome where waiting a moment leaves a paid one.
+const interruptGrace = 30 * time.Second
+
 // run submits items with at most n at once and hands each result to
-// report as it comes, in the calling goroutine. Items not started when ctx
-// ends are reported skipped.
-func (b *batch) run(ctx context.Context, items []batchItem, n int, report func(batchResult)) {
+// report as it comes, in the calling goroutine. When ctx ends, the items
+// not started are reported skipped; those in flight get interruptGrace to
+// finish before their context ends too.
+func (b *batch) run(ctx context.Context, items []batchItem, n int, rep *batchReport) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	jobs := make(chan batchItem)
 	results := make(chan batchResult)
 	var wg sync.WaitGroup
@@ -208,7 +217,7 @@ func (b *batch) run(ctx context.Context, items []batchItem, n int, report func(b
 		go func() {
 			defer wg.Done()
 			for it := range jobs {
-				results <- b.submitOne(ctx, it)
+				results <- b.submitOne(work, it)
 			}
 		}()
 	}
@@ -216,23 +225,41 @@ func (b *batch) run(ctx context.Context, items []batchItem, n int, report func(b
 	go func() {
 		defer wg.Done()
 		defer close(jobs)
-		for i, it := range items {
-			select {
-			case jobs <- it:
-			case <-ctx.Done():
-				for _, rest := range items[i:] {
-					results <- batchResult{Key: rest.key, Outcome: outcomeSkipped, Error: "not submitted: the batch was interrupted"}
-				}
-				return
-			}
-		}
+		feed(ctx, items, jobs, results)
 	}()
 	go func() {
 		wg.Wait()
 		close(results)
 	}()
-	for r := range results {
-		report(r)
+	for interrupted := ctx.Done(); ; {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				return
+			}
+			rep.add(r)
+		case <-interrupted:
+			interrupted = nil
+			rep.interrupted()
+			time.AfterFunc(interruptGrace, cancel)
+		}
+	}
+}
+
+// feed hands items to jobs until ctx ends, then reports the rest skipped.
+func feed(ctx context.Context, items []batchItem, jobs chan<- batchItem, results chan<- batchResult) {
+	for i, it := range items {
+		if ctx.Err() == nil {
+			select {
+			case jobs <- it:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		for _, rest := range items[i:] {
+			results <- batchResult{Key: rest.key, Outcome: outcomeSkipped, Error: "not submitted: the batch was interrupted"}
+		}
+		return
 	}
 }
 

@@ -41,7 +41,7 @@ func (a *app) submitBatch(ctx context.Context, hash string, f submitFlags) error
 	rep := &batchReport{a: a, asJSON: f.asJSON, results: results, bar: isTerminal(a.errOut),
 		total: len(items), counts: map[string]int{}}
 	rep.drawBar()
-	b.run(ctx, items, f.concurrency, rep.add)
+	b.run(ctx, items, f.concurrency, rep)
 	rep.summary()
 	if err := results.Close(); err != nil && rep.err == nil {
 		rep.err = fmt.Errorf("--results: %w", err)
@@ -102,6 +102,13 @@ func (r *batchReport) add(res batchResult) {
 	if len(res.problems) > 0 {
 		printProblems(r.a.errOut, res.problems)
 	}
+	r.drawBar()
+}
+
+// interrupted says that the batch stops after the applicants in flight.
+func (r *batchReport) interrupted() {
+	r.clearBar()
+	fmt.Fprintf(r.a.errOut, "interrupted: finishing the applicants in flight (for at most %s), starting no more\n", interruptGrace)
 	r.drawBar()
 }
 

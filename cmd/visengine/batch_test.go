@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -208,20 +209,8 @@ func TestBatchReportExit(t *testing.T) {
 // TestBatchConcurrent submits a batch of 24 in one process, 6 at once,
 // then again: each applicant is paid once, and the second run pays nothing.
 func TestBatchConcurrent(t *testing.T) {
-	srv := visenginetest.NewServer(visenginetest.WithToken("batch-test-token"), visenginetest.WithWallet(visengine.Price(100000)))
-	defer srv.Close()
-	t.Setenv(envURL, srv.URL)
-	t.Setenv(envToken, srv.Token)
-	t.Setenv(envJournal, filepath.Join(t.TempDir(), "journal"))
-	dir := t.TempDir()
 	const n = 24
-	for i := range n {
-		applicant := fmt.Sprintf(`{"Nome": "Nome%d", "Cognome": "Rossi", "Email": "p%d@example.com", "CELLULARE": "333%07d",
-			"CODICE FISCALE": "RSSMRA85M01H501Q", "COPIA DOCUMENTO D%sIDENTITÀ FRONTE RETRO": "@doc.pdf",
-			"COPIA CODICE FISCALE FRONTE RETRO": "@doc.pdf"}`, i, i, i, "`")
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%03d.json", i)), []byte(applicant), 0o600))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "doc.pdf"), []byte("%PDF-1.4 a scan"), 0o600))
+	srv, dir := batchFixture(t, n)
 	results := filepath.Join(t.TempDir(), "res.jsonl")
 	args := []string{"submit", "2631ec9b62135de4186f509fea7d954b", "--batch", dir, "--yes", "--concurrency", "6", "--results", results}
 
@@ -246,6 +235,53 @@ func TestBatchConcurrent(t *testing.T) {
 		}
 	}
 	assert.Contains(t, errOut.String(), fmt.Sprintf("batch of %d: 0 paid now (€0.00), %d already paid\n", n, n))
+}
+
+// TestBatchInterrupted interrupts a batch (Ctrl-C) while two applicants
+// are in flight: they finish and are paid, rather than being cut off with
+// an unknown outcome; the others are skipped and reported so.
+func TestBatchInterrupted(t *testing.T) {
+	srv, dir := batchFixture(t, 6)
+	srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Delay: 300 * time.Millisecond, Times: -1})
+	results := filepath.Join(t.TempDir(), "res.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil && !slices.ContainsFunc(srv.Requests(), func(r visenginetest.Request) bool { return r.Method == "PUT" }) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"submit", "2631ec9b62135de4186f509fea7d954b", "--batch", dir, "--yes", "--concurrency", "2", "--results", results},
+		&out, &errOut, strings.NewReader(""))
+	assert.Equal(t, exitNo, exitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "interrupted")
+	assert.Contains(t, errOut.String(), "interrupted: finishing the applicants in flight")
+	assert.Equal(t, map[string]string{"p000": outcomePaid, "p001": outcomePaid, "p002": outcomeSkipped,
+		"p003": outcomeSkipped, "p004": outcomeSkipped, "p005": outcomeSkipped}, outcomes(readResults(t, results)))
+	count, _ := srv.Charges()
+	assert.Equal(t, 2, count)
+}
+
+// batchFixture starts a fake server for the command and writes a batch of
+// n valid applicants, p000…, into a new folder.
+func batchFixture(t *testing.T, n int) (*visenginetest.Server, string) {
+	t.Helper()
+	srv := visenginetest.NewServer(visenginetest.WithToken("batch-test-token"))
+	t.Cleanup(srv.Close)
+	t.Setenv(envURL, srv.URL)
+	t.Setenv(envToken, srv.Token)
+	t.Setenv(envJournal, filepath.Join(t.TempDir(), "journal"))
+	dir := t.TempDir()
+	for i := range n {
+		applicant := fmt.Sprintf(`{"Nome": "Nome%d", "Cognome": "Rossi", "Email": "p%d@example.com", "CELLULARE": "333%07d",
+			"CODICE FISCALE": "RSSMRA85M01H501Q", "COPIA DOCUMENTO D%sIDENTITÀ FRONTE RETRO": "@doc.pdf",
+			"COPIA CODICE FISCALE FRONTE RETRO": "@doc.pdf"}`, i, i, i, "`")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%03d.json", i)), []byte(applicant), 0o600))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "doc.pdf"), []byte("%PDF-1.4 a scan"), 0o600))
+	return srv, dir
 }
 
 // outcomes maps each key to its outcome.
