@@ -120,7 +120,6 @@ func countingClient(concurrency int) *http.Client {
 
 // batch is one run of submit --batch.
 type batch struct {
-	a     *app
 	c     *visengine.Client
 	v     *visengine.Visura
 	opts  []visengine.SubmitOption

@@ -64,7 +64,7 @@ func (a *app) newBatch(ctx context.Context, c *visengine.Client, hash string, f 
 	if err != nil {
 		return nil, err
 	}
-	return &batch{a: a, c: c, v: v, opts: opts, total: total}, nil
+	return &batch{c: c, v: v, opts: opts, total: total}, nil
 }
 
 // batchReport prints each applicant's result as it comes (stdout: the
