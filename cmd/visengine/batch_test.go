@@ -235,6 +235,17 @@ func TestBatchConcurrent(t *testing.T) {
 		}
 	}
 	assert.Contains(t, errOut.String(), fmt.Sprintf("batch of %d: 0 paid now (€0.00), %d already paid\n", n, n))
+
+	// Each applicant's richiesta was charged once, and nothing else was.
+	charged := map[string]int{}
+	for _, c := range srv.ChargeLog() {
+		charged[c.RichiestaID]++
+	}
+	want := map[string]int{}
+	for _, r := range first {
+		want[r.ID] = 1
+	}
+	assert.Equal(t, want, charged)
 }
 
 // TestBatchInterrupted interrupts a batch (Ctrl-C) while two applicants
