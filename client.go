@@ -59,6 +59,7 @@ type config struct {
 	minWait    time.Duration
 	maxWait    time.Duration
 	stall      time.Duration
+	limiter    *transport.Limiter // WithRateLimit
 	eo         exactlyOnce
 }
 
@@ -222,7 +223,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		ua = cfg.userAgent + " " + userAgent
 	}
 	tr := transport.New(transport.Config{HTTPClient: cfg.httpClient, Token: cfg.token, Logger: cfg.logger,
-		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall})
+		Attempts: cfg.attempts, MinWait: cfg.minWait, MaxWait: cfg.maxWait, StallTimeout: cfg.stall, Limiter: cfg.limiter})
 	return &Client{base: base, userAgent: ua, http: tr, auth: newTokenAuth(&cfg, base), eo: cfg.eo.ready(), maxBody: maxResponseBody}, nil
 }
 

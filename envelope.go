@@ -37,6 +37,7 @@ func decodeResult(ctx context.Context, resp *http.Response, call *transport.Call
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Method == "" {
 		apiErr.Method, apiErr.Path = call.Method, call.Path
+		apiErr.RetryAfter = retryAfter(resp)
 	}
 	var unread *unreadError
 	if errors.As(err, &unread) && unread.ctx {

@@ -156,6 +156,11 @@ type APIError struct {
 	// embeds ids and the wallet balance), or what was wrong with the answer.
 	// Error prints a cleaned, capped version of it.
 	Message string
+	// RetryAfter is the server's Retry-After on a 429 or a 503: how long it
+	// asks the client to wait before the next call; 0 when it gives none.
+	// Submit waits it before sending a step refused with 429 again (see
+	// WithRateLimitRetry).
+	RetryAfter time.Duration
 
 	// unexpected marks answers that were not an envelope.
 	unexpected bool

@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -335,30 +334,7 @@ func NewJournalRef() (string, error) {
 // The digest is not anonymous: whoever can guess every value can confirm
 // the guess, so store it as carefully as the records it stands for.
 func JournalDigest(hash string, values Values, opzioni []string) string {
-	h := sha256.New()
-	writeDigestLine(h, "v1")
-	writeDigestLine(h, "hash", hash)
-	keys := make([]string, 0, len(values))
-	for k, v := range values {
-		if strings.TrimSpace(v) != "" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		writeDigestLine(h, "value", k, strings.TrimSpace(values[k]))
-	}
-	opts := make([]string, 0, len(opzioni))
-	for _, o := range opzioni {
-		if o = strings.TrimSpace(o); o != "" {
-			opts = append(opts, o)
-		}
-	}
-	slices.Sort(opts)
-	for _, o := range slices.Compact(opts) {
-		writeDigestLine(h, "option", o)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return digestWith(sha256.New(), hash, values, opzioni)
 }
 
 // writeDigestLine writes tag, then each string length-prefixed, then "\n":

@@ -49,6 +49,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[Resolution](), reflect.TypeFor[ResolutionStatus](), reflect.TypeFor[ResumeOption](),
 	reflect.TypeFor[RecoverReport](),
 	reflect.TypeFor[CreditSource](),
+	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
 }
 
 var exportedFuncs = map[string]any{
@@ -74,6 +75,9 @@ var exportedFuncs = map[string]any{
 	"WithStallTimeout": WithStallTimeout, "WithCallbackRereadTimeout": WithCallbackRereadTimeout,
 	"WithCallbackDedupe": WithCallbackDedupe,
 	"WithTokenSource":    WithTokenSource, "WithScopeHost": WithScopeHost, "WithCreditCheck": WithCreditCheck,
+	// idempotency keys and rate limits
+	"KeyedJournalDigest": KeyedJournalDigest, "IdempotencyRef": IdempotencyRef, "WithJournalSecret": WithJournalSecret,
+	"WithSubmitInfo": WithSubmitInfo, "WithIdempotencyKey": WithIdempotencyKey, "WithRateLimit": WithRateLimit, "WithRateLimitRetry": WithRateLimitRetry,
 }
 
 // nilSafetyExempt are the methods allowed to panic on a zero receiver or

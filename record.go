@@ -33,10 +33,18 @@ type exactlyOnce struct {
 	owner   string         // this client's unique owner id, for leases
 	ops     *atomic.Uint64 // numbers each call's owner id
 	busy    *sync.Map      // draft ids a Resume of this client works on
+
+	keys      *keyMemory    // keyed submissions' journal without WithJournal (keymem.go)
+	closes    *closeMemory  // the closes this client sent (closemem.go)
+	clock     *journalClock // the journal's clock, as measured (closemem.go)
+	secret    []byte        // WithJournalSecret
+	rlRetries int           // WithRateLimitRetry (ratelimit.go)
+	rlMaxWait time.Duration // the longest wait before one of them
 }
 
 func defaultExactlyOnce() exactlyOnce {
-	return exactlyOnce{settle: DefaultCloseSettle, lease: DefaultJournalLease}
+	return exactlyOnce{settle: DefaultCloseSettle, lease: DefaultJournalLease,
+		rlRetries: DefaultRateLimitRetries, rlMaxWait: DefaultRateLimitMaxWait}
 }
 
 // WithJournal records every Submit's steps in j before they are taken (see
@@ -91,6 +99,8 @@ func WithJournalLease(d time.Duration) Option {
 // ready completes the configuration for a new client: its owner id.
 func (eo exactlyOnce) ready() exactlyOnce {
 	eo.owner, eo.ops, eo.busy = newOwnerBase(), new(atomic.Uint64), new(sync.Map)
+	eo.keys, eo.closes = newKeyMemory(DefaultKeyMemory), newCloseMemory(eo.settle)
+	eo.clock = new(journalClock)
 	return eo
 }
 
@@ -144,7 +154,13 @@ func (c *Client) startRecord(ctx context.Context, ref string, body *richiestaBod
 	if rec.j == nil {
 		return rec, nil // the digest is for the journal only: not worth a hash of every scan
 	}
-	rec.e.Digest = bodyDigest(body)
+	var err error
+	if rec.e.Digest, err = c.bodyDigest(ctx, rec.j, body); err != nil {
+		return nil, err
+	}
+	if rec.e.CreatedAt, err = c.journalTime(ctx, rec.j, rec.e.CreatedAt); err != nil {
+		return nil, err
+	}
 	rec.owner = c.newOwner()
 	rec.e.LeaseOwner, rec.e.LeaseUntil = rec.owner, time.Now().Add(rec.lease)
 	if err := rec.j.Create(ctx, rec.e); err != nil {

@@ -121,7 +121,11 @@ func (c *Client) Recover(ctx context.Context, j Journal) (*RecoverReport, error)
 func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) Resolution {
 	e := rec.e
 	res := Resolution{Ref: e.Ref, HashVisura: e.HashVisura, DraftID: e.DraftID, CloseSentAt: e.CloseSentAt}
-	last := later(e.CreatedAt, e.CloseSentAt)
+	lastClose, last, err := c.settleFrom(ctx, rec)
+	if err != nil {
+		return *res.unknown("could not read the journal's clock: will try again", err)
+	}
+	res.CloseSentAt = lastClose
 	if settled := last.Add(c.eo.settle); time.Now().Before(settled) {
 		res.Status, res.RetryAt, res.Reason = ResolutionPending, settled, "its last step is too recent"
 		return res
@@ -129,7 +133,7 @@ func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) 
 	if e.DraftID == "" {
 		return c.recoverLost(ctx, rec, list, res)
 	}
-	out, err := c.finish(ctx, rec, e.DraftID, true, e.CloseSentAt)
+	out, err := c.finish(ctx, rec, e.DraftID, true, lastClose)
 	if err != nil {
 		return *res.unknown("could not finish it: will try again", err)
 	}

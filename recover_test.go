@@ -33,9 +33,11 @@ func TestRecoverResolvesEachKindOfEntry(t *testing.T) {
 		}, ResolutionCompleted, JournalCompleted, 0, "closed"},
 		{"draft known, never closed", func(t *testing.T, fs *flowServer, e *JournalEntry) {
 			e.DraftID = fs.add(hash, time.Now(), values(2), StateDraft)
+			e.Digest = JournalDigest(hash, values(2), nil) // the draft is proven the entry's by its values
 		}, ResolutionResumed, JournalCompleted, 1, "closed now"},
 		{"draft known, close long ago", func(t *testing.T, fs *flowServer, e *JournalEntry) {
 			e.DraftID = fs.add(hash, time.Now(), values(3), StateDraft)
+			e.Digest = JournalDigest(hash, values(3), nil) // the draft is proven the entry's by its values
 			e.CloseSentAt = time.Now().Add(long)
 		}, ResolutionResumed, JournalCompleted, 1, "closed now"},
 		{"draft known, close too recent", func(t *testing.T, fs *flowServer, e *JournalEntry) {
@@ -119,14 +121,15 @@ func TestRecoverFailuresAndLiveLeases(t *testing.T) {
 	fs := newFlowServer(t)
 	j := newMemJournal()
 	c := fs.client(WithCloseSettle(time.Minute), WithRetry(1, 0, 0))
+	vals := map[string]string{"$0": "Applicant"}
 	mk := func(n int, draft string, owner string, until time.Time) JournalEntry {
-		e := JournalEntry{Ref: fmt.Sprintf("%032x", n), HashVisura: hash, Digest: JournalDigest(hash, nil, nil),
+		e := JournalEntry{Ref: fmt.Sprintf("%032x", n), HashVisura: hash, Digest: JournalDigest(hash, vals, nil),
 			CreatedAt: time.Now().Add(-time.Hour), DraftID: draft, LeaseOwner: owner, LeaseUntil: until}
 		require.NoError(t, j.Create(context.Background(), e))
 		return e
 	}
-	refused := mk(1, fs.add(hash, time.Now(), nil, StateDraft), "dead", time.Now())
-	live := mk(2, fs.add(hash, time.Now(), nil, StateDraft), "alive", time.Now().Add(time.Hour))
+	refused := mk(1, fs.add(hash, time.Now(), vals, StateDraft), "dead", time.Now())
+	live := mk(2, fs.add(hash, time.Now(), vals, StateDraft), "alive", time.Now().Add(time.Hour))
 	fs.refuseClose.Store(http.StatusPaymentRequired)
 	rep, err := c.Recover(context.Background(), j)
 	require.NoError(t, err)

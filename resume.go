@@ -138,14 +138,30 @@ func (c *Client) Resume(ctx context.Context, id string, opts ...ResumeOption) (*
 		return nil, err
 	}
 	defer rec.release(ctx)
-	known := rec.j != nil || cfg.noClose || !cfg.closeSentAt.IsZero()
-	return c.finish(ctx, rec, id, known, later(rec.e.CloseSentAt, cfg.closeSentAt))
+	last, err := c.lastClose(ctx, rec, id, cfg.closeSentAt)
+	if err != nil {
+		return nil, err
+	}
+	known := rec.j != nil || cfg.noClose || !last.IsZero()
+	return c.finish(ctx, rec, id, known, last)
+}
+
+// lastClose is the latest time a close of id that may have been applied
+// is known to have been sent, on this machine's clock: the journal's
+// record, this client's memory of its own closes, the caller's (given).
+// Zero when none is known.
+func (c *Client) lastClose(ctx context.Context, rec *record, id string, given time.Time) (time.Time, error) {
+	journalled, err := c.localTime(ctx, rec.j, rec.e.CloseSentAt)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return later(later(journalled, given), c.eo.closes.last(id)), nil
 }
 
 // claimDraft leases the journal's entry for draft id, if the client has a
 // journal that holds one; otherwise it returns a record without journal.
 func (c *Client) claimDraft(ctx context.Context, id string) (*record, error) {
-	j := c.eo.journal
+	j := c.keyJournal() // without a journal, the memory of keyed submissions
 	if j == nil {
 		return &record{}, nil
 	}
@@ -198,6 +214,11 @@ func (c *Client) finish(ctx context.Context, rec *record, id string, known bool,
 		res.Reason = "still a draft, but the last close may still be applied"
 		return res, nil
 	}
+	if rec.j != nil {
+		if ok, why := c.provenDraft(ctx, rec, r); !ok {
+			return res.unknown("not closed: "+why, nil), nil
+		}
+	}
 	return c.closeAgain(ctx, rec, res)
 }
 
@@ -208,12 +229,11 @@ func (res *Resolution) unknown(reason string, err error) *Resolution {
 
 // closeAgain closes res.DraftID once, having recorded the close first.
 func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (*Resolution, error) {
-	sent := time.Now()
-	if err := rec.step(ctx, func(e *JournalEntry) { e.CloseSentAt = sent }); err != nil {
+	r, sent, err := c.sendClose(ctx, rec, res.DraftID)
+	if sent.IsZero() && err != nil {
 		return nil, errorf("visengine: close not sent: %w", err)
 	}
 	res.CloseSentAt = sent
-	r, err := c.CloseRichiesta(ctx, res.DraftID)
 	var ou *OutcomeUnknownError
 	var apiErr *APIError
 	switch {
@@ -222,7 +242,7 @@ func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (
 		res.Status, res.Reason, res.Richiesta = ResolutionResumed, "was a draft; closed now", r
 	case errors.As(err, &ou):
 		res.CloseSentAt = later(sent, ou.SentAt)
-		rec.noteClose(ctx, res.CloseSentAt, "close outcome unknown")
+		c.recordCloseNote(ctx, rec, res.CloseSentAt, "close outcome unknown")
 		res.Status, res.RetryAt, res.Err = ResolutionPending, res.CloseSentAt.Add(c.eo.settle), err
 		res.Reason = "close outcome unknown; it may still be applied"
 	case errors.Is(err, ErrAlreadyClosed):

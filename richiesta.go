@@ -578,7 +578,14 @@ func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, err
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return c.closeCall(ctx, id, closeBody{State: StateSubmitted})
+	// Remembered before it is sent, so that Resume never closes again
+	// within the settle time, whatever time its caller passes.
+	prev := c.eo.closes.remember(id, time.Now())
+	r, err := c.closeCall(ctx, id, closeBody{State: StateSubmitted})
+	if !mayBeApplied(err) {
+		c.eo.closes.forget(id, prev)
+	}
+	return r, err
 }
 
 // UpdateAndCloseRichiesta edits a draft and submits it in one call (PUT

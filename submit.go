@@ -18,6 +18,7 @@ type submitConfig struct {
 	credit   *creditCheck // WithCreditCheck (credit.go)
 	key      string       // WithIdempotencyKey
 	keySet   bool         // WithIdempotencyKey was given, even with ""
+	info     *SubmitInfo  // WithSubmitInfo
 }
 
 // WithCallback asks Visengine to call cb back when search results or the
@@ -165,9 +166,12 @@ const CallbackRefKey = "visengine_ref"
 // crash interrupted. With a callback (WithCallback), the Ref is put in its
 // data under CallbackRefKey; the caller's Callback is not modified.
 func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*Richiesta, error) {
-	body, err := c.submitBody(ctx, v, values, opts)
+	body, cfg, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.keySet {
+		return c.submitKeyed(ctx, v, body, cfg, opts)
 	}
 	if err := c.checkCredit(ctx, v, opts); err != nil {
 		return nil, err
@@ -176,12 +180,21 @@ func (c *Client) Submit(ctx context.Context, v *Visura, values Values, opts ...S
 	if err != nil {
 		return nil, err
 	}
+	if cfg.info != nil {
+		cfg.info.Ref = ref
+	}
 	body.CallbackData = withRef(body.CallbackData, ref)
 	rec, err := c.startRecord(ctx, ref, body)
 	if err != nil {
 		return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: err}
 	}
 	defer rec.release(ctx)
+	return c.submitSteps(ctx, rec, body)
+}
+
+// submitSteps creates the draft and closes it, recording each step in
+// rec's entry.
+func (c *Client) submitSteps(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
 	draft, err := c.createDraft(ctx, rec, body)
 	if err != nil {
 		return nil, err
@@ -209,20 +222,34 @@ func withRef(cb *Callback, ref string) *Callback {
 	return &cp
 }
 
-// bodyDigest is JournalDigest of what the draft's POST sends.
-func bodyDigest(b *richiestaBody) string {
-	var opzioni []string
-	for nome, on := range b.Opzioni {
-		if on {
-			opzioni = append(opzioni, nome)
+// bodyDigest is the digest of what the draft's POST sends, as j records
+// it: keyed with j's secret (KeyedJournalDigest), or JournalDigest for a
+// journal that keeps none.
+func (c *Client) bodyDigest(ctx context.Context, j Journal, b *richiestaBody) (string, error) {
+	secret, err := c.digestSecret(ctx, j)
+	if err != nil {
+		return "", err
+	}
+	if secret == nil {
+		return JournalDigest(b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
+	}
+	return KeyedJournalDigest(secret, b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
+}
+
+// postDraft sends the draft's POST, again after each 429 while the
+// retries last (WithRateLimitRetry): a 429 created nothing.
+func (c *Client) postDraft(ctx context.Context, body *richiestaBody) (*Richiesta, error) {
+	for retry := 0; ; retry++ {
+		draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+		if !c.rateLimited(ctx, err, retry) {
+			return draft, err
 		}
 	}
-	return JournalDigest(b.HashVisura, b.JSONVisura, opzioni)
 }
 
 // createDraft sends the draft's POST and records its id.
 func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBody) (*Richiesta, error) {
-	draft, err := c.richiestaCall(ctx, http.MethodPost, "/richiesta", body)
+	draft, err := c.postDraft(ctx, body)
 	if err != nil {
 		var apiErr *APIError
 		switch {
@@ -264,11 +291,10 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 	fail := func(sentAt time.Time, err error) error {
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, CloseSentAt: sentAt, Err: err}
 	}
-	sent := time.Now()
-	if err := rec.step(ctx, func(e *JournalEntry) { e.CloseSentAt = sent }); err != nil {
+	r, sent, err := c.sendClose(ctx, rec, id)
+	if sent.IsZero() && err != nil {
 		return nil, fail(time.Time{}, errorf("visengine: close not sent: %w", err))
 	}
-	r, err := c.CloseRichiesta(ctx, id)
 	var ou *OutcomeUnknownError
 	switch {
 	case err == nil:
@@ -302,7 +328,7 @@ func (c *Client) closeDraft(ctx context.Context, rec *record, id string) (*Richi
 		rec.end(ctx, JournalCompleted, "closed (read back after an unknown outcome)")
 		return r, nil
 	}
-	rec.noteClose(ctx, sent, "close outcome unknown")
+	c.recordCloseNote(ctx, rec, sent, "close outcome unknown")
 	return nil, fail(sent, errorf("%w; no other close before %s (Resume)", err,
 		sent.Add(c.eo.settle).UTC().Format(time.RFC3339)))
 }
@@ -366,7 +392,7 @@ func (d *DryRunResult) Total() (Price, error) {
 // nothing. opts are Submit's. The result's Echo looks like a started
 // richiesta but was deleted at once: its ID cannot be read back.
 func (c *Client) DryRun(ctx context.Context, v *Visura, values Values, opts ...SubmitOption) (*DryRunResult, error) {
-	body, err := c.submitBody(ctx, v, values, opts)
+	body, _, err := c.submitBody(ctx, v, values, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -382,15 +408,15 @@ func (c *Client) DryRun(ctx context.Context, v *Visura, values Values, opts ...S
 // submitBody runs every local check of Submit and DryRun (the arguments, the
 // applicant's values, the options) and builds the draft's body. Nothing is
 // sent, so its errors are never a SubmitError.
-func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts []SubmitOption) (*richiestaBody, error) {
+func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts []SubmitOption) (*richiestaBody, *submitConfig, error) {
 	if err := c.ready(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, invalidArg("visura", "is nil")
+		return nil, nil, invalidArg("visura", "is nil")
 	}
 	if values == nil {
-		return nil, invalidArg("values", "are nil")
+		return nil, nil, invalidArg("values", "are nil")
 	}
 	var cfg submitConfig
 	for _, opt := range opts {
@@ -399,12 +425,13 @@ func (c *Client) submitBody(ctx context.Context, v *Visura, values Values, opts 
 		}
 	}
 	if err := checkIdempotencyKey(cfg.key, cfg.keySet); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := v.Validate(values, cfg.validate...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &RichiestaParams{HashVisura: v.HashVisura, JSONVisura: values, CallbackData: cfg.callback,
 		EmailTarget: cfg.email, Opzioni: cfg.options, Visura: v}
-	return p.body()
+	body, err := p.body()
+	return body, &cfg, err
 }

@@ -303,7 +303,9 @@ func TestResumeCloseRefused(t *testing.T) {
 	for _, code := range []int32{402, 429} {
 		fs := newFlowServer(t)
 		fs.dropCloseBefore.Store(true)
-		c := fs.client(WithCloseSettle(10 * time.Millisecond))
+		// A 429 is sent again while retries last (WithRateLimitRetry):
+		// with none, it is the close's refusal as any other.
+		c := fs.client(WithCloseSettle(10*time.Millisecond), WithRateLimitRetry(0, 0))
 		_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 		var se *SubmitError
 		require.ErrorAs(t, err, &se)

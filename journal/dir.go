@@ -40,6 +40,8 @@ type Dir struct {
 	mu      sync.Mutex
 	lock    io.Closer // nil once closed
 	entries map[string]visengine.JournalEntry
+
+	secret secretCache // DigestSecret's (secret.go)
 }
 
 var _ visengine.Journal = (*Dir)(nil)

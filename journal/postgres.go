@@ -31,6 +31,8 @@ type Postgres struct {
 	db    *sql.DB
 	table string // quoted, maybe schema-qualified
 	name  string // as configured, for messages
+
+	secret secretCache // DigestSecret's (secret.go)
 }
 
 var _ visengine.Journal = (*Postgres)(nil)

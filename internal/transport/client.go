@@ -24,6 +24,8 @@ type Config struct {
 	// StallTimeout cuts an attempt that sends and receives nothing for
 	// this long; 0 never cuts. See RoundTripper.StallTimeout.
 	StallTimeout time.Duration
+	// Limiter paces every attempt; nil does not.
+	Limiter *Limiter
 }
 
 // Client sends calls through the retry policy. It owns the go-retryablehttp
@@ -43,7 +45,7 @@ func New(cfg Config) *Client {
 	if next == nil {
 		next = defaultTransport()
 	}
-	hc.Transport = &RoundTripper{Next: next, Token: cfg.Token, Logger: cfg.Logger, StallTimeout: cfg.StallTimeout}
+	hc.Transport = &RoundTripper{Next: next, Token: cfg.Token, Logger: cfg.Logger, StallTimeout: cfg.StallTimeout, Limiter: cfg.Limiter}
 	// A redirect would carry the Authorization header and, for a 307, the
 	// body with personal data to a place we did not choose.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -176,6 +176,10 @@ type RoundTripper struct {
 	// StallTimeout cuts an attempt after this long without a byte sent or
 	// received (see StallError); 0 never cuts.
 	StallTimeout time.Duration
+	// Limiter, when set, paces every attempt: each waits for a token
+	// before it is handed to Next (an attempt whose context ends while
+	// waiting was provably never sent).
+	Limiter *Limiter
 }
 
 // RoundTrip implements http.RoundTripper. An attempt whose context has
@@ -231,6 +235,11 @@ func (t *RoundTripper) precheck(req *http.Request) (string, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
 		return "", err
+	}
+	if t.Limiter != nil {
+		if err := t.Limiter.Wait(ctx); err != nil {
+			return "", err
+		}
 	}
 	if t.Token == nil {
 		return "", nil
