@@ -121,6 +121,7 @@ func countingClient(concurrency int) *http.Client {
 // batch is one run of submit --batch.
 type batch struct {
 	c     *visengine.Client
+	j     visengine.Journal // the Client's, where each key's submission is recorded
 	v     *visengine.Visura
 	opts  []visengine.SubmitOption
 	total visengine.Price // each applicant's price, options included
@@ -152,15 +153,23 @@ func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
 		res.Error = fmt.Sprintf("%d problem(s)", len(problems))
 		return res
 	}
-	var sent atomic.Int32
+	var (
+		sent atomic.Int32
+		info visengine.SubmitInfo
+	)
 	r, err := b.c.Submit(context.WithValue(ctx, sentKey{}, &sent), b.v, values,
-		append(slices.Clip(b.opts), visengine.WithIdempotencyKey(it.key))...)
+		append(slices.Clip(b.opts), visengine.WithIdempotencyKey(it.key), visengine.WithSubmitInfo(&info))...)
+	// Replayed: the key's earlier submission answered. No POST and no PUT
+	// sent: also when its draft, closed by an earlier run whose answer was
+	// lost, was only read back now.
+	already := info.Replayed || sent.Load() == 0
 	if err != nil {
 		res.Outcome, res.ID, res.Error = classify(err)
+		b.fromJournal(ctx, &res, err, info.Ref, already)
 		return res
 	}
 	res.Outcome, res.ID = outcomePaid, r.ID
-	if sent.Load() == 0 { // no POST, no PUT: the key's earlier submission answered
+	if already {
 		res.Outcome = outcomeAlreadyPaid
 	}
 	price := b.total
@@ -169,6 +178,34 @@ func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
 	}
 	res.Price = &price
 	return res
+}
+
+// fromJournal corrects the outcome of a failed Submit by what the journal
+// records under the key's Ref: the error alone does not say that a
+// richiesta paid earlier could not be read back (it is paid), nor always
+// that a failed read-back leaves a close in doubt (it is unknown, never
+// "nothing charged").
+func (b *batch) fromJournal(ctx context.Context, res *batchResult, cause error, ref string, already bool) {
+	if ref == "" || b.j == nil {
+		return
+	}
+	e, err := b.j.Get(ctx, ref)
+	switch {
+	case err != nil:
+		return
+	case e.Outcome == visengine.JournalCompleted && e.DraftID != "":
+		res.Outcome, res.ID = outcomePaid, e.DraftID
+		if already {
+			res.Outcome = outcomeAlreadyPaid
+		}
+		price := b.total
+		res.Price = &price
+		res.Error = "paid (the journal says so), but not read back: " + oneLine(cause)
+	case e.Outcome == visengine.JournalUnfinished && !e.CloseSentAt.IsZero() && res.Outcome != outcomeUnknown:
+		res.Outcome, res.ID = outcomeUnknown, e.DraftID
+		res.Error = fmt.Sprintf("%s; richiesta %s may have been charged (a close was sent): do NOT submit again; "+
+			"'visengine recover' finishes it once its state can be read", oneLine(cause), e.DraftID)
+	}
 }
 
 // classify names the outcome of a failed Submit, the draft it left (if

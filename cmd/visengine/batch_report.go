@@ -33,6 +33,7 @@ func (a *app) submitBatch(ctx context.Context, hash string, f submitFlags) error
 	if err != nil {
 		return err
 	}
+	b.j = j
 	results, err := openResults(f.results) // once the batch is known good: it empties the file
 	if err != nil {
 		return err
