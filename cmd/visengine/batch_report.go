@@ -118,9 +118,17 @@ func batchMessage(w io.Writer, res batchResult) string {
 	key := clean(res.Key)
 	switch res.Outcome {
 	case outcomePaid:
-		return fmt.Sprintf("%s: %s: richiesta %s, %s", key, paint(w, styleGreen, "paid"), res.ID, res.Price)
+		msg := fmt.Sprintf("%s: %s: richiesta %s, %s", key, paint(w, styleGreen, "paid"), res.ID, res.Price)
+		if res.Error != "" {
+			msg += " (" + res.Error + ")"
+		}
+		return msg
 	case outcomeAlreadyPaid:
-		return fmt.Sprintf("%s: %s: richiesta %s; nothing charged now", key, paint(w, styleGreen, "already paid"), res.ID)
+		msg := fmt.Sprintf("%s: %s: richiesta %s; nothing charged now", key, paint(w, styleGreen, "already paid"), res.ID)
+		if res.Error != "" {
+			msg += " (" + res.Error + ")"
+		}
+		return msg
 	case outcomeInvalid:
 		return fmt.Sprintf("%s: %s: %s; not submitted, nothing charged", key, paint(w, styleAmber, "invalid"), res.Error)
 	case outcomeUnknown:
