@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -363,7 +364,9 @@ printed and recorded). Running the same batch again, after a crash, a kill or
 a fix, pays nothing twice: applicants already paid are reported "already
 paid". An invalid applicant is reported and skipped; the others go on. A batch
 needs --yes and the journal (no --dry-run, no --no-journal); the options, the
-e-mail and the callback apply to every applicant. If an applicant's file
+e-mail and the callback apply to every applicant. --rate paces the requests to
+stay under the account's rate limit; a 429 (too many requests) is waited out
+and the step sent again, as the server's Retry-After asks. If an applicant's file
 changes after it was paid, its key is refused (key_reused), nothing sent.
 
 Standard output gets "KEY<TAB>ID" for each applicant paid, now or earlier
@@ -402,6 +405,8 @@ func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
 		why = "--batch pays for every applicant without asking: pass --yes"
 	case f.concurrency < 1 || f.concurrency > maxConcurrency:
 		why = fmt.Sprintf("--concurrency must be 1 to %d", maxConcurrency)
+	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
+		why = "--rate must be a number of requests per second, or 0 for no limit"
 	}
 	if why != "" {
 		return &usageError{cmd: cmd.CommandPath(), err: errors.New(why)}

@@ -24,8 +24,13 @@ func (a *app) submitBatch(ctx context.Context, hash string, f submitFlags) error
 		return err
 	}
 	defer j.Close()
-	c, err := a.client(visengine.WithJournal(j), visengine.WithCloseSettle(visengine.DefaultCloseSettle),
-		visengine.WithHTTPClient(countingClient(f.concurrency)))
+	opts := []visengine.Option{visengine.WithJournal(j), visengine.WithCloseSettle(visengine.DefaultCloseSettle),
+		visengine.WithHTTPClient(countingClient(f.concurrency))}
+	if f.rate > 0 {
+		// A burst as large as the concurrency lets each worker start at once.
+		opts = append(opts, visengine.WithRateLimit(f.rate, f.concurrency))
+	}
+	c, err := a.client(opts...)
 	if err != nil {
 		return err
 	}

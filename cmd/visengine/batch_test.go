@@ -275,6 +275,52 @@ func TestBatchInterrupted(t *testing.T) {
 	assert.Equal(t, 2, count)
 }
 
+// TestBatchTooManyRequests answers 429 (Retry-After: 0) to some drafts
+// and closes: nothing was applied, so the steps are sent again, and every
+// applicant is paid once.
+func TestBatchTooManyRequests(t *testing.T) {
+	srv, dir := batchFixture(t, 6)
+	srv.Fault("POST", "/richiesta", visenginetest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 3})
+	srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 3})
+	results := filepath.Join(t.TempDir(), "res.jsonl")
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"submit", "2631ec9b62135de4186f509fea7d954b", "--batch", dir, "--yes", "--concurrency", "3", "--results", results},
+		&out, &errOut, strings.NewReader(""))
+	require.NoError(t, err, errOut.String())
+	assert.Equal(t, outcomesAll(6, outcomePaid), outcomes(readResults(t, results)))
+	count, _ := srv.Charges()
+	assert.Equal(t, 6, count)
+	posts := 0
+	for _, r := range srv.Requests() {
+		if r.Method == "POST" && r.Path == "/richiesta" {
+			posts++
+		}
+	}
+	assert.Equal(t, 6+3, posts, "each refused draft sent again once")
+}
+
+// TestBatchRate checks that --rate paces the batch's requests: with a
+// burst of one (--concurrency 1), 10 per second are at least 100 ms apart
+// on average. Only a lower bound: a slow machine cannot make it fail.
+func TestBatchRate(t *testing.T) {
+	srv, dir := batchFixture(t, 3)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"submit", "2631ec9b62135de4186f509fea7d954b", "--batch", dir, "--yes", "--concurrency", "1", "--rate", "10"},
+		&out, &errOut, strings.NewReader(""))
+	require.NoError(t, err, errOut.String())
+	reqs := srv.Requests()
+	require.GreaterOrEqual(t, len(reqs), 7, "the service, then a draft and a close each")
+	span := reqs[len(reqs)-1].Time.Sub(reqs[0].Time)
+	// The first request takes the burst's token; each later one waits 100 ms
+	// for its own, less a little for the network's jitter on arrival.
+	assert.GreaterOrEqual(t, span, time.Duration(len(reqs)-1)*90*time.Millisecond, "%d requests", len(reqs))
+
+	err = run(context.Background(), []string{"submit", "2631ec9b62135de4186f509fea7d954b", "--batch", dir, "--yes", "--rate", "-1"},
+		&out, &errOut, strings.NewReader(""))
+	assert.Equal(t, exitError, exitCode(err))
+	assert.ErrorContains(t, err, "--rate must be")
+}
+
 // batchFixture starts a fake server for the command and writes a batch of
 // n valid applicants, p000…, into a new folder.
 func batchFixture(t *testing.T, n int) (*visenginetest.Server, string) {

@@ -26,6 +26,7 @@ type submitFlags struct {
 	noJournal       bool
 	batch, results  string // --batch DIR, --results FILE (batch.go)
 	concurrency     int
+	rate            float64 // --rate: requests per second, 0 unpaced
 }
 
 func (a *app) submitCommand() *cobra.Command {
@@ -77,6 +78,7 @@ with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).
 	fl.StringVar(&f.batch, "batch", "", "submit every DIR/*.json, each keyed by its file name, paying each applicant once")
 	fl.IntVar(&f.concurrency, "concurrency", defaultConcurrency, "with --batch: how many applicants to submit at once")
 	fl.StringVar(&f.results, "results", "", "with --batch: write one JSON line per applicant to this file")
+	fl.Float64Var(&f.rate, "rate", 0, "with --batch: at most this many requests per second, to stay under the account's rate limit (0: no limit)")
 	_ = cmd.MarkFlagDirname("batch")
 	addJSON(cmd, &f.asJSON)
 	return cmd
