@@ -74,6 +74,16 @@ type Fault struct {
 	// Times is how many matching requests the fault hits: 0 means once, a
 	// negative number every one until ClearFaults.
 	Times int
+	// Every, above 1, hits only one matching request in Every (the
+	// Every-th, the 2·Every-th, …) and lets the others through: a 429 on
+	// one call in ten, say, with Times: -1. Only hits count in Times.
+	Every int
+	// ChargeAgain, with ApplyAfter on a closing PUT, charges the wallet
+	// again when the late apply finds the richiesta closed already,
+	// instead of refusing it: a backend that commits a queued close
+	// without checking the state again. It shows what a second close
+	// sent within the commit delay costs.
+	ChargeAgain bool
 }
 
 // check panics on a Fault that cannot be served as documented.
@@ -90,6 +100,10 @@ func (f *Fault) check() {
 		bad("ApplyAfter needs Status or DropAfterApply")
 	case f.StaleReads > 0 && !f.applies():
 		bad("StaleReads needs a fault that applies the request")
+	case f.Every < 0:
+		bad("negative Every")
+	case f.ChargeAgain && f.ApplyAfter == 0:
+		bad("ChargeAgain needs ApplyAfter")
 	}
 }
 
@@ -125,6 +139,7 @@ type faultRule struct {
 	method string
 	segs   []string
 	left   int // negative: unlimited
+	seen   int // matching requests so far, for Every
 	f      Fault
 }
 
@@ -158,6 +173,9 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	defer s.mu.Unlock()
 	for i, rule := range s.faults {
 		if !rule.matches(r.Method, r.URL.Path) {
+			continue
+		}
+		if rule.seen++; rule.f.Every > 1 && rule.seen%rule.f.Every != 0 {
 			continue
 		}
 		if rule.left > 0 {
@@ -272,10 +290,32 @@ func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *
 		case <-s.ctx.Done():
 			return
 		}
-		if s.ctx.Err() == nil {
+		if s.ctx.Err() == nil && !s.chargeAgain(later, body, f) {
 			s.apply(later, next, f)
 		}
 	}()
+}
+
+// chargeAgain applies a ChargeAgain fault's close of a richiesta closed
+// already: one more charge, as a backend that does not check again. It
+// reports whether it did.
+func (s *Server) chargeAgain(r *http.Request, body []byte, f *Fault) bool {
+	id := richiestaInPath(r.URL.Path)
+	var in struct {
+		State json.RawMessage `json:"state"`
+	}
+	if !f.ChargeAgain || r.Method != http.MethodPut || id == "" || json.Unmarshal(body, &in) != nil ||
+		strings.Trim(string(in.State), `" `) != "1" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rq := s.richieste[id]
+	if rq == nil || rq.state != 1 {
+		return false
+	}
+	s.chargeLocked(rq.id, "visura", rq.price())
+	return true
 }
 
 // staleView is what a lagging replica still shows of one richiesta.
