@@ -131,27 +131,8 @@ type batch struct {
 // submitOne submits the applicant in it under its key; it never fails,
 // the outcome says what happened.
 func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
-	res := batchResult{Key: it.key}
-	if why := keyProblem(it.key); why != "" {
-		res.Outcome, res.Error = outcomeInvalid, why
-		return res
-	}
-	values, err := readApplicant(it.path, b.v)
-	if err != nil {
-		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
-		return res
-	}
-	problems, err := check(b.v, values)
-	if err != nil {
-		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
-		return res
-	}
-	if len(problems) > 0 {
-		res.Outcome, res.problems = outcomeInvalid, problems
-		for _, p := range problems {
-			res.Problems = append(res.Problems, p.Code)
-		}
-		res.Error = fmt.Sprintf("%d problem(s)", len(problems))
+	values, res := b.load(it)
+	if res.Outcome != "" {
 		return res
 	}
 	var (
@@ -179,6 +160,34 @@ func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
 	}
 	res.Price = &price
 	return res
+}
+
+// load reads and checks the applicant in it; the result has an Outcome
+// when the applicant cannot be submitted.
+func (b *batch) load(it batchItem) (visengine.Values, batchResult) {
+	res := batchResult{Key: it.key}
+	if why := keyProblem(it.key); why != "" {
+		res.Outcome, res.Error = outcomeInvalid, why
+		return nil, res
+	}
+	values, err := readApplicant(it.path, b.v)
+	if err != nil {
+		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
+		return nil, res
+	}
+	problems, err := check(b.v, values)
+	if err != nil {
+		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
+		return nil, res
+	}
+	if len(problems) > 0 {
+		res.Outcome, res.problems = outcomeInvalid, problems
+		for _, p := range problems {
+			res.Problems = append(res.Problems, p.Code)
+		}
+		res.Error = fmt.Sprintf("%d problem(s)", len(problems))
+	}
+	return values, res
 }
 
 // fromJournal corrects the outcome of a failed Submit by what the journal
@@ -221,7 +230,9 @@ func classify(err error) (outcome, id, msg string) {
 	case errors.Is(err, visengine.ErrIdempotencyKeyReused):
 		return outcomeKeyReused, "", "its key was already submitted with other values or options (was the file changed after it was paid?); nothing was sent"
 	case !errors.As(err, &se):
-		// Nothing was sent: a local check refused it, or the context ended.
+		// Nothing was sent by this call: a local check refused it, or the
+		// context ended, or an earlier submission under the key could not
+		// be read back (fromJournal then tells it paid).
 		if errors.Is(err, visengine.ErrInvalidArgument) {
 			return outcomeInvalid, "", msg
 		}
