@@ -161,8 +161,8 @@
 // ([WithCloseSentAt], or [WithNoCloseSent] to assert that none was).
 //
 // A [Journal] ([WithJournal]) makes this survive crashes and replicas:
-// Submit records each step before it is taken (the intent, with a digest
-// of the values but never the values; the draft's id; "close sent at T";
+// Submit records each step before it is taken (the intent, with a keyed
+// digest of the values but never the values; the draft's id; "close sent at T";
 // the outcome), and stops if a write fails. [Client.Recover] claims the
 // unfinished entries with a lease, so that replicas never work on the same
 // one, and resolves each from the server: closed, completed; a draft,
@@ -188,6 +188,29 @@
 // [WithHTTPClient] must be given a transport that sends each request once:
 // it refuses go-retryablehttp's, which would resend a paid call below the
 // SDK.
+//
+// # One applicant, once: idempotency keys and rate limits
+//
+// A double click, a front-office retry or a batch run again after a crash
+// calls Submit twice for one applicant. [WithIdempotencyKey] names the
+// applicant: for one key at most one submission is ever made and paid,
+// within the client without a journal and across every process and
+// replica sharing one with it. The same key returns the first
+// submission's result (read back), finishes its draft if its close was
+// refused or is in doubt, and fails with [ErrIdempotencyKeyReused] when
+// given other values; [WithSubmitInfo] tells a replay from a new payment.
+// The journal holds no key nor value: its Ref and digest are HMACs under
+// a secret it keeps apart from the entries ([KeyedJournal],
+// [IdempotencyRef], [KeyedJournalDigest]). The client remembers the closes
+// it sent, so [Client.Resume] waits the settle time from the latest one
+// whatever time it is given; Resume and Recover close only a draft proven
+// to be the entry's. Times on a shared journal ([JournalClock]) are taken
+// on its clock.
+//
+// A 429 is a refusal, never an unknown outcome: Submit, Resume and Recover
+// wait the server's Retry-After ([APIError].RetryAfter) and send the step
+// again ([WithRateLimitRetry]); [WithRateLimit] paces every request of a
+// client to stay under the account's limit.
 //
 // # Waiting, callbacks and documents
 //

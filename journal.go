@@ -34,25 +34,34 @@ const (
 	JournalFailed JournalOutcome = "failed"
 )
 
-// JournalEntry is what a Journal knows of one submission. It holds no
-// personal data: the values are represented by Digest only.
+// JournalEntry is what a Journal knows of one submission. It holds none of
+// the applicant's values, but it is a record about an applicant (which
+// service, when, paid or not): the values are represented by Digest, and
+// an idempotency key by Ref, both keyed with the journal's secret when it
+// keeps one (KeyedJournal), so that they confirm no guess without it.
 //
 // Times are kept to the microsecond, in UTC, by every implementation.
 type JournalEntry struct {
-	// Ref is the submission's client reference, made by NewJournalRef: 32
+	// Ref is the submission's client reference, made by NewJournalRef, or
+	// by IdempotencyRef for a submission with an idempotency key: 32
 	// lowercase hex digits. It is the entry's key.
 	Ref string
 	// HashVisura is the service the submission pays for.
 	HashVisura string
-	// Digest is JournalDigest of the submitted values and options.
+	// Digest is KeyedJournalDigest of the submitted values and options,
+	// under the journal's secret, or JournalDigest for a journal that
+	// keeps none (and in entries written before digests were keyed).
 	Digest string
 	// CreatedAt is when the submission was intended, recorded before
-	// anything was sent: the richiesta, if any, was created after it.
+	// anything was sent: the richiesta, if any, was created after it. On
+	// a JournalClock journal it is on the journal's clock.
 	CreatedAt time.Time
 	// DraftID is the richiesta's _id once the server told it; "" before.
 	DraftID string
 	// CloseSentAt is when the last closing PUT was sent (recorded just
 	// before sending it); zero if none was. The settle time runs from it.
+	// On a JournalClock journal it is on the journal's clock, against
+	// which every replica measures the settle time.
 	CloseSentAt time.Time
 	// Outcome is how the submission ended; JournalUnfinished until then.
 	Outcome JournalOutcome
@@ -332,7 +341,9 @@ func NewJournalRef() (string, error) {
 //
 // A change to this form would be a new version with a new first line.
 // The digest is not anonymous: whoever can guess every value can confirm
-// the guess, so store it as carefully as the records it stands for.
+// the guess (a birth date and a sex take a few thousand guesses). Submit
+// records KeyedJournalDigest instead, the HMAC of the same form under the
+// journal's secret, whenever the journal keeps one (KeyedJournal).
 func JournalDigest(hash string, values Values, opzioni []string) string {
 	return digestWith(sha256.New(), hash, values, opzioni)
 }

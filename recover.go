@@ -58,11 +58,16 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 // once never work on the same entry, and the entries a live Submit holds
 // are left alone), resolves each by reading the server, records the
 // outcome and releases the leases. Each entry is looked at once the settle
-// time (WithCloseSettle) has passed since its last step:
+// time (WithCloseSettle) has passed since its last step (on the journal's
+// clock for a JournalClock journal, and counting the closes this client
+// sent itself):
 //
 //   - draft known, closed: completed;
-//   - draft known, still a draft: closed once (recorded first), resumed; a
-//     refusal is failed, a close with an unknown outcome pending;
+//   - draft known, still a draft: closed once (recorded first), resumed, if
+//     it is proven to be the entry's (its client reference in callback_data,
+//     or the digest of its own values); a draft not proven is left open,
+//     unknown, with the reason; a refusal is failed (a 429 only once its
+//     retries are used up), a close with an unknown outcome pending;
 //   - draft never confirmed (the POST's answer was lost, or its id could not
 //     be journalled, and Submit then kept it from Resume): abandoned, safe to
 //     submit again, since Submit only posts free drafts; a draft it finds

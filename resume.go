@@ -106,6 +106,15 @@ func WithNoCloseSent() ResumeOption { return func(c *resumeConfig) { c.noClose =
 // passed since the last close was sent; otherwise it says what it found,
 // and sends nothing. It never closes twice in one call.
 //
+// It waits the settle time from the latest close it knows of: the
+// journal's record, the ones this client sent itself (CloseRichiesta,
+// Submit, Resume remember them), and WithCloseSentAt; an older time
+// passed again in a retry loop never lets a second close out early. With
+// a journal entry for the draft, it closes only a draft proven to be that
+// entry's submission (the entry's client reference in its callback_data,
+// or the digest of its own values); otherwise it answers ResolutionUnknown
+// with the reason.
+//
 // Resume must know whether and when a close was sent: from the journal
 // (WithJournal), whose entry for the draft it also leases, so that no
 // other process works on it at once (ErrLeaseHeld otherwise) and records

@@ -571,7 +571,8 @@ type closeBody struct {
 // close, and is an *OutcomeUnknownError too: read it back before closing
 // again, and not before the settle time (Resume keeps to it). Closing a
 // richiesta closed already is refused with an *APIError matching
-// ErrAlreadyClosed. It checks nothing locally: when resuming a draft edited
+// ErrAlreadyClosed. The client remembers when it sent a close that may
+// have been applied, and Resume waits the settle time from it. It checks nothing locally: when resuming a draft edited
 // with UpdateRichiesta, run Visura.Validate on its values first, as Submit
 // does.
 func (c *Client) CloseRichiesta(ctx context.Context, id string) (*Richiesta, error) {

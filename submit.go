@@ -44,10 +44,25 @@ func WithValidation(opts ...ValidateOption) SubmitOption {
 // WithIdempotencyKey names the submission with a key chosen by the caller
 // (an applicant's or a form's id): 1 to 255 printable ASCII characters.
 // For one key at most one submission is ever made and paid, within the
-// journal's reach (WithJournal), or the Client's without one. A later
-// Submit with the same key and the same service, values and options
-// returns the first one's result; with other ones it fails with
-// ErrIdempotencyKeyReused before anything is sent.
+// journal's reach (WithJournal: every process and replica sharing it), or
+// the Client's without one (a memory of the last DefaultKeyMemory keys).
+//
+// A later Submit with the same key and the same service, values and
+// options (by nome or tipo alike) sends no POST: it returns the first
+// submission's richiesta, read back from the server; or its unknown
+// outcome (a *SubmitError with the draft's ID, finished once the settle
+// time has passed); or, if the first was refused without a charge
+// (insufficient credit, 429), it closes the same draft; or, if the first
+// made nothing (a draft refused or never confirmed), it submits under the
+// same key. A Submit whose key is under way in another call waits for it,
+// until its context ends. The same key with another service, other values
+// or other options fails with ErrIdempotencyKeyReused before anything is
+// sent; the callback and the e-mail target are not compared.
+//
+// The key itself is never stored nor sent: the journal entry's Ref, also
+// put in callback_data, is IdempotencyRef, an HMAC of the key under the
+// journal's secret (see KeyedJournal). A journal that keeps no secret
+// needs WithJournalSecret for keys.
 func WithIdempotencyKey(key string) SubmitOption {
 	return func(c *submitConfig) { c.key, c.keySet = key, true }
 }
@@ -159,9 +174,11 @@ const CallbackRefKey = "visengine_ref"
 // means it was charged, not spared.
 //
 // With a journal (WithJournal), each step is recorded before it is taken:
-// the intent (a new Ref, the service and JournalDigest of the values and
+// the intent (a new Ref, the service and a keyed digest of the values and
 // options, never the values), the draft's id, the time the close is sent,
-// and the outcome. A journal write that fails (ErrLeaseLost above all)
+// and the outcome. With an idempotency key (WithIdempotencyKey) one key is
+// one submission, however often Submit is called. A step refused with 429
+// is sent again after the server's Retry-After (WithRateLimitRetry). A journal write that fails (ErrLeaseLost above all)
 // stops the submission before its next call. Recover finishes what a
 // crash interrupted. With a callback (WithCallback), the Ref is put in its
 // data under CallbackRefKey; the caller's Callback is not modified.

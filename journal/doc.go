@@ -9,11 +9,41 @@
 //
 // Both store the same entries (visengine.JournalEntry: a client reference,
 // the service hash, a digest of the values, the draft's id, when the close
-// was sent, the outcome and a note) and neither stores personal data: the
-// values are represented by their digest only. Both keep times in UTC to
-// the microsecond, list entries oldest first, and refuse, with a
+// was sent, the outcome and a note). Both keep times in UTC to the
+// microsecond, list entries oldest first, and refuse, with a
 // *CorruptEntryError, to serve an entry they cannot read back rather than
 // skip it.
+//
+// # What a journal holds, and its secret
+//
+// No value an applicant gave is stored, but the entries are about
+// applicants, so treat them as records about people. Each entry tells
+// which service was bought, when, with which richiesta, and whether it
+// was paid; its digest stands for the values and options, and an
+// idempotency key (visengine.WithIdempotencyKey, which may be a codice
+// fiscale) is present only as the entry's Ref. Both are HMACs keyed with
+// the journal's secret (visengine.KeyedJournalDigest,
+// visengine.IdempotencyRef), so that whoever reads the entries but not
+// the secret cannot confirm a guess of an applicant's data or key: an
+// unkeyed digest of a name, a birthplace and a few guessed values (birth
+// date, sex) is confirmed in well under a second. Entries written before
+// keyed digests hold visengine.JournalDigest, unkeyed; they are still
+// read and matched.
+//
+// The secret is 32 random bytes, made on first use (the first Submit) and
+// kept apart from the entries: for a Dir, the file SECRET in its directory
+// (mode 0600, 64 hex digits; one that others may read is refused); for a
+// Postgres, the one-row table visengine_journal_secret (the journal's
+// table name with "_secret"), which roles that only read the entries need
+// not be granted. Every client and replica sharing the journal reads the
+// same one: no setup. To choose it (to move a journal, or restore one),
+// write the file or insert the row before first use (see
+// [Dir.DigestSecret], [Postgres.DigestSecret]). Back it up with the
+// journal and never delete it: a journal that lost it makes a new one,
+// and then forgets every idempotency key recorded before (the same key
+// would submit, and pay, again) and proves an old entry's draft by its
+// client reference only, so Recover may report such drafts unknown
+// instead of closing them.
 //
 // # Guarantees
 //
@@ -52,6 +82,7 @@
 // A Dir is a directory (mode 0700) holding:
 //
 //	LOCK                      the lock file, empty
+//	SECRET                    the digests' secret, 64 hex digits, mode 0600
 //	<ref>.json                one entry, mode 0600, e.g.
 //	                          {"v":1,"ref":"…","hash_visura":"…","digest":"…",
 //	                           "created_at":"2025-03-01T09:00:00.123456Z",
@@ -70,8 +101,8 @@
 //	CREATE TABLE IF NOT EXISTS visengine_journal (
 //		ref           text        PRIMARY KEY,         -- JournalEntry.Ref
 //		hash_visura   text        NOT NULL,
-//		digest        text        NOT NULL,            -- visengine.JournalDigest
-//		created_at    timestamptz NOT NULL,            -- the intent, by the caller's clock
+//		digest        text        NOT NULL,            -- visengine.KeyedJournalDigest
+//		created_at    timestamptz NOT NULL,            -- the intent, on the database's clock
 //		draft_id      text        NOT NULL DEFAULT '', -- '' until known
 //		close_sent_at timestamptz,                     -- NULL: no close sent
 //		outcome       text        NOT NULL DEFAULT '', -- '', completed, abandoned, failed
@@ -87,6 +118,21 @@
 //	CREATE INDEX IF NOT EXISTS visengine_journal_digest
 //		ON visengine_journal (hash_visura, digest);
 //
+// and, on first use of the secret, its table:
+//
+//	CREATE TABLE IF NOT EXISTS visengine_journal_secret (
+//		id         smallint    PRIMARY KEY CHECK (id = 1),
+//		secret     bytea       NOT NULL CHECK (length(secret) >= 32),
+//		created_at timestamptz NOT NULL DEFAULT now()
+//	);
+//
+// An idempotency key's uniqueness is the primary key on ref: its Ref is
+// an HMAC of the key, so of two replicas submitting one key at once, one
+// INSERT wins and the other waits for its result. Times the client
+// records (created_at, close_sent_at) are on the database's clock
+// (Postgres is a visengine.JournalClock), like the leases, so settle times
+// hold between replicas whose clocks disagree.
+//
 // Claim picks rows with SELECT … FOR UPDATE SKIP LOCKED (unfinished, lease
 // free or expired, oldest first) and sets their lease in the same
 // statement; Update matches WHERE ref = $1 AND lease_owner = $2 AND
@@ -94,5 +140,5 @@
 // syntax: any database/sql driver for PostgreSQL works (pgx's stdlib is
 // the one tested); other databases are not supported. The database user
 // needs CREATE on the schema the first time, and SELECT, INSERT and
-// UPDATE on the table after that.
+// UPDATE on the table, and SELECT on the secret's, after that.
 package journal

@@ -17,7 +17,7 @@ import (
 )
 
 // openPool opens a *sql.DB on url, closed when the test ends.
-func openPool(t *testing.T, url string) *sql.DB {
+func openPool(t testing.TB, url string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", url)
 	require.NoError(t, err)
