@@ -367,18 +367,22 @@ func writeJSONLine(w io.Writer, res batchResult) error {
 
 // batchHelp is submit's help for --batch.
 const batchHelp = `
---batch DIR submits every applicant in DIR/*.json, in name order, at most
---concurrency at once (default 4), paying each applicant once: a file's name
-without .json is its idempotency key (1 to 255 printable ASCII characters;
-name files by a practice number rather than by a person's name, as keys are
-printed and recorded). Running the same batch again, after a crash, a kill or
-a fix, pays nothing twice: applicants already paid are reported "already
-paid". An invalid applicant is reported and skipped; the others go on. A batch
-needs --yes and the journal (no --dry-run, no --no-journal); the options, the
-e-mail and the callback apply to every applicant. --rate paces the requests to
-stay under the account's rate limit; a 429 (too many requests) is waited out
-and the step sent again, as the server's Retry-After asks. If an applicant's file
-changes after it was paid, its key is refused (key_reused), nothing sent.
+  visengine submit HASH --batch DIR --yes [--concurrency N] [--results FILE]
+
+submits every applicant in DIR/*.json, in name order, at most --concurrency at
+once (default 4), paying each applicant once: a file's name without .json is
+its idempotency key (1 to 255 printable ASCII characters). Name files by a
+practice number, not by a person: keys are printed and written to --results
+(the journal keeps only a keyed hash of them). Running the same batch again,
+after a crash, a kill or a fix, pays nothing twice: applicants already paid
+are reported "already paid". An invalid applicant is reported and skipped;
+the others go on. If an applicant's file changes after it was paid, its key is
+refused (key_reused) and nothing is sent. A batch needs --yes and the journal
+(no --dry-run, no --no-journal); the options, the e-mail and the callback
+apply to every applicant. --rate paces the requests to stay under the
+account's rate limit; a 429 (too many requests) is waited out, as the
+server's Retry-After asks, and the step sent again. Ctrl-C starts no more
+applicants and lets those in flight finish.
 
 Standard output gets "KEY<TAB>ID" for each applicant paid, now or earlier
 (--json: one JSON object per line for every applicant); standard error what
