@@ -408,6 +408,13 @@ func submitArgs(f *submitFlags) cobra.PositionalArgs {
 	}
 }
 
+// isApplicantPath reports whether path would be one of dir's applicants.
+func isApplicantPath(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	return err1 == nil && err2 == nil && filepath.Dir(p) == d && filepath.Ext(p) == ".json"
+}
+
 // checkBatchFlags refuses what a batch cannot do.
 func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
 	var why string
@@ -422,6 +429,8 @@ func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
 		why = fmt.Sprintf("--concurrency must be 1 to %d", maxConcurrency)
 	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
 		why = "--rate must be a number of requests per second, or 0 for no limit"
+	case f.results != "" && isApplicantPath(f.batch, f.results):
+		why = "--results names a file the next run would read as an applicant: write it outside the batch's folder, or not as .json"
 	}
 	if why != "" {
 		return &usageError{cmd: cmd.CommandPath(), err: errors.New(why)}
