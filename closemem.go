@@ -122,12 +122,41 @@ func (k *journalClock) measure(ctx context.Context, j Journal) (offset, margin t
 }
 
 // clockFor returns the clock of j: the client's cached one for its own
-// journal, a fresh one for another (Recover's argument).
+// journal, and for others (Recover's argument) one of a few kept by the
+// client, so that a clock is measured once per clockRefresh, not per
+// entry.
 func (c *Client) clockFor(j Journal) *journalClock {
-	if sameJournal(j, c.eo.journal) {
-		return c.eo.clock
+	if _, ok := j.(JournalClock); !ok || sameJournal(j, c.eo.journal) {
+		return c.eo.clock // measure does nothing for a journal without a clock
 	}
-	return new(journalClock)
+	return c.eo.clocks.of(j)
+}
+
+// maxOtherClocks bounds the clocks a client keeps for journals other than
+// its own.
+const maxOtherClocks = 4
+
+// otherClocks are the clocks of journals other than the client's own.
+type otherClocks struct {
+	mu sync.Mutex
+	js []Journal
+	ks []*journalClock
+}
+
+func (o *otherClocks) of(j Journal) *journalClock {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, known := range o.js {
+		if sameJournal(known, j) {
+			return o.ks[i]
+		}
+	}
+	if len(o.js) == maxOtherClocks {
+		o.js, o.ks = o.js[1:], o.ks[1:]
+	}
+	k := new(journalClock)
+	o.js, o.ks = append(o.js, j), append(o.ks, k)
+	return k
 }
 
 // sameJournal compares two journals without panicking on a dynamic type

@@ -292,14 +292,27 @@ func (c *Client) provenDraft(ctx context.Context, rec *record, r *Richiesta) (bo
 	if vals == nil {
 		return false, "the draft carries no client reference and shows no values to compare"
 	}
-	nomi := opzioneNomi(r)
-	if secret, err := c.digestSecret(ctx, rec.j); err != nil {
+	if _, err := c.digestSecret(ctx, rec.j); err != nil {
 		return false, fmt.Sprintf("the journal's secret could not be read (%v)", bare(err))
-	} else if secret != nil && KeyedJournalDigest(secret, r.HashVisura, vals, nomi) == e.Digest {
-		return true, ""
 	}
-	if JournalDigest(r.HashVisura, vals, nomi) == e.Digest {
+	if c.digestMatches(ctx, rec, vals, opzioneNomi(r)) {
 		return true, ""
 	}
 	return false, "the draft's values are not the entry's"
+}
+
+// digestMatches says whether values and options (nomi) of rec's service
+// have rec's digest: keyed with the journal's secret, or unkeyed as in
+// entries written before digests were keyed. A secret that cannot be
+// read proves nothing.
+func (c *Client) digestMatches(ctx context.Context, rec *record, values Values, nomi []string) bool {
+	if values == nil {
+		return false
+	}
+	e := rec.e
+	secret, err := c.digestSecret(ctx, rec.j)
+	if err == nil && secret != nil && KeyedJournalDigest(secret, e.HashVisura, values, nomi) == e.Digest {
+		return true
+	}
+	return JournalDigest(e.HashVisura, values, nomi) == e.Digest
 }

@@ -37,6 +37,7 @@ type exactlyOnce struct {
 	keys      *keyMemory    // keyed submissions' journal without WithJournal (keymem.go)
 	closes    *closeMemory  // the closes this client sent (closemem.go)
 	clock     *journalClock // the journal's clock, as measured (closemem.go)
+	clocks    *otherClocks  // other journals' clocks (Recover's argument)
 	secret    []byte        // WithJournalSecret
 	rlRetries int           // WithRateLimitRetry (ratelimit.go)
 	rlMaxWait time.Duration // the longest wait before one of them
@@ -100,7 +101,7 @@ func WithJournalLease(d time.Duration) Option {
 func (eo exactlyOnce) ready() exactlyOnce {
 	eo.owner, eo.ops, eo.busy = newOwnerBase(), new(atomic.Uint64), new(sync.Map)
 	eo.keys, eo.closes = newKeyMemory(DefaultKeyMemory), newCloseMemory(eo.settle)
-	eo.clock = new(journalClock)
+	eo.clock, eo.clocks = new(journalClock), new(otherClocks)
 	return eo
 }
 

@@ -156,7 +156,7 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 		maxReads: DefaultReconcileMaxReads, journal: rec.j,
 		same: func(r *Richiesta) (bool, bool) {
 			got := submittedValues(r)
-			return JournalDigest(e.HashVisura, got, opzioneNomi(r)) == e.Digest, got != nil
+			return c.digestMatches(ctx, rec, got, opzioneNomi(r)), got != nil
 		}}
 	found, err := c.findLost(ctx, entries, q)
 	switch {

@@ -109,7 +109,9 @@ const (
 // only a refusal by the server (Err is an *APIError, such as
 // ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
 // alone) lets you choose between Resume, once the cause is fixed, and a new
-// submission.
+// submission. With an idempotency key (WithIdempotencyKey) the choice is
+// made for you: Submit again with the same key, at any time and as often
+// as you like; it finishes this submission and never makes another.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
 	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it could not be journalled

@@ -115,6 +115,12 @@ func readSecretFile(file string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSecret(data)
+}
+
+// parseSecret reads a secret file's content: 64 to 256 hex digits, blank
+// space around them allowed. Its error never quotes the content.
+func parseSecret(data []byte) ([]byte, error) {
 	s, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(s) < visengine.MinDigestSecret || len(s) > 128 {
 		return nil, errors.New("not 64 to 256 hex digits")

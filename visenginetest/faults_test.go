@@ -140,3 +140,16 @@ func TestFaultPatternsAndClear(t *testing.T) {
 	srv.Fault("", "/richiesta/{rest...}", Fault{Status: 418})
 	assert.Equal(t, 418, call(t, srv, "PUT", "/richiesta/abc/ricerche", map[string]int{}).Status)
 }
+
+// Every hits one matching request in N; ChargeAgain needs ApplyAfter.
+func TestFaultEveryAndChargeAgain(t *testing.T) {
+	srv := newServer(t)
+	srv.Fault("GET", "/visure", Fault{Status: 429, RetryAfter: "1", Every: 3, Times: -1})
+	var got []int
+	for range 9 {
+		got = append(got, call(t, srv, "GET", "/visure", nil).Status)
+	}
+	assert.Equal(t, []int{200, 200, 429, 200, 200, 429, 200, 200, 429}, got)
+	assert.Panics(t, func() { srv.Fault("PUT", "/richiesta/{id}", Fault{Status: 504, ChargeAgain: true}) })
+	assert.Panics(t, func() { srv.Fault("GET", "/visure", Fault{Status: 429, Every: -1}) })
+}

@@ -357,3 +357,104 @@ func assertRate(t *testing.T, reqs []time.Time, rate float64, burst int) {
 	span := reqs[len(reqs)-1].Sub(reqs[0]).Seconds()
 	assert.LessOrEqual(t, float64(len(reqs)), float64(burst)+rate*span+1, "the average rate")
 }
+
+// Recover matches a lost POST's richiesta by values with the keyed digest
+// too: a closed richiesta with the entry's values but not its reference
+// is unknown, never "abandoned, submit again".
+func TestSDKRecoverMatchesKeyedDigests(t *testing.T) {
+	srv := visenginetest.NewServer()
+	t.Cleanup(srv.Close)
+	d, err := journal.OpenDir(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	c := srv.Client(visengine.WithJournal(d), visengine.WithCloseSettle(time.Millisecond))
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	secret, err := d.DigestSecret(ctx)
+	require.NoError(t, err)
+	ref, err := visengine.NewJournalRef()
+	require.NoError(t, err)
+	require.NoError(t, d.Create(ctx, visengine.JournalEntry{Ref: ref, HashVisura: hashA2,
+		Digest:    visengine.KeyedJournalDigest(secret, hashA2, applicant(9), nil),
+		CreatedAt: time.Now().Add(-time.Minute), LeaseOwner: "dead", LeaseUntil: time.Now().Add(time.Millisecond)}))
+	_, err = c.CreateRichiesta(ctx, &visengine.RichiestaParams{HashVisura: hashA2, JSONVisura: applicant(9),
+		Visura: v, State: visengine.StateSubmitted})
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, d)
+	require.NoError(t, err)
+	require.Len(t, rep.Resolutions, 1)
+	assert.Equal(t, visengine.ResolutionUnknown, rep.Resolutions[0].Status, "%v", rep.Resolutions[0])
+	assert.Contains(t, rep.Resolutions[0].Reason, "not this submission's reference")
+}
+
+// The same key after an unknown close: no POST and no PUT within the
+// settle time, the first one's unknown outcome with its draft's id; after
+// it, the same draft is finished. One charge.
+func TestSDKKeyReplaysAnUnknownClose(t *testing.T) {
+	for _, kj := range keyJournals {
+		t.Run(kj.name, func(t *testing.T) {
+			srv := visenginetest.NewServer()
+			t.Cleanup(srv.Close)
+			const settle = 300 * time.Millisecond
+			c := srv.Client(append(kj.opts(t), visengine.WithCloseSettle(settle))...)
+			ctx := testCtx(t)
+			v := getVisura(t, c, hashA2)
+			key := visengine.WithIdempotencyKey("pratica-10")
+			srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Status: http.StatusGatewayTimeout})
+			_, err := c.Submit(ctx, v, applicant(10), key)
+			var first *visengine.SubmitError
+			require.ErrorAs(t, err, &first)
+			require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+
+			n0 := len(srv.Requests())
+			_, err = c.Submit(ctx, v, applicant(10), key)
+			var again *visengine.SubmitError
+			require.ErrorAs(t, err, &again)
+			assert.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+			assert.Equal(t, first.ID, again.ID)
+			reqs := since(srv, n0)
+			assert.Zero(t, count(reqs, "POST", "/richiesta")+count(reqs, "PUT", "/richiesta/*"), summary(reqs))
+
+			time.Sleep(time.Until(first.CloseSentAt.Add(settle)))
+			r, err := c.Submit(ctx, v, applicant(10), key)
+			require.NoError(t, err)
+			assert.Equal(t, first.ID, r.ID)
+			n, _ := srv.Charges()
+			assert.Equal(t, 1, n)
+		})
+	}
+}
+
+// A key held by a call that does not end: Submit waits for it until its
+// context ends, then fails without sending anything.
+func TestSDKKeyWaitsForTheCallHoldingIt(t *testing.T) {
+	srv := visenginetest.NewServer()
+	t.Cleanup(srv.Close)
+	d, err := journal.OpenDir(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	c := srv.Client(visengine.WithJournal(d))
+	ctx := testCtx(t)
+	v := getVisura(t, c, hashA2)
+	_, err = c.Submit(ctx, v, applicant(11), visengine.WithIdempotencyKey("pratica-11"))
+	require.NoError(t, err)
+	secret, err := d.DigestSecret(ctx)
+	require.NoError(t, err)
+	_, err = d.ClaimRef(ctx, visengine.IdempotencyRef(secret, "pratica-11"), "another-replica", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+
+	n0 := len(srv.Requests())
+	short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+	defer cancel()
+	_, err = c.Submit(short, v, applicant(11), visengine.WithIdempotencyKey("pratica-11"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "under way in another call")
+	assert.Empty(t, since(srv, n0), "nothing sent while waiting")
+
+	require.NoError(t, d.Release(ctx, visengine.IdempotencyRef(secret, "pratica-11"), "another-replica"))
+	var info visengine.SubmitInfo
+	_, err = c.Submit(ctx, v, applicant(11), visengine.WithIdempotencyKey("pratica-11"), visengine.WithSubmitInfo(&info))
+	require.NoError(t, err)
+	assert.True(t, info.Replayed)
+}
