@@ -25,6 +25,9 @@ type submitFlags struct {
 	dryRun, yes     bool
 	asJSON          bool
 	noJournal       bool
+	batch, results  string // --batch DIR, --results FILE (batch.go)
+	concurrency     int
+	rate            float64 // --rate: requests per second, 0 unpaced
 }
 
 func (a *app) submitCommand() *cobra.Command {
@@ -52,10 +55,17 @@ the values, no personal data. A submit killed half-way is then finished, or
 reported, by 'visengine recover'.
 
 --callback URL asks Visengine to post the richiesta there when it is done,
-with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
-		Args:              exactArgs(2, "a service HASH and an APPLICANT.json"),
+with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).
+` + batchHelp,
+		Args:              submitArgs(&f),
 		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.batch != "" {
+				if err := checkBatchFlags(cmd, f); err != nil {
+					return err
+				}
+				return a.submitBatch(cmd.Context(), args[0], f)
+			}
 			return a.submit(cmd.Context(), args[0], args[1], f)
 		},
 	}
@@ -66,6 +76,11 @@ with the secret in VISENGINE_CALLBACK_SECRET (the one the receiver checks).`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "have the server check and price it, storing and charging nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "pay without asking")
 	fl.BoolVar(&f.noJournal, "no-journal", false, "do not record the submission in the journal (then 'visengine recover' cannot finish it)")
+	fl.StringVar(&f.batch, "batch", "", "submit every DIR/*.json, each keyed by its file name, paying each applicant once")
+	fl.IntVar(&f.concurrency, "concurrency", defaultConcurrency, "with --batch: how many applicants to submit at once")
+	fl.StringVar(&f.results, "results", "", "with --batch: write one JSON line per applicant to this file")
+	fl.Float64Var(&f.rate, "rate", 0, "with --batch: at most this many requests per second, to stay under the account's rate limit (0: no limit)")
+	_ = cmd.MarkFlagDirname("batch")
 	addJSON(cmd, &f.asJSON)
 	_ = cmd.RegisterFlagCompletionFunc("opzioni", a.completeOpzioni) // only fails for an unknown flag
 	return cmd
