@@ -331,7 +331,7 @@ type Journal interface {
 	// secret manager. A journal that keeps none returns (nil, nil): the
 	// client then records unkeyed digests (JournalDigest) and refuses
 	// idempotency keys, unless it is given a secret (WithJournalSecret).
-	// The client asks once per operation; cache it.
+	// The client asks for it on every submission: cache it.
 	DigestSecret(ctx context.Context) ([]byte, error)
 	// JournalNow returns the time on the journal's clock: the one its
 	// leases run on and that CreatedAt, CloseSentAt and UpdatedAt are
