@@ -339,7 +339,7 @@ type Journal interface {
 	// clock (at most every 30 s) and measures settle times against it, so
 	// that replicas whose clocks disagree still wait the whole settle
 	// time after a close. A journal shared by several machines returns
-	// its store's clock (PostgreSQL's now()); a journal of one process
+	// its store's clock (PostgreSQL's clock_timestamp()); a journal of one process
 	// returns time.Now().
 	JournalNow(ctx context.Context) (time.Time, error)
 }
