@@ -88,22 +88,26 @@ func mayBeApplied(err error) bool {
 // clockRefresh is how long a measured journal clock offset is used.
 const clockRefresh = 30 * time.Second
 
-// journalClock converts between this machine's clock and a JournalClock's,
-// from an offset measured at most clockRefresh ago. Each conversion adds
-// the measure's uncertainty (half its round trip) in the direction that
-// makes a settle time end later, never sooner.
+// journalClock converts between this machine's clock and a journal's
+// (Journal.JournalNow), from an offset measured at most clockRefresh ago.
+// Each conversion adds the measure's uncertainty (half its round trip) in
+// the direction that makes a settle time end later, never sooner.
 type journalClock struct {
 	mu     sync.Mutex
 	offset time.Duration // journal − local
 	margin time.Duration // half the round trip of the measure
 	at     time.Time     // when it was measured; zero: never
+	local  bool          // this machine's clock: nothing to measure
 }
 
+// localClock is the clock of the client's own key memory and of a Submit
+// that records nothing: this machine's.
+var localClock = &journalClock{local: true}
+
 // measure returns the offset and margin for j, measuring them again when
-// stale. A journal that is no JournalClock runs on this machine's clock.
+// stale; the local clock needs no measure.
 func (k *journalClock) measure(ctx context.Context, j Journal) (offset, margin time.Duration, err error) {
-	jc, ok := j.(JournalClock)
-	if !ok {
+	if k.local {
 		return 0, 0, nil
 	}
 	k.mu.Lock()
@@ -112,7 +116,7 @@ func (k *journalClock) measure(ctx context.Context, j Journal) (offset, margin t
 		return k.offset, k.margin, nil
 	}
 	start := time.Now()
-	jnow, err := jc.JournalNow(ctx)
+	jnow, err := j.JournalNow(ctx)
 	if err != nil {
 		return 0, 0, errorf("visengine: journal clock: %w", err)
 	}
@@ -121,13 +125,16 @@ func (k *journalClock) measure(ctx context.Context, j Journal) (offset, margin t
 	return k.offset, k.margin, nil
 }
 
-// clockFor returns the clock of j: the client's cached one for its own
-// journal, and for others (Recover's argument) one of a few kept by the
-// client, so that a clock is measured once per clockRefresh, not per
-// entry.
+// clockFor returns the clock of j: this machine's for the client's key
+// memory (or no journal at all), the client's own for its journal, and
+// for others (Recover's argument) one of a few kept by the client, so
+// that a clock is measured once per clockRefresh, not per entry.
 func (c *Client) clockFor(j Journal) *journalClock {
-	if _, ok := j.(JournalClock); !ok || sameJournal(j, c.eo.journal) {
-		return c.eo.clock // measure does nothing for a journal without a clock
+	switch {
+	case j == nil || sameJournal(j, c.eo.keys):
+		return localClock
+	case sameJournal(j, c.eo.journal):
+		return c.eo.clock
 	}
 	return c.eo.clocks.of(j)
 }

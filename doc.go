@@ -205,12 +205,15 @@
 // refused or is in doubt, and fails with [ErrIdempotencyKeyReused] when
 // given other values; [WithSubmitInfo] tells a replay from a new payment.
 // The journal holds no key nor value: its Ref and digest are HMACs under
-// a secret it keeps apart from the entries ([KeyedJournal],
+// a secret it keeps apart from the entries ([Journal].DigestSecret,
 // [IdempotencyRef], [KeyedJournalDigest]). The client remembers the closes
 // it sent, so [Client.Resume] waits the settle time from the latest one
 // whatever time it is given; Resume and Recover close only a draft proven
-// to be the entry's. Times on a shared journal ([JournalClock]) are taken
-// on its clock.
+// to be the entry's. Times are taken on the journal's clock
+// ([Journal].JournalNow: a shared journal's store's). Both are methods of
+// [Journal] itself, not optional interfaces, so a journal you wrap in a
+// type of your own (for metrics or tracing, embedding [Journal] and
+// overriding a method) keeps its secret and its clock.
 //
 // A 429 is a refusal, never an unknown outcome: Submit, Resume and Recover
 // wait the server's Retry-After ([APIError].RetryAfter) and send the step

@@ -9,10 +9,14 @@ import (
 
 // WithJournalSecret keys the client's journal digests and idempotency
 // keys with secret (at least MinDigestSecret bytes) instead of the
-// journal's own (KeyedJournal): for a Journal of your own that keeps no
-// secret. Every client sharing the journal must be given the same secret
-// for the journal's whole life; keep it apart from the entries (a secret
-// manager). The journals of package journal need no such option.
+// journal's own (Journal.DigestSecret), which is then never asked for:
+// for a Journal of your own that keeps no secret (its DigestSecret
+// returns nil) or whose secret the application holds rather than the
+// journal (read from a secret manager at start). Every client sharing the
+// journal must be given the same secret for the journal's whole life;
+// keep it apart from the entries. The journals of package journal keep
+// their own and need no such option; given one anyway, the client uses it
+// for them too, so every client of such a journal must then be given it.
 func WithJournalSecret(secret []byte) Option {
 	return func(c *config) error {
 		if len(secret) < MinDigestSecret {
@@ -41,21 +45,20 @@ func WithSubmitInfo(info *SubmitInfo) SubmitOption {
 }
 
 // digestSecret returns the secret the client keys j's digests with:
-// WithJournalSecret's, else j's own (KeyedJournal), else nil (unkeyed).
-// The journals cache it, so this costs a call only the first time.
+// WithJournalSecret's, else j's own (Journal.DigestSecret), else nil
+// (unkeyed). The journals cache it, so this costs a call only the first
+// time.
 func (c *Client) digestSecret(ctx context.Context, j Journal) ([]byte, error) {
 	if c.eo.secret != nil && !sameJournal(j, c.eo.keys) {
 		return c.eo.secret, nil
 	}
-	kj, ok := j.(KeyedJournal)
-	if !ok {
-		return nil, nil
-	}
-	s, err := kj.DigestSecret(ctx)
-	if err != nil {
+	s, err := j.DigestSecret(ctx)
+	switch {
+	case err != nil:
 		return nil, errorf("visengine: journal: reading its secret: %w", err)
-	}
-	if len(s) < MinDigestSecret {
+	case s == nil:
+		return nil, nil // a journal that keeps no secret
+	case len(s) < MinDigestSecret:
 		return nil, errorf("visengine: journal: its secret is shorter than %d bytes", MinDigestSecret)
 	}
 	return s, nil
@@ -91,7 +94,7 @@ func (c *Client) submitKeyed(ctx context.Context, v *Visura, body *richiestaBody
 		return nil, &SubmitError{Step: StepDraft, Err: err}
 	}
 	if secret == nil {
-		return nil, invalidArg("idempotency key", "needs a journal that keeps a secret (KeyedJournal) or WithJournalSecret")
+		return nil, invalidArg("idempotency key", "needs a journal that keeps a secret (Journal.DigestSecret) or WithJournalSecret")
 	}
 	ref := IdempotencyRef(secret, cfg.key)
 	body.CallbackData = withRef(body.CallbackData, ref)

@@ -37,8 +37,8 @@ const (
 // JournalEntry is what a Journal knows of one submission. It holds none of
 // the applicant's values, but it is a record about an applicant (which
 // service, when, paid or not): the values are represented by Digest, and
-// an idempotency key by Ref, both keyed with the journal's secret when it
-// keeps one (KeyedJournal), so that they confirm no guess without it.
+// an idempotency key by Ref, both keyed with the journal's secret
+// (Journal.DigestSecret), so that they confirm no guess without it.
 //
 // Times are kept to the microsecond, in UTC, by every implementation.
 type JournalEntry struct {
@@ -53,15 +53,15 @@ type JournalEntry struct {
 	// keeps none (and in entries written before digests were keyed).
 	Digest string
 	// CreatedAt is when the submission was intended, recorded before
-	// anything was sent: the richiesta, if any, was created after it. On
-	// a JournalClock journal it is on the journal's clock.
+	// anything was sent: the richiesta, if any, was created after it. It
+	// is on the journal's clock (Journal.JournalNow).
 	CreatedAt time.Time
 	// DraftID is the richiesta's _id once the server told it; "" before.
 	DraftID string
 	// CloseSentAt is when the last closing PUT was sent (recorded just
 	// before sending it); zero if none was. The settle time runs from it.
-	// On a JournalClock journal it is on the journal's clock, against
-	// which every replica measures the settle time.
+	// It is on the journal's clock (Journal.JournalNow), against which
+	// every replica measures the settle time.
 	CloseSentAt time.Time
 	// Outcome is how the submission ended; JournalUnfinished until then.
 	Outcome JournalOutcome
@@ -318,6 +318,30 @@ type Journal interface {
 	// (List with JournalFilter.DraftID). Recover passes at most
 	// JournalLookupMax ids, each 1 to 64 letters, digits, '_' or '-'.
 	ListDrafts(ctx context.Context, ids []string) ([]JournalEntry, error)
+	// DigestSecret returns the journal's secret, kept apart from its
+	// entries, with which the client keys what it records about an
+	// applicant: the digest of the values (KeyedJournalDigest) and the Ref
+	// an idempotency key stands for (IdempotencyRef). Whoever reads the
+	// entries without it cannot confirm a guess of an applicant's data or
+	// key. It must return at least MinDigestSecret bytes, the same bytes
+	// to every caller in every process for the journal's whole life
+	// (another secret would make every key name a new submission):
+	// create it on first use and keep it (package journal keeps a file
+	// beside the entries, a table beside theirs), or read it from a
+	// secret manager. A journal that keeps none returns (nil, nil): the
+	// client then records unkeyed digests (JournalDigest) and refuses
+	// idempotency keys, unless it is given a secret (WithJournalSecret).
+	// The client asks for it on every submission: cache it.
+	DigestSecret(ctx context.Context) ([]byte, error)
+	// JournalNow returns the time on the journal's clock: the one its
+	// leases run on and that CreatedAt, CloseSentAt and UpdatedAt are
+	// recorded on. The client measures its offset from this machine's
+	// clock (at most every 30 s) and measures settle times against it, so
+	// that replicas whose clocks disagree still wait the whole settle
+	// time after a close. A journal shared by several machines returns
+	// its store's clock (PostgreSQL's clock_timestamp()); a journal of one process
+	// returns time.Now().
+	JournalNow(ctx context.Context) (time.Time, error)
 }
 
 // JournalLookupMax is the most ids Recover and Reconcile pass to one
@@ -357,7 +381,7 @@ func NewJournalRef() (string, error) {
 // The digest is not anonymous: whoever can guess every value can confirm
 // the guess (a birth date and a sex take a few thousand guesses). Submit
 // records KeyedJournalDigest instead, the HMAC of the same form under the
-// journal's secret, whenever the journal keeps one (KeyedJournal).
+// journal's secret (Journal.DigestSecret), whenever there is one.
 func JournalDigest(hash string, values Values, opzioni []string) string {
 	return digestWith(sha256.New(), hash, values, opzioni)
 }

@@ -1,49 +1,17 @@
 package visengine
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
 	"slices"
 	"strings"
-	"time"
 )
 
-// MinDigestSecret is the shortest secret a KeyedJournal may key its
-// digests with: 256 bits.
+// MinDigestSecret is the shortest secret Journal.DigestSecret and
+// WithJournalSecret may key digests with: 256 bits.
 const MinDigestSecret = 32
-
-// KeyedJournal is a Journal that keeps a secret, apart from its entries,
-// with which the client keys what it records about an applicant: the
-// digest of the values (KeyedJournalDigest) and the reference an
-// idempotency key stands for (IdempotencyRef). Whoever reads the entries
-// without the secret cannot confirm a guess of an applicant's data or key.
-//
-// Every client and replica sharing the journal must get the same secret,
-// for the life of the journal: the journals of package journal create it
-// on first use and keep it (a file beside the entries, a table beside
-// theirs). A journal that is not a KeyedJournal gets unkeyed digests
-// (JournalDigest) and no idempotency keys, unless the client is given the
-// secret with WithJournalSecret.
-type KeyedJournal interface {
-	Journal
-	// DigestSecret returns the journal's secret, at least MinDigestSecret
-	// bytes, creating it if the journal has none yet. It must return the
-	// same bytes to every caller, in every process, every time.
-	DigestSecret(ctx context.Context) ([]byte, error)
-}
-
-// JournalClock is a Journal shared by several machines that tells the
-// time on its own clock, the one its leases run on. The client then
-// records CreatedAt and CloseSentAt on that clock and measures settle
-// times against it, so that a replica whose clock runs behind or ahead of
-// the submitter's still waits the whole settle time after a close.
-type JournalClock interface {
-	// JournalNow returns the journal's current time.
-	JournalNow(ctx context.Context) (time.Time, error)
-}
 
 // KeyedJournalDigest is JournalDigest keyed with secret: the HMAC-SHA256,
 // under secret, of the same canonical form (see JournalDigest), in 64

@@ -32,10 +32,13 @@ func newKeyMemory(max int) *keyMemory {
 	return &keyMemory{max: max, entries: map[string]JournalEntry{}, secret: secret}
 }
 
-var _ KeyedJournal = (*keyMemory)(nil)
+var _ Journal = (*keyMemory)(nil)
 
 // DigestSecret returns the memory's own random secret.
 func (m *keyMemory) DigestSecret(context.Context) ([]byte, error) { return m.secret, nil }
+
+// JournalNow returns this process's time: the memory's leases run on it.
+func (m *keyMemory) JournalNow(context.Context) (time.Time, error) { return time.Now(), nil }
 
 // Create records e unless its Ref is known, evicting the oldest finished
 // entry when full.

@@ -1,6 +1,7 @@
 package visengine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"slices"
@@ -13,11 +14,14 @@ import (
 // cannot import package journal (it imports this one). It keeps the
 // interface's contract (leases on this process's clock) and counts calls.
 // Its fail hook, when set, may refuse a call before it is applied.
+// It keeps no secret unless a test gives it one (withSecret): by default
+// the client records unkeyed digests (JournalDigest) in it.
 type memJournal struct {
 	mu      sync.Mutex
 	entries map[string]JournalEntry
 	fail    func(op string, e JournalEntry) error
 	calls   []string
+	secret  []byte
 }
 
 func newMemJournal() *memJournal { return &memJournal{entries: map[string]JournalEntry{}} }
@@ -163,6 +167,24 @@ func (m *memJournal) ListDrafts(ctx context.Context, ids []string) ([]JournalEnt
 		}
 	}
 	return out, nil
+}
+
+// withSecret has m keep a secret of its own, as the journals of package
+// journal do.
+func (m *memJournal) withSecret() *memJournal {
+	m.secret = bytes.Repeat([]byte{0x5e}, MinDigestSecret)
+	return m
+}
+
+// DigestSecret returns the secret set by withSecret, or nil: a journal
+// that keeps none.
+func (m *memJournal) DigestSecret(ctx context.Context) ([]byte, error) {
+	return m.secret, ctx.Err()
+}
+
+// JournalNow returns this process's time, which its leases run on.
+func (m *memJournal) JournalNow(ctx context.Context) (time.Time, error) {
+	return time.Now(), ctx.Err()
 }
 
 func (m *memJournal) sorted() []JournalEntry {

@@ -51,7 +51,7 @@ var exportedTypes = []reflect.Type{
 	reflect.TypeFor[CreditSource](),
 	reflect.TypeFor[CallbackClaim](), reflect.TypeFor[CallbackDedupe](),
 	reflect.TypeFor[Lang](), reflect.TypeFor[SubmitOutcome](), // issue 22
-	reflect.TypeFor[KeyedJournal](), reflect.TypeFor[JournalClock](), reflect.TypeFor[SubmitInfo](), // idempotency keys
+	reflect.TypeFor[SubmitInfo](), // idempotency keys
 	reflect.TypeFor[ListError](), reflect.TypeFor[EntryError](),
 }
 

@@ -59,8 +59,8 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 // are left alone), resolves each by reading the server, records the
 // outcome and releases the leases. Each entry is looked at once the settle
 // time (WithCloseSettle) has passed since its last step (on the journal's
-// clock for a JournalClock journal, and counting the closes this client
-// sent itself):
+// clock, Journal.JournalNow, and counting the closes this client sent
+// itself):
 //
 //   - draft known, closed: completed;
 //   - draft known, still a draft: closed once (recorded first), resumed, if

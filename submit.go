@@ -61,8 +61,8 @@ func WithValidation(opts ...ValidateOption) SubmitOption {
 //
 // The key itself is never stored nor sent: the journal entry's Ref, also
 // put in callback_data, is IdempotencyRef, an HMAC of the key under the
-// journal's secret (see KeyedJournal). A journal that keeps no secret
-// needs WithJournalSecret for keys.
+// journal's secret (see Journal.DigestSecret). A journal that keeps no
+// secret needs WithJournalSecret for keys.
 func WithIdempotencyKey(key string) SubmitOption {
 	return func(c *submitConfig) { c.key, c.keySet = key, true }
 }

@@ -127,6 +127,8 @@ func runCrashMatrix(t *testing.T, spec string, leases time.Duration) {
 
 	j, done := openSpec(t, spec)
 	defer done()
+	secret, err := j.DigestSecret(ctx) // the killJournal wrapper kept it: the digests are keyed
+	require.NoError(t, err)
 	byDigest := map[string]visengine.JournalEntry{}
 	entries, err := j.List(ctx, visengine.JournalFilter{})
 	require.NoError(t, err)
@@ -136,7 +138,7 @@ func runCrashMatrix(t *testing.T, spec string, leases time.Duration) {
 	require.Len(t, entries, len(crashMatrix), "one entry per submission")
 	charged := chargedApplicants(t, srv)
 	for n, pt := range crashMatrix {
-		e, ok := byDigest[visengine.JournalDigest(hashOrdinaria, applicantValues(n), nil)]
+		e, ok := byDigest[visengine.KeyedJournalDigest(secret, hashOrdinaria, applicantValues(n), nil)]
 		require.True(t, ok, "%s: no journal entry", pt.name)
 		assert.Equal(t, pt.outcome, e.Outcome, "%s: %v", pt.name, e)
 		assert.Empty(t, e.LeaseOwner, "%s: lease released", pt.name)

@@ -423,6 +423,16 @@ func (d *Dir) ListDrafts(ctx context.Context, ids []string) ([]visengine.Journal
 	return out, nil
 }
 
+// JournalNow returns this machine's time: a directory journal belongs to
+// one process, whose clock its leases run on (see
+// visengine.Journal.JournalNow). It fails only once ctx has ended.
+func (d *Dir) JournalNow(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	return time.Now(), nil
+}
+
 // dirIndex finds a Dir's entries without looking at every one: by draft
 // id, by digest, and the unfinished ones. It holds Refs.
 type dirIndex struct {

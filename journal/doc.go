@@ -173,8 +173,8 @@
 // an HMAC of the key, so of two replicas submitting one key at once, one
 // INSERT wins and the other waits for its result. Times the client
 // records (created_at, close_sent_at) are on the database's clock
-// (Postgres is a visengine.JournalClock), like the leases, so settle times
-// hold between replicas whose clocks disagree.
+// (Postgres.JournalNow), like the leases, so settle times hold between
+// replicas whose clocks disagree.
 //
 // Claim picks rows with SELECT … FOR UPDATE SKIP LOCKED (unfinished, lease
 // free or expired, oldest first) and sets their lease in the same

@@ -1,9 +1,12 @@
 package journal_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +90,61 @@ func TestPostgresKeyAcrossReplicas(t *testing.T) {
 
 	_, err = clients[1].Submit(ctx, v, applicantValues(3), visengine.WithIdempotencyKey(key))
 	require.ErrorIs(t, err, visengine.ErrIdempotencyKeyReused)
+}
+
+// metered is a journal as a user wraps it for metrics: it embeds
+// visengine.Journal and overrides one method.
+type metered struct {
+	visengine.Journal
+	creates atomic.Int32
+}
+
+func (m *metered) Create(ctx context.Context, e visengine.JournalEntry) error {
+	m.creates.Add(1)
+	return m.Journal.Create(ctx, e)
+}
+
+// Each journal of this package, wrapped by a user's type, keeps its
+// secret and its clock: an idempotency key submitted through the wrapper
+// is replayed by a client of the bare journal (one secret), its entry's
+// Ref and digest are keyed, and the wrapper tells the journal's time.
+func TestWrappedJournalsKeepSecretAndClock(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) visengine.Journal
+	}{
+		{"dir", func(t *testing.T) visengine.Journal { return openDir(t, t.TempDir()) }},
+		{"postgres", func(t *testing.T) visengine.Journal { return openPostgres(t, pgtest.Start(t)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := visenginetest.NewServer()
+			t.Cleanup(srv.Close)
+			bare := tc.open(t)
+			w := &metered{Journal: bare}
+			v, err := srv.Client().GetVisura(ctx, hashOrdinaria)
+			require.NoError(t, err)
+			var first, second visengine.SubmitInfo
+			key := visengine.WithIdempotencyKey("pratica-w")
+			r1, err := srv.Client(visengine.WithJournal(w)).Submit(ctx, v, applicantValues(1), key, visengine.WithSubmitInfo(&first))
+			require.NoError(t, err)
+			r2, err := srv.Client(visengine.WithJournal(bare)).Submit(ctx, v, applicantValues(1), key, visengine.WithSubmitInfo(&second))
+			require.NoError(t, err)
+			assert.Equal(t, r1.ID, r2.ID)
+			assert.True(t, second.Replayed)
+			n, _ := srv.Charges()
+			assert.Equal(t, 1, n)
+			assert.EqualValues(t, 1, w.creates.Load())
+
+			secret, err := w.DigestSecret(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, visengine.IdempotencyRef(secret, "pratica-w"), first.Ref)
+			e, err := w.Get(ctx, first.Ref)
+			require.NoError(t, err)
+			assert.Equal(t, visengine.KeyedJournalDigest(secret, hashOrdinaria, applicantValues(1), nil), e.Digest)
+			now, err := w.JournalNow(ctx)
+			require.NoError(t, err)
+			assert.WithinDuration(t, time.Now(), now, time.Minute)
+			assert.WithinDuration(t, now, e.CreatedAt, time.Minute, "on the journal's clock")
+		})
+	}
 }

@@ -24,12 +24,6 @@ const SecretFile = "SECRET"
 // secretLen is the size of a secret this package makes: 256 bits.
 const secretLen = 32
 
-var (
-	_ visengine.KeyedJournal = (*Dir)(nil)
-	_ visengine.KeyedJournal = (*Postgres)(nil)
-	_ visengine.JournalClock = (*Postgres)(nil)
-)
-
 // secretCache keeps a journal's secret once read: it never changes.
 type secretCache struct {
 	mu     sync.Mutex
@@ -61,7 +55,7 @@ func newSecret() ([]byte, error) {
 }
 
 // DigestSecret returns the secret the client keys its digests and
-// idempotency keys with (see visengine.KeyedJournal). It lives in the file
+// idempotency keys with (see visengine.Journal.DigestSecret). It lives in the file
 // SecretFile of the journal's directory, as 64 hex digits, readable by
 // its owner only (mode 0600; a file that others may read is refused). It
 // is made on first use if the file is missing; to set it yourself (the
@@ -165,7 +159,7 @@ func createSecretFile(dir, file string) error {
 func (p *Postgres) secretTable() string { return quoteTable(p.name + "_secret") }
 
 // DigestSecret returns the secret the client keys its digests and
-// idempotency keys with (see visengine.KeyedJournal). It lives in its own
+// idempotency keys with (see visengine.Journal.DigestSecret). It lives in its own
 // table, the journal's name with "_secret" appended (visengine_journal_secret
 // by default), one row, so that roles which read the entries need not read
 // it: grant it to the submitting replicas only. It is made on first use by
@@ -227,8 +221,9 @@ func (p *Postgres) loadSecret(ctx context.Context) ([]byte, error) {
 	return s, tx.Commit()
 }
 
-// JournalNow returns the database's clock (see visengine.JournalClock),
-// the one its leases and settle times run on.
+// JournalNow returns the database's clock (see
+// visengine.Journal.JournalNow), the one its leases and settle times run
+// on.
 func (p *Postgres) JournalNow(ctx context.Context) (time.Time, error) {
 	var now time.Time
 	if err := p.db.QueryRowContext(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
