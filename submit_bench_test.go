@@ -30,7 +30,7 @@ import (
 //
 //	go test -run '^$' -bench Submit -count 6
 func BenchmarkSubmit(b *testing.B) {
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(visengine.MaxPriceCents / 2)))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Micros(visengine.MaxPriceMicros / 2)))
 	defer srv.Close()
 	sdk, err := visengine.NewClient(srv.Token, visengine.WithBaseURL(srv.URL))
 	if err != nil {

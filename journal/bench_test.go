@@ -40,7 +40,7 @@ import (
 //     go test -run '^$' -bench SubmitJournal -benchtime 3x -count 5 ./journal
 func BenchmarkSubmitJournal(b *testing.B) {
 	url := pgtest.Start(b)
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(visengine.MaxPriceCents / 2)))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Micros(visengine.MaxPriceMicros / 2)))
 	defer srv.Close()
 	dir, err := journal.OpenDir(filepath.Join(b.TempDir(), "journal"))
 	if err != nil {
@@ -202,7 +202,7 @@ func BenchmarkRecoverOldLost(b *testing.B) {
 	defer db.Close()
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(visengine.MaxPriceCents / 2)))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Micros(visengine.MaxPriceMicros / 2)))
 	defer srv.Close()
 	ids := make([]string, accounts)
 	setup := srv.Client()
@@ -316,7 +316,7 @@ type recoverResult struct {
 // entries (see BenchmarkRecover) and recovers them.
 func recoverRound(b *testing.B, j visengine.Journal, entries int) recoverResult {
 	ctx := context.Background()
-	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Cents(visengine.MaxPriceCents / 2)))
+	srv := visenginetest.NewServer(visenginetest.WithWallet(visengine.Micros(visengine.MaxPriceMicros / 2)))
 	defer srv.Close()
 	setup := srv.Client()
 	for n := range entries {
