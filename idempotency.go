@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -247,9 +248,22 @@ func (c *Client) finishKeyed(ctx context.Context, rec *record) (*Richiesta, erro
 	}
 	res, err := c.finish(ctx, rec, e.DraftID, true, last)
 	if err != nil {
-		return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, CloseSentAt: last, Err: err}
+		return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, CloseSentAt: last, Err: unreadDraft(e.DraftID, last, err)}
 	}
 	return res.submitResult()
+}
+
+// unreadDraft is the cause of a failed finishKeyed that sent nothing: the
+// draft could not be read back, or its close recorded. After a close that
+// may have been applied that proves nothing either way, so it is an
+// unknown outcome, never an *APIError that would read as a refusal
+// (nothing charged) and invite a new submission.
+func unreadDraft(id string, lastClose time.Time, err error) error {
+	if lastClose.IsZero() {
+		return err
+	}
+	return &OutcomeUnknownError{Method: http.MethodPut, Path: "/richiesta/" + id, SentAt: lastClose,
+		Err: errorf("visengine: an earlier close may have been applied, and nothing more is known: %w", err)}
 }
 
 // submitResult is Submit's answer for a submission Resume's logic

@@ -428,6 +428,35 @@ func TestSDKKeyReplaysAnUnknownClose(t *testing.T) {
 	}
 }
 
+// A key replayed while its close is in doubt, whose read-back fails (404
+// from a lagging replica), is still in doubt: never an error that reads as
+// a refusal, which would tell the caller nothing was charged.
+func TestSDKKeyReplayWithAFailedReadBackStaysUnknown(t *testing.T) {
+	for _, kj := range keyJournals {
+		t.Run(kj.name, func(t *testing.T) {
+			srv := visenginetest.NewServer()
+			t.Cleanup(srv.Close)
+			c := srv.Client(append(kj.opts(t), visengine.WithCloseSettle(time.Hour))...)
+			ctx := testCtx(t)
+			v := getVisura(t, c, hashA2)
+			key := visengine.WithIdempotencyKey("pratica-11")
+			srv.Fault("PUT", "/richiesta/{id}", visenginetest.Fault{Drop: visenginetest.DropAfterApply})
+			srv.Fault("GET", "/richiesta/{id}", visenginetest.Fault{Status: http.StatusNotFound, Times: -1})
+			_, err := c.Submit(ctx, v, applicant(11), key)
+			require.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+
+			_, err = c.Submit(ctx, v, applicant(11), key)
+			var again *visengine.SubmitError
+			require.ErrorAs(t, err, &again)
+			assert.ErrorIs(t, err, visengine.ErrOutcomeUnknown, "%v", err)
+			var ou *visengine.OutcomeUnknownError
+			assert.ErrorAs(t, again.Err, &ou, "the cause, not a refusal")
+			n, _ := srv.Charges()
+			assert.Equal(t, 1, n)
+		})
+	}
+}
+
 // A key held by a call that does not end: Submit waits for it until its
 // context ends, then fails without sending anything.
 func TestSDKKeyWaitsForTheCallHoldingIt(t *testing.T) {
