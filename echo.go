@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/visengine-go/visengine/internal/scrub"
 )
 
 // A server message may repeat what the call sent: Visengine's 400/412/422
@@ -41,12 +43,12 @@ func (e echoes) scrub(msg string) string {
 		return msg
 	}
 	if len(e.token) >= minEcho {
-		msg = replaceFold(msg, e.token, redactedText)
+		msg = scrub.ReplaceFold(msg, e.token, redactedText)
 	}
 	for _, v := range sentStrings(e.body) {
-		msg = replaceFold(msg, v, redactedText)
+		msg = scrub.ReplaceFold(msg, v, redactedText)
 		if t := strings.TrimSpace(v); t != v && len(t) >= minEcho {
-			msg = replaceFold(msg, t, redactedText)
+			msg = scrub.ReplaceFold(msg, t, redactedText)
 		}
 	}
 	return msg
@@ -81,27 +83,4 @@ func sentStrings(body []byte) []string {
 	walk(v)
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
-}
-
-// replaceFold replaces every occurrence of old in s, ignoring case (a codice
-// fiscale or a hex token may come back in another case). Where lowering
-// changes byte lengths, it falls back to exact matching.
-func replaceFold(s, old, repl string) string {
-	if len(old) > len(s) {
-		return s
-	}
-	lower, target := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) || len(target) != len(old) {
-		return strings.ReplaceAll(s, old, repl)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lower, target)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i] + repl)
-		s, lower = s[i+len(target):], lower[i+len(target):]
-	}
 }

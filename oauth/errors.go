@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/internal/scrub"
 )
 
 // ErrUnexpectedResponse reports an answer that is not an OAuth envelope:
@@ -245,31 +246,11 @@ var tokenShaped = regexp.MustCompile(`[0-9A-Fa-f]{20,}`)
 func (c *Client) scrub(s string, extra ...string) string {
 	for _, secret := range append(append([]string(nil), c.secrets...), extra...) {
 		if len(secret) >= 4 {
-			s = replaceFold(s, secret, redacted)
+			s = scrub.ReplaceFold(s, secret, redacted)
 		}
 	}
 	s = tokenShaped.ReplaceAllString(s, redacted)
 	return cleanMessage(s)
-}
-
-// replaceFold replaces every occurrence of old in s, ignoring case (e-mails
-// and hex tokens may come back in another case). Where lowering changes
-// byte lengths, it falls back to exact matching.
-func replaceFold(s, old, repl string) string {
-	lower, target := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) || len(target) != len(old) {
-		return strings.ReplaceAll(s, old, repl)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lower, target)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i] + repl)
-		s, lower = s[i+len(target):], lower[i+len(target):]
-	}
 }
 
 // cleanMessage keeps a message printable and short, so that a hostile or
