@@ -285,14 +285,30 @@ type Journal interface {
 	// Create records a new entry, leased to e.LeaseOwner until
 	// e.LeaseUntil, durably before it returns. It fails with
 	// ErrJournalConflict if the journal already holds e.Ref.
+	//
+	// Durability classes: a journal may return from Create and Update
+	// before two kinds of record are durable, as long as they survive the
+	// end of the calling process (a kill) and are made durable in order,
+	// by the next durable write or by Close: an intent (Outcome
+	// unfinished, no DraftID, no CloseSentAt; a power cut that loses it
+	// leaves at most a free draft open, which no entry names) and a
+	// completed outcome (one lost reads unfinished with its close time, and
+	// Recover or a keyed replay reads the richiesta back and completes it).
+	// Every other record, above all the draft's id with the close's time
+	// (the close may charge) and a failed or abandoned outcome (the caller
+	// was told nothing was charged), must be durable before the call
+	// returns. The journal decides from e alone; making every record
+	// durable is always correct (package journal's journals follow these
+	// classes).
 	Create(ctx context.Context, e JournalEntry) error
-	// Update replaces the entry with e.Ref by e, durably before it returns,
-	// and renews the lease to e.LeaseUntil, but only while e.LeaseOwner
-	// holds an unexpired lease on it: otherwise it fails with ErrLeaseLost
-	// and the caller must stop. A LeaseUntil not after the caller's now
-	// ends the lease in the same write, as Release would (an expired lease
-	// is free in any case): an entry's last write needs no Release. A
-	// missing entry matches ErrNotFound.
+	// Update replaces the entry with e.Ref by e, durably before it returns
+	// (but see Create's durability classes), and renews the lease to
+	// e.LeaseUntil, but only while e.LeaseOwner holds an unexpired lease
+	// on it: otherwise it fails with ErrLeaseLost and the caller must
+	// stop. A LeaseUntil not after the caller's now ends the lease in the
+	// same write, as Release would (an expired lease is free in any case):
+	// an entry's last write needs no Release. A missing entry matches
+	// ErrNotFound.
 	Update(ctx context.Context, e JournalEntry) error
 	// Claim leases to owner, until until, up to max unfinished entries whose
 	// lease is free or expired, oldest CreatedAt first, and returns them.

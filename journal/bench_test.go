@@ -28,7 +28,9 @@ import (
 //
 //   - <name>-submits/s, and <name>/none: the throughput against the baseline's;
 //
-//   - dir-fsyncs/submit: the Dir's log flushes per submission;
+//   - dir-fsyncs/submit: the Dir's log syncs (fsyncs) per submission; a
+//     successful Submit needs one, for the draft's record (the intent and
+//     the completed outcome ride it or the next one);
 //
 //   - pg-stmts/submit: the statements the Postgres journal ran per submission;
 //

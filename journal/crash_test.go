@@ -365,7 +365,8 @@ func openSpec(t *testing.T, spec string) (visengine.Journal, func()) {
 
 // killJournal is the child's journal: at its kill point it says so on
 // stdout and waits to be killed, so that the parent kills it exactly
-// there: "create" once the intent is durable, "draft" before the draft's
+// there: "create" once the intent is written (durable or not: see the
+// durability classes of visengine.Journal), "draft" before the draft's
 // id is written (with the close's time, in one write), "close" once that
 // write is durable (before the PUT leaves), "outcome" before the outcome
 // is written (after the close's answer).

@@ -28,12 +28,15 @@ var errLocked = visengine.ErrJournalLocked
 
 // Dir is a Journal in a directory of the local file system, for a single
 // process: an append-only log of entries (see the package documentation
-// for the format), written durably (write, then fsync) before a call
-// returns. Writes that arrive while a flush is in progress are flushed
-// together by the next one (group commit): concurrent submissions share
-// their fsyncs, and each call still returns only once its own record is
-// durable. A flush that fails leaves the log's end unknown, so every call
-// after it fails too: close the Dir and open it again, which reads back
+// for the format), each record written to it (write(2)) before its call
+// returns, and synced (fsync) before it returns unless it is an intent or
+// a completed outcome (the durability classes of the Journal interface:
+// such a record survives a kill of the process and rides the next sync).
+// Records written while a sync is in progress are synced together by the
+// next one (group commit): concurrent submissions share their fsyncs, and
+// each call that needs it still returns only once its own record is
+// durable. A write or sync that fails leaves the log's end unknown, so
+// every call after it fails too: close the Dir and open it again, which reads back
 // what reached the disk. The process holds an OS lock on the directory
 // while the Dir is open.
 //
@@ -49,9 +52,9 @@ type Dir struct {
 	lock    io.Closer // nil once closed
 	entries map[string]visengine.JournalEntry
 	idx     dirIndex
-	w       logWriter // the log, and the records queued for it
+	w       logWriter // the log
 
-	flushMu sync.Mutex  // held by the one flush in progress
+	flushMu sync.Mutex  // held by the one sync in progress
 	secret  secretCache // DigestSecret's (secret.go)
 }
 
@@ -116,8 +119,8 @@ func (d *Dir) load() error {
 	return nil
 }
 
-// Close waits for the writes in progress, then releases the directory for
-// another process. Calls after Close fail with an error matching
+// Close waits for the writes in progress, syncs the records not yet
+// synced, then releases the directory for another process. Calls after Close fail with an error matching
 // os.ErrClosed.
 func (d *Dir) Close() error {
 	d.flushMu.Lock()
@@ -127,7 +130,7 @@ func (d *Dir) Close() error {
 	if d.lock == nil {
 		return nil
 	}
-	err := d.w.flushQueued() // settles the calls still waiting for their flush
+	err := d.w.syncWritten() // the records that rode no sync yet
 	if cerr := d.w.close(); err == nil {
 		err = cerr
 	}
@@ -217,7 +220,8 @@ func (d *Dir) begin(ctx context.Context) error {
 }
 
 // Create records e, leased to e.LeaseOwner until e.LeaseUntil, and returns
-// once its record is durable. An existing Ref fails with
+// once its record is durable (an intent: once it is written to the log,
+// see needsSync). An existing Ref fails with
 // visengine.ErrJournalConflict.
 func (d *Dir) Create(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
@@ -232,9 +236,11 @@ func (d *Dir) Create(ctx context.Context, e visengine.JournalEntry) error {
 	})
 }
 
-// put queues e, stamped now, if check accepts what d holds for its Ref,
-// and returns once it is durable. It is visible to other calls as soon as
-// it is queued: a flush that fails stops every later call (see begin).
+// put writes e, stamped now, to the log if check accepts what d holds for
+// its Ref, and returns once it is durable, or once it is in the file for
+// a record that needsSync says may ride the next sync. It is visible to
+// other calls as soon as it is written: a write or sync that fails stops
+// every later call (see begin).
 func (d *Dir) put(ctx context.Context, e visengine.JournalEntry, check func(cur visengine.JournalEntry, ok bool) error) error {
 	if err := d.begin(ctx); err != nil {
 		return err
@@ -250,8 +256,15 @@ func (d *Dir) put(ctx context.Context, e visengine.JournalEntry, check func(cur 
 	}
 	d.entries[e.Ref] = e
 	d.idx.add(e)
-	seq := d.w.queue(e)
+	seq, err := d.w.write(e)
+	compact := d.compactDue()
 	d.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("visengine: journal %s: writing the log: %w", d.path, err)
+	}
+	if !needsSync(e) && !compact {
+		return nil // in the file already; the next sync carries it
+	}
 	return d.commit(seq)
 }
 

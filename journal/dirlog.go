@@ -16,7 +16,10 @@ import (
 // CRC-32C of the entry's JSON (the entry file format, version 1) as 8
 // lowercase hex digits, a space, the JSON, "\n". A later record of a Ref
 // replaces the earlier ones and any <ref>.json file. Writers append
-// records; one write and one fsync flush every record queued meanwhile.
+// records, each with one write(2) before its call returns, and one fsync
+// syncs every record written while the previous one ran (group commit).
+// Intents and completed outcomes are not synced on their own: they ride
+// the next sync (see needsSync).
 //
 // A kill can leave the last records cut short or, after a power cut,
 // garbage: records that no call was told were durable. OpenDir drops such
@@ -29,17 +32,16 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // compactMinRecords: below this many records the log is never compacted.
 const compactMinRecords = 4096
 
-// logWriter appends records to a Dir's log and flushes them in groups. Its
-// fields are guarded by Dir.mu; the file is written under Dir.flushMu.
+// logWriter appends records to a Dir's log and syncs them in groups. Its
+// fields are guarded by Dir.mu; the file is synced under Dir.flushMu.
 type logWriter struct {
 	path    string
 	f       *os.File
 	records int      // records in the log file
-	queued  []byte   // records waiting for the next flush
-	spare   []byte   // a buffer to queue into while queued is flushed
-	seq     uint64   // the sequence number of the last record queued
-	durable uint64   // … of the last record flushed
-	failed  error    // a flush failed: the log's end is unknown
+	buf     []byte   // a buffer for the record being written
+	seq     uint64   // the sequence number of the last record written
+	durable uint64   // … of the last record synced
+	failed  error    // a write or sync failed: the log's end is unknown
 	flushes uint64   // fsyncs of the log, for the benchmarks
 	legacy  []string // entry files that compact removes, once superseded
 	// compactAt: below this many records the log is never compacted
@@ -67,11 +69,21 @@ func decodeRecord(rec []byte) (visengine.JournalEntry, error) {
 	return decodeEntry(rec[9:])
 }
 
-// queue adds e to the next flush and returns its sequence number.
-func (w *logWriter) queue(e visengine.JournalEntry) uint64 {
-	w.queued = appendRecord(w.queued, e)
+// write appends the record of e to the log file (write(2), no sync: a
+// kill of the process keeps it, a power cut may not until the next sync),
+// with Dir.mu held, and returns its sequence number.
+func (w *logWriter) write(e visengine.JournalEntry) (uint64, error) {
+	if w.failed != nil {
+		return 0, w.failed
+	}
+	w.buf = appendRecord(w.buf[:0], e)
+	if _, err := w.f.Write(w.buf); err != nil {
+		w.failed = err // cut short, perhaps: later records must not follow it
+		return 0, err
+	}
 	w.seq++
-	return w.seq
+	w.records++
+	return w.seq, nil
 }
 
 // openLog replays the log in dir (if any) through apply, drops a torn
@@ -147,18 +159,17 @@ func anyGoodRecord(data []byte) bool {
 	return false
 }
 
-// flushQueued writes and syncs what is queued, with Dir.mu and
+// syncWritten syncs what is written and not yet synced, with Dir.mu and
 // Dir.flushMu held (Close).
-func (w *logWriter) flushQueued() error {
-	if len(w.queued) == 0 || w.failed != nil {
+func (w *logWriter) syncWritten() error {
+	if w.durable >= w.seq || w.failed != nil {
 		return w.failed
 	}
-	if err := writeSync(w.f, w.queued); err != nil {
+	if err := w.f.Sync(); err != nil {
 		w.failed = err
 		return err
 	}
-	w.records += bytes.Count(w.queued, []byte{'\n'})
-	w.durable, w.queued = w.seq, w.queued[:0]
+	w.durable = w.seq
 	w.flushes++
 	return nil
 }
@@ -179,10 +190,10 @@ func writeSync(f *os.File, b []byte) error {
 	return f.Sync()
 }
 
-// commit returns once the record numbered seq is durable: flushed by the
-// flush in progress when it was queued, or by the next one, which this
-// call makes unless another call made it first. So one write and one
-// fsync carry every record queued while the previous flush ran.
+// commit returns once the record numbered seq is durable: synced by the
+// sync in progress when it was written, if that began after, or by the
+// next one, which this call makes unless another call made it first. So
+// one fsync carries every record written while the previous one ran.
 func (d *Dir) commit(seq uint64) error {
 	d.flushMu.Lock()
 	defer d.flushMu.Unlock()
@@ -196,29 +207,33 @@ func (d *Dir) commit(seq uint64) error {
 		d.mu.Unlock()
 		return fmt.Errorf("visengine: journal %s: %w", d.path, w.failed)
 	}
-	buf, upto, f := w.queued, w.seq, w.f
-	w.queued, w.spare = w.spare[:0], nil
+	upto, f := w.seq, w.f
 	d.mu.Unlock()
 
-	err := writeSync(f, buf)
+	err := f.Sync() // records written meanwhile may ride along: harmless
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	w.spare = buf[:0]
 	if err != nil {
 		w.failed = err
-		return fmt.Errorf("visengine: journal %s: writing the log: %w", d.path, err)
+		return fmt.Errorf("visengine: journal %s: syncing the log: %w", d.path, err)
 	}
-	w.durable, w.flushes = upto, w.flushes+1
-	w.records += bytes.Count(buf, []byte{'\n'})
-	if w.records > w.compactAt && w.records > 2*len(d.entries) {
+	w.durable, w.flushes = max(w.durable, upto), w.flushes+1
+	if d.compactDue() {
 		d.compactLocked()
 	}
 	return nil
 }
 
+// compactDue reports whether the log is due for compaction, with d.mu
+// held; a sync compacts it (commit), so a record that needs no sync of its
+// own asks for one then.
+func (d *Dir) compactDue() bool {
+	return d.w.records > d.w.compactAt && d.w.records > 2*len(d.entries)
+}
+
 // compactLocked replaces the log by one record per entry (every entry
-// d.mu shows, the queued ones too), written to a temporary file, synced
+// d.mu shows), written to a temporary file, synced
 // and renamed over the log: a kill leaves the old log or the new one,
 // either of which reads as the same entries. Then the entry files the log
 // now supersedes are removed. It runs when the log holds more than twice
@@ -260,7 +275,7 @@ func (d *Dir) compactLocked() {
 		return
 	}
 	_ = w.f.Close()
-	w.f, w.records, w.queued, w.durable = f, len(d.entries), w.queued[:0], w.seq
+	w.f, w.records, w.durable = f, len(d.entries), w.seq
 	w.flushes++
 	for _, file := range w.legacy {
 		_ = os.Remove(file)

@@ -21,6 +21,7 @@ import (
 
 // Writes that arrive while a flush is held up are carried by the next
 // flush, one for all of them, and each call returns once it is durable.
+// (The entries name a draft: an intent alone would not wait for a sync.)
 func TestDirGroupCommit(t *testing.T) {
 	path := t.TempDir()
 	d, err := journal.OpenDir(path)
@@ -32,6 +33,7 @@ func TestDirGroupCommit(t *testing.T) {
 	refs := make([]string, writers)
 	for i := range writers {
 		e := newEntry(t, i, "owner", time.Hour)
+		e.DraftID = fmt.Sprint("draft", i)
 		refs[i] = e.Ref
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = d.Create(ctx, e) }()

@@ -53,13 +53,29 @@
 // created may lose it); those of a Postgres once the transaction committed
 // (durable with PostgreSQL's default synchronous_commit = on).
 //
+// Except for the two durability classes that the Journal interface allows
+// to be lazy (see visengine.Journal's Create): an intent (unfinished, no
+// DraftID, no CloseSentAt) and a completed outcome. A Dir writes such a
+// record to its log (write(2)) before the call returns, so a kill of the
+// process keeps it, and lets it ride the next fsync (another call's, or
+// Close's) instead of making one; the log being written in order, the
+// sync of a submission's draft record makes its intent durable too. A
+// Postgres commits a statement that carries only such records with
+// synchronous_commit off for that transaction, crash-safe for the
+// database (an OS crash or power cut may lose the last few hundred
+// milliseconds of such commits, never corrupting anything). Every other
+// record, the draft's id with the close's time and a failed or abandoned
+// outcome above all, is durable before its call returns. So a Submit
+// waits for one durable write, before the close that may charge.
+//
 // # Speed
 //
 // A Dir commits in groups, as PostgreSQL and SQLite in WAL mode do: the
 // records that calls queue while a flush is in progress are written and
 // synced together by the next one, so that concurrent submissions share
 // their fsyncs (a Submit makes three journal writes: the intent, the
-// draft's id with the close's time, the outcome with the lease's end).
+// draft's id with the close's time, the outcome with the lease's end; a
+// successful one waits for the sync of the second only).
 //
 // A Postgres sends at most WithMaxConns statements at once (by default
 // the *sql.DB's own SetMaxOpenConns, or DefaultMaxConns, 2, when it has

@@ -12,14 +12,14 @@ func Flushes(d *Dir) uint64 {
 // as one): what the benchmarks count per submission.
 func Statements(p *Postgres) uint64 { return p.stmts.Load() }
 
-// HoldFlush keeps d from starting a flush until the returned function is
-// called: the writes made meanwhile queue up for one flush.
+// HoldFlush keeps d from starting a sync until the returned function is
+// called: the records written meanwhile wait for one sync.
 func HoldFlush(d *Dir) func() {
 	d.flushMu.Lock()
 	return d.flushMu.Unlock
 }
 
-// Queued returns how many records d has queued since it was opened.
+// Queued returns how many records d has written since it was opened.
 func Queued(d *Dir) uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -20,6 +20,10 @@ func TestMain(m *testing.M) {
 		hammerDir(path) // writes until killed (dirlog_test.go)
 		return
 	}
+	if path := os.Getenv(lazyEnv); path != "" {
+		lazyChild(path) // writes, then waits to be killed (durability_test.go)
+		return
+	}
 	if mode := os.Getenv(crashModeEnv); mode != "" {
 		os.Exit(crashChild(mode)) // a crash-matrix child (crash_test.go)
 	}
