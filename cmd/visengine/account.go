@@ -111,7 +111,7 @@ func (a *app) tokenCreateCommand(v1 *bool) *cobra.Command {
 works. It gets every scope a client needs (read the catalogue, create, close
 and read richieste, download documents), only the reading ones with
 --read-only, or exactly those given with --scope.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -154,7 +154,7 @@ func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the account's tokens, their values masked",
-		Args:  exactArgs(0, "no arguments"),
+		Args:  exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -197,7 +197,7 @@ func (a *app) tokenRevokeCommand(v1 *bool) *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke TOKEN",
 		Short: "Revoke a token: it stops working at once",
-		Args:  exactArgs(1, "a TOKEN"),
+		Args:  exactArgs(1, "argsToken"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -223,7 +223,7 @@ func (a *app) walletCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "wallet",
 		Short: "Show the account's credit, from which richieste are paid",
-		Args:  exactArgs(0, "no arguments"),
+		Args:  exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(v1)
 			if err != nil {

@@ -35,7 +35,7 @@ to now.
 
 Exit status: 0 everything explained; 1 something is unexplained; 2 usage or
 other error.`,
-		Args: exactArgs(0, "no arguments (the period is --since and --until)"),
+		Args: exactArgs(0, "argsAuditNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := auditPeriod(since, until, tolerance)
 			if err != nil {

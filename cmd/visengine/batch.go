@@ -403,9 +403,9 @@ batch again); 3 some outcomes are unknown (they may have been charged:
 func submitArgs(f *submitFlags) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if f.batch != "" {
-			return exactArgs(1, "a service HASH (and the applicants in --batch DIR)")(cmd, args)
+			return exactArgs(1, "argsHashBatch")(cmd, args)
 		}
-		return exactArgs(2, "a service HASH and an APPLICANT.json")(cmd, args)
+		return exactArgs(2, "argsHashApplicant")(cmd, args)
 	}
 }
 

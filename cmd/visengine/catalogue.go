@@ -32,7 +32,7 @@ func (a *app) catalogueCommand() *cobra.Command {
 		Long: `List the services of the catalogue (GET /visure) by category and name, with
 each one's base price. The catalogue has no prices, so they are read from each
 service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client()
 			if err != nil {

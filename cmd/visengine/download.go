@@ -41,7 +41,7 @@ it to standard output). The file appears only once the whole document arrived
 and matched its declared size. --extract DIR then checks the archive (no paths
 outside DIR, no links, no bombs) and extracts it there, never overwriting.
 A progress bar is shown when standard error is a terminal.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]

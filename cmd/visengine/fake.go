@@ -24,7 +24,7 @@ It listens on loopback only unless --allow-remote is given: it has no real
 security. Richieste advance one state every --progress (0: never).
 
 ` + fakeserve.FlagHelp,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return fakeserve.Serve(cmd.Context(), c, a.out, a.errOut, "visengine fake")
 		},

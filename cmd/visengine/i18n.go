@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,51 +20,69 @@ var cliText = map[visengine.Lang]map[string]string{
 		"noToken": "no token: set VISENGINE_TOKEN to a Visengine token " +
 			"(create one with 'visengine token create', given OPENAPI_EMAIL and OPENAPI_APIKEY), " +
 			"or try 'visengine fake' for a local fake server that charges nothing",
-		"interrupted":      "interrupted",
-		"unknownCommand":   " (see 'visengine help')",
-		"unauthorized":     "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)",
-		"valid":            "valid",
-		"validText":        "%s: the applicant satisfies the rule of %q and every filled field is well formed\n",
-		"invalid":          "invalid",
-		"invalidText":      "%s: %d problem(s)\n",
-		"ruleNote":         "note: the service's rule cannot be checked here; the server will judge which fields are needed",
-		"declined":         "not submitted: nothing was sent or charged",
-		"applicantInvalid": "not submitted: the applicant is invalid; nothing was sent or charged",
-		"noTerminal":       "not submitted: this costs %s and standard input is not a terminal, so nobody can confirm; pass --yes to pay",
-		"with":             " with ",
-		"prompt":           "%s\nTotal %s, charged to the wallet when submitted. Submit? [y/N] ",
-		"yes":              "y yes",
-		"submitted":        "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n",
-		"dryRun":           "dry run: the server accepts it for %s; nothing was stored or charged (%s)\n",
-		"documentReady":    "document ready: visengine download %s\n",
-		"searchWaits":      "search results wait for a choice (this command cannot choose one yet; the SDK's ChooseRisultato can)\n",
-		"cancelled":        "richiesta %s was cancelled (Annullata)",
-		"searchFailed":     "the last search of richiesta %s failed: it waits for another search",
+		"interrupted":       "interrupted",
+		"unknownCommand":    " (see 'visengine help')",
+		"unauthorized":      "; check VISENGINE_TOKEN (a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)",
+		"valid":             "valid",
+		"validText":         "%s: the applicant satisfies the rule of %q and every filled field is well formed\n",
+		"invalid":           "invalid",
+		"invalidText":       "%s: %d problem(s)\n",
+		"ruleNote":          "note: the service's rule cannot be checked here; the server will judge which fields are needed",
+		"declined":          "not submitted: nothing was sent or charged",
+		"applicantInvalid":  "not submitted: the applicant is invalid; nothing was sent or charged",
+		"noTerminal":        "not submitted: this costs %s and standard input is not a terminal, so nobody can confirm; pass --yes to pay",
+		"with":              " with ",
+		"prompt":            "%s\nTotal %s, charged to the wallet when submitted. Submit? [y/N] ",
+		"yes":               "y yes",
+		"submitted":         "submitted: richiesta %s, %s, %s; follow it with 'visengine wait %s'\n",
+		"dryRun":            "dry run: the server accepts it for %s; nothing was stored or charged (%s)\n",
+		"documentReady":     "document ready: visengine download %s\n",
+		"searchWaits":       "search results wait for a choice (this command cannot choose one yet; the SDK's ChooseRisultato can)\n",
+		"cancelled":         "richiesta %s was cancelled (Annullata)",
+		"searchFailed":      "the last search of richiesta %s failed: it waits for another search",
+		"seeHelp":           "%s (see '%s -h')",
+		"argCount":          "%s needs %s, got %d argument(s)",
+		"argsNone":          "no arguments",
+		"argsAuditNone":     "no arguments (the period is --since and --until)",
+		"argsToken":         "a TOKEN",
+		"argsHashBatch":     "a service HASH (and the applicants in --batch DIR)",
+		"argsHashApplicant": "a service HASH and an APPLICANT.json",
+		"argsID":            "a richiesta ID",
+		"argsHash":          "a service HASH",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
 			"(crearne uno con 'visengine token create', dati OPENAPI_EMAIL e OPENAPI_APIKEY), " +
 			"oppure provare 'visengine fake', un server finto locale che non addebita nulla",
-		"interrupted":      "interrotto",
-		"unknownCommand":   " (vedere 'visengine help')",
-		"unauthorized":     "; controllare VISENGINE_TOKEN (un token sandbox funziona solo con --sandbox, e VISENGINE_URL prevale su entrambi)",
-		"valid":            "valido",
-		"validText":        "%s: il richiedente soddisfa la regola di %q e ogni campo compilato è ben formato\n",
-		"invalid":          "non valido",
-		"invalidText":      "%s: problemi: %d\n",
-		"ruleNote":         "nota: la regola del servizio non si può verificare qui; sarà il server a stabilire quali campi servono",
-		"declined":         "non inviata: non è stato inviato né addebitato nulla",
-		"applicantInvalid": "non inviata: il richiedente non è valido; non è stato inviato né addebitato nulla",
-		"noTerminal":       "non inviata: costa %s e l'input standard non è un terminale, quindi nessuno può confermare; passare --yes per pagare",
-		"with":             " con ",
-		"prompt":           "%s\nTotale %s, addebitato sul portafoglio all'invio. Inviare? [s/N] ",
-		"yes":              "s si sì y yes",
-		"submitted":        "inviata: richiesta %s, %s, %s; seguirla con 'visengine wait %s'\n",
-		"dryRun":           "prova: il server la accetta per %s; nulla è stato salvato o addebitato (%s)\n",
-		"documentReady":    "documento pronto: visengine download %s\n",
-		"searchWaits":      "i risultati della ricerca attendono una scelta (questo comando non sa ancora sceglierne uno; ChooseRisultato dell'SDK sì)\n",
-		"cancelled":        "la richiesta %s è stata annullata (Annullata)",
-		"searchFailed":     "l'ultima ricerca della richiesta %s non è riuscita: si attende un'altra ricerca",
+		"interrupted":       "interrotto",
+		"unknownCommand":    " (vedere 'visengine help')",
+		"unauthorized":      "; controllare VISENGINE_TOKEN (un token sandbox funziona solo con --sandbox, e VISENGINE_URL prevale su entrambi)",
+		"valid":             "valido",
+		"validText":         "%s: il richiedente soddisfa la regola di %q e ogni campo compilato è ben formato\n",
+		"invalid":           "non valido",
+		"invalidText":       "%s: problemi: %d\n",
+		"ruleNote":          "nota: la regola del servizio non si può verificare qui; sarà il server a stabilire quali campi servono",
+		"declined":          "non inviata: non è stato inviato né addebitato nulla",
+		"applicantInvalid":  "non inviata: il richiedente non è valido; non è stato inviato né addebitato nulla",
+		"noTerminal":        "non inviata: costa %s e l'input standard non è un terminale, quindi nessuno può confermare; passare --yes per pagare",
+		"with":              " con ",
+		"prompt":            "%s\nTotale %s, addebitato sul portafoglio all'invio. Inviare? [s/N] ",
+		"yes":               "s si sì y yes",
+		"submitted":         "inviata: richiesta %s, %s, %s; seguirla con 'visengine wait %s'\n",
+		"dryRun":            "prova: il server la accetta per %s; nulla è stato salvato o addebitato (%s)\n",
+		"documentReady":     "documento pronto: visengine download %s\n",
+		"searchWaits":       "i risultati della ricerca attendono una scelta (questo comando non sa ancora sceglierne uno; ChooseRisultato dell'SDK sì)\n",
+		"cancelled":         "la richiesta %s è stata annullata (Annullata)",
+		"searchFailed":      "l'ultima ricerca della richiesta %s non è riuscita: si attende un'altra ricerca",
+		"seeHelp":           "%s (vedere '%s -h')",
+		"argCount":          "%s richiede %s, ricevuti argomenti: %d",
+		"argsNone":          "nessun argomento",
+		"argsAuditNone":     "nessun argomento (il periodo è --since e --until)",
+		"argsToken":         "un TOKEN",
+		"argsHashBatch":     "l'HASH di un servizio (e i richiedenti in --batch DIR)",
+		"argsHashApplicant": "l'HASH di un servizio e un APPLICANT.json",
+		"argsID":            "l'ID di una richiesta",
+		"argsHash":          "l'HASH di un servizio",
 	},
 }
 
@@ -76,25 +95,74 @@ func say(lang visengine.Lang, code string) string {
 }
 
 // msgError is an error whose text comes from cliText: Error is English,
-// report prints it in the user's language.
+// report prints it in the user's language. Arguments that are errors are
+// wrapped (errors.Is sees them) and rendered in the same language when the
+// tables know them.
 type msgError struct {
 	code string
 	args []any
 }
 
-func (e *msgError) Error() string { return e.in(visengine.English) }
+// textKey is an argument of msgErr that is itself a sentence of cliText.
+type textKey string
 
-func (e *msgError) in(lang visengine.Lang) string { return fmt.Sprintf(say(lang, e.code), e.args...) }
+func (e *msgError) Error() string { return e.render(visengine.English, false) }
+
+func (e *msgError) in(lang visengine.Lang) string { return e.render(lang, true) }
+
+// render formats the sentence in lang; deep renders the wrapped errors in
+// lang too (Error keeps their own text).
+func (e *msgError) render(lang visengine.Lang, deep bool) string {
+	args := make([]any, len(e.args))
+	for i, arg := range e.args {
+		args[i] = arg
+		switch a := arg.(type) {
+		case textKey:
+			args[i] = say(lang, string(a))
+		case error:
+			if s, known := localized(a, lang); deep && known {
+				args[i] = s
+			}
+		}
+	}
+	return fmt.Sprintf(say(lang, e.code), args...)
+}
+
+// Unwrap returns the errors among the arguments.
+func (e *msgError) Unwrap() []error {
+	var errs []error
+	for _, arg := range e.args {
+		if err, ok := arg.(error); ok {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
 
 func msgErr(code string, args ...any) error { return &msgError{code: code, args: args} }
 
 // localized renders err in lang when it is one of the errors the tables
-// know, alone or wrapped without more text (an exit code); ok is false
-// otherwise, and report prints the English text.
+// know, alone, under an exit code or a usage error, or wrapped without more
+// text; ok is false otherwise, and report prints the English text.
 func localized(err error, lang visengine.Lang) (string, bool) {
 	var me *msgError
 	var ve *visengine.ValidationError
+	switch e := err.(type) {
+	case *msgError:
+		return e.in(lang), true
+	case *codeError:
+		if e.err != nil {
+			return localized(e.err, lang)
+		}
+	case *usageError:
+		if s, ok := localized(e.err, lang); ok {
+			return fmt.Sprintf(say(lang, "seeHelp"), s, e.cmd), true
+		}
+		return "", false
+	}
 	switch {
+	case err == context.Canceled:
+		return say(lang, "interrupted"), true
 	case errors.As(err, &me) && err.Error() == me.Error():
 		return me.in(lang), true
 	case errors.As(err, &ve) && err.Error() == ve.Error():

@@ -100,7 +100,7 @@ type usageError struct {
 }
 
 func (e *usageError) Error() string {
-	return fmt.Sprintf("%v (see '%s -h')", e.err, e.cmd)
+	return fmt.Sprintf(say(visengine.English, "seeHelp"), e.err, e.cmd)
 }
 
 func (e *usageError) Unwrap() error { return e.err }

@@ -69,7 +69,7 @@ printed it) or --no-close-sent. Without either it closes nothing.
 
 Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 2 the server refused, or another error; 3 still unknown or pending.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts []visengine.ResumeOption
@@ -129,7 +129,7 @@ next run. It is safe to run any time, as often as wanted.
 
 Exit status: 0 every submission looked at is settled; 2 an error; 3 some are
 still unknown or pending: run it again later.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, j, done, err := a.journalled(cmd.Context(), settle)
 			if err != nil {

@@ -76,7 +76,7 @@ func (a *app) statusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "status ID",
 		Short:             "Show one richiesta: state, progress, price, files",
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
@@ -148,7 +148,7 @@ func (a *app) listCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the account's richieste, oldest first",
-		Args:  exactArgs(0, "no arguments"),
+		Args:  exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client()
 			if err != nil {

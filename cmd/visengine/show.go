@@ -69,7 +69,7 @@ func (a *app) showCommand() *cobra.Command {
 type, what the rule asks of each (required, one-of, optional) and instructions;
 the rule explained (the fields always required, every way to satisfy it); the
 price with each option; the service's instructions.`,
-		Args:              exactArgs(1, "a service HASH"),
+		Args:              exactArgs(1, "argsHash"),
 		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()

@@ -31,7 +31,7 @@ the JSON file's folder; its MIME type is taken from its content:
 
 Exit status: 0 valid, 1 invalid, 2 usage or other error (bad JSON, an unknown
 field, a missing file). --json prints the list of problems ([] when valid).`,
-		Args:              exactArgs(2, "a service HASH and an APPLICANT.json"),
+		Args:              exactArgs(2, "argsHashApplicant"),
 		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()

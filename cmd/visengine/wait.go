@@ -28,7 +28,7 @@ one per line.
 
 Exit status: 0 the document is ready (or search results wait for a choice);
 1 the richiesta was cancelled or its search failed; 2 another error.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
