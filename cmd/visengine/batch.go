@@ -65,14 +65,14 @@ func listBatch(dir string) ([]batchItem, error) {
 	case err != nil:
 		return nil, fmt.Errorf("--batch: %w", err)
 	case !st.IsDir():
-		return nil, fmt.Errorf("--batch: %s is not a folder", dir)
+		return nil, msgErr("batchNotFolder", dir)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("--batch: %w", err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("--batch: %s holds no applicant (*.json)", dir)
+		return nil, msgErr("batchEmpty", dir)
 	}
 	slices.Sort(paths)
 	items := make([]batchItem, len(paths))
@@ -418,23 +418,23 @@ func isApplicantPath(dir, path string) bool {
 
 // checkBatchFlags refuses what a batch cannot do.
 func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
-	var why string
+	var why error
 	switch {
 	case f.dryRun:
-		why = "--dry-run works on one APPLICANT.json, not with --batch"
+		why = msgErr("batchDryRun")
 	case f.noJournal:
-		why = "--batch needs the journal: it is what pays each applicant once across runs"
+		why = msgErr("batchNoJournal")
 	case !f.yes:
-		why = "--batch pays for every applicant without asking: pass --yes"
+		why = msgErr("batchNoYes")
 	case f.concurrency < 1 || f.concurrency > maxConcurrency:
-		why = fmt.Sprintf("--concurrency must be 1 to %d", maxConcurrency)
+		why = msgErr("batchConcurrency", maxConcurrency)
 	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
-		why = "--rate must be a number of requests per second, or 0 for no limit"
+		why = msgErr("batchRate")
 	case f.results != "" && isApplicantPath(f.batch, f.results):
-		why = "--results names a file the next run would read as an applicant: write it outside the batch's folder, or not as .json"
+		why = msgErr("batchResultsInside")
 	}
-	if why != "" {
-		return &usageError{cmd: cmd.CommandPath(), err: errors.New(why)}
+	if why != nil {
+		return &usageError{cmd: cmd.CommandPath(), err: why}
 	}
 	return nil
 }
