@@ -82,6 +82,27 @@ var cliText = map[visengine.Lang]map[string]string{
 		"batchConcurrency":     "--concurrency must be 1 to %d",
 		"batchRate":            "--rate must be a number of requests per second, or 0 for no limit",
 		"batchResultsInside":   "--results names a file the next run would read as an applicant: write it outside the batch's folder, or not as .json",
+		"failDraftUnknown":     "%v; nothing was charged: submitting again is safe",
+		"failDraft":            "%v; nothing was charged",
+		"failUnknown":          "%v; richiesta %s may have been charged: do NOT submit again; %v",
+		"failNoClose":          "%v; richiesta %s is an unpaid draft: 'visengine resume %s --no-close-sent' would pay for it",
+		"failClose":            "%v; richiesta %s stays an unpaid draft: once the cause is fixed, 'visengine resume %s' pays for it",
+		"hintJournalled":       "after %s, '%s' (or 'visengine recover') finishes it",
+		"hintNow":              "'%s' finishes it",
+		"hintAfter":            "after %s, '%s' finishes it",
+		"callbackNoSecret":     "note: %s is not set: the callback carries a new random secret that no receiver knows\n",
+		"journalOpen":          "the submission journal in %s: %v (set %s to use another folder)",
+		"journalWaiting":       "waiting for the submission journal in %s: another visengine is using it\n",
+		"journalBusy":          "the submission journal in %s: %v",
+		"closeSentAtBad":       "--close-sent-at needs a time such as 2026-03-01T09:00:00Z",
+		"resCompleted":         "closed: charged once, nothing left to do",
+		"resResumed":           "was still a draft and is closed now: charged once",
+		"resAbandoned":         "nothing was charged; submit the applicant again if the document is still wanted",
+		"resPending":           "a close was sent lately and may still be applied: look again after %s",
+		"resFailed":            "the server refused to close it; nothing was charged, the draft is open",
+		"resUnknown":           "what happened cannot be proven; nothing was closed: do NOT submit again",
+		"noRichiesta":          "(no richiesta)",
+		"nothingToRecover":     "nothing to recover: every journalled submission is settled",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -149,6 +170,27 @@ var cliText = map[visengine.Lang]map[string]string{
 		"batchConcurrency":     "--concurrency deve essere tra 1 e %d",
 		"batchRate":            "--rate deve essere un numero di richieste al secondo, oppure 0 per nessun limite",
 		"batchResultsInside":   "--results indica un file che la prossima esecuzione leggerebbe come un richiedente: scriverlo fuori dalla cartella del lotto, o non come .json",
+		"failDraftUnknown":     "%v; nulla è stato addebitato: inviare di nuovo è sicuro",
+		"failDraft":            "%v; nulla è stato addebitato",
+		"failUnknown":          "%v; la richiesta %s potrebbe essere stata addebitata: NON inviarla di nuovo; %v",
+		"failNoClose":          "%v; la richiesta %s è una bozza non pagata: 'visengine resume %s --no-close-sent' la pagherebbe",
+		"failClose":            "%v; la richiesta %s resta una bozza non pagata: rimossa la causa, 'visengine resume %s' la paga",
+		"hintJournalled":       "dopo le %s, '%s' (o 'visengine recover') la completa",
+		"hintNow":              "'%s' la completa",
+		"hintAfter":            "dopo le %s, '%s' la completa",
+		"callbackNoSecret":     "nota: %s non è impostato: la callback porta un nuovo segreto casuale che nessun destinatario conosce\n",
+		"journalOpen":          "il giornale degli invii in %s: %v (impostare %s per usare un'altra cartella)",
+		"journalWaiting":       "attesa del giornale degli invii in %s: lo sta usando un altro visengine\n",
+		"journalBusy":          "il giornale degli invii in %s: %v",
+		"closeSentAtBad":       "--close-sent-at richiede un orario come 2026-03-01T09:00:00Z",
+		"resCompleted":         "chiusa: addebitata una volta, non resta nulla da fare",
+		"resResumed":           "era ancora una bozza ed è chiusa ora: addebitata una volta",
+		"resAbandoned":         "nulla è stato addebitato; inviare di nuovo il richiedente se il documento serve ancora",
+		"resPending":           "una chiusura è stata inviata da poco e potrebbe ancora essere applicata: ricontrollare dopo le %s",
+		"resFailed":            "il server ha rifiutato di chiuderla; nulla è stato addebitato, la bozza è aperta",
+		"resUnknown":           "non si può dimostrare cosa sia successo; nulla è stato chiuso: NON inviare di nuovo",
+		"noRichiesta":          "(nessuna richiesta)",
+		"nothingToRecover":     "niente da recuperare: ogni invio registrato nel giornale è definito",
 	},
 }
 
@@ -186,8 +228,8 @@ func (e *msgError) render(lang visengine.Lang, deep bool) string {
 		case textKey:
 			args[i] = say(lang, string(a))
 		case error:
-			if s, known := localized(a, lang); deep && known {
-				args[i] = s
+			if deep {
+				args[i] = plainIn(a, lang)
 			}
 		}
 	}

@@ -142,11 +142,7 @@ func oneLineIn(err error, lang visengine.Lang) string {
 	if err == context.Canceled { // Ctrl-C while nothing was under way
 		return say(lang, "interrupted")
 	}
-	if s, ok := localized(err, lang); ok {
-		return clean(s)
-	}
-	s := strings.TrimPrefix(err.Error(), "visengine: ")
-	s = clean(strings.ReplaceAll(s, ": visengine: ", ": "))
+	s := clean(plainIn(err, lang))
 	if strings.HasPrefix(s, "unknown command") {
 		s += say(lang, "unknownCommand")
 	}
@@ -155,6 +151,16 @@ func oneLineIn(err error, lang visengine.Lang) string {
 		s += say(lang, "unauthorized")
 	}
 	return s
+}
+
+// plainIn is err in lang when the tables know it, else its English text
+// without the repeated "visengine: " prefixes of wrapped SDK errors.
+func plainIn(err error, lang visengine.Lang) string {
+	if s, ok := localized(err, lang); ok {
+		return s
+	}
+	s := strings.TrimPrefix(err.Error(), "visengine: ")
+	return strings.ReplaceAll(s, ": visengine: ", ": ")
 }
 
 // errNoToken is what every Visengine command says without a token.

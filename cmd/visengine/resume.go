@@ -32,13 +32,13 @@ func (a *app) openJournal(ctx context.Context) (*journal.Dir, error) {
 		case err == nil:
 			return j, nil
 		case !errors.Is(err, visengine.ErrJournalLocked):
-			return nil, fmt.Errorf("the submission journal in %s: %w (set %s to use another folder)", dir, err, envJournal)
+			return nil, msgErr("journalOpen", dir, err, envJournal)
 		case !said:
-			fmt.Fprintf(a.errOut, "waiting for the submission journal in %s: another visengine is using it\n", dir)
+			fmt.Fprintf(a.errOut, say(a.language(), "journalWaiting"), dir)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the submission journal in %s: %w", dir, err)
+			return nil, msgErr("journalBusy", dir, err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -79,7 +79,7 @@ Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 			case closeSentAt != "":
 				t, err := time.Parse(time.RFC3339Nano, closeSentAt)
 				if err != nil {
-					return &usageError{cmd: cmd.CommandPath(), err: errors.New("--close-sent-at needs a time such as 2026-03-01T09:00:00Z")}
+					return &usageError{cmd: cmd.CommandPath(), err: msgErr("closeSentAtBad")}
 				}
 				opts = append(opts, visengine.WithCloseSentAt(t))
 			}
@@ -97,7 +97,7 @@ Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 					return err
 				}
 			} else {
-				printResolution(a.out, *res)
+				printResolution(a.out, *res, a.language())
 			}
 			return resolutionExit(*res)
 		},
@@ -149,7 +149,7 @@ still unknown or pending: run it again later.`,
 					return perr
 				}
 			} else {
-				printResolutions(a.out, rep.Resolutions)
+				printResolutions(a.out, rep.Resolutions, a.language())
 			}
 			if err != nil { // what stopped it; the report holds what was done
 				return err
@@ -212,28 +212,28 @@ func newResolutionView(r visengine.Resolution) resolutionView {
 }
 
 // meaning says what a status means for the user.
-func meaning(r visengine.Resolution) string {
+func meaning(r visengine.Resolution, lang visengine.Lang) string {
 	switch r.Status {
 	case visengine.ResolutionCompleted:
-		return "closed: charged once, nothing left to do"
+		return say(lang, "resCompleted")
 	case visengine.ResolutionResumed:
-		return "was still a draft and is closed now: charged once"
+		return say(lang, "resResumed")
 	case visengine.ResolutionAbandoned:
-		return "nothing was charged; submit the applicant again if the document is still wanted"
+		return say(lang, "resAbandoned")
 	case visengine.ResolutionPending:
-		return "a close was sent lately and may still be applied: look again after " + when(r.RetryAt)
+		return fmt.Sprintf(say(lang, "resPending"), when(r.RetryAt))
 	case visengine.ResolutionFailed:
-		return "the server refused to close it; nothing was charged, the draft is open"
+		return say(lang, "resFailed")
 	}
-	return "what happened cannot be proven; nothing was closed: do NOT submit again"
+	return say(lang, "resUnknown")
 }
 
-func printResolution(w io.Writer, r visengine.Resolution) {
+func printResolution(w io.Writer, r visengine.Resolution, lang visengine.Lang) {
 	id := r.DraftID
 	if id == "" {
-		id = "(no richiesta)"
+		id = say(lang, "noRichiesta")
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", clean(id), statusWord(w, r.Status), meaning(r))
+	fmt.Fprintf(w, "%s %s: %s\n", clean(id), statusWord(w, r.Status), meaning(r, lang))
 	if detail := resolutionDetail(r); detail != "" {
 		fmt.Fprintf(w, "  %s\n", detail)
 	}
@@ -251,13 +251,13 @@ func resolutionDetail(r visengine.Resolution) string {
 	return d
 }
 
-func printResolutions(w io.Writer, list []visengine.Resolution) {
+func printResolutions(w io.Writer, list []visengine.Resolution, lang visengine.Lang) {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "nothing to recover: every journalled submission is settled")
+		fmt.Fprintln(w, say(lang, "nothingToRecover"))
 		return
 	}
 	for _, r := range list {
-		printResolution(w, r)
+		printResolution(w, r, lang)
 	}
 }
 
