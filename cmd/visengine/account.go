@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,7 @@ import (
 )
 
 // errNoAccount is what the account commands say without credentials.
-var errNoAccount = errors.New("no account: set " + envEmail + " and " + envAPIKey +
-	" to your Openapi account's e-mail and API key (from the Openapi console), or try 'visengine fake' for a local fake server")
+var errNoAccount = msgErr("noAccount", envEmail, envAPIKey)
 
 // account builds the OAuth client the environment describes;
 // OPENAPI_OAUTH_URL wins over --sandbox.
@@ -136,7 +134,7 @@ and read richieste, download documents), only the reading ones with
 				return printJSON(a.out, newTokenView(*t, true))
 			}
 			fmt.Fprintln(a.out, clean(t.Token))
-			fmt.Fprintf(a.errOut, "created a token with %d scope(s), expiring %s\n", len(t.Scopes), when(t.ExpiresAt))
+			fmt.Fprintf(a.errOut, say(a.language(), "tokenCreated"), len(t.Scopes), when(t.ExpiresAt))
 			return nil
 		},
 	}
@@ -171,7 +169,7 @@ func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 			if asJSON {
 				return printJSON(a.out, views)
 			}
-			printTokens(a.out, views)
+			printTokens(a.out, views, a.language())
 			return nil
 		},
 	}
@@ -180,13 +178,13 @@ func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 	return cmd
 }
 
-func printTokens(w io.Writer, list []tokenView) {
+func printTokens(w io.Writer, list []tokenView, lang visengine.Lang) {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "no tokens")
+		fmt.Fprintln(w, say(lang, "noTokens"))
 		return
 	}
 	tw := table(w)
-	fmt.Fprintln(tw, "TOKEN\tNAME\tEXPIRES\tSCOPES")
+	fmt.Fprintln(tw, say(lang, "tokensHeader"))
 	for _, t := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", clean(t.Token), clean(t.Name), when(t.ExpiresAt), len(t.Scopes))
 	}
@@ -206,7 +204,7 @@ func (a *app) tokenRevokeCommand(v1 *bool) *cobra.Command {
 			if err := c.RevokeToken(cmd.Context(), strings.TrimSpace(args[0])); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "revoked %s\n", mask(args[0]))
+			fmt.Fprintf(a.out, say(a.language(), "revoked"), mask(args[0]))
 			return nil
 		},
 	}
@@ -236,7 +234,7 @@ func (a *app) walletCommand() *cobra.Command {
 			if asJSON {
 				return printJSON(a.out, walletView{Credit: w.Credit, UpdatedAt: w.UpdatedAt})
 			}
-			fmt.Fprintf(a.out, "credit %s\n", w.Credit)
+			fmt.Fprintf(a.out, say(a.language(), "credit"), w.Credit)
 			return nil
 		},
 	}

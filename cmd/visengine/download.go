@@ -62,7 +62,7 @@ A progress bar is shown when standard error is a terminal.`,
 			if asJSON {
 				return printJSON(a.out, view)
 			}
-			printDownload(a.out, view)
+			printDownload(a.out, view, a.language())
 			return nil
 		},
 	}
@@ -89,11 +89,11 @@ func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir s
 	}
 	z, err := visengine.OpenZipFile(path)
 	if err != nil {
-		return view, fmt.Errorf("the document was saved to %s, but not extracted: %w", path, err)
+		return view, msgErr("notExtracted", path, err)
 	}
 	defer z.Close()
 	if err := z.ExtractTo(dir); err != nil {
-		return view, fmt.Errorf("the document was saved to %s, but not extracted: %w", path, err)
+		return view, msgErr("notExtracted", path, err)
 	}
 	view.ExtractedTo = dir
 	for _, f := range z.Files() {
@@ -106,27 +106,27 @@ func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir s
 func (a *app) downloadToStdout(ctx context.Context, c *visengine.Client, id, dir string) error {
 	switch {
 	case dir != "":
-		return &usageError{cmd: "visengine download", err: errors.New(`--extract needs a file: it cannot read back "-o -"`)}
+		return &usageError{cmd: "visengine download", err: msgErr("extractStdout")}
 	case isTerminal(a.out):
-		return &usageError{cmd: "visengine download", err: errors.New(`"-o -" would print a zip on the terminal: redirect it, or give a file`)}
+		return &usageError{cmd: "visengine download", err: msgErr("zipTerminal")}
 	}
 	_, err := c.DownloadDocumento(ctx, id, a.out)
 	var pe *visengine.PartialDownloadError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%w; the %d bytes already written are not a valid document: discard them", err, pe.Written)
+		return msgErr("partialStdout", err, pe.Written)
 	}
 	return err
 }
 
-func printDownload(w io.Writer, v downloadView) {
-	fmt.Fprintf(w, "saved %s (%d bytes)\n", v.Path, v.Dimensione)
+func printDownload(w io.Writer, v downloadView, lang visengine.Lang) {
+	fmt.Fprintf(w, say(lang, "saved"), v.Path, v.Dimensione)
 	if v.ExtractedTo == "" {
 		return
 	}
-	fmt.Fprintf(w, "extracted into %s:\n", v.ExtractedTo)
+	fmt.Fprintf(w, say(lang, "extractedInto"), v.ExtractedTo)
 	tw := table(w)
 	for _, f := range v.Files {
-		fmt.Fprintf(tw, "  %s\t%d bytes\n", clean(f.Name), f.Size)
+		fmt.Fprintf(tw, say(lang, "fileBytes"), clean(f.Name), f.Size)
 	}
 	tw.Flush()
 }
