@@ -48,7 +48,7 @@ service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`
 				}
 				return err
 			}
-			printCatalogue(a.out, list, !noPrices)
+			printCatalogue(a.out, list, !noPrices, a.language())
 			return err
 		},
 	}
@@ -116,17 +116,16 @@ func priceAll(ctx context.Context, c *visengine.Client, list []catalogueEntry) e
 	close(next)
 	wg.Wait()
 	if len(failed) > 0 {
-		return fmt.Errorf("the price of %d of %d services could not be read (shown as ?); the first error: %w",
-			len(failed), len(list), failed[0])
+		return msgErr("pricesUnread", len(failed), len(list), failed[0])
 	}
 	return nil
 }
 
-func printCatalogue(w io.Writer, list []catalogueEntry, prices bool) {
+func printCatalogue(w io.Writer, list []catalogueEntry, prices bool, lang visengine.Lang) {
 	tw := table(w)
-	header := "HASH\tCATEGORY\tNAME"
+	header := say(lang, "catalogueHeader")
 	if prices {
-		header += "\tPRICE"
+		header += say(lang, "cataloguePrice")
 	}
 	fmt.Fprintln(tw, header) // not painted: escape codes would count as width
 	for _, e := range list {

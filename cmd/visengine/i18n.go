@@ -140,6 +140,12 @@ var cliText = map[visengine.Lang]map[string]string{
 		"tokensHeader":         "TOKEN\tNAME\tEXPIRES\tSCOPES",
 		"revoked":              "revoked %s\n",
 		"credit":               "credit %s\n",
+		"pricesUnread":         "the price of %d of %d services could not be read (shown as ?); the first error: %v",
+		"catalogueHeader":      "HASH\tCATEGORY\tNAME",
+		"cataloguePrice":       "\tPRICE",
+		"notOption":            "--opzioni: %q is not an option of %s; %v",
+		"offersNone":           "it offers no options",
+		"offers":               "it offers: %s",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -265,6 +271,12 @@ var cliText = map[visengine.Lang]map[string]string{
 		"tokensHeader":         "TOKEN\tNOME\tSCADENZA\tAMBITI",
 		"revoked":              "revocato %s\n",
 		"credit":               "credito %s\n",
+		"pricesUnread":         "non è stato possibile leggere il prezzo di %d servizi su %d (indicato con ?); il primo errore: %v",
+		"catalogueHeader":      "HASH\tCATEGORIA\tNOME",
+		"cataloguePrice":       "\tPREZZO",
+		"notOption":            "--opzioni: %q non è un'opzione di %s; %v",
+		"offersNone":           "non offre opzioni",
+		"offers":               "offre: %s",
 	},
 }
 
