@@ -61,7 +61,7 @@ func (a *app) client(extra ...visengine.Option) (*visengine.Client, error) {
 		if strings.Contains(err.Error(), "base URL") {
 			who = envURL
 		}
-		return nil, fmt.Errorf("%s: %w", who, err)
+		return nil, msgErr("flagErr", who, err)
 	}
 	return c, nil
 }

@@ -186,6 +186,13 @@ var cliText = map[visengine.Lang]map[string]string{
 		"tooBig":               "has %d bytes, over the %d allowed",
 		"grewTooBig":           "has more than the %d bytes allowed",
 		"cannotRead":           "cannot be read: %v",
+		"tokenGeneric":         "VISENGINE_TOKEN is wrong or expired (with OPENAPI_EMAIL and OPENAPI_APIKEY set, this command tells which; a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)",
+		"tokenNotFound":        "VISENGINE_TOKEN is not a token of this account (wrong, or revoked): 'visengine token list' shows the live ones, 'visengine token create' makes one",
+		"tokenExpired":         "VISENGINE_TOKEN expired at %s: 'visengine token create' makes a new one",
+		"tokenLive":            "VISENGINE_TOKEN is a live token of this account, yet the server refused it: check VISENGINE_URL and --sandbox",
+		"noScheme":             "%s has no scheme: write http:// (on loopback, e.g. http://127.0.0.1:8080) or https:// before the host",
+		"noLocalAppData":       "%%LocalAppData%% is not set: set %s to a folder for the submission journal",
+		"noHome":               "no home folder: set %s or XDG_STATE_HOME to a folder for the submission journal",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -357,6 +364,13 @@ var cliText = map[visengine.Lang]map[string]string{
 		"tooBig":               "ha %d byte, oltre i %d consentiti",
 		"grewTooBig":           "ha più dei %d byte consentiti",
 		"cannotRead":           "non si può leggere: %v",
+		"tokenGeneric":         "VISENGINE_TOKEN è errato o scaduto (con OPENAPI_EMAIL e OPENAPI_APIKEY impostati, questo comando dice quale dei due; un token sandbox funziona solo con --sandbox, e VISENGINE_URL prevale su entrambi)",
+		"tokenNotFound":        "VISENGINE_TOKEN non è un token di questo account (errato o revocato): 'visengine token list' mostra quelli validi, 'visengine token create' ne crea uno",
+		"tokenExpired":         "VISENGINE_TOKEN è scaduto il %s: 'visengine token create' ne crea uno nuovo",
+		"tokenLive":            "VISENGINE_TOKEN è un token valido di questo account, eppure il server l'ha rifiutato: controllare VISENGINE_URL e --sandbox",
+		"noScheme":             "%s non ha lo schema: scrivere http:// (in locale, ad es. http://127.0.0.1:8080) o https:// prima dell'host",
+		"noLocalAppData":       "%%LocalAppData%% non è impostato: impostare %s a una cartella per il giornale degli invii",
+		"noHome":               "manca la cartella home: impostare %s o XDG_STATE_HOME a una cartella per il giornale degli invii",
 	},
 }
 
@@ -428,6 +442,8 @@ func localized(err error, lang visengine.Lang) (string, bool) {
 		if e.err != nil {
 			return localized(e.err, lang)
 		}
+	case *tokenError:
+		return plainIn(e.err, lang) + "; " + plainIn(e.verdict, lang), true
 	case *usageError:
 		if s, ok := localized(e.err, lang); ok {
 			return fmt.Sprintf(say(lang, "seeHelp"), s, e.cmd), true
