@@ -124,27 +124,27 @@ func batchMessage(w io.Writer, res batchResult, lang visengine.Lang) string {
 	case outcomePaid:
 		msg := fmt.Sprintf(say(lang, "batchPaid"), key, paint(w, styleGreen, say(lang, "outcome."+res.Outcome)), res.ID, res.Price)
 		if res.Error != "" {
-			msg += " (" + res.Error + ")"
+			msg += " (" + res.message(lang) + ")"
 		}
 		return msg
 	case outcomeAlreadyPaid:
 		msg := fmt.Sprintf(say(lang, "batchAlreadyPaid"), key, paint(w, styleGreen, say(lang, "outcome."+res.Outcome)), res.ID)
 		if res.Error != "" {
-			msg += " (" + res.Error + ")"
+			msg += " (" + res.message(lang) + ")"
 		}
 		return msg
 	case outcomeInvalid:
-		return fmt.Sprintf(say(lang, "batchInvalid"), key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.Error)
+		return fmt.Sprintf(say(lang, "batchInvalid"), key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	case outcomeUnknown:
-		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleRed, say(lang, "outcome."+res.Outcome)), res.Error)
+		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleRed, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	case outcomeSkipped:
-		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.Error)
+		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	}
 	word := say(lang, "outcome."+res.Outcome)
 	if word == "" {
 		word = strings.ReplaceAll(res.Outcome, "_", " ")
 	}
-	return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, word), res.Error)
+	return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, word), res.message(lang))
 }
 
 // renderBar draws done of total as "[#####-----] 12/40", as wide as a

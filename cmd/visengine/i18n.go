@@ -193,6 +193,13 @@ var cliText = map[visengine.Lang]map[string]string{
 		"noScheme":             "%s has no scheme: write http:// (on loopback, e.g. http://127.0.0.1:8080) or https:// before the host",
 		"noLocalAppData":       "%%LocalAppData%% is not set: set %s to a folder for the submission journal",
 		"noHome":               "no home folder: set %s or XDG_STATE_HOME to a folder for the submission journal",
+		"keyLength":            "its file name, the idempotency key, must be 1 to 255 characters before .json",
+		"keyASCII":             "its file name, the idempotency key, must be printable ASCII (letters, digits, - _ . and spaces): rename the file",
+		"problemCount":         "%d problem(s)",
+		"paidByJournal":        "paid (the journal says so), but not read back: %v",
+		"unknownByJournal":     "%v; richiesta %s may have been charged (a close was sent): do NOT submit again; 'visengine recover' finishes it once its state can be read",
+		"keyReused":            "its key was already submitted with other values or options (was the file changed after it was paid?); nothing was sent",
+		"skippedInterrupted":   "not submitted: the batch was interrupted",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -371,6 +378,13 @@ var cliText = map[visengine.Lang]map[string]string{
 		"noScheme":             "%s non ha lo schema: scrivere http:// (in locale, ad es. http://127.0.0.1:8080) o https:// prima dell'host",
 		"noLocalAppData":       "%%LocalAppData%% non è impostato: impostare %s a una cartella per il giornale degli invii",
 		"noHome":               "manca la cartella home: impostare %s o XDG_STATE_HOME a una cartella per il giornale degli invii",
+		"keyLength":            "il nome del file, che è la chiave di idempotenza, deve avere da 1 a 255 caratteri prima di .json",
+		"keyASCII":             "il nome del file, che è la chiave di idempotenza, deve essere in ASCII stampabile (lettere, cifre, - _ . e spazi): rinominare il file",
+		"problemCount":         "problemi: %d",
+		"paidByJournal":        "pagata (lo dice il giornale), ma non riletta: %v",
+		"unknownByJournal":     "%v; la richiesta %s potrebbe essere stata addebitata (è stata inviata una chiusura): NON inviarla di nuovo; 'visengine recover' la completa appena il suo stato si potrà leggere",
+		"keyReused":            "la sua chiave è già stata inviata con altri valori o opzioni (il file è stato modificato dopo il pagamento?); non è stato inviato nulla",
+		"skippedInterrupted":   "non inviata: il lotto è stato interrotto",
 	},
 }
 
