@@ -73,8 +73,7 @@ func mask(token string) string {
 func (a *app) tokenCommand() *cobra.Command {
 	var v1 bool
 	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Create, list and revoke the account's Visengine tokens",
+		Use: "token",
 		Long: `Manage the Openapi account's bearer tokens (OAuth v2, v1 with --v1), with the
 account's e-mail and API key in OPENAPI_EMAIL and OPENAPI_APIKEY. --sandbox
 works on the sandbox, whose tokens work on Visengine's sandbox.`,
@@ -102,8 +101,7 @@ func (a *app) tokenCreateCommand(v1 *bool) *cobra.Command {
 		scopes           []string
 	)
 	cmd := &cobra.Command{
-		Use:   "create",
-		Short: "Create a token with Visengine's scopes and print it",
+		Use: "create",
 		Long: `Create a token for Visengine and print it on standard output, alone, so that
     export VISENGINE_TOKEN=$(visengine token create)
 works. It gets every scope a client needs (read the catalogue, create, close
@@ -150,9 +148,8 @@ and read richieste, download documents), only the reading ones with
 func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 	var asJSON, reveal bool
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's tokens, their values masked",
-		Args:  exactArgs(0, "argsNone"),
+		Use:  "list",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -193,9 +190,8 @@ func printTokens(w io.Writer, list []tokenView, lang visengine.Lang) {
 
 func (a *app) tokenRevokeCommand(v1 *bool) *cobra.Command {
 	return &cobra.Command{
-		Use:   "revoke TOKEN",
-		Short: "Revoke a token: it stops working at once",
-		Args:  exactArgs(1, "argsToken"),
+		Use:  "revoke TOKEN",
+		Args: exactArgs(1, "argsToken"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -219,9 +215,8 @@ type walletView struct {
 func (a *app) walletCommand() *cobra.Command {
 	var asJSON, v1 bool
 	cmd := &cobra.Command{
-		Use:   "wallet",
-		Short: "Show the account's credit, from which richieste are paid",
-		Args:  exactArgs(0, "argsNone"),
+		Use:  "wallet",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(v1)
 			if err != nil {

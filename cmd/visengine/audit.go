@@ -20,8 +20,7 @@ func (a *app) auditCommand() *cobra.Command {
 		tolerance    time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "audit --since DATE",
-		Short: "Explain every Visengine charge in the wallet's ledger from the submission journal",
+		Use: "audit --since DATE",
 		Long: `Reconcile the wallet's ledger (OAuth v2, OPENAPI_EMAIL and OPENAPI_APIKEY) with
 the submission journal over a period: every Visengine charge against every
 submission the journal records as completed, its amount read back from

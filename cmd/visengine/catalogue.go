@@ -28,7 +28,6 @@ func (a *app) catalogueCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "catalogue",
 		Aliases: []string{"catalog"},
-		Short:   "List the services: hash, category, name, price",
 		Long: `List the services of the catalogue (GET /visure) by category and name, with
 each one's base price. The catalogue has no prices, so they are read from each
 service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`,

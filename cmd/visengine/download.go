@@ -34,8 +34,7 @@ func (a *app) downloadCommand() *cobra.Command {
 		defaultOutput = "ID.zip"
 	)
 	cmd := &cobra.Command{
-		Use:   "download ID",
-		Short: "Save a richiesta's document (a zip), optionally extracted",
+		Use: "download ID",
 		Long: `Save the document of a richiesta, a zip, to ID.zip or to -o FILE ("-o -" writes
 it to standard output). The file appears only once the whole document arrived
 and matched its declared size. --extract DIR then checks the archive (no paths

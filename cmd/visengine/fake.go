@@ -11,8 +11,7 @@ import (
 func (a *app) fakeCommand() *cobra.Command {
 	var c fakeserve.Config
 	cmd := &cobra.Command{
-		Use:   "fake",
-		Short: "Serve a fake Visengine on this machine, to try everything for free",
+		Use: "fake",
 		Long: `Serve the fake Visengine of the SDK's visenginetest package until interrupted:
 the real catalogue of 92 services, drafts, charges against a fake wallet,
 progress, search results, callbacks and a real zip, and Openapi's OAuth service

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/visengine-go/visengine"
 )
 
@@ -200,6 +202,24 @@ var cliText = map[visengine.Lang]map[string]string{
 		"unknownByJournal":     "%v; richiesta %s may have been charged (a close was sent): do NOT submit again; 'visengine recover' finishes it once its state can be read",
 		"keyReused":            "its key was already submitted with other values or options (was the file changed after it was paid?); nothing was sent",
 		"skippedInterrupted":   "not submitted: the batch was interrupted",
+		"short.token":          "Create, list and revoke the account's Visengine tokens",
+		"short.token create":   "Create a token with Visengine's scopes and print it",
+		"short.token list":     "List the account's tokens, their values masked",
+		"short.token revoke":   "Revoke a token: it stops working at once",
+		"short.wallet":         "Show the account's credit, from which richieste are paid",
+		"short.audit":          "Explain every Visengine charge in the wallet's ledger from the submission journal",
+		"short.catalogue":      "List the services: hash, category, name, price",
+		"short.download":       "Save a richiesta's document (a zip), optionally extracted",
+		"short.fake":           "Serve a fake Visengine on this machine, to try everything for free",
+		"short.visengine":      "Openapi's Visengine 2.0 from a terminal: catalogue, validation, submission, documents",
+		"short.resume":         "Finish a submission whose paid close has an unknown outcome",
+		"short.recover":        "Finish or report every submission a crash left unfinished",
+		"short.status":         "Show one richiesta: state, progress, price, files",
+		"short.list":           "List the account's richieste, oldest first",
+		"short.show":           "Show a service's fields, rule, options and prices",
+		"short.submit":         "Validate, price, confirm and pay for one richiesta",
+		"short.validate":       "Check an applicant locally, before paying",
+		"short.wait":           "Follow a richiesta to the end, showing each change of state",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -385,6 +405,24 @@ var cliText = map[visengine.Lang]map[string]string{
 		"unknownByJournal":     "%v; la richiesta %s potrebbe essere stata addebitata (è stata inviata una chiusura): NON inviarla di nuovo; 'visengine recover' la completa appena il suo stato si potrà leggere",
 		"keyReused":            "la sua chiave è già stata inviata con altri valori o opzioni (il file è stato modificato dopo il pagamento?); non è stato inviato nulla",
 		"skippedInterrupted":   "non inviata: il lotto è stato interrotto",
+		"short.token":          "Creare, elencare e revocare i token Visengine dell'account",
+		"short.token create":   "Creare un token con gli ambiti di Visengine e stamparlo",
+		"short.token list":     "Elencare i token dell'account, con i valori mascherati",
+		"short.token revoke":   "Revocare un token: smette subito di funzionare",
+		"short.wallet":         "Mostrare il credito dell'account, da cui si pagano le richieste",
+		"short.audit":          "Spiegare ogni addebito Visengine nei movimenti del portafoglio con il giornale degli invii",
+		"short.catalogue":      "Elencare i servizi: hash, categoria, nome, prezzo",
+		"short.download":       "Salvare il documento di una richiesta (uno zip), volendo estratto",
+		"short.fake":           "Avviare un Visengine finto su questa macchina, per provare tutto gratis",
+		"short.visengine":      "Visengine 2.0 di Openapi dal terminale: catalogo, validazione, invio, documenti",
+		"short.resume":         "Completare un invio la cui chiusura pagata ha un esito ignoto",
+		"short.recover":        "Completare o segnalare ogni invio lasciato a metà da un crash",
+		"short.status":         "Mostrare una richiesta: stato, avanzamento, prezzo, file",
+		"short.list":           "Elencare le richieste dell'account, dalla più vecchia",
+		"short.show":           "Mostrare campi, regola, opzioni e prezzi di un servizio",
+		"short.submit":         "Validare, prezzare, confermare e pagare una richiesta",
+		"short.validate":       "Controllare un richiedente in locale, prima di pagare",
+		"short.wait":           "Seguire una richiesta fino alla fine, mostrando ogni cambio di stato",
 	},
 }
 
@@ -532,4 +570,21 @@ func langOfArgs(args []string, getenv func(string) string) visengine.Lang {
 		}
 	}
 	return langFromEnv(getenv)
+}
+
+// localizeHelp sets the Short help of cmd and every command under it from
+// cliText ("short." and the path without "visengine "), in lang.
+func localizeHelp(cmd *cobra.Command, lang visengine.Lang) {
+	cmd.Short = say(lang, helpCode(cmd))
+	for _, c := range cmd.Commands() {
+		localizeHelp(c, lang)
+	}
+}
+
+// helpCode is the cliText code of cmd's Short help.
+func helpCode(cmd *cobra.Command) string {
+	if !cmd.HasParent() {
+		return "short." + cmd.Name()
+	}
+	return "short." + strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }

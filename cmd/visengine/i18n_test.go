@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -97,6 +98,15 @@ func TestMessageTablesComplete(t *testing.T) {
 	for _, n := range []string{needRequired, needOneOf, needOptional, needUnknown} {
 		codes["need."+n] = "show.go"
 	}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		codes[helpCode(c)] = "the command tree"
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk((&app{}).rootCommand())
+	assert.Contains(t, codes, "short.token create")
 	for code, file := range codes {
 		for _, lang := range []visengine.Lang{visengine.English, visengine.Italian} {
 			assert.NotEmpty(t, cliText[lang][code], "%s uses %q, missing in %s", file, code, lang)

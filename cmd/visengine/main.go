@@ -62,6 +62,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.Reader) error {
 	a := &app{out: stdout, errOut: stderr, in: stdin}
 	root := a.rootCommand()
+	localizeHelp(root, langOfArgs(args, os.Getenv)) // --lang, not parsed yet
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -169,9 +170,8 @@ var errNoToken = msgErr("noToken")
 // rootCommand builds the command tree.
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "visengine",
-		Short: "Openapi's Visengine 2.0 from a terminal: catalogue, validation, submission, documents",
-		Long:  rootLong,
+		Use:  "visengine",
+		Long: rootLong,
 		// Errors are printed once, by report, on one line; usage only on -h.
 		SilenceErrors:     true,
 		SilenceUsage:      true,
@@ -193,6 +193,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(), a.auditCommand(),
 	)
 	root.Long += "\n\n" + jsonCommands(root)
+	localizeHelp(root, a.language())
 	return root
 }
 

@@ -57,8 +57,7 @@ func (a *app) resumeCommand() *cobra.Command {
 		closeSentAt                    string
 	)
 	cmd := &cobra.Command{
-		Use:   "resume ID",
-		Short: "Finish a submission whose paid close has an unknown outcome",
+		Use: "resume ID",
 		Long: `Finish a submission that 'visengine submit' left with an unknown outcome (exit
 status 3): read the richiesta back and, only if it is still a draft and no close
 was sent within the settle time, close it, paying once. It never closes twice.
@@ -117,8 +116,7 @@ func (a *app) recoverCommand() *cobra.Command {
 		settle time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "recover",
-		Short: "Finish or report every submission a crash left unfinished",
+		Use: "recover",
 		Long: `Go through the submission journal (kept by 'visengine submit' in the user's
 state folder) and finish or report every submission left unfinished: by a
 killed submit, a lost answer, a crash. Each is read back from the server:

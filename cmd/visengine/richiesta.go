@@ -75,7 +75,6 @@ func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:               "status ID",
-		Short:             "Show one richiesta: state, progress, price, files",
 		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -146,9 +145,8 @@ func when(t time.Time) string {
 func (a *app) listCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's richieste, oldest first",
-		Args:  exactArgs(0, "argsNone"),
+		Use:  "list",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client()
 			if err != nil {

@@ -63,8 +63,7 @@ type opzioneView struct {
 func (a *app) showCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show HASH",
-		Short: "Show a service's fields, rule, options and prices",
+		Use: "show HASH",
 		Long: `Show one service (GET /visure/{hash}): its fields in display order with their
 type, what the rule asks of each (required, one-of, optional) and instructions;
 the rule explained (the fields always required, every way to satisfy it); the

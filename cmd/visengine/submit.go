@@ -33,8 +33,7 @@ type submitFlags struct {
 func (a *app) submitCommand() *cobra.Command {
 	var f submitFlags
 	cmd := &cobra.Command{
-		Use:   "submit HASH APPLICANT.json",
-		Short: "Validate, price, confirm and pay for one richiesta",
+		Use: "submit HASH APPLICANT.json",
 		Long: `Submit an applicant for a service, paying for it once. The applicant is first
 checked locally (see 'visengine help validate' for APPLICANT.json); then the
 total price, options included, is shown and confirmed before anything is paid,

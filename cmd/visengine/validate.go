@@ -14,8 +14,7 @@ import (
 func (a *app) validateCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "validate HASH APPLICANT.json",
-		Short: "Check an applicant locally, before paying",
+		Use: "validate HASH APPLICANT.json",
 		Long: `Check an applicant against a service, locally and for free: the service's rule
 over the filled fields, and the form of every filled field (codice fiscale and
 its check character, e-mail, dates, files…). Every problem is listed by field

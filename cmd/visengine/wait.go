@@ -18,8 +18,7 @@ func (a *app) waitCommand() *cobra.Command {
 		defaultInterval = 15 * time.Second
 	)
 	cmd := &cobra.Command{
-		Use:   "wait ID",
-		Short: "Follow a richiesta to the end, showing each change of state",
+		Use: "wait ID",
 		Long: `Follow a richiesta until its document is ready, its search results wait for a
 choice, its search failed or it was cancelled, printing each change of state.
 Documents are made by operators and may take hours: polls start --interval
