@@ -133,7 +133,7 @@ func TestProgressBar(t *testing.T) {
 		"\r[##############################] 100%  200/200 bytes\n", sb.String())
 	var nilBar *progressBar
 	nilBar.finish() // no terminal, no bar
-	assert.Nil(t, newProgressBar(&sb))
+	assert.Nil(t, newProgressBar(&sb, visengine.English))
 }
 
 func TestColour(t *testing.T) {

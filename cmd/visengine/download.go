@@ -73,7 +73,7 @@ A progress bar is shown when standard error is a terminal.`,
 
 func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir string) (downloadView, error) {
 	var opts []visengine.DownloadOption
-	bar := newProgressBar(a.errOut)
+	bar := newProgressBar(a.errOut, a.language())
 	if bar != nil {
 		opts = append(opts, visengine.WithDownloadProgress(bar.update))
 	}
@@ -135,22 +135,23 @@ type progressBar struct {
 	w     io.Writer
 	last  int // last percentage drawn, -1 before the first
 	drawn bool
+	lang  visengine.Lang
 }
 
 // newProgressBar returns a bar drawing on w, or nil when w is not a
 // terminal (nil's methods do nothing).
-func newProgressBar(w io.Writer) *progressBar {
+func newProgressBar(w io.Writer, lang visengine.Lang) *progressBar {
 	if !isTerminal(w) {
 		return nil
 	}
-	return &progressBar{w: w, last: -1}
+	return &progressBar{w: w, last: -1, lang: lang}
 }
 
 const barWidth = 30
 
 func (b *progressBar) update(done, total int64) {
 	if total <= 0 {
-		fmt.Fprintf(b.w, "\r%d bytes", done)
+		fmt.Fprintf(b.w, say(b.lang, "barBytes"), done)
 		b.drawn = true
 		return
 	}
@@ -160,7 +161,7 @@ func (b *progressBar) update(done, total int64) {
 	}
 	b.last, b.drawn = pct, true
 	n := pct * barWidth / 100
-	fmt.Fprintf(b.w, "\r[%s%s] %3d%%  %d/%d bytes", strings.Repeat("#", n), strings.Repeat("-", barWidth-n), pct, done, total)
+	fmt.Fprintf(b.w, say(b.lang, "barPercent"), strings.Repeat("#", n), strings.Repeat("-", barWidth-n), pct, done, total)
 }
 
 // finish ends the bar's line.

@@ -220,6 +220,8 @@ var cliText = map[visengine.Lang]map[string]string{
 		"short.submit":         "Validate, price, confirm and pay for one richiesta",
 		"short.validate":       "Check an applicant locally, before paying",
 		"short.wait":           "Follow a richiesta to the end, showing each change of state",
+		"barBytes":             "\r%d bytes",
+		"barPercent":           "\r[%s%s] %3d%%  %d/%d bytes",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -423,6 +425,8 @@ var cliText = map[visengine.Lang]map[string]string{
 		"short.submit":         "Validare, prezzare, confermare e pagare una richiesta",
 		"short.validate":       "Controllare un richiedente in locale, prima di pagare",
 		"short.wait":           "Seguire una richiesta fino alla fine, mostrando ogni cambio di stato",
+		"barBytes":             "\r%d byte",
+		"barPercent":           "\r[%s%s] %3d%%  %d/%d byte",
 	},
 }
 
