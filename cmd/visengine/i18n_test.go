@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,4 +113,29 @@ func TestMessageTablesComplete(t *testing.T) {
 			assert.NotEmpty(t, cliText[lang][code], "%s uses %q, missing in %s", file, code, lang)
 		}
 	}
+}
+
+// A sentence wraps its error arguments: errors.Is and the exit code see
+// them, and they are rendered in the sentence's language when the tables
+// know them, else in English without the SDK's repeated prefix.
+func TestMsgErrWraps(t *testing.T) {
+	cause := fmt.Errorf("visengine: submit: %w", visengine.ErrOutcomeUnknown)
+	err := msgErr("failUnknown", cause, "abc", msgErr("hintNow", "visengine resume abc"))
+	assert.ErrorIs(t, err, visengine.ErrOutcomeUnknown)
+	assert.Equal(t, 3, exitCode(err))
+	assert.Equal(t, "visengine: submit: "+visengine.ErrOutcomeUnknown.Error()+
+		"; richiesta abc may have been charged: do NOT submit again; 'visengine resume abc' finishes it", err.Error())
+	it := oneLineIn(err, visengine.Italian)
+	assert.True(t, strings.HasPrefix(it, "submit: "), it)
+	assert.Contains(t, it, "; la richiesta abc potrebbe essere stata addebitata: NON inviarla di nuovo; 'visengine resume abc' la completa")
+
+	usage := &usageError{cmd: "visengine status", err: msgErr("argCount", "status", textKey("argsID"), 0)}
+	assert.Equal(t, "status needs a richiesta ID, got 0 argument(s) (see 'visengine status -h')", oneLine(usage))
+	assert.Equal(t, "status richiede l'ID di una richiesta, ricevuti argomenti: 0 (vedere 'visengine status -h')",
+		oneLineIn(usage, visengine.Italian))
+	coded := &codeError{code: exitNo, err: msgErr("batchSkipped")}
+	assert.Equal(t, "interrotto: i richiedenti saltati non sono stati inviati", oneLineIn(coded, visengine.Italian))
+	tokenErr := &tokenError{err: fmt.Errorf("visengine: GET /x: %w", visengine.ErrUnauthorized), verdict: msgErr("tokenLive")}
+	assert.Equal(t, "GET /x: "+strings.TrimPrefix(visengine.ErrUnauthorized.Error(), "visengine: ")+"; VISENGINE_TOKEN è un token valido di questo account, "+
+		"eppure il server l'ha rifiutato: controllare VISENGINE_URL e --sandbox", oneLineIn(tokenErr, visengine.Italian))
 }
