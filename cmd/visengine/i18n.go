@@ -576,10 +576,25 @@ func langOfArgs(args []string, getenv func(string) string) visengine.Lang {
 	return langFromEnv(getenv)
 }
 
+// annotEnglishLong keeps a command's English Long help in its annotations.
+const annotEnglishLong = "visengine/long-en"
+
 // localizeHelp sets the Short help of cmd and every command under it from
-// cliText ("short." and the path without "visengine "), in lang.
+// cliText ("short." and the path without "visengine "), in lang, and the
+// Long help from longIt where it has one (the English one kept aside, for
+// a second call in another language).
 func localizeHelp(cmd *cobra.Command, lang visengine.Lang) {
 	cmd.Short = say(lang, helpCode(cmd))
+	if _, done := cmd.Annotations[annotEnglishLong]; !done {
+		if cmd.Annotations == nil {
+			cmd.Annotations = map[string]string{}
+		}
+		cmd.Annotations[annotEnglishLong] = cmd.Long
+	}
+	cmd.Long = cmd.Annotations[annotEnglishLong]
+	if it, ok := longIt[strings.TrimPrefix(helpCode(cmd), "short.")]; ok && lang == visengine.Italian {
+		cmd.Long = it
+	}
 	for _, c := range cmd.Commands() {
 		localizeHelp(c, lang)
 	}

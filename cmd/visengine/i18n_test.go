@@ -139,3 +139,35 @@ func TestMsgErrWraps(t *testing.T) {
 	assert.Equal(t, "GET /x: "+strings.TrimPrefix(visengine.ErrUnauthorized.Error(), "visengine: ")+"; VISENGINE_TOKEN è un token valido di questo account, "+
 		"eppure il server l'ha rifiutato: controllare VISENGINE_URL e --sandbox", oneLineIn(tokenErr, visengine.Italian))
 }
+
+// Every Italian Long help belongs to a command, names the same flags as
+// the English one, and is what -h shows in Italian; English comes back.
+func TestLongHelpIt(t *testing.T) {
+	root := (&app{}).rootCommand()
+	flags := regexp.MustCompile(`--[a-z][a-z-]*`)
+	found := 0
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		path := strings.TrimPrefix(helpCode(c), "short.")
+		if it, ok := longIt[path]; ok {
+			found++
+			en := c.Annotations[annotEnglishLong]
+			want, got := flags.FindAllString(en, -1), flags.FindAllString(it, -1)
+			slices.Sort(want)
+			slices.Sort(got)
+			assert.Equal(t, slices.Compact(want), slices.Compact(got), path)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	localizeHelp(root, visengine.Italian)
+	walk(root)
+	assert.Equal(t, len(longIt), found, "every key of longIt is a command")
+	cat, _, err := root.Find([]string{"catalogue"})
+	require.NoError(t, err)
+	assert.Equal(t, longIt["catalogue"], cat.Long)
+	localizeHelp(root, visengine.English)
+	assert.True(t, strings.HasPrefix(cat.Long, "List the services of the catalogue"), cat.Long)
+	assert.Equal(t, "List the services: hash, category, name, price", cat.Short)
+}
