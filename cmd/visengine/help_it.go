@@ -52,4 +52,42 @@ lavora sulla sandbox, i cui token funzionano sulla sandbox di Visengine.`,
 funzioni. Riceve ogni ambito che serve a un client (leggere il catalogo, creare,
 chiudere e leggere richieste, scaricare documenti), solo quelli di lettura con
 --read-only, o esattamente quelli indicati con --scope.`,
+	"audit": `Riconcilia i movimenti del portafoglio (OAuth v2, OPENAPI_EMAIL e OPENAPI_APIKEY)
+con il giornale degli invii su un periodo: ogni addebito Visengine con ogni invio
+che il giornale registra come completato, il cui importo si rilegge da Visengine
+(VISENGINE_TOKEN). I movimenti non dicono quale richiesta un addebito ha pagato,
+quindi gli addebiti si abbinano per importo esatto e orario (entro --tolerance
+dalla chiusura). Si riportano: conteggi e totali, ogni addebito che nessun invio
+spiega (un doppio addebito, un addebito fatto fuori da questo giornale, il prezzo
+di una ricerca) e ogni invio che nessun addebito paga.
+
+DATE è un giorno (2026-11-01, mezzanotte UTC) o un orario RFC 3339; --until vale
+per difetto adesso.
+
+Stato di uscita: 0 tutto spiegato; 1 qualcosa non è spiegato; 2 errore d'uso o
+altro errore.`,
+	"resume": `Completa un invio che 'visengine submit' ha lasciato con esito ignoto (stato di
+uscita 3): rilegge la richiesta e, solo se è ancora una bozza e nessuna chiusura è
+stata inviata entro il tempo di assestamento, la chiude, pagando una volta. Non
+chiude mai due volte.
+
+Deve sapere se e quando è stata inviata una chiusura: lo dice il giornale degli
+invii, per ciò che questa macchina ha inviato; altrimenti indicare
+--close-sent-at (come l'ha stampato submit) o --no-close-sent. Senza nessuno dei
+due non chiude nulla.
+
+Stato di uscita: 0 chiusa (addebitata una volta); 1 abbandonata (nulla è stato
+addebitato); 2 il server ha rifiutato, o un altro errore; 3 ancora ignoto o in
+sospeso.`,
+	"recover": `Scorre il giornale degli invii (tenuto da 'visengine submit' nella cartella di
+stato dell'utente) e completa o segnala ogni invio rimasto a metà: per un submit
+interrotto, una risposta persa, un crash. Ognuno si rilegge dal server: quelli
+chiusi sono completati; le bozze la cui chiusura è registrata si chiudono una
+volta, dopo il tempo di assestamento; le bozze mai confermate sono abbandonate
+(nulla è stato addebitato); ciò che non si può dimostrare è segnalato come ignoto
+e lasciato alla prossima esecuzione. Si può eseguire in ogni momento, quante
+volte si vuole.
+
+Stato di uscita: 0 ogni invio esaminato è definito; 2 un errore; 3 alcuni sono
+ancora ignoti o in sospeso: rieseguirlo più tardi.`,
 }
