@@ -90,4 +90,28 @@ volte si vuole.
 
 Stato di uscita: 0 ogni invio esaminato è definito; 2 un errore; 3 alcuni sono
 ancora ignoti o in sospeso: rieseguirlo più tardi.`,
+	"visengine": `visengine usa Visengine 2.0 di Openapi da un terminale o da uno script: sfogliare
+il catalogo, leggere campi, regola e prezzo di un servizio, controllare un
+richiedente in locale prima di pagare, inviare una sola volta, seguire la
+richiesta e scaricarne il documento.
+
+Ambiente:
+  VISENGINE_TOKEN    il token bearer (ogni comando Visengine lo richiede)
+  VISENGINE_URL      un altro server, come 'visengine fake'; prevale su --sandbox
+  OPENAPI_EMAIL      l'e-mail dell'account Openapi, per 'token', 'wallet', 'audit'
+  OPENAPI_APIKEY     la API key dell'account Openapi, per 'token', 'wallet', 'audit'
+  OPENAPI_OAUTH_URL  un altro servizio OAuth; prevale su --sandbox
+  VISENGINE_JOURNAL  la cartella del giornale degli invii (per difetto:
+                     visengine/journal in $XDG_STATE_HOME, o la cartella di stato
+                     del sistema)
+  NO_COLOR           nessun colore, anche su un terminale
+  LC_ALL, LANG       la lingua dei messaggi, italiano o inglese (--lang prevale)
+
+Nessun account? 'visengine fake' avvia un Visengine finto su questa macchina e
+stampa le variabili da esportare.
+
+Stato di uscita: 0 successo; 1 la risposta è "no" (richiedente non valido,
+rifiutata, annullata); 2 errore d'uso o altro errore; 3 l'esito di una chiamata a
+pagamento è ignoto (potrebbe essere stata addebitata: non inviare di nuovo;
+'visengine resume ID' la completa).`,
 }

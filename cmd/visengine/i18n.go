@@ -222,6 +222,7 @@ var cliText = map[visengine.Lang]map[string]string{
 		"short.wait":           "Follow a richiesta to the end, showing each change of state",
 		"barBytes":             "\r%d bytes",
 		"barPercent":           "\r[%s%s] %3d%%  %d/%d bytes",
+		"jsonCommands":         "--json (one JSON object for programs instead of text) with: %s.",
 	},
 	visengine.Italian: {
 		"noToken": "manca il token: impostare VISENGINE_TOKEN a un token Visengine " +
@@ -427,6 +428,7 @@ var cliText = map[visengine.Lang]map[string]string{
 		"short.wait":           "Seguire una richiesta fino alla fine, mostrando ogni cambio di stato",
 		"barBytes":             "\r%d byte",
 		"barPercent":           "\r[%s%s] %3d%%  %d/%d byte",
+		"jsonCommands":         "--json (un oggetto JSON per i programmi invece del testo) con: %s.",
 	},
 }
 
@@ -594,6 +596,9 @@ func localizeHelp(cmd *cobra.Command, lang visengine.Lang) {
 	cmd.Long = cmd.Annotations[annotEnglishLong]
 	if it, ok := longIt[strings.TrimPrefix(helpCode(cmd), "short.")]; ok && lang == visengine.Italian {
 		cmd.Long = it
+	}
+	if !cmd.HasParent() { // the root lists the commands that take --json
+		cmd.Long += "\n\n" + jsonCommands(cmd, lang)
 	}
 	for _, c := range cmd.Commands() {
 		localizeHelp(c, lang)

@@ -192,8 +192,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.resumeCommand(), a.recoverCommand(),
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(), a.auditCommand(),
 	)
-	root.Long += "\n\n" + jsonCommands(root)
-	localizeHelp(root, a.language())
+	localizeHelp(root, a.language()) // Long: rootLong and jsonCommands
 	return root
 }
 
@@ -218,7 +217,7 @@ func flagNames(c *cobra.Command) string {
 
 // jsonCommands names the commands that take --json, as the README says
 // the help does, from the commands themselves so the list stays true.
-func jsonCommands(root *cobra.Command) string {
+func jsonCommands(root *cobra.Command, lang visengine.Lang) string {
 	var names []string
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -230,7 +229,7 @@ func jsonCommands(root *cobra.Command) string {
 		}
 	}
 	walk(root)
-	return wrap("--json (one JSON object for programs instead of text) with: "+strings.Join(names, ", ")+".", 80)
+	return wrap(fmt.Sprintf(say(lang, "jsonCommands"), strings.Join(names, ", ")), 80)
 }
 
 // wrap breaks s into lines of at most width characters, at spaces.
