@@ -114,4 +114,52 @@ Stato di uscita: 0 successo; 1 la risposta è "no" (richiedente non valido,
 rifiutata, annullata); 2 errore d'uso o altro errore; 3 l'esito di una chiamata a
 pagamento è ignoto (potrebbe essere stata addebitata: non inviare di nuovo;
 'visengine resume ID' la completa).`,
+	"submit": `Invia un richiedente per un servizio, pagandolo una sola volta. Il richiedente
+si controlla prima in locale (vedere 'visengine help validate' per APPLICANT.json);
+poi il prezzo totale, opzioni comprese, si mostra e si conferma prima di pagare
+qualsiasi cosa, a meno di --yes. Senza un terminale sullo standard input non si
+può chiedere a nessuno, quindi --yes è necessario. --dry-run fa controllare e
+prezzare la richiesta al server senza salvare né addebitare nulla.
+
+L'invio è una bozza gratuita e poi una chiamata di chiusura che addebita il
+portafoglio; la chiamata di chiusura non si invia mai due volte. Se riesce, l'ID
+della richiesta si stampa da solo sullo standard output, per gli script. Se la
+risposta alla chiamata a pagamento va persa, lo stato di uscita è 3: la richiesta
+potrebbe essere stata addebitata, quindi non inviarla di nuovo; 'visengine resume
+ID' la completa.
+
+Ogni passo si registra prima nel giornale degli invii, nella cartella di stato
+dell'utente ($XDG_STATE_HOME/visengine/journal, o l'equivalente del sistema; la
+variabile VISENGINE_JOURNAL ne indica un'altra): contiene id, orari e un'impronta
+dei valori, nessun dato personale. Un submit interrotto a metà lo completa, o lo
+segnala, 'visengine recover'.
+
+--callback URL chiede a Visengine di inviare lì la richiesta quando è pronta, con
+il segreto in VISENGINE_CALLBACK_SECRET (quello che il destinatario verifica).
+
+  visengine submit HASH --batch DIR --yes [--concurrency N] [--results FILE]
+
+invia ogni richiedente in DIR/*.json, in ordine di nome, al massimo --concurrency
+alla volta (per difetto 4), pagando ogni richiedente una sola volta: il nome di un
+file senza .json è la sua chiave di idempotenza (da 1 a 255 caratteri ASCII
+stampabili). Chiamare i file con un numero di pratica, non con una persona: le
+chiavi si stampano e si scrivono in --results (il giornale ne tiene solo un hash
+con chiave). Rieseguire lo stesso lotto, dopo un crash, un'interruzione o una
+correzione, non paga nulla due volte: i richiedenti già pagati risultano "già
+pagata". Un richiedente non valido si segnala e si salta; gli altri proseguono. Se
+il file di un richiedente cambia dopo il pagamento, la sua chiave è rifiutata
+(key_reused) e non si invia nulla. Un lotto richiede --yes e il giornale (niente
+--dry-run, niente --no-journal); le opzioni, l'e-mail e la callback valgono per
+ogni richiedente. --rate cadenza le richieste per restare sotto il limite
+dell'account; un 429 (troppe richieste) si attende, come chiede il Retry-After del
+server, e il passo si invia di nuovo. Ctrl-C non avvia altri richiedenti e lascia
+finire quelli in corso.
+
+Lo standard output riceve "CHIAVE<TAB>ID" per ogni richiedente pagato, ora o prima
+(--json: un oggetto JSON per riga per ogni richiedente); lo standard error ciò che
+è successo a ciascuno, una barra di avanzamento se è un terminale, e un riepilogo.
+--results FILE scrive una riga JSON per richiedente appena finisce: key, id,
+outcome (paid, already_paid, invalid, key_reused, refused, failed, unknown,
+skipped), price, codici dei problemi ed errore; un'esecuzione interrotta a metà
+lascia solo righe intere.`,
 }
