@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,7 @@ import (
 )
 
 // errNoAccount is what the account commands say without credentials.
-var errNoAccount = errors.New("no account: set " + envEmail + " and " + envAPIKey +
-	" to your Openapi account's e-mail and API key (from the Openapi console), or try 'visengine fake' for a local fake server")
+var errNoAccount = msgErr("noAccount", envEmail, envAPIKey)
 
 // account builds the OAuth client the environment describes;
 // OPENAPI_OAUTH_URL wins over --sandbox.
@@ -75,8 +73,7 @@ func mask(token string) string {
 func (a *app) tokenCommand() *cobra.Command {
 	var v1 bool
 	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Create, list and revoke the account's Visengine tokens",
+		Use: "token",
 		Long: `Manage the Openapi account's bearer tokens (OAuth v2, v1 with --v1), with the
 account's e-mail and API key in OPENAPI_EMAIL and OPENAPI_APIKEY. --sandbox
 works on the sandbox, whose tokens work on Visengine's sandbox.`,
@@ -104,14 +101,13 @@ func (a *app) tokenCreateCommand(v1 *bool) *cobra.Command {
 		scopes           []string
 	)
 	cmd := &cobra.Command{
-		Use:   "create",
-		Short: "Create a token with Visengine's scopes and print it",
+		Use: "create",
 		Long: `Create a token for Visengine and print it on standard output, alone, so that
     export VISENGINE_TOKEN=$(visengine token create)
 works. It gets every scope a client needs (read the catalogue, create, close
 and read richieste, download documents), only the reading ones with
 --read-only, or exactly those given with --scope.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -136,7 +132,7 @@ and read richieste, download documents), only the reading ones with
 				return printJSON(a.out, newTokenView(*t, true))
 			}
 			fmt.Fprintln(a.out, clean(t.Token))
-			fmt.Fprintf(a.errOut, "created a token with %d scope(s), expiring %s\n", len(t.Scopes), when(t.ExpiresAt))
+			fmt.Fprintf(a.errOut, say(a.language(), "tokenCreated"), len(t.Scopes), when(t.ExpiresAt))
 			return nil
 		},
 	}
@@ -152,9 +148,8 @@ and read richieste, download documents), only the reading ones with
 func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 	var asJSON, reveal bool
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's tokens, their values masked",
-		Args:  exactArgs(0, "no arguments"),
+		Use:  "list",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -171,7 +166,7 @@ func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 			if asJSON {
 				return printJSON(a.out, views)
 			}
-			printTokens(a.out, views)
+			printTokens(a.out, views, a.language())
 			return nil
 		},
 	}
@@ -180,13 +175,13 @@ func (a *app) tokenListCommand(v1 *bool) *cobra.Command {
 	return cmd
 }
 
-func printTokens(w io.Writer, list []tokenView) {
+func printTokens(w io.Writer, list []tokenView, lang visengine.Lang) {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "no tokens")
+		fmt.Fprintln(w, say(lang, "noTokens"))
 		return
 	}
 	tw := table(w)
-	fmt.Fprintln(tw, "TOKEN\tNAME\tEXPIRES\tSCOPES")
+	fmt.Fprintln(tw, say(lang, "tokensHeader"))
 	for _, t := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", clean(t.Token), clean(t.Name), when(t.ExpiresAt), len(t.Scopes))
 	}
@@ -195,9 +190,8 @@ func printTokens(w io.Writer, list []tokenView) {
 
 func (a *app) tokenRevokeCommand(v1 *bool) *cobra.Command {
 	return &cobra.Command{
-		Use:   "revoke TOKEN",
-		Short: "Revoke a token: it stops working at once",
-		Args:  exactArgs(1, "a TOKEN"),
+		Use:  "revoke TOKEN",
+		Args: exactArgs(1, "argsToken"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.account(*v1)
 			if err != nil {
@@ -206,7 +200,7 @@ func (a *app) tokenRevokeCommand(v1 *bool) *cobra.Command {
 			if err := c.RevokeToken(cmd.Context(), strings.TrimSpace(args[0])); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "revoked %s\n", mask(args[0]))
+			fmt.Fprintf(a.out, say(a.language(), "revoked"), mask(args[0]))
 			return nil
 		},
 	}
@@ -221,9 +215,8 @@ type walletView struct {
 func (a *app) walletCommand() *cobra.Command {
 	var asJSON, v1 bool
 	cmd := &cobra.Command{
-		Use:   "wallet",
-		Short: "Show the account's credit, from which richieste are paid",
-		Args:  exactArgs(0, "no arguments"),
+		Use:  "wallet",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.account(v1)
 			if err != nil {
@@ -236,7 +229,7 @@ func (a *app) walletCommand() *cobra.Command {
 			if asJSON {
 				return printJSON(a.out, walletView{Credit: w.Credit, UpdatedAt: w.UpdatedAt})
 			}
-			fmt.Fprintf(a.out, "credit %s\n", w.Credit)
+			fmt.Fprintf(a.out, say(a.language(), "credit"), w.Credit)
 			return nil
 		},
 	}

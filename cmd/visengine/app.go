@@ -61,7 +61,7 @@ func (a *app) client(extra ...visengine.Option) (*visengine.Client, error) {
 		if strings.Contains(err.Error(), "base URL") {
 			who = envURL
 		}
-		return nil, fmt.Errorf("%s: %w", who, err)
+		return nil, msgErr("flagErr", who, err)
 	}
 	return c, nil
 }
@@ -123,12 +123,12 @@ func addJSON(cmd *cobra.Command, p *bool) {
 	cmd.Flags().BoolVar(p, "json", false, "print JSON for programs instead of text")
 }
 
-// exactArgs requires n arguments (described by names); another count is a usage error.
+// exactArgs requires n arguments (described by the cliText code names); another count is a usage error.
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
 			return &usageError{cmd: cmd.CommandPath(),
-				err: fmt.Errorf("%s needs %s, got %d argument(s)", cmd.Name(), names, len(args))}
+				err: msgErr("argCount", cmd.Name(), textKey(names), len(args))}
 		}
 		return nil
 	}

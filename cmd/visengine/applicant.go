@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/visengine-go/visengine"
@@ -31,29 +31,28 @@ type applicantEntry struct {
 func readApplicant(path string, v *visengine.Visura) (visengine.Values, error) {
 	b, err := readCapped(nil, path, maxApplicantSize)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the applicant file %w", path, err)
+		return nil, msgErr("applicantFile", path, err)
 	}
 	entries, err := parseApplicant(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, msgErr("flagErr", path, err)
 	}
 	values := visengine.Values{}
 	seen := map[string]int{} // field key → line
 	for _, e := range entries {
 		f, ok := v.Field(e.key)
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: %s is not a field of this service: use a key ($N) or a name as 'visengine show %s' lists them",
-				path, e.line, unknownKey(e.key), v.HashVisura)
+			return nil, msgErr("notAField", path, e.line, unknownKey(e.key), v.HashVisura, closestNames(v, e.key))
 		}
 		label := fieldLabel(f.Nome, f.Key)
 		if prev, dup := seen[f.Key]; dup {
-			return nil, fmt.Errorf("%s:%d: %s is given twice (also on line %d)", path, e.line, label, prev)
+			return nil, msgErr("givenTwice", path, e.line, label, prev)
 		}
 		seen[f.Key] = e.line
 		value := e.value
 		if f.Tipo == "file" && strings.HasPrefix(value, "@") {
 			if value, err = readFileValue(filepath.Dir(path), value[1:]); err != nil {
-				return nil, fmt.Errorf("%s:%d: %s: %w", path, e.line, label, err)
+				return nil, msgErr("lineErr", path, e.line, label, err)
 			}
 		}
 		values.Set(f.Key, value)
@@ -63,11 +62,29 @@ func readApplicant(path string, v *visengine.Visura) (visengine.Values, error) {
 
 // unknownKey describes a key that names no field without quoting it,
 // unless it is a key such as "$9", which cannot be personal data.
-func unknownKey(k string) string {
+func unknownKey(k string) any {
 	if len(k) > 1 && k[0] == '$' && strings.Trim(k[1:], "0123456789") == "" && len(k) < 8 {
 		return k
 	}
-	return "the key"
+	return textKey("theKey")
+}
+
+// maxClosest bounds the field names an unknown key's error suggests.
+const maxClosest = 5
+
+// closestNames quotes the names of v's fields closest to key, for an
+// error: field names are not personal data, and the key is not printed.
+func closestNames(v *visengine.Visura, key string) string {
+	names := v.FieldNamesClosest(key)
+	more := ""
+	if len(names) > maxClosest {
+		names, more = names[:maxClosest], ", …"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(clean(n))
+	}
+	return strings.Join(q, ", ") + more
 }
 
 // parseApplicant reads the object's entries in order. It walks the tokens
@@ -77,7 +94,7 @@ func parseApplicant(b []byte) ([]applicantEntry, error) {
 	if tok, err := dec.Token(); err != nil {
 		return nil, jsonError(b, dec, err)
 	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New(`not a JSON object: write {"$0": "…", "CODICE FISCALE": "…", "COPIA …": "@scan.pdf"}`)
+		return nil, msgErr("notObject")
 	}
 	var entries []applicantEntry
 	for dec.More() {
@@ -95,14 +112,14 @@ func parseApplicant(b []byte) ([]applicantEntry, error) {
 			entries = append(entries, applicantEntry{key: strings.TrimSpace(kt.(string)), value: v, line: line})
 		case nil: // null: not filled
 		default:
-			return nil, fmt.Errorf("line %d: a value must be a JSON string (quote numbers: a phone number's leading 0 or + would be lost)", line)
+			return nil, msgErr("notString", line)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, jsonError(b, dec, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("line %d: more after the object", lineAt(b, dec.InputOffset()))
+		return nil, msgErr("moreAfter", lineAt(b, dec.InputOffset()))
 	}
 	return entries, nil
 }
@@ -113,11 +130,11 @@ func jsonError(b []byte, dec *json.Decoder, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("line %d: not valid JSON", lineAt(b, se.Offset))
+		return msgErr("badJSON", lineAt(b, se.Offset))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("the JSON ends too soon: is a brace or a quote missing?")
+		return msgErr("shortJSON")
 	}
-	return fmt.Errorf("line %d: not valid JSON", lineAt(b, dec.InputOffset()))
+	return msgErr("badJSON", lineAt(b, dec.InputOffset()))
 }
 
 // lineAt is the 1-based line of byte offset off in b.

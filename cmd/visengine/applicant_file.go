@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -32,10 +30,10 @@ var scanTypes = []string{"application/pdf", "image/jpeg", "image/png"}
 // Errors leave the path out: it is the field's value.
 func readFileValue(dir, p string) (string, error) {
 	if p = strings.TrimSpace(p); p == "" {
-		return "", errors.New(`"@" names no file`)
+		return "", msgErr("atNoFile")
 	}
 	if !filepath.IsLocal(p) {
-		return "", errors.New(`its "@" file is not inside the applicant's folder: name it relative to the JSON file, without ".." or a leading "/"`)
+		return "", msgErr("atOutside")
 	}
 	if err := checkInside(dir, p); err != nil {
 		return "", err
@@ -44,16 +42,16 @@ func readFileValue(dir, p string) (string, error) {
 	// the check above and here.
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return "", fmt.Errorf("its folder cannot be read: %w", withoutPath(err))
+		return "", msgErr("folderUnreadable", withoutPath(err))
 	}
 	defer root.Close()
 	content, err := readCapped(root, p, visengine.DefaultMaxFileSize)
 	if err != nil {
-		return "", fmt.Errorf("its file %w", err)
+		return "", msgErr("itsFile", err)
 	}
 	mime, _, _ := strings.Cut(http.DetectContentType(content), ";")
 	if !isScanType(mime) {
-		return "", fmt.Errorf("its file is not a PDF, JPEG or PNG (its content looks like %s)", clean(mime))
+		return "", msgErr("notScan", clean(mime))
 	}
 	return visengine.FileValue(filepath.Base(p), mime, content), nil
 }
@@ -63,14 +61,14 @@ func readFileValue(dir, p string) (string, error) {
 func checkInside(dir, p string) error {
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return fmt.Errorf("its folder cannot be read: %w", withoutPath(err))
+		return msgErr("folderUnreadable", withoutPath(err))
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(dir, p))
 	if err != nil {
-		return fmt.Errorf("its file cannot be read: %w", withoutPath(err))
+		return msgErr("fileUnreadable", withoutPath(err))
 	}
 	if rel, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(rel) {
-		return errors.New(`its "@" file is a symlink (or in a folder that is one) leading out of the applicant's folder: copy the file in instead`)
+		return msgErr("symlinkOut")
 	}
 	return nil
 }
@@ -98,26 +96,26 @@ func readCapped(root *os.Root, name string, limit int64) ([]byte, error) {
 		f, err = os.OpenFile(name, os.O_RDONLY|openNonBlock, 0)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read: %w", withoutPath(err))
+		return nil, msgErr("cannotRead", withoutPath(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("cannot be read: %w", withoutPath(err))
+		return nil, msgErr("cannotRead", withoutPath(err))
 	case st.IsDir():
-		return nil, errors.New("is a folder")
+		return nil, msgErr("isFolder")
 	case !st.Mode().IsRegular():
-		return nil, errors.New("is not a regular file (a device, a pipe or a socket): copy the content into a file")
+		return nil, msgErr("notRegular")
 	case st.Size() > limit:
-		return nil, fmt.Errorf("has %d bytes, over the %d allowed", st.Size(), limit)
+		return nil, msgErr("tooBig", st.Size(), limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("cannot be read: %w", withoutPath(err))
+		return nil, msgErr("cannotRead", withoutPath(err))
 	case int64(len(b)) > limit: // it grew while read
-		return nil, fmt.Errorf("has more than the %d bytes allowed", limit)
+		return nil, msgErr("grewTooBig", limit)
 	}
 	return b, nil
 }

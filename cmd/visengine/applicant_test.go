@@ -80,10 +80,10 @@ func FuzzParseApplicant(f *testing.F) {
 
 func TestUnknownKey(t *testing.T) {
 	assert.Equal(t, "$9", unknownKey("$9"))
-	assert.Equal(t, "the key", unknownKey("Mario Rossi"))
-	assert.Equal(t, "the key", unknownKey("$"))
-	assert.Equal(t, "the key", unknownKey("$1234567890"))
-	assert.Equal(t, "the key", unknownKey("$9 Mario"))
+	assert.Equal(t, textKey("theKey"), unknownKey("Mario Rossi"))
+	assert.Equal(t, textKey("theKey"), unknownKey("$"))
+	assert.Equal(t, textKey("theKey"), unknownKey("$1234567890"))
+	assert.Equal(t, textKey("theKey"), unknownKey("$9 Mario"))
 }
 
 func TestOneLine(t *testing.T) {
@@ -133,7 +133,7 @@ func TestProgressBar(t *testing.T) {
 		"\r[##############################] 100%  200/200 bytes\n", sb.String())
 	var nilBar *progressBar
 	nilBar.finish() // no terminal, no bar
-	assert.Nil(t, newProgressBar(&sb))
+	assert.Nil(t, newProgressBar(&sb, visengine.English))
 }
 
 func TestColour(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/audit"
 )
 
@@ -19,8 +20,7 @@ func (a *app) auditCommand() *cobra.Command {
 		tolerance    time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "audit --since DATE",
-		Short: "Explain every Visengine charge in the wallet's ledger from the submission journal",
+		Use: "audit --since DATE",
 		Long: `Reconcile the wallet's ledger (OAuth v2, OPENAPI_EMAIL and OPENAPI_APIKEY) with
 the submission journal over a period: every Visengine charge against every
 submission the journal records as completed, its amount read back from
@@ -35,7 +35,7 @@ to now.
 
 Exit status: 0 everything explained; 1 something is unexplained; 2 usage or
 other error.`,
-		Args: exactArgs(0, "no arguments (the period is --since and --until)"),
+		Args: exactArgs(0, "argsAuditNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := auditPeriod(since, until, tolerance)
 			if err != nil {
@@ -48,7 +48,7 @@ other error.`,
 			if asJSON {
 				err = printJSON(a.out, newAuditView(r))
 			} else {
-				printAudit(a.out, r)
+				printAudit(a.out, r, a.language())
 			}
 			if err == nil && !r.Clean() {
 				return &codeError{code: exitNo}
@@ -66,20 +66,20 @@ other error.`,
 // auditPeriod reads the flags.
 func auditPeriod(since, until string, tolerance time.Duration) (audit.Period, error) {
 	if since == "" {
-		return audit.Period{}, fmt.Errorf("--since is required")
+		return audit.Period{}, msgErr("sinceRequired")
 	}
 	p := audit.Period{Tolerance: tolerance}
 	var err error
 	if p.Since, err = parseDay(since); err != nil {
-		return p, fmt.Errorf("--since: %w", err)
+		return p, msgErr("flagErr", "--since", err)
 	}
 	if until != "" {
 		if p.Until, err = parseDay(until); err != nil {
-			return p, fmt.Errorf("--until: %w", err)
+			return p, msgErr("flagErr", "--until", err)
 		}
 	}
 	if tolerance <= 0 {
-		return p, fmt.Errorf("--tolerance must be positive")
+		return p, msgErr("tolerancePositive")
 	}
 	return p, nil
 }
@@ -91,7 +91,7 @@ func parseDay(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a day (2026-11-01) nor an RFC 3339 time", clean(s))
+		return time.Time{}, msgErr("badDay", clean(s))
 	}
 	return t, nil
 }
@@ -116,26 +116,26 @@ func (a *app) audit(ctx context.Context, p audit.Period) (*audit.Report, error) 
 
 // printAudit writes the report as text: the totals, then each unexplained
 // item on its own line.
-func printAudit(w io.Writer, r *audit.Report) {
-	fmt.Fprintf(w, "period       %s → %s\n", r.Since.UTC().Format(time.RFC3339), r.Until.UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "charges      %d  %s\n", r.Charges.Count, r.Charges.Total)
-	fmt.Fprintf(w, "submissions  %d  %s\n", r.Submissions.Count, r.Submissions.Total)
-	fmt.Fprintf(w, "refunds      %d  %s\n", r.Refunds.Count, r.Refunds.Total)
-	fmt.Fprintf(w, "matched      %d\n", len(r.Matched))
+func printAudit(w io.Writer, r *audit.Report, lang visengine.Lang) {
+	fmt.Fprintf(w, say(lang, "auditPeriod"), r.Since.UTC().Format(time.RFC3339), r.Until.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, say(lang, "auditCharges"), r.Charges.Count, r.Charges.Total)
+	fmt.Fprintf(w, say(lang, "auditSubmissions"), r.Submissions.Count, r.Submissions.Total)
+	fmt.Fprintf(w, say(lang, "auditRefunds"), r.Refunds.Count, r.Refunds.Total)
+	fmt.Fprintf(w, say(lang, "auditMatched"), len(r.Matched))
 	for _, c := range r.UnexplainedCharges {
-		fmt.Fprintf(w, "unexplained charge      %s  %s  %s  %s\n", c.Time.UTC().Format(time.RFC3339), c.Amount, clean(c.TransactionID), clean(c.Description))
+		fmt.Fprintf(w, say(lang, "auditCharge"), c.Time.UTC().Format(time.RFC3339), c.Amount, clean(c.TransactionID), clean(c.Description))
 	}
 	for _, s := range r.UnexplainedSubmissions {
-		fmt.Fprintf(w, "unexplained submission  %s  %s  %s  ref %s\n", s.ClosedAt.UTC().Format(time.RFC3339), s.Amount, s.DraftID, s.Ref)
+		fmt.Fprintf(w, say(lang, "auditSubmission"), s.ClosedAt.UTC().Format(time.RFC3339), s.Amount, s.DraftID, s.Ref)
 	}
 	for _, s := range r.Unpriced {
-		fmt.Fprintf(w, "unpriced submission     %s  %s  ref %s: %s\n", s.ClosedAt.UTC().Format(time.RFC3339), s.DraftID, s.Ref, oneLine(s.Err))
+		fmt.Fprintf(w, say(lang, "auditUnpriced"), s.ClosedAt.UTC().Format(time.RFC3339), s.DraftID, s.Ref, oneLineIn(s.Err, lang))
 	}
 	for _, err := range r.LedgerErrors {
-		fmt.Fprintf(w, "unreadable transaction  %s\n", oneLine(err))
+		fmt.Fprintf(w, say(lang, "auditUnreadable"), oneLineIn(err, lang))
 	}
 	if r.Clean() {
-		fmt.Fprintln(w, "everything explained")
+		fmt.Fprintln(w, say(lang, "auditClean"))
 	}
 }
 

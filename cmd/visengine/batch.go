@@ -52,6 +52,21 @@ type batchResult struct {
 	Error    string                  `json:"error,omitempty"`
 
 	problems []visengine.Problem // for the terminal's table
+	why      error               // Error's cause, for the terminal in the user's language
+}
+
+// explain sets the result's error: Error in English for the results file,
+// why for the terminal.
+func (r *batchResult) explain(why error) {
+	r.why, r.Error = why, oneLine(why)
+}
+
+// message is the result's error in lang.
+func (r *batchResult) message(lang visengine.Lang) string {
+	if r.why == nil {
+		return r.Error
+	}
+	return oneLineIn(r.why, lang)
 }
 
 // batchItem is one applicant file and its idempotency key.
@@ -65,14 +80,14 @@ func listBatch(dir string) ([]batchItem, error) {
 	case err != nil:
 		return nil, fmt.Errorf("--batch: %w", err)
 	case !st.IsDir():
-		return nil, fmt.Errorf("--batch: %s is not a folder", dir)
+		return nil, msgErr("batchNotFolder", dir)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("--batch: %w", err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("--batch: %s holds no applicant (*.json)", dir)
+		return nil, msgErr("batchEmpty", dir)
 	}
 	slices.Sort(paths)
 	items := make([]batchItem, len(paths))
@@ -83,17 +98,17 @@ func listBatch(dir string) ([]batchItem, error) {
 }
 
 // keyProblem says why a file name cannot be an idempotency key (1 to 255
-// printable ASCII characters), or "" when it can. The SDK checks again.
-func keyProblem(key string) string {
+// printable ASCII characters), or nil when it can. The SDK checks again.
+func keyProblem(key string) error {
 	if key == "" || len(key) > 255 {
-		return "its file name, the idempotency key, must be 1 to 255 characters before .json"
+		return msgErr("keyLength")
 	}
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; c < ' ' || c > '~' {
-			return "its file name, the idempotency key, must be printable ASCII (letters, digits, - _ . and spaces): rename the file"
+			return msgErr("keyASCII")
 		}
 	}
-	return ""
+	return nil
 }
 
 // sentKey marks a Submit's context with the counter of paid-path requests
@@ -147,7 +162,9 @@ func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
 	// lost, was only read back now.
 	already := info.Replayed || sent.Load() == 0
 	if err != nil {
-		res.Outcome, res.ID, res.Error = classify(err)
+		var why error
+		res.Outcome, res.ID, why = classify(err)
+		res.explain(why)
 		b.fromJournal(ctx, &res, err, info.Ref, already)
 		return res
 	}
@@ -167,18 +184,19 @@ func (b *batch) submitOne(ctx context.Context, it batchItem) batchResult {
 // when the applicant cannot be submitted.
 func (b *batch) load(it batchItem) (visengine.Values, batchResult) {
 	res := batchResult{Key: it.key}
-	if why := keyProblem(it.key); why != "" {
-		res.Outcome, res.Error = outcomeInvalid, why
+	if why := keyProblem(it.key); why != nil {
+		res.Outcome = outcomeInvalid
+		res.explain(why)
 		return nil, res
 	}
+	var problems []visengine.Problem
 	values, err := readApplicant(it.path, b.v)
-	if err != nil {
-		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
-		return nil, res
+	if err == nil {
+		problems, err = check(b.v, values, b.lang)
 	}
-	problems, err := check(b.v, values, b.lang)
 	if err != nil {
-		res.Outcome, res.Error = outcomeInvalid, oneLine(err)
+		res.Outcome = outcomeInvalid
+		res.explain(err)
 		return nil, res
 	}
 	if len(problems) > 0 {
@@ -186,7 +204,7 @@ func (b *batch) load(it batchItem) (visengine.Values, batchResult) {
 		for _, p := range problems {
 			res.Problems = append(res.Problems, p.Code)
 		}
-		res.Error = fmt.Sprintf("%d problem(s)", len(problems))
+		res.explain(msgErr("problemCount", len(problems)))
 	}
 	return values, res
 }
@@ -211,25 +229,24 @@ func (b *batch) fromJournal(ctx context.Context, res *batchResult, cause error, 
 		}
 		price := b.total
 		res.Price = &price
-		res.Error = "paid (the journal says so), but not read back: " + oneLine(cause)
+		res.explain(msgErr("paidByJournal", cause))
 	case e.Outcome == visengine.JournalUnfinished && !e.CloseSentAt.IsZero() && res.Outcome != outcomeUnknown:
 		res.Outcome, res.ID = outcomeUnknown, e.DraftID
-		res.Error = fmt.Sprintf("%s; richiesta %s may have been charged (a close was sent): do NOT submit again; "+
-			"'visengine recover' finishes it once its state can be read", oneLine(cause), e.DraftID)
+		res.explain(msgErr("unknownByJournal", cause, e.DraftID))
 	}
 }
 
 // classify names the outcome of a failed Submit, the draft it left (if
 // any) and what to do, on one line without personal data.
-func classify(err error) (outcome, id, msg string) {
+func classify(err error) (outcome, id string, msg error) {
 	var (
 		se  *visengine.SubmitError
 		api *visengine.APIError
 	)
-	msg = oneLine(submitFailure(err, true))
+	msg = submitFailure(err, true)
 	switch {
 	case errors.Is(err, visengine.ErrIdempotencyKeyReused):
-		return outcomeKeyReused, "", "its key was already submitted with other values or options (was the file changed after it was paid?); nothing was sent"
+		return outcomeKeyReused, "", msgErr("keyReused")
 	case !errors.As(err, &se):
 		// Nothing was sent by this call: a local check refused it, or the
 		// context ended, or an earlier submission under the key could not
@@ -306,7 +323,9 @@ func feed(ctx context.Context, items []batchItem, jobs chan<- batchItem, results
 			}
 		}
 		for _, rest := range items[i:] {
-			results <- batchResult{Key: rest.key, Outcome: outcomeSkipped, Error: "not submitted: the batch was interrupted"}
+			res := batchResult{Key: rest.key, Outcome: outcomeSkipped}
+			res.explain(msgErr("skippedInterrupted"))
+			results <- res
 		}
 		return
 	}
@@ -403,9 +422,9 @@ batch again); 3 some outcomes are unknown (they may have been charged:
 func submitArgs(f *submitFlags) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if f.batch != "" {
-			return exactArgs(1, "a service HASH (and the applicants in --batch DIR)")(cmd, args)
+			return exactArgs(1, "argsHashBatch")(cmd, args)
 		}
-		return exactArgs(2, "a service HASH and an APPLICANT.json")(cmd, args)
+		return exactArgs(2, "argsHashApplicant")(cmd, args)
 	}
 }
 
@@ -418,23 +437,23 @@ func isApplicantPath(dir, path string) bool {
 
 // checkBatchFlags refuses what a batch cannot do.
 func checkBatchFlags(cmd *cobra.Command, f submitFlags) error {
-	var why string
+	var why error
 	switch {
 	case f.dryRun:
-		why = "--dry-run works on one APPLICANT.json, not with --batch"
+		why = msgErr("batchDryRun")
 	case f.noJournal:
-		why = "--batch needs the journal: it is what pays each applicant once across runs"
+		why = msgErr("batchNoJournal")
 	case !f.yes:
-		why = "--batch pays for every applicant without asking: pass --yes"
+		why = msgErr("batchNoYes")
 	case f.concurrency < 1 || f.concurrency > maxConcurrency:
-		why = fmt.Sprintf("--concurrency must be 1 to %d", maxConcurrency)
+		why = msgErr("batchConcurrency", maxConcurrency)
 	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
-		why = "--rate must be a number of requests per second, or 0 for no limit"
+		why = msgErr("batchRate")
 	case f.results != "" && isApplicantPath(f.batch, f.results):
-		why = "--results names a file the next run would read as an applicant: write it outside the batch's folder, or not as .json"
+		why = msgErr("batchResultsInside")
 	}
-	if why != "" {
-		return &usageError{cmd: cmd.CommandPath(), err: errors.New(why)}
+	if why != nil {
+		return &usageError{cmd: cmd.CommandPath(), err: why}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -104,7 +103,7 @@ func (r *batchReport) add(res batchResult) {
 	case res.Outcome == outcomePaid || res.Outcome == outcomeAlreadyPaid:
 		fmt.Fprintf(r.a.out, "%s\t%s\n", clean(res.Key), res.ID)
 	}
-	fmt.Fprintln(r.a.errOut, batchMessage(r.a.errOut, res))
+	fmt.Fprintln(r.a.errOut, batchMessage(r.a.errOut, res, r.a.language()))
 	if len(res.problems) > 0 {
 		printProblems(r.a.errOut, res.problems)
 	}
@@ -114,34 +113,38 @@ func (r *batchReport) add(res batchResult) {
 // interrupted says that the batch stops after the applicants in flight.
 func (r *batchReport) interrupted() {
 	r.clearBar()
-	fmt.Fprintf(r.a.errOut, "interrupted: finishing the applicants in flight (for at most %s), starting no more\n", interruptGrace)
+	fmt.Fprintf(r.a.errOut, say(r.a.language(), "batchInterrupted"), interruptGrace)
 	r.drawBar()
 }
 
 // batchMessage says on one line what happened to one applicant.
-func batchMessage(w io.Writer, res batchResult) string {
+func batchMessage(w io.Writer, res batchResult, lang visengine.Lang) string {
 	key := clean(res.Key)
 	switch res.Outcome {
 	case outcomePaid:
-		msg := fmt.Sprintf("%s: %s: richiesta %s, %s", key, paint(w, styleGreen, "paid"), res.ID, res.Price)
+		msg := fmt.Sprintf(say(lang, "batchPaid"), key, paint(w, styleGreen, say(lang, "outcome."+res.Outcome)), res.ID, res.Price)
 		if res.Error != "" {
-			msg += " (" + res.Error + ")"
+			msg += " (" + res.message(lang) + ")"
 		}
 		return msg
 	case outcomeAlreadyPaid:
-		msg := fmt.Sprintf("%s: %s: richiesta %s; nothing charged now", key, paint(w, styleGreen, "already paid"), res.ID)
+		msg := fmt.Sprintf(say(lang, "batchAlreadyPaid"), key, paint(w, styleGreen, say(lang, "outcome."+res.Outcome)), res.ID)
 		if res.Error != "" {
-			msg += " (" + res.Error + ")"
+			msg += " (" + res.message(lang) + ")"
 		}
 		return msg
 	case outcomeInvalid:
-		return fmt.Sprintf("%s: %s: %s; not submitted, nothing charged", key, paint(w, styleAmber, "invalid"), res.Error)
+		return fmt.Sprintf(say(lang, "batchInvalid"), key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	case outcomeUnknown:
-		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleRed, "unknown"), res.Error)
+		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleRed, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	case outcomeSkipped:
-		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, "skipped"), res.Error)
+		return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, say(lang, "outcome."+res.Outcome)), res.message(lang))
 	}
-	return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, strings.ReplaceAll(res.Outcome, "_", " ")), res.Error)
+	word := say(lang, "outcome."+res.Outcome)
+	if word == "" {
+		word = strings.ReplaceAll(res.Outcome, "_", " ")
+	}
+	return fmt.Sprintf("%s: %s: %s", key, paint(w, styleAmber, word), res.message(lang))
 }
 
 // renderBar draws done of total as "[#####-----] 12/40", as wide as a
@@ -156,7 +159,7 @@ func renderBar(done, total int) string {
 
 func (r *batchReport) drawBar() {
 	if r.bar && r.done < r.total {
-		fmt.Fprintf(r.a.errOut, "%s %d paid, %d already paid", renderBar(r.done, r.total),
+		fmt.Fprintf(r.a.errOut, say(r.a.language(), "batchBar"), renderBar(r.done, r.total),
 			r.counts[outcomePaid], r.counts[outcomeAlreadyPaid])
 	}
 }
@@ -169,28 +172,28 @@ func (r *batchReport) clearBar() {
 }
 
 // summaryOrder lists the outcomes in the order the summary gives them.
-var summaryOrder = []struct{ outcome, words string }{
-	{outcomeAlreadyPaid, "already paid"}, {outcomeInvalid, "invalid"}, {outcomeKeyReused, "key reused"},
-	{outcomeRefused, "refused"}, {outcomeFailed, "failed"}, {outcomeUnknown, "unknown"},
-	{outcomeSkipped, "skipped"},
+// (their counts are cliText's "count."+outcome).
+var summaryOrder = []string{
+	outcomeAlreadyPaid, outcomeInvalid, outcomeKeyReused, outcomeRefused, outcomeFailed,
+	outcomeUnknown, outcomeSkipped,
 }
 
 // summary says what the batch did, and what to do next.
 func (r *batchReport) summary() {
-	parts := []string{fmt.Sprintf("%d paid now (%s)", r.counts[outcomePaid], r.charged)}
-	for _, s := range summaryOrder {
-		if n := r.counts[s.outcome]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s.words))
+	lang := r.a.language()
+	parts := []string{fmt.Sprintf(say(lang, "batchPaidNow"), r.counts[outcomePaid], r.charged)}
+	for _, outcome := range summaryOrder {
+		if n := r.counts[outcome]; n > 0 {
+			parts = append(parts, fmt.Sprintf(say(lang, "count."+outcome), n))
 		}
 	}
 	w := r.a.errOut
-	fmt.Fprintf(w, "batch of %d: %s\n", r.total, strings.Join(parts, ", "))
+	fmt.Fprintf(w, say(lang, "batchOf"), r.total, strings.Join(parts, ", "))
 	if r.counts[outcomeUnknown] > 0 {
-		fmt.Fprintln(w, "unknown ones may have been charged: do NOT submit them again by other means; "+
-			"'visengine recover' finishes them (after the settle time), then run this batch again to see them paid")
+		fmt.Fprintln(w, say(lang, "batchUnknownHint"))
 	}
 	if r.notPaid() > r.counts[outcomeUnknown] {
-		fmt.Fprintln(w, "fix what was not paid and run the same batch again: applicants already paid are not paid twice")
+		fmt.Fprintln(w, say(lang, "batchFixHint"))
 	}
 }
 
@@ -208,7 +211,7 @@ func (r *batchReport) exit(ctx context.Context) error {
 	case r.err != nil:
 		return r.err
 	case r.notPaid() > 0 && ctx.Err() != nil:
-		return &codeError{code: exitNo, err: errors.New("interrupted: the skipped applicants were not submitted")}
+		return &codeError{code: exitNo, err: msgErr("batchSkipped")}
 	case r.notPaid() > 0:
 		return &codeError{code: exitNo}
 	}

@@ -44,7 +44,7 @@ func TestKeyProblem(t *testing.T) {
 		"p001": true, "CAF 2026-03 #17": true, strings.Repeat("k", 255): true,
 		"": false, strings.Repeat("k", 256): false, "Niccolò": false, "a\x1b[31m": false, "a\tb": false,
 	} {
-		assert.Equal(t, ok, keyProblem(key) == "", "%q", key)
+		assert.Equal(t, ok, keyProblem(key) == nil, "%q", key)
 		// Whatever the CLI accepts, the SDK accepts too.
 		if ok {
 			assert.NotPanics(t, func() { visengine.WithIdempotencyKey(key) })
@@ -87,14 +87,16 @@ func TestClassify(t *testing.T) {
 		{&visengine.SubmitError{Step: visengine.StepDraft, Err: credit}, outcomeRefused, ""},
 		{&visengine.SubmitError{Step: visengine.StepClose, ID: "abc", Err: context.Canceled}, outcomeFailed, "abc"},
 	} {
-		outcome, id, msg := classify(c.err)
+		outcome, id, why := classify(c.err)
+		msg := oneLine(why)
 		assert.Equal(t, c.outcome, outcome, "%v", c.err)
 		assert.Equal(t, c.id, id, "%v", c.err)
 		assert.NotEmpty(t, msg)
 		assert.NotContains(t, msg, "visengine: visengine:")
 	}
-	_, _, msg := classify(&visengine.SubmitError{Step: visengine.StepClose, ID: "abc", CloseSentAt: time.Now(), Err: unknown})
-	assert.Contains(t, msg, "do NOT submit again")
+	_, _, why := classify(&visengine.SubmitError{Step: visengine.StepClose, ID: "abc", CloseSentAt: time.Now(), Err: unknown})
+	assert.Contains(t, oneLine(why), "do NOT submit again")
+	assert.Contains(t, oneLineIn(why, visengine.Italian), "NON inviarla di nuovo")
 }
 
 func TestCountingTransport(t *testing.T) {

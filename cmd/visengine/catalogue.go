@@ -28,11 +28,10 @@ func (a *app) catalogueCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "catalogue",
 		Aliases: []string{"catalog"},
-		Short:   "List the services: hash, category, name, price",
 		Long: `List the services of the catalogue (GET /visure) by category and name, with
 each one's base price. The catalogue has no prices, so they are read from each
 service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -48,7 +47,7 @@ service (GET /visure/{hash}, a few at a time); --no-prices makes one call only.`
 				}
 				return err
 			}
-			printCatalogue(a.out, list, !noPrices)
+			printCatalogue(a.out, list, !noPrices, a.language())
 			return err
 		},
 	}
@@ -116,17 +115,16 @@ func priceAll(ctx context.Context, c *visengine.Client, list []catalogueEntry) e
 	close(next)
 	wg.Wait()
 	if len(failed) > 0 {
-		return fmt.Errorf("the price of %d of %d services could not be read (shown as ?); the first error: %w",
-			len(failed), len(list), failed[0])
+		return msgErr("pricesUnread", len(failed), len(list), failed[0])
 	}
 	return nil
 }
 
-func printCatalogue(w io.Writer, list []catalogueEntry, prices bool) {
+func printCatalogue(w io.Writer, list []catalogueEntry, prices bool, lang visengine.Lang) {
 	tw := table(w)
-	header := "HASH\tCATEGORY\tNAME"
+	header := say(lang, "catalogueHeader")
 	if prices {
-		header += "\tPRICE"
+		header += say(lang, "cataloguePrice")
 	}
 	fmt.Fprintln(tw, header) // not painted: escape codes would count as width
 	for _, e := range list {

@@ -83,16 +83,17 @@ func (a *app) completeOpzioni(cmd *cobra.Command, args []string, toComplete stri
 }
 
 // offered lists a service's options as --opzioni takes them, for an error
-// about one it does not offer.
-func offered(v *visengine.Visura) string {
+// about one it does not offer (a sentence of cliText, rendered in the
+// error's language).
+func offered(v *visengine.Visura) error {
 	if len(v.Opzioni) == 0 {
-		return "it offers no options"
+		return msgErr("offersNone")
 	}
 	var names []string
 	for _, o := range v.Opzioni {
 		names = append(names, fmt.Sprintf("%s (%s, %s)", clean(o.Tipo), clean(o.Nome), o.Prezzo))
 	}
-	return "it offers: " + strings.Join(names, ", ")
+	return msgErr("offers", strings.Join(names, ", "))
 }
 
 // checkOpzioni returns names, or refuses an option the service does not
@@ -101,7 +102,7 @@ func offered(v *visengine.Visura) string {
 func checkOpzioni(v *visengine.Visura, names []string) ([]string, error) {
 	for _, n := range names {
 		if _, ok := v.Opzione(n); !ok {
-			return nil, fmt.Errorf("--opzioni: %q is not an option of %s; %s", clean(n), clean(v.NomeVisura), offered(v))
+			return nil, msgErr("notOption", clean(n), clean(v.NomeVisura), offered(v))
 		}
 	}
 	return names, nil

@@ -34,14 +34,13 @@ func (a *app) downloadCommand() *cobra.Command {
 		defaultOutput = "ID.zip"
 	)
 	cmd := &cobra.Command{
-		Use:   "download ID",
-		Short: "Save a richiesta's document (a zip), optionally extracted",
+		Use: "download ID",
 		Long: `Save the document of a richiesta, a zip, to ID.zip or to -o FILE ("-o -" writes
 it to standard output). The file appears only once the whole document arrived
 and matched its declared size. --extract DIR then checks the archive (no paths
 outside DIR, no links, no bombs) and extracts it there, never overwriting.
 A progress bar is shown when standard error is a terminal.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
@@ -62,7 +61,7 @@ A progress bar is shown when standard error is a terminal.`,
 			if asJSON {
 				return printJSON(a.out, view)
 			}
-			printDownload(a.out, view)
+			printDownload(a.out, view, a.language())
 			return nil
 		},
 	}
@@ -74,7 +73,7 @@ A progress bar is shown when standard error is a terminal.`,
 
 func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir string) (downloadView, error) {
 	var opts []visengine.DownloadOption
-	bar := newProgressBar(a.errOut)
+	bar := newProgressBar(a.errOut, a.language())
 	if bar != nil {
 		opts = append(opts, visengine.WithDownloadProgress(bar.update))
 	}
@@ -89,11 +88,11 @@ func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir s
 	}
 	z, err := visengine.OpenZipFile(path)
 	if err != nil {
-		return view, fmt.Errorf("the document was saved to %s, but not extracted: %w", path, err)
+		return view, msgErr("notExtracted", path, err)
 	}
 	defer z.Close()
 	if err := z.ExtractTo(dir); err != nil {
-		return view, fmt.Errorf("the document was saved to %s, but not extracted: %w", path, err)
+		return view, msgErr("notExtracted", path, err)
 	}
 	view.ExtractedTo = dir
 	for _, f := range z.Files() {
@@ -106,27 +105,27 @@ func (a *app) download(ctx context.Context, c *visengine.Client, id, path, dir s
 func (a *app) downloadToStdout(ctx context.Context, c *visengine.Client, id, dir string) error {
 	switch {
 	case dir != "":
-		return &usageError{cmd: "visengine download", err: errors.New(`--extract needs a file: it cannot read back "-o -"`)}
+		return &usageError{cmd: "visengine download", err: msgErr("extractStdout")}
 	case isTerminal(a.out):
-		return &usageError{cmd: "visengine download", err: errors.New(`"-o -" would print a zip on the terminal: redirect it, or give a file`)}
+		return &usageError{cmd: "visengine download", err: msgErr("zipTerminal")}
 	}
 	_, err := c.DownloadDocumento(ctx, id, a.out)
 	var pe *visengine.PartialDownloadError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%w; the %d bytes already written are not a valid document: discard them", err, pe.Written)
+		return msgErr("partialStdout", err, pe.Written)
 	}
 	return err
 }
 
-func printDownload(w io.Writer, v downloadView) {
-	fmt.Fprintf(w, "saved %s (%d bytes)\n", v.Path, v.Dimensione)
+func printDownload(w io.Writer, v downloadView, lang visengine.Lang) {
+	fmt.Fprintf(w, say(lang, "saved"), v.Path, v.Dimensione)
 	if v.ExtractedTo == "" {
 		return
 	}
-	fmt.Fprintf(w, "extracted into %s:\n", v.ExtractedTo)
+	fmt.Fprintf(w, say(lang, "extractedInto"), v.ExtractedTo)
 	tw := table(w)
 	for _, f := range v.Files {
-		fmt.Fprintf(tw, "  %s\t%d bytes\n", clean(f.Name), f.Size)
+		fmt.Fprintf(tw, say(lang, "fileBytes"), clean(f.Name), f.Size)
 	}
 	tw.Flush()
 }
@@ -136,22 +135,23 @@ type progressBar struct {
 	w     io.Writer
 	last  int // last percentage drawn, -1 before the first
 	drawn bool
+	lang  visengine.Lang
 }
 
 // newProgressBar returns a bar drawing on w, or nil when w is not a
 // terminal (nil's methods do nothing).
-func newProgressBar(w io.Writer) *progressBar {
+func newProgressBar(w io.Writer, lang visengine.Lang) *progressBar {
 	if !isTerminal(w) {
 		return nil
 	}
-	return &progressBar{w: w, last: -1}
+	return &progressBar{w: w, last: -1, lang: lang}
 }
 
 const barWidth = 30
 
 func (b *progressBar) update(done, total int64) {
 	if total <= 0 {
-		fmt.Fprintf(b.w, "\r%d bytes", done)
+		fmt.Fprintf(b.w, say(b.lang, "barBytes"), done)
 		b.drawn = true
 		return
 	}
@@ -161,7 +161,7 @@ func (b *progressBar) update(done, total int64) {
 	}
 	b.last, b.drawn = pct, true
 	n := pct * barWidth / 100
-	fmt.Fprintf(b.w, "\r[%s%s] %3d%%  %d/%d bytes", strings.Repeat("#", n), strings.Repeat("-", barWidth-n), pct, done, total)
+	fmt.Fprintf(b.w, say(b.lang, "barPercent"), strings.Repeat("#", n), strings.Repeat("-", barWidth-n), pct, done, total)
 }
 
 // finish ends the bar's line.

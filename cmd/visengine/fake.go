@@ -11,8 +11,7 @@ import (
 func (a *app) fakeCommand() *cobra.Command {
 	var c fakeserve.Config
 	cmd := &cobra.Command{
-		Use:   "fake",
-		Short: "Serve a fake Visengine on this machine, to try everything for free",
+		Use: "fake",
 		Long: `Serve the fake Visengine of the SDK's visenginetest package until interrupted:
 the real catalogue of 92 services, drafts, charges against a fake wallet,
 progress, search results, callbacks and a real zip, and Openapi's OAuth service
@@ -24,7 +23,7 @@ It listens on loopback only unless --allow-remote is given: it has no real
 security. Richieste advance one state every --progress (0: never).
 
 ` + fakeserve.FlagHelp,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return fakeserve.Serve(cmd.Context(), c, a.out, a.errOut, "visengine fake")
 		},

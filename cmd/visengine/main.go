@@ -62,6 +62,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.Reader) error {
 	a := &app{out: stdout, errOut: stderr, in: stdin}
 	root := a.rootCommand()
+	localizeHelp(root, langOfArgs(args, os.Getenv)) // --lang, not parsed yet
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -100,7 +101,7 @@ type usageError struct {
 }
 
 func (e *usageError) Error() string {
-	return fmt.Sprintf("%v (see '%s -h')", e.err, e.cmd)
+	return fmt.Sprintf(say(visengine.English, "seeHelp"), e.err, e.cmd)
 }
 
 func (e *usageError) Unwrap() error { return e.err }
@@ -142,11 +143,7 @@ func oneLineIn(err error, lang visengine.Lang) string {
 	if err == context.Canceled { // Ctrl-C while nothing was under way
 		return say(lang, "interrupted")
 	}
-	if s, ok := localized(err, lang); ok {
-		return clean(s)
-	}
-	s := strings.TrimPrefix(err.Error(), "visengine: ")
-	s = clean(strings.ReplaceAll(s, ": visengine: ", ": "))
+	s := clean(plainIn(err, lang))
 	if strings.HasPrefix(s, "unknown command") {
 		s += say(lang, "unknownCommand")
 	}
@@ -157,15 +154,24 @@ func oneLineIn(err error, lang visengine.Lang) string {
 	return s
 }
 
+// plainIn is err in lang when the tables know it, else its English text
+// without the repeated "visengine: " prefixes of wrapped SDK errors.
+func plainIn(err error, lang visengine.Lang) string {
+	if s, ok := localized(err, lang); ok {
+		return s
+	}
+	s := strings.TrimPrefix(err.Error(), "visengine: ")
+	return strings.ReplaceAll(s, ": visengine: ", ": ")
+}
+
 // errNoToken is what every Visengine command says without a token.
 var errNoToken = msgErr("noToken")
 
 // rootCommand builds the command tree.
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "visengine",
-		Short: "Openapi's Visengine 2.0 from a terminal: catalogue, validation, submission, documents",
-		Long:  rootLong,
+		Use:  "visengine",
+		Long: rootLong,
 		// Errors are printed once, by report, on one line; usage only on -h.
 		SilenceErrors:     true,
 		SilenceUsage:      true,
@@ -186,7 +192,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.resumeCommand(), a.recoverCommand(),
 		a.fakeCommand(), a.tokenCommand(), a.walletCommand(), a.auditCommand(),
 	)
-	root.Long += "\n\n" + jsonCommands(root)
+	localizeHelp(root, a.language()) // Long: rootLong and jsonCommands
 	return root
 }
 
@@ -211,7 +217,7 @@ func flagNames(c *cobra.Command) string {
 
 // jsonCommands names the commands that take --json, as the README says
 // the help does, from the commands themselves so the list stays true.
-func jsonCommands(root *cobra.Command) string {
+func jsonCommands(root *cobra.Command, lang visengine.Lang) string {
 	var names []string
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -223,7 +229,7 @@ func jsonCommands(root *cobra.Command) string {
 		}
 	}
 	walk(root)
-	return wrap("--json (one JSON object for programs instead of text) with: "+strings.Join(names, ", ")+".", 80)
+	return wrap(fmt.Sprintf(say(lang, "jsonCommands"), strings.Join(names, ", ")), 80)
 }
 
 // wrap breaks s into lines of at most width characters, at spaces.

@@ -32,13 +32,13 @@ func (a *app) openJournal(ctx context.Context) (*journal.Dir, error) {
 		case err == nil:
 			return j, nil
 		case !errors.Is(err, visengine.ErrJournalLocked):
-			return nil, fmt.Errorf("the submission journal in %s: %w (set %s to use another folder)", dir, err, envJournal)
+			return nil, msgErr("journalOpen", dir, err, envJournal)
 		case !said:
-			fmt.Fprintf(a.errOut, "waiting for the submission journal in %s: another visengine is using it\n", dir)
+			fmt.Fprintf(a.errOut, say(a.language(), "journalWaiting"), dir)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the submission journal in %s: %w", dir, err)
+			return nil, msgErr("journalBusy", dir, err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -57,8 +57,7 @@ func (a *app) resumeCommand() *cobra.Command {
 		closeSentAt                    string
 	)
 	cmd := &cobra.Command{
-		Use:   "resume ID",
-		Short: "Finish a submission whose paid close has an unknown outcome",
+		Use: "resume ID",
 		Long: `Finish a submission that 'visengine submit' left with an unknown outcome (exit
 status 3): read the richiesta back and, only if it is still a draft and no close
 was sent within the settle time, close it, paying once. It never closes twice.
@@ -69,7 +68,7 @@ printed it) or --no-close-sent. Without either it closes nothing.
 
 Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 2 the server refused, or another error; 3 still unknown or pending.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts []visengine.ResumeOption
@@ -79,7 +78,7 @@ Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 			case closeSentAt != "":
 				t, err := time.Parse(time.RFC3339Nano, closeSentAt)
 				if err != nil {
-					return &usageError{cmd: cmd.CommandPath(), err: errors.New("--close-sent-at needs a time such as 2026-03-01T09:00:00Z")}
+					return &usageError{cmd: cmd.CommandPath(), err: msgErr("closeSentAtBad")}
 				}
 				opts = append(opts, visengine.WithCloseSentAt(t))
 			}
@@ -97,7 +96,7 @@ Exit status: 0 closed (charged once); 1 abandoned (nothing was charged);
 					return err
 				}
 			} else {
-				printResolution(a.out, *res)
+				printResolution(a.out, *res, a.language())
 			}
 			return resolutionExit(*res)
 		},
@@ -117,8 +116,7 @@ func (a *app) recoverCommand() *cobra.Command {
 		settle time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "recover",
-		Short: "Finish or report every submission a crash left unfinished",
+		Use: "recover",
 		Long: `Go through the submission journal (kept by 'visengine submit' in the user's
 state folder) and finish or report every submission left unfinished: by a
 killed submit, a lost answer, a crash. Each is read back from the server:
@@ -129,7 +127,7 @@ next run. It is safe to run any time, as often as wanted.
 
 Exit status: 0 every submission looked at is settled; 2 an error; 3 some are
 still unknown or pending: run it again later.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, j, done, err := a.journalled(cmd.Context(), settle)
 			if err != nil {
@@ -149,7 +147,7 @@ still unknown or pending: run it again later.`,
 					return perr
 				}
 			} else {
-				printResolutions(a.out, rep.Resolutions)
+				printResolutions(a.out, rep.Resolutions, a.language())
 			}
 			if err != nil { // what stopped it; the report holds what was done
 				return err
@@ -212,28 +210,28 @@ func newResolutionView(r visengine.Resolution) resolutionView {
 }
 
 // meaning says what a status means for the user.
-func meaning(r visengine.Resolution) string {
+func meaning(r visengine.Resolution, lang visengine.Lang) string {
 	switch r.Status {
 	case visengine.ResolutionCompleted:
-		return "closed: charged once, nothing left to do"
+		return say(lang, "resCompleted")
 	case visengine.ResolutionResumed:
-		return "was still a draft and is closed now: charged once"
+		return say(lang, "resResumed")
 	case visengine.ResolutionAbandoned:
-		return "nothing was charged; submit the applicant again if the document is still wanted"
+		return say(lang, "resAbandoned")
 	case visengine.ResolutionPending:
-		return "a close was sent lately and may still be applied: look again after " + when(r.RetryAt)
+		return fmt.Sprintf(say(lang, "resPending"), when(r.RetryAt))
 	case visengine.ResolutionFailed:
-		return "the server refused to close it; nothing was charged, the draft is open"
+		return say(lang, "resFailed")
 	}
-	return "what happened cannot be proven; nothing was closed: do NOT submit again"
+	return say(lang, "resUnknown")
 }
 
-func printResolution(w io.Writer, r visengine.Resolution) {
+func printResolution(w io.Writer, r visengine.Resolution, lang visengine.Lang) {
 	id := r.DraftID
 	if id == "" {
-		id = "(no richiesta)"
+		id = say(lang, "noRichiesta")
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", clean(id), statusWord(w, r.Status), meaning(r))
+	fmt.Fprintf(w, "%s %s: %s\n", clean(id), statusWord(w, r.Status), meaning(r, lang))
 	if detail := resolutionDetail(r); detail != "" {
 		fmt.Fprintf(w, "  %s\n", detail)
 	}
@@ -251,13 +249,13 @@ func resolutionDetail(r visengine.Resolution) string {
 	return d
 }
 
-func printResolutions(w io.Writer, list []visengine.Resolution) {
+func printResolutions(w io.Writer, list []visengine.Resolution, lang visengine.Lang) {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "nothing to recover: every journalled submission is settled")
+		fmt.Fprintln(w, say(lang, "nothingToRecover"))
 		return
 	}
 	for _, r := range list {
-		printResolution(w, r)
+		printResolution(w, r, lang)
 	}
 }
 

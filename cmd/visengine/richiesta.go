@@ -75,8 +75,7 @@ func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:               "status ID",
-		Short:             "Show one richiesta: state, progress, price, files",
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
@@ -90,7 +89,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if asJSON {
 				return printJSON(a.out, newRichiestaView(r))
 			}
-			printRichiesta(a.out, newRichiestaView(r))
+			printRichiesta(a.out, newRichiestaView(r), a.language())
 			return nil
 		},
 	}
@@ -109,28 +108,28 @@ func stato(w io.Writer, s visengine.Stato) string {
 	return paint(w, styleAmber, clean(string(s)))
 }
 
-func printRichiesta(w io.Writer, r richiestaView) {
+func printRichiesta(w io.Writer, r richiestaView, lang visengine.Lang) {
 	tw := table(w)
 	fmt.Fprintf(tw, "ID\t%s\n", clean(r.ID))
-	fmt.Fprintf(tw, "Service\t%s (%s)\n", clean(r.Nome), clean(r.HashVisura))
-	fmt.Fprintf(tw, "State\t%s\n", r.State)
+	fmt.Fprintf(tw, say(lang, "rowService"), clean(r.Nome), clean(r.HashVisura))
+	fmt.Fprintf(tw, say(lang, "rowState"), r.State)
 	fmt.Fprintf(tw, "Stato\t%s\n", stato(w, r.StatoRichiesta))
 	if r.Total != nil {
-		fmt.Fprintf(tw, "Price\t%s", *r.Total)
+		fmt.Fprintf(tw, say(lang, "rowPrice"), *r.Total)
 	} else {
-		fmt.Fprintf(tw, "Price\t%s before options", r.PrezzoVisura)
+		fmt.Fprintf(tw, say(lang, "rowPriceBase"), r.PrezzoVisura)
 	}
 	for _, o := range r.Opzioni {
 		fmt.Fprintf(tw, ", %s", clean(o))
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "Created\t%s\n", when(r.Created))
-	fmt.Fprintf(tw, "Updated\t%s\n", when(r.Updated))
+	fmt.Fprintf(tw, say(lang, "rowCreated"), when(r.Created))
+	fmt.Fprintf(tw, say(lang, "rowUpdated"), when(r.Updated))
 	if r.DocumentReady {
-		fmt.Fprintf(tw, "Document\tready: visengine download %s\n", clean(r.ID))
+		fmt.Fprintf(tw, say(lang, "rowDocument"), clean(r.ID))
 	}
 	for _, f := range r.Allegati {
-		fmt.Fprintf(tw, "File\t%s\n", clean(f))
+		fmt.Fprintf(tw, say(lang, "rowFile"), clean(f))
 	}
 	tw.Flush()
 }
@@ -146,9 +145,8 @@ func when(t time.Time) string {
 func (a *app) listCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's richieste, oldest first",
-		Args:  exactArgs(0, "no arguments"),
+		Use:  "list",
+		Args: exactArgs(0, "argsNone"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -166,7 +164,7 @@ func (a *app) listCommand() *cobra.Command {
 			if asJSON {
 				return errors.Join(printJSON(a.out, summaries(list)), err)
 			}
-			printSummaries(a.out, list)
+			printSummaries(a.out, list, a.language())
 			return err
 		},
 	}
@@ -184,13 +182,13 @@ func summaries(list []visengine.RichiestaSummary) []summaryView {
 	return out
 }
 
-func printSummaries(w io.Writer, list []visengine.RichiestaSummary) {
+func printSummaries(w io.Writer, list []visengine.RichiestaSummary, lang visengine.Lang) {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "no richieste yet")
+		fmt.Fprintln(w, say(lang, "noRichieste"))
 		return
 	}
 	tw := table(w)
-	fmt.Fprintln(tw, "ID\tCREATED\tSTATE\tBASE PRICE\tSERVICE\tSTATO")
+	fmt.Fprintln(tw, say(lang, "listHeader"))
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clean(s.ID), when(s.TimestampCreation), s.State,
 			s.PrezzoVisura, clean(s.Nome), stato(w, s.StatoRichiesta))

@@ -63,13 +63,12 @@ type opzioneView struct {
 func (a *app) showCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show HASH",
-		Short: "Show a service's fields, rule, options and prices",
+		Use: "show HASH",
 		Long: `Show one service (GET /visure/{hash}): its fields in display order with their
 type, what the rule asks of each (required, one-of, optional) and instructions;
 the rule explained (the fields always required, every way to satisfy it); the
 price with each option; the service's instructions.`,
-		Args:              exactArgs(1, "a service HASH"),
+		Args:              exactArgs(1, "argsHash"),
 		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
@@ -87,7 +86,7 @@ price with each option; the service's instructions.`,
 			if asJSON {
 				return printJSON(a.out, view)
 			}
-			printVisura(a.out, view)
+			printVisura(a.out, view, a.language())
 			return nil
 		},
 	}
@@ -164,34 +163,34 @@ func needs(rv ruleView) func(key string) string {
 	}
 }
 
-func printVisura(w io.Writer, v visuraView) {
+func printVisura(w io.Writer, v visuraView, lang visengine.Lang) {
 	fmt.Fprintln(w, paint(w, styleBold, clean(v.NomeVisura)))
-	fmt.Fprintf(w, "Hash %s, category %s\n", clean(v.HashVisura), clean(v.NomeCategoria))
+	fmt.Fprintf(w, say(lang, "showHash"), clean(v.HashVisura), clean(v.NomeCategoria))
 	if v.Ricerca {
-		fmt.Fprintf(w, "Starts with a search; choosing a result costs %s more\n", v.PrezzoRicerca)
+		fmt.Fprintf(w, say(lang, "showSearch"), v.PrezzoRicerca)
 	}
-	fmt.Fprintln(w, "\nFields, in display order:")
+	fmt.Fprintln(w, say(lang, "showFields"))
 	tw := table(w)
-	fmt.Fprintln(tw, "  KEY\tNAME\tTYPE\tNEED\tINSTRUCTIONS")
+	fmt.Fprintln(tw, say(lang, "showHeader"))
 	for _, f := range v.Fields {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", clean(f.Key), clean(f.Nome), clean(f.Tipo), f.Need, clean(f.Istruzioni))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", clean(f.Key), clean(f.Nome), clean(f.Tipo), say(lang, "need."+f.Need), clean(f.Istruzioni))
 	}
 	tw.Flush()
-	printRule(w, v)
-	fmt.Fprintf(w, "\nPrice %s", v.PrezzoVisura)
+	printRule(w, v, lang)
+	fmt.Fprintf(w, say(lang, "showPrice"), v.PrezzoVisura)
 	for _, o := range v.Opzioni {
-		fmt.Fprintf(w, ", with %s (%s) %s", clean(o.Tipo), clean(o.Nome), o.Total)
+		fmt.Fprintf(w, say(lang, "showWith"), clean(o.Tipo), clean(o.Nome), o.Total)
 	}
 	if len(v.Opzioni) > 1 {
-		fmt.Fprintf(w, ", with all options %s", v.TotalAllOptions)
+		fmt.Fprintf(w, say(lang, "showAll"), v.TotalAllOptions)
 	}
 	fmt.Fprintln(w)
 	if v.Istruzioni != "" {
-		fmt.Fprintf(w, "\nInstructions:\n%s\n", cleanText(v.Istruzioni))
+		fmt.Fprintf(w, say(lang, "showInstructions"), cleanText(v.Istruzioni))
 	}
 }
 
-func printRule(w io.Writer, v visuraView) {
+func printRule(w io.Writer, v visuraView, lang visengine.Lang) {
 	names := map[string]string{}
 	for _, f := range v.Fields {
 		names[f.Key] = f.Nome
@@ -203,25 +202,25 @@ func printRule(w io.Writer, v visuraView) {
 		}
 		return strings.Join(out, ", ")
 	}
-	fmt.Fprintf(w, "\nRule: %s\n", clean(v.Rule.Validazione))
+	fmt.Fprintf(w, say(lang, "ruleLine"), clean(v.Rule.Validazione))
 	switch {
 	case v.Rule.Error != "":
-		fmt.Fprintf(w, "  It cannot be checked here (%s): the server will judge which fields are needed.\n", clean(v.Rule.Error))
+		fmt.Fprintf(w, say(lang, "ruleUnchecked"), clean(v.Rule.Error))
 		return
 	case len(v.Rule.Required) > 0:
-		fmt.Fprintf(w, "  Always required: %s\n", labels(v.Rule.Required))
+		fmt.Fprintf(w, say(lang, "ruleRequired"), labels(v.Rule.Required))
 	}
 	if len(v.Rule.Alternatives) > 1 {
-		fmt.Fprintln(w, "  Ways to satisfy it, each needed whole:")
+		fmt.Fprintln(w, say(lang, "ruleWays"))
 		for i, alt := range v.Rule.Alternatives {
 			fmt.Fprintf(w, "    %d. %s\n", i+1, labels(alt))
 		}
 	}
 	if v.Rule.Truncated {
-		fmt.Fprintln(w, "  (more ways exist than can be listed)")
+		fmt.Fprintln(w, say(lang, "ruleMore"))
 	}
 	if len(v.Rule.Optional) > 0 {
-		fmt.Fprintf(w, "  Optional: %s\n", labels(v.Rule.Optional))
+		fmt.Fprintf(w, say(lang, "ruleOptional"), labels(v.Rule.Optional))
 	}
 }
 

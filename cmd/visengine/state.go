@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,11 +35,11 @@ func stateHome(goos string, getenv func(string) string, home func() (string, err
 		if d := getenv("LocalAppData"); d != "" {
 			return d, nil
 		}
-		return "", errors.New("%LocalAppData% is not set: set " + envJournal + " to a folder for the submission journal")
+		return "", msgErr("noLocalAppData", envJournal)
 	}
 	h, err := home()
 	if err != nil || h == "" {
-		return "", errors.New("no home folder: set " + envJournal + " or XDG_STATE_HOME to a folder for the submission journal")
+		return "", msgErr("noHome", envJournal)
 	}
 	if goos == "darwin" || goos == "ios" {
 		return filepath.Join(h, "Library", "Application Support"), nil

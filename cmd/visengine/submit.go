@@ -33,8 +33,7 @@ type submitFlags struct {
 func (a *app) submitCommand() *cobra.Command {
 	var f submitFlags
 	cmd := &cobra.Command{
-		Use:   "submit HASH APPLICANT.json",
-		Short: "Validate, price, confirm and pay for one richiesta",
+		Use: "submit HASH APPLICANT.json",
 		Long: `Submit an applicant for a service, paying for it once. The applicant is first
 checked locally (see 'visengine help validate' for APPLICANT.json); then the
 total price, options included, is shown and confirmed before anything is paid,
@@ -227,7 +226,7 @@ func (a *app) submitOptions(f submitFlags) ([]visengine.SubmitOption, error) {
 		cb, err = visengine.NewCallbackWithSecret(f.callback, visengine.CallbackJSON, secret)
 	} else {
 		cb, err = visengine.NewCallback(f.callback, visengine.CallbackJSON)
-		fmt.Fprintln(a.errOut, "note: "+envCallbackSecret+" is not set: the callback carries a new random secret that no receiver knows")
+		fmt.Fprintf(a.errOut, say(a.language(), "callbackNoSecret"), envCallbackSecret)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--callback: %w", err)
@@ -277,27 +276,28 @@ func submitFailure(err error, journalled bool) error {
 	switch {
 	case se.Step == visengine.StepDraft && unknown:
 		// A draft is free and one whose creation is unknown is never closed.
-		return &codeError{code: exitError, err: fmt.Errorf("%w; nothing was charged: submitting again is safe", err)}
+		return &codeError{code: exitError, err: msgErr("failDraftUnknown", err)}
 	case se.Step == visengine.StepDraft:
-		return fmt.Errorf("%w; nothing was charged", err)
+		return msgErr("failDraft", err)
 	case unknown:
-		return fmt.Errorf("%w; richiesta %s may have been charged: do NOT submit again; %s", err, se.ID, resumeHint(se, journalled))
+		return msgErr("failUnknown", err, se.ID, resumeHint(se, journalled))
 	case se.CloseSentAt.IsZero():
-		return fmt.Errorf("%w; richiesta %s is an unpaid draft: 'visengine resume %s --no-close-sent' would pay for it", err, se.ID, se.ID)
+		return msgErr("failNoClose", err, se.ID, se.ID)
 	}
-	return fmt.Errorf("%w; richiesta %s stays an unpaid draft: once the cause is fixed, 'visengine resume %s' pays for it", err, se.ID, se.ID)
+	return msgErr("failClose", err, se.ID, se.ID)
 }
 
-// resumeHint says how to finish a close whose outcome is unknown.
-func resumeHint(se *visengine.SubmitError, journalled bool) string {
+// resumeHint says how to finish a close whose outcome is unknown (a
+// sentence of cliText; an error only to be rendered in a language).
+func resumeHint(se *visengine.SubmitError, journalled bool) error {
 	settled := se.CloseSentAt.Add(visengine.DefaultCloseSettle)
 	switch {
 	case journalled:
-		return fmt.Sprintf("after %s, '%s' (or 'visengine recover') finishes it", when(settled), resumeCommand(se, true))
+		return msgErr("hintJournalled", when(settled), resumeCommand(se, true))
 	case se.CloseSentAt.IsZero():
-		return fmt.Sprintf("'%s' finishes it", resumeCommand(se, false))
+		return msgErr("hintNow", resumeCommand(se, false))
 	}
-	return fmt.Sprintf("after %s, '%s' finishes it", when(settled), resumeCommand(se, false))
+	return msgErr("hintAfter", when(settled), resumeCommand(se, false))
 }
 
 func (a *app) printSubmitted(r *visengine.Richiesta, total visengine.Price, asJSON bool) error {

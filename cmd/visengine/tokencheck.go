@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -18,10 +17,10 @@ import (
 // tokenError is a refused token, with what the account says about it.
 type tokenError struct {
 	err     error
-	verdict string
+	verdict error // a sentence of cliText
 }
 
-func (e *tokenError) Error() string { return e.err.Error() + "; " + e.verdict }
+func (e *tokenError) Error() string { return e.err.Error() + "; " + e.verdict.Error() }
 
 func (e *tokenError) Unwrap() error { return e.err }
 
@@ -40,8 +39,8 @@ func (a *app) explainUnauthorized(ctx context.Context, err error) error {
 }
 
 // tokenVerdict says whether the account knows token and whether it expired.
-func (a *app) tokenVerdict(ctx context.Context, token string) string {
-	const generic = "VISENGINE_TOKEN is wrong or expired (with OPENAPI_EMAIL and OPENAPI_APIKEY set, this command tells which; a sandbox token works only with --sandbox, and VISENGINE_URL wins over both)"
+func (a *app) tokenVerdict(ctx context.Context, token string) error {
+	generic := msgErr("tokenGeneric")
 	oc, err := a.account(false)
 	if err != nil {
 		return generic
@@ -51,13 +50,13 @@ func (a *app) tokenVerdict(ctx context.Context, token string) string {
 	info, err := oc.GetToken(ctx, token)
 	switch {
 	case errors.Is(err, visengine.ErrNotFound):
-		return "VISENGINE_TOKEN is not a token of this account (wrong, or revoked): 'visengine token list' shows the live ones, 'visengine token create' makes one"
+		return msgErr("tokenNotFound")
 	case err != nil:
 		return generic
 	case !info.ExpiresAt.IsZero() && !info.ExpiresAt.After(time.Now()):
-		return fmt.Sprintf("VISENGINE_TOKEN expired at %s: 'visengine token create' makes a new one", when(info.ExpiresAt))
+		return msgErr("tokenExpired", when(info.ExpiresAt))
 	}
-	return "VISENGINE_TOKEN is a live token of this account, yet the server refused it: check VISENGINE_URL and --sandbox"
+	return msgErr("tokenLive")
 }
 
 // checkBaseURL names VISENGINE_URL's own problem, so that it is not blamed
@@ -68,7 +67,7 @@ func checkBaseURL(raw string) error {
 	}
 	scheme, _, found := strings.Cut(raw, "://")
 	if !found || scheme == "" || strings.ContainsAny(scheme, "./:") {
-		return fmt.Errorf("%s has no scheme: write http:// (on loopback, e.g. http://127.0.0.1:8080) or https:// before the host", envURL)
+		return msgErr("noScheme", envURL)
 	}
 	return nil
 }

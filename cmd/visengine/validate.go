@@ -14,8 +14,7 @@ import (
 func (a *app) validateCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "validate HASH APPLICANT.json",
-		Short: "Check an applicant locally, before paying",
+		Use: "validate HASH APPLICANT.json",
 		Long: `Check an applicant against a service, locally and for free: the service's rule
 over the filled fields, and the form of every filled field (codice fiscale and
 its check character, e-mail, dates, files…). Every problem is listed by field
@@ -31,7 +30,7 @@ the JSON file's folder; its MIME type is taken from its content:
 
 Exit status: 0 valid, 1 invalid, 2 usage or other error (bad JSON, an unknown
 field, a missing file). --json prints the list of problems ([] when valid).`,
-		Args:              exactArgs(2, "a service HASH and an APPLICANT.json"),
+		Args:              exactArgs(2, "argsHashApplicant"),
 		ValidArgsFunction: a.completeHash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()

@@ -18,8 +18,7 @@ func (a *app) waitCommand() *cobra.Command {
 		defaultInterval = 15 * time.Second
 	)
 	cmd := &cobra.Command{
-		Use:   "wait ID",
-		Short: "Follow a richiesta to the end, showing each change of state",
+		Use: "wait ID",
 		Long: `Follow a richiesta until its document is ready, its search results wait for a
 choice, its search failed or it was cancelled, printing each change of state.
 Documents are made by operators and may take hours: polls start --interval
@@ -28,7 +27,7 @@ one per line.
 
 Exit status: 0 the document is ready (or search results wait for a choice);
 1 the richiesta was cancelled or its search failed; 2 another error.`,
-		Args:              exactArgs(1, "a richiesta ID"),
+		Args:              exactArgs(1, "argsID"),
 		ValidArgsFunction: a.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
