@@ -27,16 +27,23 @@ func (s skewJournal) JournalNow(context.Context) (time.Time, error) {
 // this one, Recover right after an unknown close still waits the whole
 // settle time instead of closing at once.
 func TestSettleMeasuredOnTheJournalsClock(t *testing.T) {
-	fs := newFlowServer(t)
 	j := skewJournal{newMemJournal(), -5 * time.Second}
+	settleOnTheJournalsClock(t, j, j)
+}
+
+// settleOnTheJournalsClock runs the skew scenario through j, which is
+// inner or a wrapper of it.
+func settleOnTheJournalsClock(t *testing.T, inner skewJournal, j Journal) {
+	t.Helper()
+	fs := newFlowServer(t)
 	submitter := fs.client(WithJournal(j), WithCloseSettle(2*time.Second))
 	fs.dropCloseBefore.Store(true)
 	_, err := submitter.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	e, n := j.only()
+	e, n := inner.only()
 	require.Equal(t, 1, n)
-	assert.WithinDuration(t, time.Now().Add(j.skew), e.CloseSentAt, time.Second, "recorded on the journal's clock")
-	assert.WithinDuration(t, time.Now().Add(j.skew), e.CreatedAt, time.Second)
+	assert.WithinDuration(t, time.Now().Add(inner.skew), e.CloseSentAt, time.Second, "recorded on the journal's clock")
+	assert.WithinDuration(t, time.Now().Add(inner.skew), e.CreatedAt, time.Second)
 
 	replica := fs.client(WithJournal(j), WithCloseSettle(2*time.Second)) // remembers no close of its own
 	require.NoError(t, j.Release(context.Background(), e.Ref, e.LeaseOwner))

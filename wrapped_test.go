@@ -32,28 +32,10 @@ func (w *countingCreates) Create(ctx context.Context, e JournalEntry) error {
 // the settle time on it, so Recover right after an unknown close waits
 // the whole settle time instead of closing at once.
 func TestWrappedJournalKeepsItsClock(t *testing.T) {
-	fs := newFlowServer(t)
 	inner := skewJournal{newMemJournal(), -5 * time.Second}
 	w := &countingCreates{Journal: inner}
-	submitter := fs.client(WithJournal(w), WithCloseSettle(2*time.Second))
-	fs.dropCloseBefore.Store(true)
-	_, err := submitter.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	settleOnTheJournalsClock(t, inner, w)
 	assert.EqualValues(t, 1, w.creates.Load(), "the wrapper's own method is called")
-	e, n := inner.only()
-	require.Equal(t, 1, n)
-	assert.WithinDuration(t, time.Now().Add(inner.skew), e.CloseSentAt, time.Second, "recorded on the journal's clock")
-	assert.WithinDuration(t, time.Now().Add(inner.skew), e.CreatedAt, time.Second)
-
-	replica := fs.client(WithJournal(w), WithCloseSettle(2*time.Second))
-	require.NoError(t, w.Release(context.Background(), e.Ref, e.LeaseOwner))
-	rep, err := replica.Recover(context.Background(), w)
-	require.NoError(t, err)
-	require.Len(t, rep.Resolutions, 1)
-	res := rep.Resolutions[0]
-	assert.Equal(t, ResolutionPending, res.Status, "%v", res)
-	assert.WithinDuration(t, time.Now().Add(2*time.Second), res.RetryAt, time.Second, "on this machine's clock")
-	assert.EqualValues(t, 1, fs.closes.Load(), "no second close")
 }
 
 // A wrapped journal keeps its secret: the digest and the idempotency
