@@ -21,6 +21,7 @@ import (
 
 	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/form"
+	"github.com/visengine-go/visengine/internal/maintest"
 )
 
 // fieldLabels returns the labels bound to the service's controls (ids
@@ -415,7 +416,7 @@ func TestPendingSizeBounded(t *testing.T) {
 // The log has one line per request, and none of the applicant's values,
 // the status token or the richiesta's id.
 func TestLogHasNoPersonalData(t *testing.T) {
-	var logs syncBuffer
+	var logs maintest.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	var id string
 	e := newEnv(t, hashA2, form.WithLogger(logger), form.WithOnPaid(func(_ context.Context, p form.Paid) error {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ func TestRunServesVisure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	var notes syncBuffer
+	var notes maintest.SyncBuffer
 	go func() {
 		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "5f8711afe4754a532a7a8358", "-wallet", "182.03", "-email", "caf@example.it"}, pw, &notes)
 		_ = pw.Close()
@@ -125,22 +124,4 @@ func TestHelpExitsZero(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a bad flag fails:\n%s", out)
 	assert.Equal(t, 2, exit.ExitCode())
-}
-
-// syncBuffer is a bytes.Buffer safe to write and read at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

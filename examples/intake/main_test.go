@@ -1,37 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine/internal/maintest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var addrRE = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+/intake/)`)
 
@@ -41,7 +23,7 @@ func TestIntakeOnFake(t *testing.T) {
 	t.Setenv("VISENGINE_URL", "")
 	t.Setenv("VISENGINE_TOKEN", "")
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out maintest.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out) }()
 	var url string
@@ -68,7 +50,7 @@ func TestIntakeOnFake(t *testing.T) {
 func TestIntakeNeedsPayAwayFromFake(t *testing.T) {
 	t.Setenv("VISENGINE_URL", "http://127.0.0.1:1")
 	t.Setenv("VISENGINE_TOKEN", "t")
-	var out syncBuffer
+	var out maintest.SyncBuffer
 	err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, &out)
 	require.ErrorContains(t, err, "pass -pay")
 	_, err = parseFlags([]string{"-lang", "fr"}, &out)
