@@ -122,6 +122,20 @@ func TestProblemMissingIsObbligatorio(t *testing.T) {
 	assert.Equal(t, ve.Error(), ve.Message("fr"), "an unknown language falls back to English")
 }
 
+// A field the rule needs one group of says so in Italian, naming the
+// groups: never an empty reason.
+func TestProblemOneOfInItalian(t *testing.T) {
+	var ve *ValidationError
+	require.ErrorAs(t, altVisura().Validate(Values{"$0": "x"}), &ve)
+	ps := ve.ProblemsIn(Italian)
+	require.NotEmpty(t, ps)
+	for _, p := range ps {
+		require.Equal(t, ProblemCodeOneOfMissing, p.Code)
+		assert.Contains(t, p.Reason, "uno di", p.Key)
+		assert.Contains(t, p.Reason, `"PARTITA IVA"`, p.Key)
+	}
+}
+
 // Every code, outcome and state has a message in every language, and each
 // table holds exactly the declared codes.
 func TestMessageTablesComplete(t *testing.T) {
