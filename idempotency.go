@@ -309,26 +309,35 @@ func (c *Client) provenDraft(ctx context.Context, rec *record, r *Richiesta) (bo
 	if vals == nil {
 		return false, "the draft carries no client reference and shows no values to compare"
 	}
-	if _, err := c.digestSecret(ctx, rec.j); err != nil {
+	secret, err := c.digestSecret(ctx, rec.j)
+	if err != nil {
 		return false, fmt.Sprintf("the journal's secret could not be read (%v)", bare(err))
 	}
-	if c.digestMatches(ctx, rec, vals, opzioneNomi(r)) {
+	if digestMatches(secret, rec.e, vals, opzioneNomi(r)) {
 		return true, ""
 	}
 	return false, "the draft's values are not the entry's"
 }
 
-// digestMatches says whether values and options (nomi) of rec's service
-// have rec's digest: keyed with the journal's secret, or unkeyed as in
-// entries written before digests were keyed. A secret that cannot be
-// read proves nothing.
-func (c *Client) digestMatches(ctx context.Context, rec *record, values Values, nomi []string) bool {
+// entryDigest is the digest a journal records for a submission: keyed
+// with its secret (KeyedJournalDigest), or JournalDigest for a journal
+// that keeps none (nil).
+func entryDigest(secret []byte, hash string, values Values, nomi []string) string {
+	if secret == nil {
+		return JournalDigest(hash, values, nomi)
+	}
+	return KeyedJournalDigest(secret, hash, values, nomi)
+}
+
+// digestMatches says whether values and options (nomi) of e's service
+// have e's digest: keyed with the journal's secret, or unkeyed as in
+// entries written before digests were keyed. A nil secret (none, or one
+// that could not be read) compares the unkeyed digest only.
+func digestMatches(secret []byte, e JournalEntry, values Values, nomi []string) bool {
 	if values == nil {
 		return false
 	}
-	e := rec.e
-	secret, err := c.digestSecret(ctx, rec.j)
-	if err == nil && secret != nil && KeyedJournalDigest(secret, e.HashVisura, values, nomi) == e.Digest {
+	if secret != nil && KeyedJournalDigest(secret, e.HashVisura, values, nomi) == e.Digest {
 		return true
 	}
 	return JournalDigest(e.HashVisura, values, nomi) == e.Digest

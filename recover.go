@@ -159,11 +159,12 @@ func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, r
 	if err != nil {
 		return *res.unknown("could not list the richieste: will try again", err)
 	}
+	secret, _ := c.digestSecret(ctx, rec.j) // unreadable: the unkeyed digest only, as before keys
 	q := lostQuery{hash: e.HashVisura, since: e.CreatedAt, skew: DefaultReconcileSkew, ref: e.Ref,
 		maxReads: DefaultReconcileMaxReads, journal: rec.j,
 		same: func(r *Richiesta) (bool, bool) {
 			got := submittedValues(r)
-			return c.digestMatches(ctx, rec, got, opzioneNomi(r)), got != nil
+			return digestMatches(secret, e, got, opzioneNomi(r)), got != nil
 		}}
 	found, err := c.findLost(ctx, entries, q, list.scan)
 	switch {

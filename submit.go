@@ -250,10 +250,7 @@ func (c *Client) bodyDigest(ctx context.Context, j Journal, b *richiestaBody) (s
 	if err != nil {
 		return "", err
 	}
-	if secret == nil {
-		return JournalDigest(b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
-	}
-	return KeyedJournalDigest(secret, b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
+	return entryDigest(secret, b.HashVisura, b.JSONVisura, bodyNomi(b)), nil
 }
 
 // postDraft sends the draft's POST, again after each 429 while the
