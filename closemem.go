@@ -75,14 +75,9 @@ func (m *closeMemory) pruneLocked(now time.Time) {
 // applied, and so must be remembered: anything but a refusal by the server
 // or a call that provably never left.
 func mayBeApplied(err error) bool {
-	var apiErr *APIError
-	switch {
-	case err == nil, errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrAlreadyClosed):
-		return true
-	case errors.As(err, &apiErr):
-		return false
-	}
-	return false // not sent: the context ended, or the id was refused locally
+	// A refusal (*APIError) and a call never sent (the context ended, or
+	// the id was refused locally) applied nothing.
+	return err == nil || errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrAlreadyClosed)
 }
 
 // clockRefresh is how long a measured journal clock offset is used.
