@@ -235,15 +235,15 @@ func (c *Client) restartKey(ctx context.Context, v *Visura, rec *record, body *r
 func (c *Client) finishKeyed(ctx context.Context, rec *record) (*Richiesta, error) {
 	e := rec.e
 	last := c.eo.closes.last(e.DraftID)
+	var err error
 	if e.Outcome != JournalFailed {
-		jl, err := c.localTime(ctx, rec.j, e.CloseSentAt)
-		if err != nil {
-			return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, Err: err}
-		}
-		last = later(last, jl)
-	} else if err := rec.step(ctx, func(e *JournalEntry) {
-		e.Outcome, e.Note = JournalUnfinished, "closing again under the same idempotency key"
-	}); err != nil {
+		last, err = c.lastClose(ctx, rec, e.DraftID, time.Time{})
+	} else {
+		err = rec.step(ctx, func(e *JournalEntry) {
+			e.Outcome, e.Note = JournalUnfinished, "closing again under the same idempotency key"
+		})
+	}
+	if err != nil {
 		return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, Err: err}
 	}
 	res, err := c.finish(ctx, rec, e.DraftID, true, last)
