@@ -60,12 +60,7 @@ func (a *app) newBatch(ctx context.Context, c *visengine.Client, hash string, f 
 	if err != nil {
 		return nil, err
 	}
-	f.opzioni = uniqueOpzioni(v, f.opzioni)
-	opts, err := a.submitOptions(f)
-	if err != nil {
-		return nil, err
-	}
-	total, err := v.Total(f.opzioni...)
+	opts, total, err := a.pricedOptions(v, &f)
 	if err != nil {
 		return nil, err
 	}

@@ -102,14 +102,7 @@ func (a *app) submit(ctx context.Context, hash, path string, f submitFlags) erro
 		printVerdict(a.errOut, a.errOut, v, problems, a.language())
 		return &codeError{code: exitNo, err: msgErr("applicantInvalid")}
 	}
-	if f.opzioni, err = checkOpzioni(v, uniqueOpzioni(v, f.opzioni)); err != nil {
-		return err
-	}
-	opts, err := a.submitOptions(f)
-	if err != nil {
-		return err
-	}
-	total, err := v.Total(f.opzioni...)
+	opts, total, err := a.pricedOptions(v, &f)
 	if err != nil {
 		return err
 	}
@@ -190,6 +183,21 @@ func resumeCommand(se *visengine.SubmitError, journalled bool) string {
 // keeping the first spelling, so the prompt and the output name each option
 // once (Visura.Total already counts it once). Names the service does not
 // offer are kept, for Total to refuse.
+// pricedOptions checks the options f names against v (each once, offered
+// by the service), and returns Submit's options and the total it charges.
+func (a *app) pricedOptions(v *visengine.Visura, f *submitFlags) ([]visengine.SubmitOption, visengine.Price, error) {
+	var err error
+	if f.opzioni, err = checkOpzioni(v, uniqueOpzioni(v, f.opzioni)); err != nil {
+		return nil, visengine.Price{}, err
+	}
+	opts, err := a.submitOptions(*f)
+	if err != nil {
+		return nil, visengine.Price{}, err
+	}
+	total, err := v.Total(f.opzioni...)
+	return opts, total, err
+}
+
 func uniqueOpzioni(v *visengine.Visura, names []string) []string {
 	var out []string
 	seen := map[string]bool{}
