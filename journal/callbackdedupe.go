@@ -74,21 +74,15 @@ func (c *PostgresCallbacks) ensure(ctx context.Context) error {
 	if c.ready {
 		return nil
 	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "visengine journal "+c.name); err != nil {
-		return err
-	}
-	bare := c.name[strings.LastIndex(c.name, ".")+1:]
-	for _, stmt := range strings.Split(fmt.Sprintf(callbacksSchemaSQL, c.table, bare), ";") {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
+	err := lockedTx(ctx, c.db, c.name, func(tx *sql.Tx) error {
+		for _, stmt := range strings.Split(fmt.Sprintf(callbacksSchemaSQL, c.table, bareName(c.name)), ";") {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	c.ready = true

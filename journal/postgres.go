@@ -158,7 +158,32 @@ func (p *Postgres) migrate(ctx context.Context, name string) error {
 		return err
 	}
 	defer done()
-	tx, err := p.db.BeginTx(ctx, nil)
+	return lockedTx(ctx, p.db, name, func(tx *sql.Tx) error {
+		stmts := strings.Split(fmt.Sprintf(schemaSQL, p.table, bareName(name)), ";")
+		if _, err := tx.ExecContext(ctx, stmts[0]); err != nil { // the table
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT `+columns+` FROM `+p.table+` LIMIT 0`); err != nil {
+			return fmt.Errorf("exists but is not a journal: %w", err)
+		}
+		for _, stmt := range stmts[1:] { // the indexes
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// lockedTx runs fn in a transaction holding the advisory lock of the
+// journal name, which every schema change of that journal (its table, the
+// secret's, the callbacks') takes: concurrent CREATE … IF NOT EXISTS can
+// otherwise fail on the catalog. It commits when fn succeeds.
+func lockedTx(ctx context.Context, db *sql.DB, name string, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -166,24 +191,15 @@ func (p *Postgres) migrate(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "visengine journal "+name); err != nil {
 		return err
 	}
-	bare := name[strings.LastIndex(name, ".")+1:]
-	stmts := strings.Split(fmt.Sprintf(schemaSQL, p.table, bare), ";")
-	if _, err := tx.ExecContext(ctx, stmts[0]); err != nil { // the table
+	if err := fn(tx); err != nil {
 		return err
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT `+columns+` FROM `+p.table+` LIMIT 0`); err != nil {
-		return fmt.Errorf("exists but is not a journal: %w", err)
-	}
-	for _, stmt := range stmts[1:] { // the indexes
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
 	}
 	return tx.Commit()
 }
+
+// bareName is the journal's table name without its schema, for the names
+// of the indexes and tables beside it.
+func bareName(name string) string { return name[strings.LastIndex(name, ".")+1:] }
 
 // slot waits for one of the journal's statement slots (WithMaxConns) and
 // returns the function that gives it back. Each exported method takes one

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -196,29 +197,27 @@ func (p *Postgres) loadSecret(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := p.db.BeginTx(ctx, nil)
+	var s []byte
+	err = lockedTx(ctx, p.db, p.name, func(tx *sql.Tx) error {
+		table := p.secretTable()
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(secretSQL, table)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, fresh); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT secret FROM `+table+` WHERE id = 1`).Scan(&s); err != nil {
+			return err
+		}
+		if len(s) < visengine.MinDigestSecret {
+			return errors.New("the secret is shorter than 32 bytes")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "visengine journal "+p.name); err != nil {
-		return nil, err
-	}
-	table := p.secretTable()
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(secretSQL, table)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, fresh); err != nil {
-		return nil, err
-	}
-	var s []byte
-	if err := tx.QueryRowContext(ctx, `SELECT secret FROM `+table+` WHERE id = 1`).Scan(&s); err != nil {
-		return nil, err
-	}
-	if len(s) < visengine.MinDigestSecret {
-		return nil, errors.New("the secret is shorter than 32 bytes")
-	}
-	return s, tx.Commit()
+	return s, nil
 }
 
 // JournalNow returns the database's clock (see
