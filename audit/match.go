@@ -45,10 +45,7 @@ func closest(charges []Charge, used []bool, s Submission, tol time.Duration) int
 		if used[i] || c.Amount != s.Amount {
 			continue
 		}
-		gap := c.Time.Sub(s.ClosedAt)
-		if gap < 0 {
-			gap = -gap
-		}
+		gap := c.Time.Sub(s.ClosedAt).Abs()
 		if gap < bestGap {
 			best, bestGap = i, gap
 		}
