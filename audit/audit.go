@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -42,11 +43,16 @@ type Richieste interface {
 	GetVisura(ctx context.Context, hash string) (*visengine.Visura, error)
 }
 
-// Period is the audited span of time, [Since, Until).
+// Period is the audited span of time, [Since, Until). A zero Until is
+// now, and then nothing recorded so far is left out: a time stamped a
+// little ahead (a journal's clock margin, another machine's clock) still
+// counts.
 type Period struct {
 	Since, Until time.Time
 	// Tolerance is DefaultTolerance when zero; see the package doc.
 	Tolerance time.Duration
+
+	open bool // Until was zero: no end but now
 }
 
 // Charge is a Visengine charge in the ledger. Amount is what was spent,
@@ -142,13 +148,15 @@ func (p Period) normal() Period {
 		p.Tolerance = DefaultTolerance
 	}
 	if p.Until.IsZero() {
-		p.Until = time.Now()
+		p.Until, p.open = time.Now(), true
 	}
 	return p
 }
 
 // within reports whether t falls in the period itself.
-func (p Period) within(t time.Time) bool { return !t.Before(p.Since) && t.Before(p.Until) }
+func (p Period) within(t time.Time) bool {
+	return !t.Before(p.Since) && (p.open || t.Before(p.Until))
+}
 
 // near reports whether t falls in the period widened by the tolerance.
 func (p Period) near(t time.Time) bool {
@@ -185,9 +193,7 @@ func readLedger(ctx context.Context, ledger Ledger, p Period, r *Report) ([]Char
 		}
 	}
 	// The ledger comes newest first; matching goes oldest first.
-	for i, k := 0, len(charges)-1; i < k; i, k = i+1, k-1 {
-		charges[i], charges[k] = charges[k], charges[i]
-	}
+	slices.Reverse(charges)
 	return charges, nil
 }
 

@@ -43,3 +43,17 @@ func TestMatchAcrossThePeriodsEdges(t *testing.T) {
 	assert.Equal(t, "3", r.UnexplainedSubmissions[0].Ref)
 	assert.Len(t, r.Matched, 3)
 }
+
+// A period without an end counts what was recorded up to now, also when a
+// journal stamped it a moment ahead of this clock (its clock margin): an
+// audit right after a submission sees it.
+func TestOpenPeriodCountsWhatIsStampedAhead(t *testing.T) {
+	p := Period{Since: time.Now().Add(-time.Hour)}.normal()
+	eur := visengine.Euros
+	ahead := p.Until.Add(time.Millisecond)
+	var r Report
+	match(&r, p, []Charge{{TransactionID: "a", Amount: eur(20), Time: p.Until.Add(-time.Second)}},
+		[]Submission{{Ref: "1", Amount: eur(20), ClosedAt: ahead}})
+	assert.Equal(t, Totals{Count: 1, Total: eur(20)}, r.Submissions)
+	assert.True(t, r.Clean())
+}
