@@ -136,10 +136,7 @@ func createSecretFile(dir, file string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(hex.EncodeToString(s) + "\n")
-	if err == nil {
-		err = tmp.Sync()
-	}
+	err = writeSync(tmp, []byte(hex.EncodeToString(s)+"\n"))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
