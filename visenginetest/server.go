@@ -51,6 +51,7 @@ import (
 
 	"github.com/visengine-go/visengine"
 	"github.com/visengine-go/visengine/internal/oauthfake"
+	"github.com/visengine-go/visengine/internal/transport"
 )
 
 // maxBody caps a request body; A2 requests carry scanned documents inline.
@@ -199,6 +200,13 @@ func (s *Server) Start() {
 		s.ts.Listener = s.Listener
 	}
 	s.ts.Start()
+	// Client's transport keeps as many idle connections as the SDK's own
+	// default transport: httptest's keeps net/http's 2 per host, so that
+	// a test with more calls in flight dials and closes a connection per
+	// call, which the SDK against Visengine does not.
+	if t, ok := s.ts.Client().Transport.(*http.Transport); ok {
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = transport.IdleConnsPerHost, transport.IdleConnsPerHost
+	}
 	s.URL = s.ts.URL
 	s.OAuthURL, s.OAuthV1URL = s.URL+oauthPrefix+"/v2", s.URL+oauthPrefix+"/v1"
 }
