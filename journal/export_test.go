@@ -59,3 +59,6 @@ func QueuedWrites(p *Postgres) int {
 	defer p.updates.mu.Unlock()
 	return n + len(p.updates.ops)
 }
+
+// UpdateSQL is the statement p sends to update n entries at once.
+func UpdateSQL(p *Postgres, n int) string { return p.updateSQL(n, false) }

@@ -163,33 +163,14 @@ func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
 // writer holds an unexpired lease by the database's clock; a write that
 // matched no row learns why (missingOr).
 func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
-	var sb strings.Builder
 	args := make([]any, 0, 10*len(batch))
-	sb.WriteString(`UPDATE ` + p.table + ` AS j SET
-		hash_visura = v.hash_visura, digest = v.digest, created_at = v.created_at, draft_id = v.draft_id,
-		close_sent_at = v.close_sent_at, outcome = v.outcome, note = v.note, updated_at = now(),
-		lease_owner = CASE WHEN v.micros > 0 THEN j.lease_owner ELSE '' END,
-		lease_until = CASE WHEN v.micros > 0 THEN now() + v.micros * interval '1 microsecond' END
-		FROM (VALUES `)
-	for i, w := range batch {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		n := 10 * i
-		fmt.Fprintf(&sb, "($%d::text, $%d::text, $%d::text, $%d::timestamptz, $%d::text, $%d::timestamptz, $%d::text, $%d::text, $%d::text, $%d::bigint)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+	for _, w := range batch {
 		e := w.e
 		args = append(args, e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
 			string(e.Outcome), e.Note, e.LeaseOwner, w.micros)
 	}
-	sb.WriteString(`) AS v (ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, owner, micros)
-		WHERE j.ref = v.ref AND j.lease_owner = v.owner AND j.lease_until > now()
-		RETURNING j.ref`)
 	lazy := lazyBatch(batch)
-	if lazy {
-		sb.WriteString(asyncCommit)
-	}
-	done, err := p.returnedRefs(ctx, "updating entries", sb.String(), args, lazy)
+	done, err := p.returnedRefs(ctx, "updating entries", p.updateSQL(len(batch), lazy), args, lazy)
 	if err != nil {
 		return err
 	}
@@ -199,6 +180,44 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 		}
 	}
 	return nil
+}
+
+// updateSQL is updateBatch's statement for n entries. The refs are listed
+// twice, in the VALUES and in an IN list: the IN list tells the planner
+// how many rows of the table the statement touches, so that even the
+// generic plan PostgreSQL caches for a prepared statement looks them up
+// in the primary key; joined with the VALUES alone, it came to read the
+// whole table for each statement once the table held a few thousand
+// entries (the cost of a write grew with the journal).
+func (p *Postgres) updateSQL(n int, lazy bool) string {
+	var sb strings.Builder
+	sb.WriteString(`UPDATE ` + p.table + ` AS j SET
+		hash_visura = v.hash_visura, digest = v.digest, created_at = v.created_at, draft_id = v.draft_id,
+		close_sent_at = v.close_sent_at, outcome = v.outcome, note = v.note, updated_at = now(),
+		lease_owner = CASE WHEN v.micros > 0 THEN j.lease_owner ELSE '' END,
+		lease_until = CASE WHEN v.micros > 0 THEN now() + v.micros * interval '1 microsecond' END
+		FROM (VALUES `)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		k := 10 * i
+		fmt.Fprintf(&sb, "($%d::text, $%d::text, $%d::text, $%d::timestamptz, $%d::text, $%d::timestamptz, $%d::text, $%d::text, $%d::text, $%d::bigint)",
+			k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
+	}
+	sb.WriteString(`) AS v (ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, owner, micros)
+		WHERE j.ref = v.ref AND j.lease_owner = v.owner AND j.lease_until > now() AND j.ref IN (`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "$%d", 10*i+1)
+	}
+	sb.WriteString(`) RETURNING j.ref`)
+	if lazy {
+		sb.WriteString(asyncCommit)
+	}
+	return sb.String()
 }
 
 // asyncCommit ends the RETURNING list of a statement whose every write

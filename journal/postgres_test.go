@@ -3,6 +3,8 @@ package journal_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,4 +270,40 @@ func TestPostgresGroupsWrites(t *testing.T) {
 	got, err := p.Get(ctx, existing.Ref)
 	require.NoError(t, err)
 	assert.Empty(t, got.Note, "the thief wrote nothing")
+}
+
+// A grouped UPDATE finds its rows by primary key, even in the generic plan
+// PostgreSQL caches for a prepared statement and on a table of thousands
+// of entries: the cost of a write must not grow with the journal.
+func TestPostgresGroupedUpdatesUseThePrimaryKey(t *testing.T) {
+	url := pgtest.Start(t)
+	db := openPool(t, url)
+	p, err := journal.OpenPostgres(ctx, db)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO visengine_journal (ref, hash_visura, digest, created_at, outcome, updated_at)
+		SELECT md5(i::text), 'h', md5(i::text), now(), 'completed', now() FROM generate_series(1, 5000) i`)
+	require.NoError(t, err)
+	_, err = db.Exec(`ANALYZE visengine_journal`)
+	require.NoError(t, err)
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	_, err = conn.ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`)
+	require.NoError(t, err)
+	for _, n := range []int{1, 2, 8, 32} {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE u%d AS %s", n, journal.UpdateSQL(p, n)))
+		require.NoError(t, err)
+		args := strings.Repeat(", 'ref', 'h', 'd', now(), '', NULL, '', '', 'o', 1000000", n)[2:]
+		rows, err := conn.QueryContext(ctx, fmt.Sprintf("EXPLAIN EXECUTE u%d(%s)", n, args))
+		require.NoError(t, err)
+		var plan strings.Builder
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			plan.WriteString(line + "\n")
+		}
+		require.NoError(t, rows.Err())
+		assert.NotContains(t, plan.String(), "Seq Scan on visengine_journal", "%d entries:\n%s", n, plan.String())
+		assert.Contains(t, plan.String(), "visengine_journal_pkey", "%d entries:\n%s", n, plan.String())
+	}
 }
