@@ -62,3 +62,10 @@ func QueuedWrites(p *Postgres) int {
 
 // UpdateSQL is the statement p sends to update n entries at once.
 func UpdateSQL(p *Postgres, n int) string { return p.updateSQL(n, false) }
+
+// HoldWriter takes p's writer's turn until the returned function is
+// called: Creates and Updates queue up, reads go on.
+func HoldWriter(p *Postgres) func() {
+	p.writer <- struct{}{}
+	return func() { <-p.writer }
+}

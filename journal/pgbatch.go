@@ -80,26 +80,30 @@ func (q *pgQueue) take() []*pgWrite {
 }
 
 // write queues w in q and returns once a statement carried it: one this
-// call sends when it gets a statement slot, or one another call sent
-// first. run sends a batch and sets each write's err.
+// call sends when it holds the writer's turn and a statement slot, or one
+// another call sent first. Writes go one statement at a time (the
+// writer), so that those that queue meanwhile share the next; reads keep
+// the other slots. run sends a batch and sets each write's err.
 func (p *Postgres) write(ctx context.Context, q *pgQueue, w *pgWrite, run func(context.Context, []*pgWrite) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	w.done = make(chan struct{})
 	q.push(w)
-	select {
-	case p.slots <- struct{}{}:
-	case <-w.done:
-		return w.err
-	case <-ctx.Done():
-		if q.remove(w) {
-			return fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
+	for _, sem := range []chan struct{}{p.writer, p.slots} {
+		select {
+		case sem <- struct{}{}:
+		case <-w.done:
+			return w.err
+		case <-ctx.Done():
+			if q.remove(w) {
+				return fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
+			}
+			<-w.done // on its way already
+			return w.err
 		}
-		<-w.done // on its way already
-		return w.err
+		defer func() { <-sem }()
 	}
-	defer func() { <-p.slots }()
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 	defer cancel()
 	for {

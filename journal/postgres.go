@@ -29,11 +29,12 @@ const DefaultTable = "visengine_journal"
 // holds a lease. Durability is the database's: with synchronous_commit on
 // (PostgreSQL's default), a call that returned nil survives a crash.
 type Postgres struct {
-	db    *sql.DB
-	table string        // quoted, maybe schema-qualified
-	name  string        // as configured, for messages
-	slots chan struct{} // one per statement in flight: WithMaxConns
-	stmts atomic.Uint64 // statements sent, for the benchmarks
+	db     *sql.DB
+	table  string        // quoted, maybe schema-qualified
+	name   string        // as configured, for messages
+	slots  chan struct{} // one per statement in flight: WithMaxConns
+	writer chan struct{} // one write statement in flight at a time (pgbatch.go)
+	stmts  atomic.Uint64 // statements sent, for the benchmarks
 
 	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
 	secret           secretCache // DigestSecret's (secret.go)
@@ -112,7 +113,8 @@ func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Pos
 	if cfg.maxConns == 0 {
 		cfg.maxConns = cmp.Or(db.Stats().MaxOpenConnections, DefaultMaxConns)
 	}
-	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table, slots: make(chan struct{}, cfg.maxConns)}
+	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table, slots: make(chan struct{}, cfg.maxConns),
+		writer: make(chan struct{}, 1)}
 	if err := p.migrate(ctx, cfg.table); err != nil {
 		return nil, fmt.Errorf("visengine: journal table %s: %w", cfg.table, err)
 	}
