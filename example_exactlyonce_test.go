@@ -142,7 +142,8 @@ func finishLater(ctx context.Context, c *visengine.Client, submitErr error) (*vi
 // keepRecovering runs Recover at start-up and then every few minutes, on
 // every replica, with the client that submits: visengine.NewClient(token,
 // visengine.WithJournal(j)), where j is journal.OpenPostgres(ctx, db) for
-// replicas, or journal.OpenDir(path) for one process.
+// replicas, or journal.OpenDir(path) for one process (close either before
+// the process exits: defer j.Close()).
 func keepRecovering(ctx context.Context, c *visengine.Client, j visengine.Journal, every time.Duration) error {
 	for {
 		report, err := c.Recover(ctx, j)

@@ -294,7 +294,11 @@ type Journal interface {
 	// leaves at most a free draft open, which no entry names) and a
 	// completed outcome (one lost reads unfinished with its close time, and
 	// Recover or a keyed replay reads the richiesta back and completes it).
-	// Every other record, above all the draft's id with the close's time
+	// A completed outcome that ends the lease may even be written behind,
+	// after Update returned, and so lost with the calling process, as long
+	// as the entry stays leased until it is written (no other process acts
+	// on it meanwhile) and the journal's own reads see it: what its loss
+	// costs is that one read. Every other record, above all the draft's id with the close's time
 	// (the close may charge) and a failed or abandoned outcome (the caller
 	// was told nothing was charged), must be durable before the call
 	// returns. The journal decides from e alone; making every record

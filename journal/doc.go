@@ -63,7 +63,14 @@
 // Postgres commits a statement that carries only such records with
 // synchronous_commit off for that transaction, crash-safe for the
 // database (an OS crash or power cut may lose the last few hundred
-// milliseconds of such commits, never corrupting anything). Every other
+// milliseconds of such commits, never corrupting anything); and it writes
+// a completed outcome behind: Update returns at once, and the next write
+// statement carries it (or one of its own 20 ms later, or Close). Until
+// then the entry keeps its lease, so no replica takes it, and this
+// process's reads write it first; if the process dies meanwhile, the
+// entry reads unfinished with its close time once the lease ends, and
+// Recover reads the richiesta back and completes it: one GET, nothing
+// charged. Call [Postgres.Close] before the process exits. Every other
 // record, the draft's id with the close's time and a failed or abandoned
 // outcome above all, is durable before its call returns. So a Submit
 // waits for one durable write, before the close that may charge.
@@ -88,12 +95,16 @@
 //	db.SetMaxIdleConns(16) // database/sql keeps only 2 idle otherwise
 //	j, err := journal.OpenPostgres(ctx, db) // takes 16 from the pool's limit
 //
-// Each statement is its own transaction, and a Submit's three writes are
-// three statements when alone. Writes that queue while every slot is busy
-// are grouped as a Dir's are: the Creates in one INSERT, the Updates in one
-// UPDATE … FROM (VALUES …), up to 32 entries each, every call answered for
-// its own row (a conflict, a lease lost); so many submissions in flight
-// share their statements and commits.
+// Each statement is its own transaction. A Submit waits for two: the
+// intent's INSERT and the UPDATE of the draft's id with the close's time,
+// which also carries the outcomes written behind (see Guarantees). Writes
+// go one statement at a time, since PostgreSQL spends less per entry on
+// one grouped statement than on several racing for the same index pages:
+// those that queue meanwhile are grouped as a Dir's are, the Creates in
+// one INSERT, the Updates in one UPDATE … FROM (VALUES …), up to 32
+// entries each, every call answered for its own row (a conflict, a lease
+// lost); so many submissions in flight share their statements and
+// commits. Reads use the other slots.
 //
 // Leases make one worker at a time act on an entry: Update succeeds only
 // while the caller holds an unexpired lease, and Claim hands each free

@@ -16,6 +16,10 @@ import "github.com/visengine-go/visengine"
 //     back, finds it closed and completes the entry: nothing is charged
 //     twice.
 //
+// A Postgres goes further with a completed outcome that ends the lease:
+// it writes it behind (pgbehind.go), since the lease it keeps until then
+// stops any other process from acting on the entry.
+//
 // Every other record is synced: above all the draft's id with the close's
 // time (the close may charge), and a failed or abandoned outcome (the
 // caller is told nothing was charged; a lost one would let Recover close

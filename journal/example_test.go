@@ -79,6 +79,7 @@ func ExampleOpenPostgres() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer j.Close() // writes the completed outcomes still written behind
 	owner, _ := os.Hostname()
 	owner = fmt.Sprintf("%s/%d", owner, os.Getpid())
 	entries, err := j.Claim(ctx, owner, time.Now().Add(2*time.Minute), 10)

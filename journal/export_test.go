@@ -1,5 +1,7 @@
 package journal
 
+import "time"
+
 // Flushes returns how many times d has synced its log: the durable writes
 // the benchmarks count.
 func Flushes(d *Dir) uint64 {
@@ -69,3 +71,7 @@ func HoldWriter(p *Postgres) func() {
 	p.writer <- struct{}{}
 	return func() { <-p.writer }
 }
+
+// WriteBehindAfter sets how long p's completed outcomes wait for another
+// statement before one is sent for them alone.
+func WriteBehindAfter(p *Postgres, d time.Duration) { p.behindAfter = d }

@@ -31,6 +31,7 @@ const batchTimeout = 30 * time.Second
 type pgWrite struct {
 	e      visengine.JournalEntry
 	micros int64 // the lease's length, on the caller's clock when it called
+	behind bool  // written behind: its Update returned already
 	done   chan struct{}
 	err    error
 }
@@ -45,6 +46,19 @@ func (q *pgQueue) push(w *pgWrite) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.ops = append(q.ops, w)
+}
+
+// behind returns the writes written behind that wait in the queue.
+func (q *pgQueue) behind() []*pgWrite {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ws []*pgWrite
+	for _, o := range q.ops {
+		if o.behind {
+			ws = append(ws, o)
+		}
+	}
+	return ws
 }
 
 // remove takes w out of the queue, if no statement took it yet.
@@ -79,23 +93,33 @@ func (q *pgQueue) take() []*pgWrite {
 	return batch
 }
 
-// write queues w in q and returns once a statement carried it: one this
-// call sends when it holds the writer's turn and a statement slot, or one
-// another call sent first. Writes go one statement at a time (the
-// writer), so that those that queue meanwhile share the next; reads keep
-// the other slots. run sends a batch and sets each write's err.
+// write queues w in q and returns once a statement carried it.
 func (p *Postgres) write(ctx context.Context, q *pgQueue, w *pgWrite, run func(context.Context, []*pgWrite) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	w.done = make(chan struct{})
 	q.push(w)
+	return p.carry(ctx, q, w, run)
+}
+
+// carry returns once a statement carried w, queued in q: one this call
+// sends when it holds the writer's turn and a statement slot, or one
+// another call sent first. Writes go one statement at a time (the
+// writer), so that those that queue meanwhile share the next; reads keep
+// the other slots. run sends a batch and sets each write's err. When ctx
+// ends first, w leaves the queue, unless it is written behind (it is
+// nobody's to drop) or a statement has it already.
+func (p *Postgres) carry(ctx context.Context, q *pgQueue, w *pgWrite, run func(context.Context, []*pgWrite) error) error {
 	for _, sem := range []chan struct{}{p.writer, p.slots} {
 		select {
 		case sem <- struct{}{}:
 		case <-w.done:
 			return w.err
 		case <-ctx.Done():
+			if w.behind {
+				return ctx.Err()
+			}
 			if q.remove(w) {
 				return fmt.Errorf("visengine: journal table %s: waiting for a connection: %w", p.name, ctx.Err())
 			}
@@ -179,7 +203,11 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 		return err
 	}
 	for _, w := range batch {
-		if !done[w.e.Ref] {
+		switch {
+		case done[w.e.Ref]:
+		case w.behind: // nobody waits to learn why
+			w.err = visengine.ErrLeaseLost
+		default:
 			w.err = p.missingOr(ctx, w.e.Ref, visengine.ErrLeaseLost)
 		}
 	}

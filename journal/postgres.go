@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,10 @@ const DefaultTable = "visengine_journal"
 // given by a caller is applied as a duration to that clock (see
 // visengine.Journal), so replicas whose clocks disagree still agree on who
 // holds a lease. Durability is the database's: with synchronous_commit on
-// (PostgreSQL's default), a call that returned nil survives a crash.
+// (PostgreSQL's default), a call that returned nil survives a crash, but
+// for the durability classes of visengine.Journal: a completed outcome
+// is written behind, so call Close before the process exits (see the
+// package documentation).
 type Postgres struct {
 	db     *sql.DB
 	table  string        // quoted, maybe schema-qualified
@@ -35,6 +39,11 @@ type Postgres struct {
 	slots  chan struct{} // one per statement in flight: WithMaxConns
 	writer chan struct{} // one write statement in flight at a time (pgbatch.go)
 	stmts  atomic.Uint64 // statements sent, for the benchmarks
+
+	bmu         sync.Mutex    // guards armed and closed (pgbehind.go)
+	armed       bool          // a flush of the writes written behind is due
+	closed      bool          // Close was called: nothing more is written behind
+	behindAfter time.Duration // behindDelay, but for tests
 
 	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
 	secret           secretCache // DigestSecret's (secret.go)
@@ -114,7 +123,7 @@ func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Pos
 		cfg.maxConns = cmp.Or(db.Stats().MaxOpenConnections, DefaultMaxConns)
 	}
 	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table, slots: make(chan struct{}, cfg.maxConns),
-		writer: make(chan struct{}, 1)}
+		writer: make(chan struct{}, 1), behindAfter: behindDelay}
 	if err := p.migrate(ctx, cfg.table); err != nil {
 		return nil, fmt.Errorf("visengine: journal table %s: %w", cfg.table, err)
 	}
@@ -205,8 +214,13 @@ func bareName(name string) string { return name[strings.LastIndex(name, ".")+1:]
 
 // slot waits for one of the journal's statement slots (WithMaxConns) and
 // returns the function that gives it back. Each exported method takes one
-// for all its statements: helpers called under it take none.
+// for all its statements: helpers called under it take none. The
+// completed outcomes written behind go first, so that every read sees
+// them.
 func (p *Postgres) slot(ctx context.Context) (func(), error) {
+	if err := p.flushBehind(ctx); err != nil {
+		return nil, err
+	}
 	select {
 	case p.slots <- struct{}{}:
 		p.stmts.Add(1)
@@ -259,7 +273,14 @@ func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	return p.write(ctx, &p.updates, &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}, p.updateBatch)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}
+	if p.writeBehind(w) {
+		return nil
+	}
+	return p.write(ctx, &p.updates, w, p.updateBatch)
 }
 
 // missingOr tells why a statement on ref matched no row: the row is

@@ -32,6 +32,7 @@ func openPostgres(t *testing.T, url string, opts ...journal.PostgresOption) *jou
 	t.Helper()
 	p, err := journal.OpenPostgres(ctx, openPool(t, url), opts...)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() }) // before the pool's: cleanups run last first
 	return p
 }
 

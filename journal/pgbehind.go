@@ -1,0 +1,81 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/visengine-go/visengine"
+)
+
+// A Postgres journal writes a completed outcome behind: Update queues it
+// and returns, and the journal's next write statement carries it, or one
+// sent for it alone behindDelay later. A Submit thus waits for two
+// statements, not three: the outcome is the entry's last write, recorded
+// after the close was answered, and nothing waits for it. Until it is
+// written the entry keeps its lease, so no replica's Recover takes it;
+// this process's own reads (Get, List, ListDrafts, Claim, ClaimRef,
+// Release) write it first, and Close writes what is left. If the process
+// ends before, the entry reads unfinished with its close time once its
+// lease ends, and Recover or a keyed replay reads the richiesta back and
+// completes it: one GET, nothing charged (see visengine.Journal's
+// durability classes).
+
+// behindDelay is how long a completed outcome waits for another statement
+// to carry it before one is sent for it alone: long enough for a
+// submission at a time to carry the one before it (about a millisecond
+// each), short enough that another replica sees it soon.
+const behindDelay = 20 * time.Millisecond
+
+// writeBehind queues w and makes sure a statement carries it soon, if it
+// is a completed outcome that ends its lease (the entry's last write) and
+// the journal is open; it reports whether it did.
+func (p *Postgres) writeBehind(w *pgWrite) bool {
+	if w.e.Outcome != visengine.JournalCompleted || w.micros > 0 {
+		return false
+	}
+	p.bmu.Lock()
+	defer p.bmu.Unlock()
+	if p.closed {
+		return false
+	}
+	w.behind, w.done = true, make(chan struct{})
+	p.updates.push(w)
+	if !p.armed {
+		p.armed = true
+		time.AfterFunc(p.behindAfter, func() {
+			p.bmu.Lock()
+			p.armed = false
+			p.bmu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+			defer cancel()
+			_ = p.flushBehind(ctx) // a failure leaves it to Recover, as a kill would
+		})
+	}
+	return true
+}
+
+// flushBehind returns once the writes written behind before the call are
+// written (or failed: the error is theirs, and nobody waits for it), or
+// ctx ends.
+func (p *Postgres) flushBehind(ctx context.Context) error {
+	for _, w := range p.updates.behind() {
+		if err := p.carry(ctx, &p.updates, w, p.updateBatch); ctx.Err() != nil {
+			return fmt.Errorf("visengine: journal table %s: writing completed outcomes: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+// Close writes the completed outcomes still written behind, and from then
+// on writes each before Update returns. It does not close the *sql.DB,
+// which stays the caller's. Call it before the process exits: an outcome
+// left unwritten costs Recover a GET.
+func (p *Postgres) Close() error {
+	p.bmu.Lock()
+	p.closed = true
+	p.bmu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	return p.flushBehind(ctx)
+}

@@ -1,0 +1,122 @@
+package journal_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/internal/pgtest"
+	"github.com/visengine-go/visengine/journal"
+)
+
+// completed returns e with a completed outcome that ends its lease: the
+// entry's last write, the one a Postgres writes behind.
+func completed(e visengine.JournalEntry) visengine.JournalEntry {
+	e.Outcome, e.Note, e.LeaseUntil = visengine.JournalCompleted, "closed", time.Now()
+	return e
+}
+
+// A completed outcome is written behind: Update returns before any
+// statement carries it, and until one does the entry stays leased, so
+// that another replica sees it unfinished but cannot take it. The
+// journal's own reads write it first.
+func TestPostgresWritesCompletedOutcomesBehind(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url, journal.WithMaxConns(1))
+	other := openPostgres(t, url) // another replica
+	journal.WriteBehindAfter(p, time.Hour)
+	e := create(t, p, 1, "o", time.Hour)
+
+	release := journal.HoldSlots(p)
+	require.NoError(t, p.Update(ctx, completed(e)), "returns with every slot held: no statement needed")
+	release()
+	got, err := other.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	assert.Empty(t, got.Outcome, "not written yet")
+	assert.Equal(t, "o", got.LeaseOwner, "still leased")
+	taken, err := other.Claim(ctx, "thief", time.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	assert.Empty(t, taken, "no replica takes it meanwhile")
+	_, err = other.ClaimRef(ctx, e.Ref, "thief", time.Now().Add(time.Hour))
+	require.ErrorIs(t, err, visengine.ErrLeaseHeld)
+
+	got, err = p.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome, "the journal's own read wrote it first")
+	got, err = other.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome)
+	assert.Empty(t, got.LeaseOwner, "its lease ended with it")
+}
+
+// The next Update's statement carries a completed outcome written behind:
+// at one submission at a time, each carries the one before.
+func TestPostgresNextUpdateCarriesOutcomesBehind(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	other := openPostgres(t, url)
+	journal.WriteBehindAfter(p, time.Hour)
+	first, second := create(t, p, 1, "o", time.Hour), create(t, p, 2, "o", time.Hour)
+	require.NoError(t, p.Update(ctx, completed(first)))
+	second.DraftID, second.CloseSentAt = "draft-2", time.Now()
+	s0 := journal.Statements(p)
+	require.NoError(t, p.Update(ctx, second))
+	assert.Equal(t, uint64(1), journal.Statements(p)-s0, "one statement for both")
+	got, err := other.Get(ctx, first.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome)
+	got, err = other.Get(ctx, second.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, "draft-2", got.DraftID)
+}
+
+// Alone, a completed outcome gets a statement of its own soon after:
+// another replica sees it without anything else happening here.
+func TestPostgresWritesOutcomesBehindSoon(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	other := openPostgres(t, url)
+	journal.WriteBehindAfter(p, 10*time.Millisecond)
+	e := create(t, p, 1, "o", time.Hour)
+	s0 := journal.Statements(p)
+	require.NoError(t, p.Update(ctx, completed(e)))
+	require.Eventually(t, func() bool {
+		got, err := other.Get(ctx, e.Ref)
+		return err == nil && got.Outcome == visengine.JournalCompleted
+	}, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, uint64(1), journal.Statements(p)-s0)
+}
+
+// Close writes what is written behind, and from then on each completed
+// outcome is written before its Update returns.
+func TestPostgresCloseWritesOutcomesBehind(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url, journal.WithMaxConns(1))
+	other := openPostgres(t, url)
+	journal.WriteBehindAfter(p, time.Hour)
+	first, second := create(t, p, 1, "o", time.Hour), create(t, p, 2, "o", time.Hour)
+	require.NoError(t, p.Update(ctx, completed(first)))
+	require.NoError(t, p.Close())
+	got, err := other.Get(ctx, first.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome, "Close wrote it")
+
+	release := journal.HoldSlots(p)
+	done := make(chan error, 1)
+	go func() { done <- p.Update(ctx, completed(second)) }()
+	require.Eventually(t, func() bool { return journal.QueuedWrites(p) == 1 }, 5*time.Second, time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Update returned (%v) before any statement could carry it", err)
+	default:
+	}
+	release()
+	require.NoError(t, <-done)
+	got, err = other.Get(ctx, second.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome)
+	require.NoError(t, p.Close(), "Close twice is fine")
+}
