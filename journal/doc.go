@@ -88,8 +88,10 @@
 // the *sql.DB's own SetMaxOpenConns, or DefaultMaxConns, 2, when it has
 // none): calls beyond wait their turn, so a *sql.DB opened with sql.Open's
 // defaults never takes more connections than the server allows nor opens
-// one per statement. For more throughput give the pool more connections,
-// as many idle as open, and the journal as many:
+// one per statement. Submit's throughput needs no more: writes go one
+// statement at a time whatever the pool (see below). More connections
+// serve more reads at once (Recover on a large journal, many keyed
+// replays); give the pool as many idle as open, and the journal as many:
 //
 //	db.SetMaxOpenConns(16)
 //	db.SetMaxIdleConns(16) // database/sql keeps only 2 idle otherwise

@@ -19,7 +19,9 @@ import (
 // ends before, the entry reads unfinished with its close time once its
 // lease ends, and Recover or a keyed replay reads the richiesta back and
 // completes it: one GET, nothing charged (see visengine.Journal's
-// durability classes).
+// durability classes). So does the holder of a new lease, should this
+// one run out before the write (a process stalled longer than its lease):
+// the write then matches no row and is dropped, as a kill would drop it.
 
 // behindDelay is how long a completed outcome waits for another statement
 // to carry it before one is sent for it alone: long enough for a
