@@ -64,7 +64,7 @@
 // synchronous_commit off for that transaction, crash-safe for the
 // database (an OS crash or power cut may lose the last few hundred
 // milliseconds of such commits, never corrupting anything); and it writes
-// a completed outcome behind: Update returns at once, and the next write
+// a completed outcome behind: Update returns at once, and the next UPDATE
 // statement carries it (or one of its own 20 ms later, or Close). Until
 // then the entry keeps its lease, so no replica takes it, and this
 // process's reads write it first; if the process dies meanwhile, the

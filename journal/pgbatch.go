@@ -48,19 +48,6 @@ func (q *pgQueue) push(w *pgWrite) {
 	q.ops = append(q.ops, w)
 }
 
-// behind returns the writes written behind that wait in the queue.
-func (q *pgQueue) behind() []*pgWrite {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var ws []*pgWrite
-	for _, o := range q.ops {
-		if o.behind {
-			ws = append(ws, o)
-		}
-	}
-	return ws
-}
-
 // remove takes w out of the queue, if no statement took it yet.
 func (q *pgQueue) remove(w *pgWrite) bool {
 	q.mu.Lock()

@@ -9,13 +9,14 @@ import (
 )
 
 // A Postgres journal writes a completed outcome behind: Update queues it
-// and returns, and the journal's next write statement carries it, or one
+// and returns, and the journal's next grouped UPDATE carries it, or one
 // sent for it alone behindDelay later. A Submit thus waits for two
 // statements, not three: the outcome is the entry's last write, recorded
 // after the close was answered, and nothing waits for it. Until it is
 // written the entry keeps its lease, so no replica's Recover takes it;
-// this process's own reads (Get, List, ListDrafts, Claim, ClaimRef,
-// Release) write it first, and Close writes what is left. If the process
+// this process's own reads write it first (Get, ClaimRef and Release
+// those of their entry, List, ListDrafts and Claim all), and Close writes
+// what is left. If the process
 // ends before, the entry reads unfinished with its close time once its
 // lease ends, and Recover or a keyed replay reads the richiesta back and
 // completes it: one GET, nothing charged (see visengine.Journal's
@@ -43,6 +44,7 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 	}
 	w.behind, w.done = true, make(chan struct{})
 	p.updates.push(w)
+	p.pending = append(p.pending, w)
 	if !p.armed {
 		p.armed = true
 		time.AfterFunc(p.behindAfter, func() {
@@ -51,22 +53,45 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 			p.bmu.Unlock()
 			ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 			defer cancel()
-			_ = p.flushBehind(ctx) // a failure leaves it to Recover, as a kill would
+			_ = p.flushBehind(ctx, "") // a failure leaves it to Recover, as a kill would
 		})
 	}
 	return true
 }
 
-// flushBehind returns once the writes written behind before the call are
-// written (or failed: the error is theirs, and nobody waits for it), or
-// ctx ends.
-func (p *Postgres) flushBehind(ctx context.Context) error {
-	for _, w := range p.updates.behind() {
-		if err := p.carry(ctx, &p.updates, w, p.updateBatch); ctx.Err() != nil {
-			return fmt.Errorf("visengine: journal table %s: writing completed outcomes: %w", p.name, err)
+// flushBehind returns once the writes written behind before the call
+// (those of ref, or all when ref is "") are written, whether queued or in
+// a statement already, or failed (the error is theirs, and nobody waits
+// for it); or once ctx ends.
+func (p *Postgres) flushBehind(ctx context.Context, ref string) error {
+	for _, w := range p.pendingFor(ref) {
+		if p.carry(ctx, &p.updates, w, p.updateBatch) != nil && ctx.Err() != nil {
+			return fmt.Errorf("visengine: journal table %s: waiting for this process's completed outcomes to be written: %w", p.name, ctx.Err())
 		}
 	}
 	return nil
+}
+
+// pendingFor returns the writes written behind that are not done yet:
+// those of ref, or all when ref is "". It forgets those that are done.
+func (p *Postgres) pendingFor(ref string) []*pgWrite {
+	p.bmu.Lock()
+	defer p.bmu.Unlock()
+	live, ws := p.pending[:0], []*pgWrite(nil)
+	for _, w := range p.pending {
+		select {
+		case <-w.done:
+			continue
+		default:
+		}
+		live = append(live, w)
+		if ref == "" || w.e.Ref == ref {
+			ws = append(ws, w)
+		}
+	}
+	clear(p.pending[len(live):])
+	p.pending = live
+	return ws
 }
 
 // Close writes the completed outcomes still written behind, and from then
@@ -79,5 +104,5 @@ func (p *Postgres) Close() error {
 	p.bmu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	return p.flushBehind(ctx)
+	return p.flushBehind(ctx, "")
 }

@@ -1,6 +1,8 @@
 package journal_test
 
 import (
+	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -119,4 +121,62 @@ func TestPostgresCloseWritesOutcomesBehind(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, visengine.JournalCompleted, got.Outcome)
 	require.NoError(t, p.Close(), "Close twice is fine")
+}
+
+// lockRow holds a row lock on ref from another session until the
+// returned function is called: an UPDATE of the row waits meanwhile.
+func lockRow(t *testing.T, db *sql.DB, ref string) func() {
+	t.Helper()
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	var got string
+	require.NoError(t, tx.QueryRow(`SELECT ref FROM visengine_journal WHERE ref = $1 FOR UPDATE`, ref).Scan(&got))
+	return func() { _ = tx.Rollback() }
+}
+
+// A completed outcome already in a statement that has not committed yet
+// (held here by another session's row lock) is still this process's to
+// see: Get and Close wait for it.
+func TestPostgresReadsWaitForOutcomesInFlight(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url, journal.WithMaxConns(2))
+	other := openPool(t, url)
+	journal.WriteBehindAfter(p, time.Millisecond)
+	for _, read := range []string{"Get", "Close"} {
+		e := create(t, p, 1, "o", time.Hour)
+		unlock := lockRow(t, other, e.Ref)
+		require.NoError(t, p.Update(ctx, completed(e)))
+		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == 0 }, 5*time.Second, time.Millisecond,
+			"the timer's statement took it")
+		time.AfterFunc(100*time.Millisecond, unlock)
+		var outcome visengine.JournalOutcome
+		if read == "Get" {
+			got, err := p.Get(ctx, e.Ref)
+			require.NoError(t, err)
+			outcome = got.Outcome
+		} else {
+			require.NoError(t, p.Close())
+			require.NoError(t, other.QueryRow(`SELECT outcome FROM visengine_journal WHERE ref = $1`, e.Ref).Scan(&outcome))
+		}
+		assert.Equal(t, visengine.JournalCompleted, outcome, "%s waited for the statement", read)
+	}
+}
+
+// A read of one entry waits only for that entry's outcome written behind:
+// another's, stuck behind a slow write, does not hold it up.
+func TestPostgresReadOfAnotherEntryDoesNotWait(t *testing.T) {
+	p := openPostgres(t, pgtest.Start(t), journal.WithMaxConns(4))
+	journal.WriteBehindAfter(p, time.Hour)
+	first, second := create(t, p, 1, "o", time.Hour), create(t, p, 2, "o", time.Hour)
+	release := journal.HoldWriter(p) // a slow write
+	defer release()
+	require.NoError(t, p.Update(ctx, completed(first)))
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	got, err := p.Get(short, second.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, second.Ref, got.Ref)
+	_, err = p.Get(short, first.Ref)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "its own entry's read waits")
+	assert.Contains(t, err.Error(), "waiting for this process's completed outcomes to be written")
 }

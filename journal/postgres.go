@@ -40,9 +40,10 @@ type Postgres struct {
 	writer chan struct{} // one write statement in flight at a time (pgbatch.go)
 	stmts  atomic.Uint64 // statements sent, for the benchmarks
 
-	bmu         sync.Mutex    // guards armed and closed (pgbehind.go)
+	bmu         sync.Mutex    // guards armed, closed and pending (pgbehind.go)
 	armed       bool          // a flush of the writes written behind is due
 	closed      bool          // Close was called: nothing more is written behind
+	pending     []*pgWrite    // written behind and not known to be done
 	behindAfter time.Duration // behindDelay, but for tests
 
 	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
@@ -164,7 +165,7 @@ CREATE INDEX IF NOT EXISTS "%[2]s_digest" ON %[1]s (hash_visura, digest);
 // concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on PostgreSQL's
 // catalog. It then checks that the table has the journal's columns.
 func (p *Postgres) migrate(ctx context.Context, name string) error {
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -215,10 +216,10 @@ func bareName(name string) string { return name[strings.LastIndex(name, ".")+1:]
 // slot waits for one of the journal's statement slots (WithMaxConns) and
 // returns the function that gives it back. Each exported method takes one
 // for all its statements: helpers called under it take none. The
-// completed outcomes written behind go first, so that every read sees
-// them.
-func (p *Postgres) slot(ctx context.Context) (func(), error) {
-	if err := p.flushBehind(ctx); err != nil {
+// completed outcomes written behind go first, so that the method sees
+// them: those of ref, or all when ref is "".
+func (p *Postgres) slot(ctx context.Context, ref string) (func(), error) {
+	if err := p.flushBehind(ctx, ref); err != nil {
 		return nil, err
 	}
 	select {
@@ -314,7 +315,7 @@ func (p *Postgres) Claim(ctx context.Context, owner string, until time.Time, max
 	if err := checkClaim(owner, until, max); err != nil {
 		return nil, err
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +353,7 @@ func (p *Postgres) ClaimRef(ctx context.Context, ref, owner string, until time.T
 	if err := cmp.Or(checkRef(ref), checkClaim(owner, until, 1)); err != nil {
 		return visengine.JournalEntry{}, err
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, ref)
 	if err != nil {
 		return visengine.JournalEntry{}, err
 	}
@@ -379,7 +380,7 @@ func (p *Postgres) Release(ctx context.Context, ref, owner string) error {
 	if err := checkRef(ref); err != nil {
 		return err
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -407,7 +408,7 @@ func (p *Postgres) Get(ctx context.Context, ref string) (visengine.JournalEntry,
 	if err := checkRef(ref); err != nil {
 		return visengine.JournalEntry{}, err
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, ref)
 	if err != nil {
 		return visengine.JournalEntry{}, err
 	}
@@ -459,7 +460,7 @@ func (p *Postgres) List(ctx context.Context, f visengine.JournalFilter) ([]visen
 		args = append(args, f.Limit)
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -484,7 +485,7 @@ func (p *Postgres) ListDrafts(ctx context.Context, ids []string) ([]visengine.Jo
 	if len(keep) == 0 {
 		return nil, ctx.Err()
 	}
-	done, err := p.slot(ctx)
+	done, err := p.slot(ctx, "")
 	if err != nil {
 		return nil, err
 	}
