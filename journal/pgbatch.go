@@ -30,8 +30,9 @@ const batchTimeout = 30 * time.Second
 // pgWrite is one Create or Update waiting for its statement.
 type pgWrite struct {
 	e      visengine.JournalEntry
-	micros int64 // the lease's length, on the caller's clock when it called
-	behind bool  // written behind: its Update returned already
+	micros int64     // the lease's length, on the caller's clock when it called
+	behind bool      // written behind: its Update returned already
+	due    time.Time // written behind: when to send it alone (pgbehind.go)
 	done   chan struct{}
 	err    error
 }

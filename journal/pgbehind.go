@@ -42,21 +42,46 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 	if p.closed {
 		return false
 	}
-	w.behind, w.done = true, make(chan struct{})
+	w.behind, w.done, w.due = true, make(chan struct{}), time.Now().Add(p.behindAfter)
 	p.updates.push(w)
 	p.pending = append(p.pending, w)
+	p.arm(p.behindAfter)
+	return true
+}
+
+// arm makes sure sendDue runs within d. The caller holds bmu.
+func (p *Postgres) arm(d time.Duration) {
 	if !p.armed {
 		p.armed = true
-		time.AfterFunc(p.behindAfter, func() {
-			p.bmu.Lock()
-			p.armed = false
-			p.bmu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-			defer cancel()
-			_ = p.flushBehind(ctx, "") // a failure leaves it to Recover, as a kill would
-		})
+		time.AfterFunc(d, p.sendDue)
 	}
-	return true
+}
+
+// sendDue sends the writes written behind that no statement carried
+// within behindDelay, and arms itself again for the younger ones: a write
+// of one submission at a time then rides the next submission's statement,
+// never one of its own.
+func (p *Postgres) sendDue() {
+	p.bmu.Lock()
+	p.armed = false
+	p.bmu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	var next time.Time
+	for _, w := range p.pendingFor("") {
+		if w.due.After(time.Now()) {
+			if next.IsZero() || w.due.Before(next) {
+				next = w.due
+			}
+			continue
+		}
+		_ = p.carry(ctx, &p.updates, w, p.updateBatch) // a failure leaves it to Recover, as a kill would
+	}
+	if !next.IsZero() {
+		p.bmu.Lock()
+		p.arm(time.Until(next))
+		p.bmu.Unlock()
+	}
 }
 
 // flushBehind returns once the writes written behind before the call

@@ -180,3 +180,28 @@ func TestPostgresReadOfAnotherEntryDoesNotWait(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "its own entry's read waits")
 	assert.Contains(t, err.Error(), "waiting for this process's completed outcomes to be written")
 }
+
+// The timer sends alone only what waited its full delay: an outcome
+// written behind just before the timer is due (the previous one's) waits
+// its own delay for another statement to carry it.
+func TestPostgresSendsOutcomesAloneOnlyWhenDue(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	other := openPostgres(t, url)
+	const delay = time.Second
+	journal.WriteBehindAfter(p, delay)
+	first, second, third := create(t, p, 1, "o", time.Hour), create(t, p, 2, "o", time.Hour), create(t, p, 3, "o", time.Hour)
+	start := time.Now()
+	require.NoError(t, p.Update(ctx, completed(first))) // arms the timer for start+delay
+	third.DraftID = "draft-3"
+	require.NoError(t, p.Update(ctx, third), "carries the first")
+	time.Sleep(time.Until(start.Add(delay * 7 / 10)))
+	require.NoError(t, p.Update(ctx, completed(second)))
+	time.Sleep(time.Until(start.Add(delay * 13 / 10)))
+	assert.Equal(t, 1, journal.QueuedWrites(p), "the second waits for its own delay, past the timer's first turn")
+	require.Eventually(t, func() bool {
+		got, err := other.Get(ctx, second.Ref)
+		return err == nil && got.Outcome == visengine.JournalCompleted
+	}, 5*time.Second, 10*time.Millisecond, "then goes alone")
+	assert.GreaterOrEqual(t, time.Since(start), delay*17/10)
+}
