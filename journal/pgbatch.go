@@ -31,11 +31,13 @@ const batchTimeout = 30 * time.Second
 type pgWrite struct {
 	e      visengine.JournalEntry
 	micros int64     // the lease's length, on the caller's clock when it called
-	behind bool      // written behind: its Update returned already
-	due    time.Time // written behind: when to send it alone (pgbehind.go)
+	due    time.Time // written behind (its Update returned): when to send it alone (pgbehind.go)
 	done   chan struct{}
 	err    error
 }
+
+// behind reports whether w is written behind: nobody waits for it.
+func (w *pgWrite) behind() bool { return !w.due.IsZero() }
 
 // pgQueue is the writes of one kind waiting for a statement.
 type pgQueue struct {
@@ -105,7 +107,7 @@ func (p *Postgres) carry(ctx context.Context, q *pgQueue, w *pgWrite, run func(c
 		case <-w.done:
 			return w.err
 		case <-ctx.Done():
-			if w.behind {
+			if w.behind() {
 				return ctx.Err()
 			}
 			if q.remove(w) {
@@ -154,9 +156,7 @@ func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
 		n := 10 * i
 		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, now(), $%d, %s)",
 			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, leaseEnd(n+10))
-		e := w.e
-		args = append(args, e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-			string(e.Outcome), e.Note, e.LeaseOwner, w.micros)
+		args = append(args, writeArgs(w)...)
 	}
 	sb.WriteString(` ON CONFLICT (ref) DO NOTHING RETURNING ref`)
 	lazy := lazyBatch(batch)
@@ -175,15 +175,21 @@ func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
 	return nil
 }
 
+// writeArgs are w's ten parameters, in the order of insertBatch's and
+// updateSQL's placeholders (the lease's end as its length).
+func writeArgs(w *pgWrite) []any {
+	e := w.e
+	return []any{e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
+		string(e.Outcome), e.Note, e.LeaseOwner, w.micros}
+}
+
 // updateBatch updates batch in one statement, each row only while its
 // writer holds an unexpired lease by the database's clock; a write that
 // matched no row learns why (missingOr).
 func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 	args := make([]any, 0, 10*len(batch))
 	for _, w := range batch {
-		e := w.e
-		args = append(args, e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
-			string(e.Outcome), e.Note, e.LeaseOwner, w.micros)
+		args = append(args, writeArgs(w)...)
 	}
 	lazy := lazyBatch(batch)
 	done, err := p.returnedRefs(ctx, "updating entries", p.updateSQL(len(batch), lazy), args, lazy)
@@ -193,7 +199,7 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 	for _, w := range batch {
 		switch {
 		case done[w.e.Ref]:
-		case w.behind: // nobody waits to learn why
+		case w.behind(): // nobody waits to learn why
 			w.err = visengine.ErrLeaseLost
 		default:
 			w.err = p.missingOr(ctx, w.e.Ref, visengine.ErrLeaseLost)

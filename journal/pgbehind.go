@@ -16,9 +16,8 @@ import (
 // written the entry keeps its lease, so no replica's Recover takes it;
 // this process's own reads write it first (Get, ClaimRef and Release
 // those of their entry, List, ListDrafts and Claim all), and Close writes
-// what is left. If the process
-// ends before, the entry reads unfinished with its close time once its
-// lease ends, and Recover or a keyed replay reads the richiesta back and
+// what is left. If the process ends before, the entry reads unfinished
+// with its close time once its lease ends, and Recover or a keyed replay reads the richiesta back and
 // completes it: one GET, nothing charged (see visengine.Journal's
 // durability classes). So does the holder of a new lease, should this
 // one run out before the write (a process stalled longer than its lease):
@@ -42,7 +41,7 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 	if p.closed {
 		return false
 	}
-	w.behind, w.done, w.due = true, make(chan struct{}), time.Now().Add(p.behindAfter)
+	w.done, w.due = make(chan struct{}), time.Now().Add(p.behindAfter)
 	p.updates.push(w)
 	p.pending = append(p.pending, w)
 	p.arm(p.behindAfter)

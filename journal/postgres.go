@@ -274,14 +274,11 @@ func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	if err := checkLeased(e); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	w := &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}
-	if p.writeBehind(w) {
+	if ctx.Err() == nil && p.writeBehind(w) {
 		return nil
 	}
-	return p.write(ctx, &p.updates, w, p.updateBatch)
+	return p.write(ctx, &p.updates, w, p.updateBatch) // which reports an ended ctx
 }
 
 // missingOr tells why a statement on ref matched no row: the row is
