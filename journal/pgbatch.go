@@ -148,7 +148,7 @@ func (p *Postgres) carry(ctx context.Context, q *pgQueue, w *pgWrite, run func(c
 func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
 	var sb strings.Builder
 	args := make([]any, 0, 10*len(batch))
-	sb.WriteString(`INSERT INTO ` + p.table + ` (` + columns + `) VALUES `)
+	sb.WriteString(`INSERT INTO ` + p.rel() + ` (` + columns + `) VALUES `)
 	for i, w := range batch {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -167,6 +167,7 @@ func (p *Postgres) insertBatch(ctx context.Context, batch []*pgWrite) error {
 	if err != nil {
 		return err
 	}
+	p.grown.Add(uint64(len(done)))
 	for _, w := range batch {
 		if !done[w.e.Ref] {
 			w.err = fmt.Errorf("visengine: journal entry %s: %w", w.e.Ref, visengine.ErrJournalConflict)
@@ -217,7 +218,7 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 // entries (the cost of a write grew with the journal).
 func (p *Postgres) updateSQL(n int, lazy bool) string {
 	var sb strings.Builder
-	sb.WriteString(`UPDATE ` + p.table + ` AS j SET
+	sb.WriteString(`UPDATE ` + p.rel() + ` AS j SET
 		hash_visura = v.hash_visura, digest = v.digest, created_at = v.created_at, draft_id = v.draft_id,
 		close_sent_at = v.close_sent_at, outcome = v.outcome, note = v.note, updated_at = now(),
 		lease_owner = CASE WHEN v.micros > 0 THEN j.lease_owner ELSE '' END,

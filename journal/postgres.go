@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type Postgres struct {
 	slots  chan struct{} // one per statement in flight: WithMaxConns
 	writer chan struct{} // one write statement in flight at a time (pgbatch.go)
 	stmts  atomic.Uint64 // statements sent, for the benchmarks
+	grown  atomic.Uint64 // entries this process inserted: how the table grew, for rel
 
 	bmu         sync.Mutex    // guards armed, closed and pending (pgbehind.go)
 	armed       bool          // a flush of the writes written behind is due
@@ -231,6 +233,25 @@ func (p *Postgres) slot(ctx context.Context, ref string) (func(), error) {
 	}
 }
 
+// rel is the journal's table as the statements on its rows name it:
+// followed by a comment that changes each time the entries this process
+// inserted double, up to maxPlanGrowth. A driver such as pgx prepares
+// each statement text once per connection, and PostgreSQL keeps a
+// prepared statement's generic plan until the table is analyzed again,
+// which autovacuum does about once a minute at most: a plan made while the
+// table held a few entries reads it whole (the cheapest way then) and
+// would go on doing so as the table grows by thousands of entries
+// meanwhile. A new text is a new statement, planned on the table as it
+// is.
+func (p *Postgres) rel() string {
+	return p.table + " /* plan " + strconv.Itoa(min(bits.Len64(p.grown.Load()), maxPlanGrowth)) + " */"
+}
+
+// maxPlanGrowth bounds rel's comments, and so the statements a driver
+// keeps prepared: past 2^16 entries, a plan that uses the indexes stays
+// the cheapest whatever the table's size.
+const maxPlanGrowth = 16
+
 // columns are an entry's columns in the order scanEntry reads them.
 const columns = `ref, hash_visura, digest, created_at, draft_id, close_sent_at, outcome, note, updated_at, lease_owner, lease_until`
 
@@ -297,7 +318,7 @@ func (p *Postgres) missingOr(ctx context.Context, ref string, leaseErr error) er
 func (p *Postgres) exists(ctx context.Context, ref string) (bool, error) {
 	var ok bool
 	p.stmts.Add(1)
-	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.table+` WHERE ref = $1)`, ref).Scan(&ok)
+	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.rel()+` WHERE ref = $1)`, ref).Scan(&ok)
 	if err != nil {
 		return false, p.fail("reading entry "+ref, err)
 	}
@@ -318,13 +339,13 @@ func (p *Postgres) Claim(ctx context.Context, owner string, until time.Time, max
 	}
 	defer done()
 	rows, err := p.db.QueryContext(ctx, `WITH picked AS (
-			SELECT ref FROM `+p.table+`
+			SELECT ref FROM `+p.rel()+`
 			WHERE outcome = '' AND (lease_until IS NULL OR lease_until <= now())
 			ORDER BY created_at, ref
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED
 		)
-		UPDATE `+p.table+` AS j SET lease_owner = $1, lease_until = `+leaseEnd(2)+`
+		UPDATE `+p.rel()+` AS j SET lease_owner = $1, lease_until = `+leaseEnd(2)+`
 		FROM picked WHERE j.ref = picked.ref
 		RETURNING `+prefixed("j.", columns),
 		owner, leaseMicros(until), max)
@@ -355,7 +376,7 @@ func (p *Postgres) ClaimRef(ctx context.Context, ref, owner string, until time.T
 		return visengine.JournalEntry{}, err
 	}
 	defer done()
-	rows, err := p.db.QueryContext(ctx, `UPDATE `+p.table+`
+	rows, err := p.db.QueryContext(ctx, `UPDATE `+p.rel()+`
 		SET lease_owner = $2, lease_until = `+leaseEnd(3)+`
 		WHERE ref = $1 AND (lease_owner IN ('', $2) OR lease_until IS NULL OR lease_until <= now())
 		RETURNING `+columns, ref, owner, leaseMicros(until))
@@ -382,7 +403,7 @@ func (p *Postgres) Release(ctx context.Context, ref, owner string) error {
 		return err
 	}
 	defer done()
-	res, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET lease_owner = '', lease_until = NULL
+	res, err := p.db.ExecContext(ctx, `UPDATE `+p.rel()+` SET lease_owner = '', lease_until = NULL
 		WHERE ref = $1 AND lease_owner = $2`, ref, owner)
 	if err != nil {
 		return p.fail("releasing entry "+ref, err)
@@ -410,7 +431,7 @@ func (p *Postgres) Get(ctx context.Context, ref string) (visengine.JournalEntry,
 		return visengine.JournalEntry{}, err
 	}
 	defer done()
-	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.table+` WHERE ref = $1`, ref)
+	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.rel()+` WHERE ref = $1`, ref)
 	if err != nil {
 		return visengine.JournalEntry{}, p.fail("reading entry "+ref, err)
 	}
@@ -445,7 +466,7 @@ func (p *Postgres) List(ctx context.Context, f visengine.JournalFilter) ([]visen
 	if f.Digest != "" {
 		add("digest = $%d", f.Digest)
 	}
-	q := `SELECT ` + columns + ` FROM ` + p.table
+	q := `SELECT ` + columns + ` FROM ` + p.rel()
 	if f.Unfinished {
 		where = append(where, "outcome = ''")
 	}
@@ -487,7 +508,7 @@ func (p *Postgres) ListDrafts(ctx context.Context, ids []string) ([]visengine.Jo
 		return nil, err
 	}
 	defer done()
-	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.table+`
+	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM `+p.rel()+`
 		WHERE draft_id <> '' AND draft_id = ANY (string_to_array($1, ' '))`, strings.Join(keep, " "))
 	if err != nil {
 		return nil, p.fail("listing entries by draft", err)

@@ -286,27 +286,104 @@ func TestPostgresGroupedUpdatesUseThePrimaryKey(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Exec(`ANALYZE visengine_journal`)
 	require.NoError(t, err)
+	conn := genericPlans(t, db)
+	for _, n := range []int{1, 2, 8, 32} {
+		name := fmt.Sprintf("u%d", n)
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE %s AS %s", name, journal.UpdateSQL(p, n)))
+		require.NoError(t, err)
+		plan := explainUpdate(t, conn, name, n)
+		assert.NotContains(t, plan, "Seq Scan on visengine_journal", "%d entries:\n%s", n, plan)
+		assert.Contains(t, plan, "visengine_journal_pkey", "%d entries:\n%s", n, plan)
+	}
+}
+
+// A driver such as pgx prepares each statement text once per connection,
+// and PostgreSQL keeps a prepared statement's generic plan until the table
+// is analyzed again, which autovacuum does about once a minute at most: a
+// plan made while the table held a few entries reads it whole, the
+// cheapest way then, and would go on doing so as the table grows by
+// thousands of entries meanwhile. The statement the journal sends once it
+// has grown must be planned again, and use the primary key.
+func TestPostgresPlansAgainAsTheTableGrows(t *testing.T) {
+	url := pgtest.Start(t)
+	db := openPool(t, url)
+	p, err := journal.OpenPostgres(ctx, db)
+	require.NoError(t, err)
+	_, err = db.Exec(`ALTER TABLE visengine_journal SET (autovacuum_enabled = false)`) // no ANALYZE plans it again
+	require.NoError(t, err)
+	for i := range 20 {
+		create(t, p, i, "o", time.Hour)
+	}
+	_, err = db.Exec(`ANALYZE visengine_journal`)
+	require.NoError(t, err)
+	conn := genericPlans(t, db)
+	prepared := map[string]string{} // statement text → prepared name: the driver's cache
+	plan := func(n int) string {
+		text := journal.UpdateSQL(p, n)
+		name, ok := prepared[text]
+		if !ok {
+			name = fmt.Sprintf("s%d", len(prepared))
+			_, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE %s AS %s", name, text))
+			require.NoError(t, err)
+			prepared[text] = name
+		}
+		return explainUpdate(t, conn, name, n)
+	}
+	const n = 16
+	require.Contains(t, plan(n), "Seq Scan on visengine_journal", "planned on 20 entries, the update reads the table whole")
+
+	const grown, workers = 20000, 32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < grown; i += workers {
+				if err := p.Create(ctx, newEntry(t, 100+i, "o", time.Hour)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	require.NoError(t, <-errs)
+	got := plan(n)
+	assert.NotContains(t, got, "Seq Scan on visengine_journal", "%d entries later:\n%s", grown, got)
+	assert.Contains(t, got, "visengine_journal_pkey", "%d entries later:\n%s", grown, got)
+}
+
+// genericPlans returns a connection of db on which every prepared
+// statement runs its generic plan, as PostgreSQL settles on after five
+// executions.
+func genericPlans(t *testing.T, db *sql.DB) *sql.Conn {
+	t.Helper()
 	conn, err := db.Conn(ctx)
 	require.NoError(t, err)
-	defer func() { _ = conn.Close() }()
+	t.Cleanup(func() { _ = conn.Close() })
 	_, err = conn.ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`)
 	require.NoError(t, err)
-	for _, n := range []int{1, 2, 8, 32} {
-		_, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE u%d AS %s", n, journal.UpdateSQL(p, n)))
-		require.NoError(t, err)
-		args := strings.Repeat(", 'ref', 'h', 'd', now(), '', NULL, '', '', 'o', 1000000", n)[2:]
-		rows, err := conn.QueryContext(ctx, fmt.Sprintf("EXPLAIN EXECUTE u%d(%s)", n, args))
-		require.NoError(t, err)
-		var plan strings.Builder
-		for rows.Next() {
-			var line string
-			require.NoError(t, rows.Scan(&line))
-			plan.WriteString(line + "\n")
-		}
-		require.NoError(t, rows.Err())
-		assert.NotContains(t, plan.String(), "Seq Scan on visengine_journal", "%d entries:\n%s", n, plan.String())
-		assert.Contains(t, plan.String(), "visengine_journal_pkey", "%d entries:\n%s", n, plan.String())
+	return conn
+}
+
+// explainUpdate returns the plan of the prepared grouped update name of n
+// entries.
+func explainUpdate(t *testing.T, conn *sql.Conn, name string, n int) string {
+	t.Helper()
+	args := strings.Repeat(", 'ref', 'h', 'd', now(), '', NULL, '', '', 'o', 1000000", n)[2:]
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf("EXPLAIN EXECUTE %s(%s)", name, args))
+	require.NoError(t, err)
+	defer func() { _ = rows.Close() }()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		require.NoError(t, rows.Scan(&line))
+		plan.WriteString(line + "\n")
 	}
+	require.NoError(t, rows.Err())
+	return plan.String()
 }
 
 // Writes go one statement at a time, whatever the statement slots: those
