@@ -64,8 +64,9 @@
 // synchronous_commit off for that transaction, crash-safe for the
 // database (an OS crash or power cut may lose the last few hundred
 // milliseconds of such commits, never corrupting anything); and it writes
-// a completed outcome behind: Update returns at once, and the next UPDATE
-// statement carries it (or one of its own 20 ms later, or Close). Until
+// a completed outcome behind: Update returns at once, and a statement of
+// the journal's own carries it 20 ms later with the others written behind
+// meanwhile (or Close does), never one that a caller waits for. Until
 // then the entry keeps its lease, so no replica takes it, and this
 // process's reads write it first; if the process dies meanwhile, the
 // entry reads unfinished with its close time once the lease ends, and

@@ -72,6 +72,6 @@ func HoldWriter(p *Postgres) func() {
 	return func() { <-p.writer }
 }
 
-// WriteBehindAfter sets how long p's completed outcomes wait for another
-// statement before one is sent for them alone.
+// WriteBehindAfter sets how long p's completed outcomes wait for the
+// statement that carries them.
 func WriteBehindAfter(p *Postgres, d time.Duration) { p.behindAfter = d }

@@ -30,14 +30,11 @@ const batchTimeout = 30 * time.Second
 // pgWrite is one Create or Update waiting for its statement.
 type pgWrite struct {
 	e      visengine.JournalEntry
-	micros int64     // the lease's length, on the caller's clock when it called
-	due    time.Time // written behind (its Update returned): when to send it alone (pgbehind.go)
+	micros int64 // the lease's length, on the caller's clock when it called
+	behind bool  // written behind: its Update returned, nobody waits for it (pgbehind.go)
 	done   chan struct{}
 	err    error
 }
-
-// behind reports whether w is written behind: nobody waits for it.
-func (w *pgWrite) behind() bool { return !w.due.IsZero() }
 
 // pgQueue is the writes of one kind waiting for a statement.
 type pgQueue struct {
@@ -66,13 +63,15 @@ func (q *pgQueue) remove(w *pgWrite) bool {
 
 // take removes up to maxBatch writes for one statement, oldest first, one
 // per Ref: a later write of the same Ref waits for the next statement.
-func (q *pgQueue) take() []*pgWrite {
+// The writes written behind go only in a statement sent for them (behind):
+// one that a caller waits for stays as short as it can (pgbehind.go).
+func (q *pgQueue) take(behind bool) []*pgWrite {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var batch, rest []*pgWrite
 	refs := map[string]bool{}
 	for _, o := range q.ops {
-		if len(batch) < maxBatch && !refs[o.e.Ref] {
+		if len(batch) < maxBatch && !refs[o.e.Ref] && (behind || !o.behind) {
 			refs[o.e.Ref] = true
 			batch = append(batch, o)
 		} else {
@@ -107,7 +106,7 @@ func (p *Postgres) carry(ctx context.Context, q *pgQueue, w *pgWrite, run func(c
 		case <-w.done:
 			return w.err
 		case <-ctx.Done():
-			if w.behind() {
+			if w.behind {
 				return ctx.Err()
 			}
 			if q.remove(w) {
@@ -126,7 +125,7 @@ func (p *Postgres) carry(ctx context.Context, q *pgQueue, w *pgWrite, run func(c
 			return w.err
 		default:
 		}
-		batch := q.take()
+		batch := q.take(w.behind)
 		if len(batch) == 0 {
 			<-w.done // another call's statement carries it
 			return w.err
@@ -200,7 +199,7 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 	for _, w := range batch {
 		switch {
 		case done[w.e.Ref]:
-		case w.behind(): // nobody waits to learn why
+		case w.behind: // nobody waits to learn why
 			w.err = visengine.ErrLeaseLost
 		default:
 			w.err = p.missingOr(ctx, w.e.Ref, visengine.ErrLeaseLost)

@@ -9,24 +9,28 @@ import (
 )
 
 // A Postgres journal writes a completed outcome behind: Update queues it
-// and returns, and the journal's next grouped UPDATE carries it, or one
-// sent for it alone behindDelay later. A Submit thus waits for two
-// statements, not three: the outcome is the entry's last write, recorded
-// after the close was answered, and nothing waits for it. Until it is
+// and returns, and a statement of the journal's own carries it behindDelay
+// later, with the others written behind meanwhile. A Submit thus waits
+// for two statements, not three: the outcome is the entry's last write,
+// recorded after the close was answered, and nothing waits for it. Nor
+// does a statement that a caller waits for carry it (take): each row
+// costs the statement's every waiter, and at 16 submissions in flight
+// those statements carried as many outcomes as draft ids. Until it is
 // written the entry keeps its lease, so no replica's Recover takes it;
 // this process's own reads write it first (Get, ClaimRef and Release
 // those of their entry, List, ListDrafts and Claim all), and Close writes
 // what is left. If the process ends before, the entry reads unfinished
-// with its close time once its lease ends, and Recover or a keyed replay reads the richiesta back and
-// completes it: one GET, nothing charged (see visengine.Journal's
-// durability classes). So does the holder of a new lease, should this
-// one run out before the write (a process stalled longer than its lease):
-// the write then matches no row and is dropped, as a kill would drop it.
+// with its close time once its lease ends, and Recover or a keyed replay
+// reads the richiesta back and completes it: one GET, nothing charged
+// (see visengine.Journal's durability classes). So does the holder of a
+// new lease, should this one run out before the write (a process stalled
+// longer than its lease): the write then matches no row and is dropped,
+// as a kill would drop it.
 
-// behindDelay is how long a completed outcome waits for another statement
-// to carry it before one is sent for it alone: long enough for a
-// submission at a time to carry the one before it (about a millisecond
-// each), short enough that another replica sees it soon.
+// behindDelay is how long a completed outcome waits for the statement
+// that carries it: long enough that one statement carries many (about
+// twenty at one submission in flight), short enough that another replica
+// sees it soon.
 const behindDelay = 20 * time.Millisecond
 
 // writeBehind queues w and makes sure a statement carries it soon, if it
@@ -41,46 +45,25 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 	if p.closed {
 		return false
 	}
-	w.done, w.due = make(chan struct{}), time.Now().Add(p.behindAfter)
+	w.done, w.behind = make(chan struct{}), true
 	p.updates.push(w)
 	p.pending = append(p.pending, w)
-	p.arm(p.behindAfter)
+	if !p.armed {
+		p.armed = true
+		time.AfterFunc(p.behindAfter, p.sendBehind)
+	}
 	return true
 }
 
-// arm makes sure sendDue runs within d. The caller holds bmu.
-func (p *Postgres) arm(d time.Duration) {
-	if !p.armed {
-		p.armed = true
-		time.AfterFunc(d, p.sendDue)
-	}
-}
-
-// sendDue sends the writes written behind that no statement carried
-// within behindDelay, and arms itself again for the younger ones: a write
-// of one submission at a time then rides the next submission's statement,
-// never one of its own.
-func (p *Postgres) sendDue() {
+// sendBehind writes every write written behind, as few statements as
+// maxBatch allows; one written meanwhile arms the timer again.
+func (p *Postgres) sendBehind() {
 	p.bmu.Lock()
 	p.armed = false
 	p.bmu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	var next time.Time
-	for _, w := range p.pendingFor("") {
-		if w.due.After(time.Now()) {
-			if next.IsZero() || w.due.Before(next) {
-				next = w.due
-			}
-			continue
-		}
-		_ = p.carry(ctx, &p.updates, w, p.updateBatch) // a failure leaves it to Recover, as a kill would
-	}
-	if !next.IsZero() {
-		p.bmu.Lock()
-		p.arm(time.Until(next))
-		p.bmu.Unlock()
-	}
+	_ = p.flushBehind(ctx, "") // a failure leaves them to Recover, as a kill would
 }
 
 // flushBehind returns once the writes written behind before the call
