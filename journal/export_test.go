@@ -75,3 +75,7 @@ func HoldWriter(p *Postgres) func() {
 // WriteBehindAfter sets how long p's completed outcomes wait for the
 // statement that carries them.
 func WriteBehindAfter(p *Postgres, d time.Duration) { p.behindAfter = d }
+
+// WriteBehindTimeout sets how long the timer that sends p's completed
+// outcomes waits for a statement before it tries again later.
+func WriteBehindTimeout(p *Postgres, d time.Duration) { p.behindTimeout = d }

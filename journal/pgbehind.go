@@ -48,22 +48,39 @@ func (p *Postgres) writeBehind(w *pgWrite) bool {
 	w.done, w.behind = make(chan struct{}), true
 	p.updates.push(w)
 	p.pending = append(p.pending, w)
+	p.arm()
+	return true
+}
+
+// arm makes sure sendBehind runs behindAfter from now, if it is not due
+// already. The caller holds bmu.
+func (p *Postgres) arm() {
 	if !p.armed {
 		p.armed = true
 		time.AfterFunc(p.behindAfter, p.sendBehind)
 	}
-	return true
 }
 
-// sendBehind writes every write written behind, as few statements as
-// maxBatch allows; one written meanwhile arms the timer again.
+// sendBehind writes every write written behind, in as few statements as
+// maxBatch allows; one written meanwhile arms the timer again. If it
+// cannot get a statement in time (the writer or every slot held longer),
+// it tries again later, until Close: a statement that a caller waits for
+// would not carry them. A statement that fails drops its writes, as a
+// kill would: Recover reads those richieste back.
 func (p *Postgres) sendBehind() {
 	p.bmu.Lock()
 	p.armed = false
 	p.bmu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.behindTimeout)
 	defer cancel()
-	_ = p.flushBehind(ctx, "") // a failure leaves them to Recover, as a kill would
+	if p.flushBehind(ctx, "") == nil {
+		return
+	}
+	p.bmu.Lock()
+	defer p.bmu.Unlock()
+	if !p.closed {
+		p.arm()
+	}
 }
 
 // flushBehind returns once the writes written behind before the call

@@ -98,15 +98,17 @@ func TestPostgresWritesOutcomesBehindSoon(t *testing.T) {
 	url := pgtest.Start(t)
 	p := openPostgres(t, url)
 	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, 200*time.Millisecond) // the three Updates take microseconds
+	journal.WriteBehindAfter(p, 10*time.Millisecond)
 	var done []visengine.JournalEntry
 	for i := range 3 {
 		done = append(done, create(t, p, i, "o", time.Hour))
 	}
 	s0 := journal.Statements(p)
+	release := journal.HoldWriter(p) // however late a timer fires, the three wait for the same statement
 	for _, e := range done {
 		require.NoError(t, p.Update(ctx, completed(e)))
 	}
+	release()
 	for _, e := range done {
 		require.Eventually(t, func() bool {
 			got, err := other.Get(ctx, e.Ref)
@@ -203,4 +205,44 @@ func TestPostgresReadOfAnotherEntryDoesNotWait(t *testing.T) {
 	_, err = p.Get(short, first.Ref)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "its own entry's read waits")
 	assert.Contains(t, err.Error(), "waiting for this process's completed outcomes to be written")
+}
+
+// An Update after the entry's completed outcome, written behind, comes
+// after it, as if that had been written at once: the lease ended with
+// the outcome, so the Update fails with ErrLeaseLost and the outcome
+// stays.
+func TestPostgresUpdateAfterAnOutcomeBehindComesAfterIt(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	other := openPostgres(t, url)
+	journal.WriteBehindAfter(p, time.Hour)
+	e := create(t, p, 1, "o", time.Hour)
+	require.NoError(t, p.Update(ctx, completed(e)))
+	again := e
+	again.Note, again.LeaseUntil = "again", time.Now().Add(time.Hour)
+	require.ErrorIs(t, p.Update(ctx, again), visengine.ErrLeaseLost)
+	got, err := other.Get(ctx, e.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, visengine.JournalCompleted, got.Outcome)
+	assert.Equal(t, "closed", got.Note)
+}
+
+// When the timer cannot get a statement before its timeout (the writer
+// held meanwhile), it tries again later: the outcome is not left waiting
+// for a read or Close.
+func TestPostgresTimerTriesAgain(t *testing.T) {
+	url := pgtest.Start(t)
+	p := openPostgres(t, url)
+	other := openPostgres(t, url)
+	journal.WriteBehindAfter(p, 10*time.Millisecond)
+	journal.WriteBehindTimeout(p, 50*time.Millisecond)
+	e := create(t, p, 1, "o", time.Hour)
+	release := journal.HoldWriter(p)
+	require.NoError(t, p.Update(ctx, completed(e)))
+	time.Sleep(300 * time.Millisecond) // the timer's first try times out meanwhile
+	release()
+	require.Eventually(t, func() bool {
+		got, err := other.Get(ctx, e.Ref)
+		return err == nil && got.Outcome == visengine.JournalCompleted
+	}, 5*time.Second, 10*time.Millisecond)
 }

@@ -42,11 +42,12 @@ type Postgres struct {
 	stmts  atomic.Uint64 // statements sent, for the benchmarks
 	grown  atomic.Uint64 // entries this process inserted: how the table grew, for rel
 
-	bmu         sync.Mutex    // guards armed, closed and pending (pgbehind.go)
-	armed       bool          // a flush of the writes written behind is due
-	closed      bool          // Close was called: nothing more is written behind
-	pending     []*pgWrite    // written behind and not known to be done
-	behindAfter time.Duration // behindDelay, but for tests
+	bmu           sync.Mutex    // guards armed, closed and pending (pgbehind.go)
+	armed         bool          // a flush of the writes written behind is due
+	closed        bool          // Close was called: nothing more is written behind
+	pending       []*pgWrite    // written behind and not known to be done
+	behindAfter   time.Duration // behindDelay, but for tests
+	behindTimeout time.Duration // batchTimeout, but for tests
 
 	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
 	secret           secretCache // DigestSecret's (secret.go)
@@ -126,7 +127,7 @@ func OpenPostgres(ctx context.Context, db *sql.DB, opts ...PostgresOption) (*Pos
 		cfg.maxConns = cmp.Or(db.Stats().MaxOpenConnections, DefaultMaxConns)
 	}
 	p := &Postgres{db: db, table: quoteTable(cfg.table), name: cfg.table, slots: make(chan struct{}, cfg.maxConns),
-		writer: make(chan struct{}, 1), behindAfter: behindDelay}
+		writer: make(chan struct{}, 1), behindAfter: behindDelay, behindTimeout: batchTimeout}
 	if err := p.migrate(ctx, cfg.table); err != nil {
 		return nil, fmt.Errorf("visengine: journal table %s: %w", cfg.table, err)
 	}
@@ -242,14 +243,16 @@ func (p *Postgres) slot(ctx context.Context, ref string) (func(), error) {
 // table held a few entries reads it whole (the cheapest way then) and
 // would go on doing so as the table grows by thousands of entries
 // meanwhile. A new text is a new statement, planned on the table as it
-// is.
+// is. Only this process's inserts count: a replica that inserts little
+// while others fill the table plans again when autovacuum analyzes it.
 func (p *Postgres) rel() string {
 	return p.table + " /* plan " + strconv.Itoa(min(bits.Len64(p.grown.Load()), maxPlanGrowth)) + " */"
 }
 
 // maxPlanGrowth bounds rel's comments, and so the statements a driver
-// keeps prepared: past 2^16 entries, a plan that uses the indexes stays
-// the cheapest whatever the table's size.
+// keeps prepared: once this process has inserted 2^15 entries the table
+// holds at least as many, and a plan that uses the indexes stays the
+// cheapest however much it grows.
 const maxPlanGrowth = 16
 
 // columns are an entry's columns in the order scanEntry reads them.
@@ -295,6 +298,11 @@ func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	if err := checkLeased(e); err != nil {
 		return err
 	}
+	// An outcome of this entry written behind is the write before this
+	// one: it goes first, as it would have, had it been written at once.
+	if err := p.flushBehind(ctx, e.Ref); err != nil {
+		return err
+	}
 	w := &pgWrite{e: e, micros: leaseMicros(e.LeaseUntil)}
 	if ctx.Err() == nil && p.writeBehind(w) {
 		return nil
@@ -338,14 +346,15 @@ func (p *Postgres) Claim(ctx context.Context, owner string, until time.Time, max
 		return nil, err
 	}
 	defer done()
+	table := p.rel()
 	rows, err := p.db.QueryContext(ctx, `WITH picked AS (
-			SELECT ref FROM `+p.rel()+`
+			SELECT ref FROM `+table+`
 			WHERE outcome = '' AND (lease_until IS NULL OR lease_until <= now())
 			ORDER BY created_at, ref
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED
 		)
-		UPDATE `+p.rel()+` AS j SET lease_owner = $1, lease_until = `+leaseEnd(2)+`
+		UPDATE `+table+` AS j SET lease_owner = $1, lease_until = `+leaseEnd(2)+`
 		FROM picked WHERE j.ref = picked.ref
 		RETURNING `+prefixed("j.", columns),
 		owner, leaseMicros(until), max)
