@@ -333,6 +333,10 @@ func TestPostgresPlansAgainAsTheTableGrows(t *testing.T) {
 	require.Contains(t, plan(n), "Seq Scan on visengine_journal", "planned on 20 entries, the update reads the table whole")
 
 	const grown, workers = 20000, 32
+	entries := make([]visengine.JournalEntry, grown)
+	for i := range entries {
+		entries[i] = newEntry(t, 100+i, "o", time.Hour)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -340,7 +344,7 @@ func TestPostgresPlansAgainAsTheTableGrows(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < grown; i += workers {
-				if err := p.Create(ctx, newEntry(t, 100+i, "o", time.Hour)); err != nil {
+				if err := p.Create(ctx, entries[i]); err != nil {
 					errs <- err
 					return
 				}
