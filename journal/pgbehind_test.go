@@ -110,10 +110,7 @@ func TestPostgresWritesOutcomesBehindSoon(t *testing.T) {
 	}
 	release()
 	for _, e := range done {
-		require.Eventually(t, func() bool {
-			got, err := other.Get(ctx, e.Ref)
-			return err == nil && got.Outcome == visengine.JournalCompleted
-		}, 5*time.Second, 5*time.Millisecond)
+		eventuallyCompleted(t, other, e.Ref)
 	}
 	assert.Equal(t, uint64(1), journal.Statements(p)-s0)
 }
@@ -241,8 +238,14 @@ func TestPostgresTimerTriesAgain(t *testing.T) {
 	require.NoError(t, p.Update(ctx, completed(e)))
 	time.Sleep(300 * time.Millisecond) // the timer's first try times out meanwhile
 	release()
+	eventuallyCompleted(t, other, e.Ref)
+}
+
+// eventuallyCompleted waits until j reads ref completed.
+func eventuallyCompleted(t *testing.T, j visengine.Journal, ref string) {
+	t.Helper()
 	require.Eventually(t, func() bool {
-		got, err := other.Get(ctx, e.Ref)
+		got, err := j.Get(ctx, ref)
 		return err == nil && got.Outcome == visengine.JournalCompleted
-	}, 5*time.Second, 10*time.Millisecond)
+	}, 5*time.Second, 5*time.Millisecond, "entry %s completed", ref)
 }
