@@ -292,7 +292,9 @@ func (p *Postgres) Create(ctx context.Context, e visengine.JournalEntry) error {
 // while e.LeaseOwner holds an unexpired lease by the database's clock;
 // otherwise it fails with visengine.ErrLeaseLost.
 // A LeaseUntil not after the caller's now ends the lease in the same
-// statement.
+// statement. A completed outcome that ends the lease is written behind
+// (see the package documentation), and a later Update of the same entry
+// waits for it.
 func (p *Postgres) Update(ctx context.Context, e visengine.JournalEntry) error {
 	e = normalize(e)
 	if err := checkLeased(e); err != nil {
