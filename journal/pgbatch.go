@@ -10,11 +10,11 @@ import (
 	"github.com/visengine-go/visengine"
 )
 
-// A Postgres journal commits Creates and Updates in groups: the calls that
-// queue while every statement slot (WithMaxConns) is busy go together in
-// the next statement of their kind, one INSERT or one UPDATE … FROM
-// (VALUES …) for up to maxBatch entries, and each call returns once the
-// statement that carried it committed. So a pool of two connections
+// A Postgres journal commits Creates and Updates in groups: writes go one
+// statement at a time (the writer), and the calls that queue meanwhile go
+// together in the next statement of their kind, one INSERT or one
+// UPDATE … FROM (VALUES …) for up to maxBatch entries; each call returns
+// once the statement that carried it committed. So a pool of two connections
 // serves many submissions in flight with a few statements each. A
 // statement that carries only intents and completed outcomes (needsSync)
 // commits with synchronous_commit off (asyncCommit); one write that needs

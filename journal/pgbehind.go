@@ -18,8 +18,8 @@ import (
 // those statements carried as many outcomes as draft ids. Until it is
 // written the entry keeps its lease, so no replica's Recover takes it;
 // this process's own reads write it first (Get, ClaimRef and Release
-// those of their entry, List, ListDrafts and Claim all), and Close writes
-// what is left. If the process ends before, the entry reads unfinished
+// those of their entry, List, ListDrafts and Claim all), so does a later
+// Update of the entry, and Close writes what is left. If the process ends before, the entry reads unfinished
 // with its close time once its lease ends, and Recover or a keyed replay
 // reads the richiesta back and completes it: one GET, nothing charged
 // (see visengine.Journal's durability classes). So does the holder of a
