@@ -14,6 +14,17 @@ import (
 	"github.com/visengine-go/visengine/journal"
 )
 
+// behindReplicas returns a Postgres whose completed outcomes wait after
+// for the statement that carries them, and another replica on the same
+// database.
+func behindReplicas(t *testing.T, after time.Duration, opts ...journal.PostgresOption) (p, other *journal.Postgres) {
+	t.Helper()
+	url := pgtest.Start(t)
+	p = openPostgres(t, url, opts...)
+	journal.WriteBehindAfter(p, after)
+	return p, openPostgres(t, url)
+}
+
 // completed returns e with a completed outcome that ends its lease: the
 // entry's last write, the one a Postgres writes behind.
 func completed(e visengine.JournalEntry) visengine.JournalEntry {
@@ -26,10 +37,7 @@ func completed(e visengine.JournalEntry) visengine.JournalEntry {
 // that another replica sees it unfinished but cannot take it. The
 // journal's own reads write it first.
 func TestPostgresWritesCompletedOutcomesBehind(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url, journal.WithMaxConns(1))
-	other := openPostgres(t, url) // another replica
-	journal.WriteBehindAfter(p, time.Hour)
+	p, other := behindReplicas(t, time.Hour, journal.WithMaxConns(1))
 	e := create(t, p, 1, "o", time.Hour)
 
 	release := journal.HoldSlots(p)
@@ -58,10 +66,7 @@ func TestPostgresWritesCompletedOutcomesBehind(t *testing.T) {
 // written behind, however many wait: the statement that Close (here) or
 // the timer sends carries them all.
 func TestPostgresWaitedForStatementsCarryNoOutcomeBehind(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url)
-	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, time.Hour)
+	p, other := behindReplicas(t, time.Hour)
 	var done []visengine.JournalEntry
 	for i := range 3 {
 		e := create(t, p, i, "o", time.Hour)
@@ -95,10 +100,7 @@ func TestPostgresWaitedForStatementsCarryNoOutcomeBehind(t *testing.T) {
 // outcomes written behind soon after the first, in one statement:
 // another replica sees them.
 func TestPostgresWritesOutcomesBehindSoon(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url)
-	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, 10*time.Millisecond)
+	p, other := behindReplicas(t, 10*time.Millisecond)
 	var done []visengine.JournalEntry
 	for i := range 3 {
 		done = append(done, create(t, p, i, "o", time.Hour))
@@ -118,10 +120,7 @@ func TestPostgresWritesOutcomesBehindSoon(t *testing.T) {
 // Close writes what is written behind, and from then on each completed
 // outcome is written before its Update returns.
 func TestPostgresCloseWritesOutcomesBehind(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url, journal.WithMaxConns(1))
-	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, time.Hour)
+	p, other := behindReplicas(t, time.Hour, journal.WithMaxConns(1))
 	first, second := create(t, p, 1, "o", time.Hour), create(t, p, 2, "o", time.Hour)
 	require.NoError(t, p.Update(ctx, completed(first)))
 	require.NoError(t, p.Close())
@@ -209,10 +208,7 @@ func TestPostgresReadOfAnotherEntryDoesNotWait(t *testing.T) {
 // the outcome, so the Update fails with ErrLeaseLost and the outcome
 // stays.
 func TestPostgresUpdateAfterAnOutcomeBehindComesAfterIt(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url)
-	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, time.Hour)
+	p, other := behindReplicas(t, time.Hour)
 	e := create(t, p, 1, "o", time.Hour)
 	require.NoError(t, p.Update(ctx, completed(e)))
 	again := e
@@ -228,10 +224,7 @@ func TestPostgresUpdateAfterAnOutcomeBehindComesAfterIt(t *testing.T) {
 // held meanwhile), it tries again later: the outcome is not left waiting
 // for a read or Close.
 func TestPostgresTimerTriesAgain(t *testing.T) {
-	url := pgtest.Start(t)
-	p := openPostgres(t, url)
-	other := openPostgres(t, url)
-	journal.WriteBehindAfter(p, 10*time.Millisecond)
+	p, other := behindReplicas(t, 10*time.Millisecond)
 	journal.WriteBehindTimeout(p, 50*time.Millisecond)
 	e := create(t, p, 1, "o", time.Hour)
 	release := journal.HoldWriter(p)
