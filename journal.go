@@ -298,10 +298,10 @@ type Journal interface {
 	// after Update returned, and so lost with the calling process, as long
 	// as the entry stays leased until it is written (no other process acts
 	// on it meanwhile) and the journal's own reads see it: what its loss
-	// costs is that one read. Every other record, above all the draft's id with the close's time
-	// (the close may charge) and a failed or abandoned outcome (the caller
-	// was told nothing was charged), must be durable before the call
-	// returns. The journal decides from e alone; making every record
+	// costs is that one read. Every other record, above all the draft's id
+	// with the close's time (the close may charge) and a failed or
+	// abandoned outcome (the caller was told nothing was charged), must be
+	// durable before the call returns. The journal decides from e alone; making every record
 	// durable is always correct (package journal's journals follow these
 	// classes).
 	Create(ctx context.Context, e JournalEntry) error

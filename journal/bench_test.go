@@ -24,9 +24,9 @@ import (
 // sql.Open's defaults (as ExampleOpenPostgres opens it), with one of 32
 // connections, and, at one submission in flight, with pgfloor, a
 // yardstick that is no journal (see floorJournal). "conc" is the number
-// of submissions in flight. The
-// machine is shared, so each iteration runs a round of each contender in
-// turn, and the metrics compare them round by round:
+// of submissions in flight. The machine is shared, so each iteration runs
+// a round of each contender in turn, and the metrics compare them round
+// by round:
 //
 //   - <name>-submits/s, and <name>/none: the throughput against the baseline's;
 //

@@ -14,11 +14,11 @@ import (
 // statement at a time (the writer), and the calls that queue meanwhile go
 // together in the next statement of their kind, one INSERT or one
 // UPDATE … FROM (VALUES …) for up to maxBatch entries; each call returns
-// once the statement that carried it committed. So a pool of two connections
-// serves many submissions in flight with a few statements each. A
-// statement that carries only intents and completed outcomes (needsSync)
-// commits with synchronous_commit off (asyncCommit); one write that needs
-// a sync makes its whole statement synchronous.
+// once the statement that carried it committed. So a pool of two
+// connections serves many submissions in flight with a few statements
+// each. A statement that carries only intents and completed outcomes
+// (needsSync) commits with synchronous_commit off (asyncCommit); one
+// write that needs a sync makes its whole statement synchronous.
 
 // maxBatch bounds the entries of one statement.
 const maxBatch = 32

@@ -19,13 +19,13 @@ import (
 // written the entry keeps its lease, so no replica's Recover takes it;
 // this process's own reads write it first (Get, ClaimRef and Release
 // those of their entry, List, ListDrafts and Claim all), so does a later
-// Update of the entry, and Close writes what is left. If the process ends before, the entry reads unfinished
-// with its close time once its lease ends, and Recover or a keyed replay
-// reads the richiesta back and completes it: one GET, nothing charged
-// (see visengine.Journal's durability classes). So does the holder of a
-// new lease, should this one run out before the write (a process stalled
-// longer than its lease): the write then matches no row and is dropped,
-// as a kill would drop it.
+// Update of the entry, and Close writes what is left. If the process ends
+// before, the entry reads unfinished with its close time once its lease
+// ends, and Recover or a keyed replay reads the richiesta back and
+// completes it: one GET, nothing charged (see visengine.Journal's
+// durability classes). So does the holder of a new lease, should this
+// one run out before the write (a process stalled longer than its lease):
+// the write then matches no row and is dropped, as a kill would drop it.
 
 // behindDelay is how long a completed outcome waits for the statement
 // that carries it: long enough that one statement carries many (about
@@ -71,9 +71,7 @@ func (p *Postgres) sendBehind() {
 	p.bmu.Lock()
 	p.armed = false
 	p.bmu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), p.behindTimeout)
-	defer cancel()
-	if p.flushBehind(ctx, "") == nil {
+	if p.flushAll() == nil {
 		return
 	}
 	p.bmu.Lock()
@@ -126,7 +124,13 @@ func (p *Postgres) Close() error {
 	p.bmu.Lock()
 	p.closed = true
 	p.bmu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	return p.flushAll()
+}
+
+// flushAll writes every write written behind, waiting at most
+// behindTimeout for the statements.
+func (p *Postgres) flushAll() error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.behindTimeout)
 	defer cancel()
 	return p.flushBehind(ctx, "")
 }

@@ -47,7 +47,7 @@ type Postgres struct {
 	closed        bool          // Close was called: nothing more is written behind
 	pending       []*pgWrite    // written behind and not known to be done
 	behindAfter   time.Duration // behindDelay, but for tests
-	behindTimeout time.Duration // batchTimeout, but for tests
+	behindTimeout time.Duration // how long the timer and Close wait for statements: batchTimeout, but for tests
 
 	creates, updates pgQueue     // writes waiting for a statement (pgbatch.go)
 	secret           secretCache // DigestSecret's (secret.go)
