@@ -79,3 +79,7 @@ func WriteBehindAfter(p *Postgres, d time.Duration) { p.behindAfter = d }
 // WriteBehindTimeout sets how long the timer that sends p's completed
 // outcomes waits for a statement before it tries again later.
 func WriteBehindTimeout(p *Postgres, d time.Duration) { p.behindTimeout = d }
+
+// WriteBehindNow writes p's completed outcomes written behind, without
+// waiting for the timer.
+func WriteBehindNow(p *Postgres) error { return p.flushAll() }
