@@ -273,6 +273,48 @@ func TestPostgresGroupsWrites(t *testing.T) {
 	assert.Empty(t, got.Note, "the thief wrote nothing")
 }
 
+// A grouped statement writes each entry's own fields, whatever the others
+// hold: entries created together, and updated together, read back as
+// written, a close time or an outcome on some and not on others.
+func TestPostgresGroupedWritesKeepEachEntrysFields(t *testing.T) {
+	p := openPostgres(t, pgtest.Start(t), journal.WithMaxConns(2))
+	entries := make([]visengine.JournalEntry, 5)
+	for i := range entries {
+		entries[i] = newEntry(t, i, fmt.Sprint("owner-", i), time.Duration(i+1)*time.Hour)
+		entries[i].CreatedAt = time.Now().Add(time.Duration(i) * time.Minute)
+		entries[i].Note = fmt.Sprint("note ", i)
+	}
+	entries[1].DraftID, entries[1].CloseSentAt = "draft-1", time.Now()
+	entries[2].Outcome = visengine.JournalFailed
+	together := func(write func(visengine.JournalEntry) error) {
+		t.Helper()
+		release := journal.HoldWriter(p)
+		errs := make(chan error, len(entries))
+		for _, e := range entries {
+			go func() { errs <- write(e) }()
+		}
+		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == len(entries) || len(errs) > 0 }, 5*time.Second, time.Millisecond)
+		s0 := journal.Statements(p)
+		release()
+		for range entries {
+			require.NoError(t, <-errs)
+		}
+		require.Equal(t, uint64(1), journal.Statements(p)-s0, "one statement for all")
+		for _, e := range entries {
+			got, err := p.Get(ctx, e.Ref)
+			require.NoError(t, err)
+			requireSame(t, e, got)
+		}
+	}
+	together(func(e visengine.JournalEntry) error { return p.Create(ctx, e) })
+
+	entries[0].DraftID, entries[0].CloseSentAt = "draft-0", time.Now()
+	entries[1].DraftID, entries[1].CloseSentAt, entries[1].Note = "", time.Time{}, ""
+	entries[3].Outcome, entries[3].Note = visengine.JournalAbandoned, "abandoned"
+	entries[4].HashVisura, entries[4].LeaseUntil = "anotherhash", time.Now().Add(5*time.Minute)
+	together(func(e visengine.JournalEntry) error { return p.Update(ctx, e) })
+}
+
 // A grouped UPDATE finds its rows by primary key, even in the generic plan
 // PostgreSQL caches for a prepared statement and on a table of thousands
 // of entries: the cost of a write must not grow with the journal.
