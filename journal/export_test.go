@@ -63,7 +63,11 @@ func QueuedWrites(p *Postgres) int {
 }
 
 // UpdateSQL is the statement p sends to update n entries at once.
-func UpdateSQL(p *Postgres, n int) string { return p.updateSQL(n, false) }
+func UpdateSQL(p *Postgres, n int) string { return p.updateSQL(groupRows(n), false) }
+
+// UpdateRows is how many rows of parameters the statement that updates n
+// entries at once has.
+func UpdateRows(n int) int { return groupRows(n) }
 
 // HoldWriter takes p's writer's turn until the returned function is
 // called: Creates and Updates queue up, reads go on.

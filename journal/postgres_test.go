@@ -315,6 +315,20 @@ func TestPostgresGroupedWritesKeepEachEntrysFields(t *testing.T) {
 	together(func(e visengine.JournalEntry) error { return p.Update(ctx, e) })
 }
 
+// The grouped UPDATEs of 2 to 32 entries come in five statements, so that
+// each is prepared and planned once per connection and then reused: rows
+// beyond the entries match none.
+func TestPostgresGroupedUpdatesComeInFewStatements(t *testing.T) {
+	p := openPostgres(t, pgtest.Start(t))
+	texts := map[string]bool{}
+	for n := 2; n <= 32; n++ {
+		texts[journal.UpdateSQL(p, n)] = true
+	}
+	assert.Len(t, texts, 5)
+	assert.Equal(t, journal.UpdateSQL(p, 8), journal.UpdateSQL(p, 5))
+	assert.NotEqual(t, journal.UpdateSQL(p, 1), journal.UpdateSQL(p, 2), "one entry has a statement of its own")
+}
+
 // A grouped UPDATE finds its rows by primary key, even in the generic plan
 // PostgreSQL caches for a prepared statement and on a table of thousands
 // of entries: the cost of a write must not grow with the journal.
@@ -333,7 +347,7 @@ func TestPostgresGroupedUpdatesUseThePrimaryKey(t *testing.T) {
 		name := fmt.Sprintf("u%d", n)
 		_, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE %s AS %s", name, journal.UpdateSQL(p, n)))
 		require.NoError(t, err)
-		plan := explainUpdate(t, conn, name, n)
+		plan := explainUpdate(t, conn, name, journal.UpdateRows(n))
 		assert.NotContains(t, plan, "Seq Scan on visengine_journal", "%d entries:\n%s", n, plan)
 		assert.Contains(t, plan, "visengine_journal_pkey", "%d entries:\n%s", n, plan)
 	}
@@ -369,7 +383,7 @@ func TestPostgresPlansAgainAsTheTableGrows(t *testing.T) {
 			require.NoError(t, err)
 			prepared[text] = name
 		}
-		return explainUpdate(t, conn, name, n)
+		return explainUpdate(t, conn, name, journal.UpdateRows(n))
 	}
 	const n = 16
 	require.Contains(t, plan(n), "Seq Scan on visengine_journal", "planned on 20 entries, the update reads the table whole")
