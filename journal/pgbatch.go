@@ -336,7 +336,10 @@ func (p *Postgres) written(ctx context.Context, doing, q string, batch []*pgWrit
 	if err != nil {
 		return nil, p.fail(doing, err)
 	}
-	return map[string]bool{batch[0].e.Ref: n == 1}, nil
+	if n != 1 {
+		return map[string]bool{}, nil // the caller counts the refs written
+	}
+	return map[string]bool{batch[0].e.Ref: true}, nil
 }
 
 // returnedRefs runs a statement that returns refs, and collects them;

@@ -353,6 +353,18 @@ func TestPostgresGroupedUpdatesUseThePrimaryKey(t *testing.T) {
 	}
 }
 
+// Only the entries a Create inserted count as the table's growth (the
+// plan comment of rel): a Create refused as a conflict inserted nothing.
+func TestPostgresRefusedCreatesDoNotCountAsGrowth(t *testing.T) {
+	p := openPostgres(t, pgtest.Start(t))
+	e := create(t, p, 0, "o", time.Hour)
+	before := journal.UpdateSQL(p, 2)
+	for range 10 {
+		require.ErrorIs(t, p.Create(ctx, e), visengine.ErrJournalConflict)
+	}
+	assert.Equal(t, before, journal.UpdateSQL(p, 2), "the same statement, planned for the same table")
+}
+
 // A driver such as pgx prepares each statement text once per connection,
 // and PostgreSQL keeps a prepared statement's generic plan until the table
 // is analyzed again, which autovacuum does about once a minute at most: a
