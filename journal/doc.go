@@ -99,15 +99,15 @@
 //	j, err := journal.OpenPostgres(ctx, db) // takes 16 from the pool's limit
 //
 // Each statement is its own transaction. A Submit waits for two: the
-// intent's INSERT and the UPDATE of the draft's id with the close's time,
-// which also carries the outcomes written behind (see Guarantees). Writes
-// go one statement at a time, since PostgreSQL spends less per entry on
-// one grouped statement than on several racing for the same index pages:
+// intent's INSERT and the UPDATE of the draft's id with the close's time;
+// the completed outcome is written behind (see Guarantees). Writes go one
+// statement at a time, since PostgreSQL spends less per entry on one
+// grouped statement than on several racing for the same index pages:
 // those that queue meanwhile are grouped as a Dir's are, the Creates in
-// one INSERT, the Updates in one UPDATE … FROM (VALUES …), up to 32
-// entries each, every call answered for its own row (a conflict, a lease
-// lost); so many submissions in flight share their statements and
-// commits. Reads use the other slots.
+// one INSERT, the Updates in one UPDATE … FROM (VALUES …) (a plain
+// statement for one entry), up to 32 entries each, every call answered
+// for its own row (a conflict, a lease lost); so many submissions in
+// flight share their statements and commits. Reads use the other slots.
 //
 // Leases make one worker at a time act on an entry: Update succeeds only
 // while the caller holds an unexpired lease, and Claim hands each free

@@ -175,7 +175,24 @@ func TestPostgresCommitsLazyRecordsAsynchronously(t *testing.T) {
 		require.NoError(t, p.Update(ctx, e))
 	}
 	w2 := walWrites()
-	t.Logf("WAL writes: %d for %d lazy commits, %d for %d synced ones", w1-w0, 2*n, w2-w1, 2*n)
+	const rounds, group = 50, 4
+	for r := range rounds { // intents created together: one statement each round
+		release := journal.HoldWriter(p)
+		errs := make(chan error, group)
+		for i := range group {
+			e := newEntry(t, 2*n+group*r+i, "o", time.Hour)
+			go func() { errs <- p.Create(ctx, e) }()
+		}
+		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == group }, 5*time.Second, time.Millisecond)
+		release()
+		for range group {
+			require.NoError(t, <-errs)
+		}
+	}
+	w3 := walWrites()
+	t.Logf("WAL writes: %d for %d lazy commits, %d for %d synced ones, %d for %d grouped lazy ones",
+		w1-w0, 2*n, w2-w1, 2*n, w3-w2, rounds)
 	assert.GreaterOrEqual(t, w2-w1, int64(2*n), "a synced commit writes its WAL")
 	assert.Less(t, w1-w0, int64(n), "lazy commits leave their WAL to the background writer")
+	assert.Less(t, w3-w2, int64(rounds), "so do grouped ones (synced, each would write)")
 }

@@ -14,12 +14,13 @@ import (
 // A Postgres journal commits Creates and Updates in groups: writes go one
 // statement at a time (the writer), and the calls that queue meanwhile go
 // together in the next statement of their kind, one INSERT or one
-// UPDATE … FROM (VALUES …) for up to maxBatch entries; each call returns
-// once the statement that carried it committed. So a pool of two
-// connections serves many submissions in flight with a few statements
-// each. A statement that carries only intents and completed outcomes
-// (needsSync) commits with synchronous_commit off (asyncCommit); one
-// write that needs a sync makes its whole statement synchronous.
+// UPDATE … FROM (VALUES …) for up to maxBatch entries (a plain INSERT or
+// UPDATE for one, see written); each call returns once the statement that
+// carried it committed. So a pool of two connections serves many
+// submissions in flight with a few statements each. A statement that
+// carries only intents and completed outcomes (needsSync) commits with
+// synchronous_commit off (asyncCommit); one write that needs a sync makes
+// its whole statement synchronous.
 
 // maxBatch bounds the entries of one statement.
 const maxBatch = 32
@@ -177,8 +178,9 @@ func (p *Postgres) insertSQL(n int, lazy bool) string {
 	return sb.String()
 }
 
-// writeArgs are w's ten parameters, in the order of insertBatch's and
-// updateSQL's placeholders (the lease's end as its length).
+// writeArgs are w's ten parameters, in the order of the placeholders of
+// insertSQL, updateSQL and updateOneSQL, and of padRow (the lease's end
+// as its length).
 func writeArgs(w *pgWrite) []any {
 	e := w.e
 	return []any{e.Ref, e.HashVisura, e.Digest, e.CreatedAt, e.DraftID, nullTime(e.CloseSentAt),
@@ -209,11 +211,12 @@ func (p *Postgres) updateBatch(ctx context.Context, batch []*pgWrite) error {
 
 // groupRows is the number of rows of parameters of the UPDATE for n
 // entries: n rounded up to a power of two, the rows beyond the entries
-// matching none (padRow), so that five statement texts (for each commit
-// mode) serve every group of 2 to maxBatch. A driver prepares each statement text once per connection,
-// and PostgreSQL plans anew the first executions of each: with a text per
-// number of entries, most grouped UPDATEs were planned anew, and planning
-// took a third of their time in the database (pg_stat_statements).
+// matching none (padRow), so that five statement texts serve every group
+// of 2 to maxBatch (for each commit mode and rel comment). A driver
+// prepares each statement text once per connection, and PostgreSQL plans
+// anew the first executions of each: with a text per number of entries,
+// most grouped UPDATEs were planned anew, and planning took a third of
+// their time in the database (pg_stat_statements).
 func groupRows(n int) int {
 	if n <= 1 {
 		return n
@@ -225,7 +228,8 @@ func groupRows(n int) int {
 // entry: none has an empty Ref.
 var padRow = []any{"", "", "", time.Time{}, "", nil, "", "", "", int64(0)}
 
-// updateSQL is updateBatch's statement for n entries. The refs are listed
+// updateSQL is updateBatch's statement for n rows of parameters
+// (groupRows): updateOneSQL for one. Otherwise the refs are listed
 // twice, in the VALUES and in an IN list: the IN list tells the planner
 // how many rows of the table the statement touches, so that even the
 // generic plan PostgreSQL caches for a prepared statement looks them up

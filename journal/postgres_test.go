@@ -254,14 +254,19 @@ func TestPostgresGroupsWrites(t *testing.T) {
 	thief.LeaseOwner, thief.Note = "thief", "stolen"
 	missing := newEntry(t, 98, "o", time.Hour)
 	calls = append(calls, func() error { return p.Update(ctx, thief) }, func() error { return p.Update(ctx, missing) })
+	late := create(t, p, 97, "o", 50*time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // its lease ends, by the database's clock too
+	late.Note = "after the lease"
+	calls = append(calls, func() error { return p.Update(ctx, late) })
 	s0 = journal.Statements(p)
 	errs = run(calls)
-	assert.Equal(t, uint64(3), journal.Statements(p)-s0, "one UPDATE, then a look at each of the two it did not match")
+	assert.Equal(t, uint64(4), journal.Statements(p)-s0, "one UPDATE, then a look at each of the three it did not match")
 	for _, err := range errs[:n] {
 		require.NoError(t, err)
 	}
 	require.ErrorIs(t, errs[n], visengine.ErrLeaseLost)
 	require.ErrorIs(t, errs[n+1], visengine.ErrNotFound)
+	require.ErrorIs(t, errs[n+2], visengine.ErrLeaseLost, "a lease that ended")
 	for _, e := range entries {
 		got, err := p.Get(ctx, e.Ref)
 		require.NoError(t, err)
@@ -440,8 +445,8 @@ func genericPlans(t *testing.T, db *sql.DB) *sql.Conn {
 	return conn
 }
 
-// explainUpdate returns the plan of the prepared grouped update name of n
-// entries.
+// explainUpdate returns the plan of the prepared update name of n rows
+// of parameters (journal.UpdateRows).
 func explainUpdate(t *testing.T, conn *sql.Conn, name string, n int) string {
 	t.Helper()
 	args := strings.Repeat(", 'ref', 'h', 'd', now(), '', NULL, '', '', 'o', 1000000", n)[2:]
