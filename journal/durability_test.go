@@ -177,16 +177,13 @@ func TestPostgresCommitsLazyRecordsAsynchronously(t *testing.T) {
 	w2 := walWrites()
 	const rounds, group = 50, 4
 	for r := range rounds { // intents created together: one statement each round
-		release := journal.HoldWriter(p)
-		errs := make(chan error, group)
+		var calls []func() error
 		for i := range group {
 			e := newEntry(t, 2*n+group*r+i, "o", time.Hour)
-			go func() { errs <- p.Create(ctx, e) }()
+			calls = append(calls, func() error { return p.Create(ctx, e) })
 		}
-		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == group }, 5*time.Second, time.Millisecond)
-		release()
-		for range group {
-			require.NoError(t, <-errs)
+		for _, err := range queuedTogether(t, p, journal.HoldWriter, calls) {
+			require.NoError(t, err)
 		}
 	}
 	w3 := walWrites()

@@ -207,6 +207,24 @@ func TestPostgresBoundsItsConnections(t *testing.T) {
 	assert.ErrorIs(t, err, visengine.ErrInvalidArgument)
 }
 
+// queuedTogether makes calls at once while hold keeps p's statements back,
+// so that their writes queue for the same statement, then lets them go
+// and returns each call's error.
+func queuedTogether(t *testing.T, p *journal.Postgres, hold func(*journal.Postgres) func(), calls []func() error) []error {
+	t.Helper()
+	release := hold(p)
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, call := range calls {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = call() }()
+	}
+	require.Eventually(t, func() bool { return journal.QueuedWrites(p) == len(calls) }, 5*time.Second, time.Millisecond)
+	release()
+	wg.Wait()
+	return errs
+}
+
 // Writes that queue while every statement slot is busy go in one
 // statement of their kind, each with its own answer: a Ref that exists
 // already is a conflict, an Update without the lease is lease lost, a
@@ -215,19 +233,7 @@ func TestPostgresGroupsWrites(t *testing.T) {
 	p := openPostgres(t, pgtest.Start(t), journal.WithMaxConns(1))
 	existing := create(t, p, 0, "o", time.Hour)
 	const n = 16
-	run := func(calls []func() error) []error {
-		release := journal.HoldSlots(p)
-		errs := make([]error, len(calls))
-		var wg sync.WaitGroup
-		for i, call := range calls {
-			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = call() }()
-		}
-		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == len(calls) }, 5*time.Second, time.Millisecond)
-		release()
-		wg.Wait()
-		return errs
-	}
+	run := func(calls []func() error) []error { return queuedTogether(t, p, journal.HoldSlots, calls) }
 	entries := make([]visengine.JournalEntry, n)
 	var calls []func() error
 	for i := range entries {
@@ -293,16 +299,13 @@ func TestPostgresGroupedWritesKeepEachEntrysFields(t *testing.T) {
 	entries[2].Outcome = visengine.JournalFailed
 	together := func(write func(visengine.JournalEntry) error) {
 		t.Helper()
-		release := journal.HoldWriter(p)
-		errs := make(chan error, len(entries))
+		var calls []func() error
 		for _, e := range entries {
-			go func() { errs <- write(e) }()
+			calls = append(calls, func() error { return write(e) })
 		}
-		require.Eventually(t, func() bool { return journal.QueuedWrites(p) == len(entries) || len(errs) > 0 }, 5*time.Second, time.Millisecond)
 		s0 := journal.Statements(p)
-		release()
-		for range entries {
-			require.NoError(t, <-errs)
+		for _, err := range queuedTogether(t, p, journal.HoldWriter, calls) {
+			require.NoError(t, err)
 		}
 		require.Equal(t, uint64(1), journal.Statements(p)-s0, "one statement for all")
 		for _, e := range entries {
