@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -554,6 +555,49 @@ func TestDraftIDWrittenDespiteAnErrorStaysTheSubmissions(t *testing.T) {
 	assert.NotEmpty(t, se.ID, "the journal holds the draft: it is this submission's, not free to submit again")
 	assert.Equal(t, StepClose, se.Step)
 
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// unreadable is appliedButFailed whose Get fails too, as it does while the
+// database that lost the write's answer is out of reach.
+type unreadable struct {
+	*appliedButFailed
+	down atomic.Bool
+}
+
+func (j *unreadable) Get(ctx context.Context, ref string) (JournalEntry, error) {
+	if j.down.Load() {
+		return JournalEntry{}, errors.New("visengine: journal table visengine_journal: reading entry: connection refused")
+	}
+	return j.appliedButFailed.Get(ctx, ref)
+}
+
+// When the draft's id may have reached the journal and reading it back
+// fails too, nobody knows whether Recover will close that draft: the
+// SubmitError must hand the id out, never say "never to be closed", which
+// invites a second submission and, with Recover's close, a second charge.
+func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
+	j.down.Store(true)
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.NotEmpty(t, se.ID, "the journal may hold the draft: it is this submission's until proven otherwise")
+	assert.Equal(t, StepClose, se.Step)
+	assert.Zero(t, se.CloseSentAt, "no close was sent")
+	assert.NotContains(t, err.Error(), "never to be closed")
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "the close was provably not sent")
+	assert.Zero(t, fs.closes.Load())
+
+	j.down.Store(false)
 	time.Sleep(5 * time.Millisecond)
 	rep, err := c.Recover(ctx, j)
 	require.NoError(t, err)

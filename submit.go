@@ -286,14 +286,20 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 // unrecordedDraft is Submit's error when the journal refused the draft's
 // id. Recover closes a draft whose id is in the journal and reports any
 // other one abandoned (nothing charged, submit again), so the error must
-// say what the journal holds: the id, for Resume, only when it is there
-// after all (a write that failed after it landed, with the close's time
-// although no close left: Resume then waits the settle time); otherwise
-// the draft is never to be closed, and costs nothing left open.
+// say what the journal holds: the id, for Resume, when it is there after
+// all (a write that failed after it landed, with the close's time
+// although no close left: Resume then waits the settle time) or may be
+// (the entry could not be read back); only when the entry reads back
+// without it is the draft never to be closed, and costs nothing left open.
 func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
 	jctx, cancel := afterStep(ctx)
 	defer cancel()
-	if e, err := rec.j.Get(jctx, rec.e.Ref); err == nil && e.DraftID == id {
+	e, err := rec.j.Get(jctx, rec.e.Ref)
+	switch {
+	case err != nil && !errors.Is(err, ErrNotFound): // a missing entry names no draft
+		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf(
+			"visengine: close not sent; the journal may hold the draft's id (reading it back failed: %v), so Recover may close it: %w", bare(err), cause)}
+	case e.DraftID == id:
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
 	}
 	return &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
