@@ -579,7 +579,8 @@ func (j *unreadable) Get(ctx context.Context, ref string) (JournalEntry, error) 
 // When the draft's id may have reached the journal and reading it back
 // fails too, nobody knows whether Recover will close that draft: the
 // SubmitError must hand the id out, never say "never to be closed", which
-// invites a second submission and, with Recover's close, a second charge.
+// invites a second submission and, with Recover's close, a second charge;
+// and it must say that the outcome is unknown, which Recover settles.
 func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
 	a2 := decodeVisura(t, "visura_a2.json")
 	fs := newFlowServer(t)
@@ -594,7 +595,8 @@ func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
 	assert.Equal(t, StepClose, se.Step)
 	assert.Zero(t, se.CloseSentAt, "no close was sent")
 	assert.NotContains(t, err.Error(), "never to be closed")
-	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "the close was provably not sent")
+	assert.ErrorIs(t, err, ErrOutcomeUnknown, "whether Recover will close it is unknown")
+	assert.Contains(t, err.Error(), "neither submit again nor Resume")
 	assert.Zero(t, fs.closes.Load())
 
 	j.down.Store(false)
@@ -603,6 +605,39 @@ func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
 	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// A draft id refused for a lost lease never reached the journal (Update
+// checks the lease before it writes), so Recover never closes that draft,
+// whether or not the entry can be read back: the caller hears "never to be
+// closed" and may submit again, and nothing is charged for the first.
+func TestDraftIDRefusedForALostLeaseIsNeverClosed(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
+			return ErrLeaseLost
+		}
+		return nil
+	}
+	j.down.Store(true)
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepDraft, se.Step)
+	assert.Empty(t, se.ID)
+	assert.Contains(t, err.Error(), "never to be closed")
+
+	j.down.Store(false)
+	j.fail = nil
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
+	assert.Zero(t, fs.charges.Load())
 }
 
 // A refused close is "nothing charged" only once the journal says so:

@@ -97,7 +97,9 @@ const (
 // its id, so the caller can finish the submission (Resume) instead of
 // creating and paying for another richiesta. Err says whether the step was
 // sent: it matches ErrOutcomeUnknown when the step may have reached the
-// server, and context.Canceled or context.DeadlineExceeded (and not
+// server (or, at StepClose with CloseSentAt zero, when the close was not
+// sent but a journal that could not be read back may make Recover send
+// it), and context.Canceled or context.DeadlineExceeded (and not
 // ErrOutcomeUnknown) when the context ended before the step was sent. A
 // local argument or validation error is returned as itself, never as a
 // SubmitError: nothing was sent.
@@ -105,7 +107,10 @@ const (
 // What to do: without an ID, nothing was charged and submitting again is
 // safe. With an ID, the draft is the submission's: finish it with Resume
 // (WithCloseSentAt(CloseSentAt), or WithNoCloseSent when CloseSentAt is
-// zero), or, with a journal, leave it to Recover, and do not submit again;
+// zero), or, with a journal, leave it to Recover, and do not submit again
+// (leave it to Recover, never Resume, when Err matches ErrOutcomeUnknown
+// and CloseSentAt is zero: only Recover can tell whether the journal holds
+// the draft's id, and it closes the draft only if it does);
 // only a refusal by the server (Err is an *APIError, such as
 // ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
 // alone) lets you choose between Resume, once the cause is fixed, and a new
@@ -286,24 +291,36 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 // unrecordedDraft is Submit's error when the journal refused the draft's
 // id. Recover closes a draft whose id is in the journal and reports any
 // other one abandoned (nothing charged, submit again), so the error must
-// say what the journal holds: the id, for Resume, when it is there after
-// all (a write that failed after it landed, with the close's time
-// although no close left: Resume then waits the settle time) or may be
-// (the entry could not be read back); only when the entry reads back
-// without it is the draft never to be closed, and costs nothing left open.
+// say what the journal holds, as far as it is known:
+//   - the id is there after all (a write that failed after it landed, with
+//     the close's time although no close left): the id, for Resume, which
+//     then waits the settle time, or Recover;
+//   - it is not (the write matched no entry: a lease lost, a missing entry;
+//     or the entry reads back without it): the draft is never to be
+//     closed, and costs nothing left open;
+//   - the entry cannot be read back: unknown, and only Recover, once the
+//     journal answers, can tell; the id is handed out so that nobody
+//     submits again, with an error matching ErrOutcomeUnknown and no
+//     CloseSentAt, which tells the caller not to Resume.
 func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
+	never := &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
+		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
+	if errors.Is(cause, ErrLeaseLost) || errors.Is(cause, ErrNotFound) {
+		return never // the write matched no entry: Update checks the lease first
+	}
 	jctx, cancel := afterStep(ctx)
 	defer cancel()
 	e, err := rec.j.Get(jctx, rec.e.Ref)
 	switch {
 	case err != nil && !errors.Is(err, ErrNotFound): // a missing entry names no draft
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf(
-			"visengine: close not sent; the journal may hold the draft's id (reading it back failed: %v), so Recover may close it: %w", bare(err), cause)}
-	case e.DraftID == id:
+			"visengine: close not sent, and whether the journal holds the draft's id is unknown (reading it back failed: %v), "+
+				"so leave it to Recover, which closes the draft if the journal holds its id and otherwise reports it abandoned; "+
+				"neither submit again nor Resume: %w (%w)", bare(err), ErrOutcomeUnknown, cause)}
+	case err == nil && e.DraftID == id:
 		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
 	}
-	return &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
-		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
+	return never
 }
 
 // closeDraft records the draft's id and that the close is sent (one write,
