@@ -640,6 +640,46 @@ func TestDraftIDRefusedForALostLeaseIsNeverClosed(t *testing.T) {
 	assert.Zero(t, fs.charges.Load())
 }
 
+// The same holds for Recover's own close: refused, and the refusal not
+// journalled, the entry stays unfinished with its draft, which the next
+// Recover closes. Reported "failed" (nothing charged), it would invite a new
+// submission, and the next Recover would charge for the first as well.
+func TestRecoverUnrecordedRefusalIsNotARefusal(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	fs.dropCloseBefore.Store(true) // the close is lost before the server applies it
+	_, err := c.Submit(ctx, a2, validA2Values(t))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	time.Sleep(5 * time.Millisecond)
+
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.Outcome == JournalFailed {
+			return errors.New("visengine: journal: disk full")
+		}
+		return nil
+	}
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Count(ResolutionFailed), "%+v", rep)
+	require.Equal(t, 1, rep.Count(ResolutionUnknown), "%+v", rep)
+	var apiErr *APIError
+	assert.ErrorAs(t, rep.Resolutions[0].Err, &apiErr, "the refusal stays reachable")
+	e, _ := j.only()
+	assert.Equal(t, JournalUnfinished, e.Outcome)
+
+	fs.refuseClose.Store(0) // the wallet is topped up
+	j.fail = nil
+	time.Sleep(5 * time.Millisecond) // the settle time, from the refused close
+	rep, err = c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
 // A refused close is "nothing charged" only once the journal says so:
 // Recover closes an unfinished entry's draft. When the refusal cannot be
 // journalled, the caller hears an unknown outcome (never "refused", which

@@ -67,7 +67,8 @@ func (r RecoverReport) Format(f fmt.State, verb rune) {
 //     it is proven to be the entry's (its client reference in callback_data,
 //     or the digest of its own values); a draft not proven is left open,
 //     unknown, with the reason; a refusal is failed (a 429 only once its
-//     retries are used up), a close with an unknown outcome pending;
+//     retries are used up; unknown if the journal could not record it, since
+//     the next run closes the draft), a close with an unknown outcome pending;
 //   - draft never confirmed (the POST's answer was lost, or its id could not
 //     be journalled, and Submit then kept it from Resume): abandoned, safe to
 //     submit again, since Submit only posts free drafts; a draft it finds

@@ -257,8 +257,14 @@ func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (
 	case errors.Is(err, ErrAlreadyClosed):
 		return c.refusedAsClosed(ctx, rec, res, err), nil
 	case errors.As(err, &apiErr):
-		rec.end(ctx, JournalFailed, refusalNote("close", err))
-		res.Status, res.Reason, res.Err = ResolutionFailed, refusalNote("close", err), err
+		// "Failed" tells the caller nothing was charged, which holds only
+		// once the journal says so: Recover closes an unfinished entry's
+		// draft, so an unrecorded refusal is unknown (as in closeDraft).
+		note := refusalNote("close", err)
+		if jerr := rec.endErr(ctx, JournalFailed, note); jerr != nil {
+			return res.unknown(note+", but the refusal was not journalled ("+bare(jerr)+"): a later Recover may close it", err), nil
+		}
+		res.Status, res.Reason, res.Err = ResolutionFailed, note, err
 	default:
 		return nil, err // provably not sent (the context ended)
 	}
