@@ -548,15 +548,29 @@ func TestDraftIDWrittenDespiteAnErrorStaysTheSubmissions(t *testing.T) {
 	fs := newFlowServer(t)
 	j := &appliedButFailed{memJournal: newMemJournal()}
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
-	ctx := context.Background()
-	_, err := c.Submit(ctx, a2, validA2Values(t))
-	var se *SubmitError
-	require.ErrorAs(t, err, &se)
+	se := failedSubmit(t, c, a2)
 	assert.NotEmpty(t, se.ID, "the journal holds the draft: it is this submission's, not free to submit again")
 	assert.Equal(t, StepClose, se.Step)
 
+	recoverClosesOnce(t, c, j, fs)
+}
+
+// failedSubmit submits valid values for a2 and returns the *SubmitError
+// that Submit must fail with.
+func failedSubmit(t *testing.T, c *Client, a2 *Visura) *SubmitError {
+	t.Helper()
+	_, err := c.Submit(context.Background(), a2, validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	return se
+}
+
+// recoverClosesOnce runs Recover once the settle time has passed and checks
+// that it closed the submission's draft, its only charge.
+func recoverClosesOnce(t *testing.T, c *Client, j Journal, fs *flowServer) {
+	t.Helper()
 	time.Sleep(5 * time.Millisecond)
-	rep, err := c.Recover(ctx, j)
+	rep, err := c.Recover(context.Background(), j)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
 	assert.EqualValues(t, 1, fs.charges.Load())
@@ -587,24 +601,17 @@ func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
 	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
 	j.down.Store(true)
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
-	ctx := context.Background()
-	_, err := c.Submit(ctx, a2, validA2Values(t))
-	var se *SubmitError
-	require.ErrorAs(t, err, &se)
+	se := failedSubmit(t, c, a2)
 	assert.NotEmpty(t, se.ID, "the journal may hold the draft: it is this submission's until proven otherwise")
 	assert.Equal(t, StepClose, se.Step)
 	assert.Zero(t, se.CloseSentAt, "no close was sent")
-	assert.NotContains(t, err.Error(), "never to be closed")
-	assert.ErrorIs(t, err, ErrOutcomeUnknown, "whether Recover will close it is unknown")
-	assert.Contains(t, err.Error(), "neither submit again nor Resume")
+	assert.NotContains(t, se.Error(), "never to be closed")
+	assert.ErrorIs(t, se, ErrOutcomeUnknown, "whether Recover will close it is unknown")
+	assert.Contains(t, se.Error(), "neither submit again nor Resume")
 	assert.Zero(t, fs.closes.Load())
 
 	j.down.Store(false)
-	time.Sleep(5 * time.Millisecond)
-	rep, err := c.Recover(ctx, j)
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
-	assert.EqualValues(t, 1, fs.charges.Load())
+	recoverClosesOnce(t, c, j, fs)
 }
 
 // A draft id refused for a lost lease never reached the journal (Update
@@ -623,18 +630,15 @@ func TestDraftIDRefusedForALostLeaseIsNeverClosed(t *testing.T) {
 	}
 	j.down.Store(true)
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
-	ctx := context.Background()
-	_, err := c.Submit(ctx, a2, validA2Values(t))
-	var se *SubmitError
-	require.ErrorAs(t, err, &se)
+	se := failedSubmit(t, c, a2)
 	assert.Equal(t, StepDraft, se.Step)
 	assert.Empty(t, se.ID)
-	assert.Contains(t, err.Error(), "never to be closed")
+	assert.Contains(t, se.Error(), "never to be closed")
 
 	j.down.Store(false)
 	j.fail = nil
 	time.Sleep(5 * time.Millisecond)
-	rep, err := c.Recover(ctx, j)
+	rep, err := c.Recover(context.Background(), j)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
 	assert.Zero(t, fs.charges.Load())
@@ -673,11 +677,7 @@ func TestRecoverUnrecordedRefusalIsNotARefusal(t *testing.T) {
 
 	fs.refuseClose.Store(0) // the wallet is topped up
 	j.fail = nil
-	time.Sleep(5 * time.Millisecond) // the settle time, from the refused close
-	rep, err = c.Recover(ctx, j)
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
-	assert.EqualValues(t, 1, fs.charges.Load())
+	recoverClosesOnce(t, c, j, fs)
 }
 
 // A refused close is "nothing charged" only once the journal says so:
@@ -710,9 +710,5 @@ func TestUnrecordedRefusalIsNotARefusal(t *testing.T) {
 	assert.Equal(t, JournalUnfinished, e.Outcome)
 	fs.refuseClose.Store(0) // the wallet is topped up
 	j.fail = nil
-	time.Sleep(5 * time.Millisecond)
-	rep, err := c.Recover(context.Background(), j)
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Count(ResolutionResumed), "%+v", rep)
-	assert.EqualValues(t, 1, fs.charges.Load())
+	recoverClosesOnce(t, c, j, fs)
 }
