@@ -204,7 +204,7 @@ func (c *Client) sendClose(ctx context.Context, rec *record, id string) (r *Rich
 		now := time.Now()
 		jnow, err := c.journalTime(ctx, rec.j, now)
 		if err == nil {
-			err = rec.step(ctx, func(e *JournalEntry) { e.DraftID, e.CloseSentAt = id, jnow })
+			err = rec.step(ctx, func(e *JournalEntry) { recordClose(e, id, jnow) })
 		}
 		if err != nil {
 			return nil, time.Time{}, err
@@ -213,6 +213,17 @@ func (c *Client) sendClose(ctx context.Context, rec *record, id string) (r *Rich
 		if !c.rateLimited(ctx, err, retry) {
 			return r, now, err
 		}
+	}
+}
+
+// recordClose records in e that a close of draft id is sent at sentAt. An
+// entry recorded failed (a close refused, nothing charged) is unfinished
+// again from then on: this close may charge, and Recover must finish it
+// should the process die before its outcome is recorded.
+func recordClose(e *JournalEntry, id string, sentAt time.Time) {
+	e.DraftID, e.CloseSentAt = id, sentAt
+	if e.Outcome == JournalFailed {
+		e.Outcome, e.Note = JournalUnfinished, "closing again after a refusal"
 	}
 }
 

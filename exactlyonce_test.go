@@ -712,3 +712,80 @@ func TestUnrecordedRefusalIsNotARefusal(t *testing.T) {
 	j.fail = nil
 	recoverClosesOnce(t, c, j, fs)
 }
+
+// A keyed replay of a refused submission closes its draft again, so the
+// entry is unfinished again from the moment that close is recorded, and
+// not before: when the draft cannot even be read back, the entry stays
+// failed (nothing charged, Recover leaves it alone), so that a caller who
+// reads the error as a refusal and submits anew pays once.
+func TestKeyedReplayThatCannotReadTheDraftLeavesTheRefusalRecorded(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	var get503 atomic.Bool
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		if get503.Load() && r.Method == http.MethodGet {
+			writeJSON(w, http.StatusServiceUnavailable, `{"data":null,"success":false,"message":"unavailable","error":null}`)
+			return
+		}
+		fs.serve(w, r)
+	})
+	j := newMemJournal().withSecret()
+	c := newTestClient(t, srv.URL, WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	_, err := c.Submit(ctx, a2, validA2Values(t), WithIdempotencyKey("applicant-1"))
+	require.ErrorIs(t, err, ErrInsufficientCredit)
+
+	get503.Store(true)
+	_, err = c.Submit(ctx, a2, validA2Values(t), WithIdempotencyKey("applicant-1"))
+	require.Error(t, err)
+	e, _ := j.only()
+	assert.Equal(t, JournalFailed, e.Outcome, "no close was recorded: the refusal still holds")
+	get503.Store(false)
+	fs.refuseClose.Store(0)
+
+	_, err = c.Submit(ctx, a2, validA2Values(t)) // a new submission, without the key
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	_, err = c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// Resume closes a refused submission's draft once the cause is fixed. If
+// the process dies before the outcome is recorded, the entry must not read
+// failed (nothing charged) with that close behind it: recording the close
+// makes it unfinished again, and Recover completes it from the server.
+func TestResumeOfARefusalReopensTheEntryBeforeClosing(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := newMemJournal()
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrInsufficientCredit)
+	fs.refuseClose.Store(0) // the wallet is topped up
+
+	j.fail = func(op string, e JournalEntry) error { // the process dies once the close is answered
+		if op == "Update" && e.Outcome == JournalCompleted {
+			return errors.New("visengine: journal: killed")
+		}
+		return nil
+	}
+	time.Sleep(5 * time.Millisecond) // the settle time, from the refused close
+	res, err := c.Resume(ctx, se.ID, WithNoCloseSent())
+	require.NoError(t, err)
+	require.Equal(t, ResolutionResumed, res.Status)
+	e, _ := j.only()
+	assert.Equal(t, JournalUnfinished, e.Outcome, "closed, charged, and not recorded as failed")
+
+	j.fail = nil
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(ctx, j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionCompleted), "%+v", rep)
+	e, _ = j.only()
+	assert.Equal(t, JournalCompleted, e.Outcome)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}

@@ -235,16 +235,11 @@ func (c *Client) restartKey(ctx context.Context, v *Visura, rec *record, body *r
 func (c *Client) finishKeyed(ctx context.Context, rec *record) (*Richiesta, error) {
 	e := rec.e
 	last := c.eo.closes.last(e.DraftID)
-	var err error
-	if e.Outcome != JournalFailed {
-		last, err = c.lastClose(ctx, rec, e.DraftID, time.Time{})
-	} else {
-		err = rec.step(ctx, func(e *JournalEntry) {
-			e.Outcome, e.Note = JournalUnfinished, "closing again under the same idempotency key"
-		})
-	}
-	if err != nil {
-		return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, Err: err}
+	if e.Outcome != JournalFailed { // a failed one stays so until a close is recorded (recordClose)
+		var err error
+		if last, err = c.lastClose(ctx, rec, e.DraftID, time.Time{}); err != nil {
+			return nil, &SubmitError{Step: StepClose, ID: e.DraftID, Ref: e.Ref, Err: err}
+		}
 	}
 	res, err := c.finish(ctx, rec, e.DraftID, true, last)
 	if err != nil {
