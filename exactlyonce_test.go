@@ -742,7 +742,6 @@ func TestKeyedReplayThatCannotReadTheDraftLeavesTheRefusalRecorded(t *testing.T)
 	e, _ := j.only()
 	assert.Equal(t, JournalFailed, e.Outcome, "no close was recorded: the refusal still holds")
 	get503.Store(false)
-	fs.refuseClose.Store(0)
 
 	_, err = c.Submit(ctx, a2, validA2Values(t)) // a new submission, without the key
 	require.NoError(t, err)
@@ -788,4 +787,32 @@ func TestResumeOfARefusalReopensTheEntryBeforeClosing(t *testing.T) {
 	e, _ = j.only()
 	assert.Equal(t, JournalCompleted, e.Outcome)
 	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// A close sent again after a 429 is recorded again first. When that second
+// write is refused for a lost lease (the 429's wait outlasted it), the
+// entry still holds the draft's id from the first write, and Recover will
+// close the draft: the caller must get the id, never "never to be closed".
+func TestLeaseLostOnACloseSentAgainKeepsTheDraftTheSubmissions(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	var puts atomic.Int32
+	fs.hook = func(method, _ string, _ []byte) {
+		if method == http.MethodPut && puts.Add(1) == 1 {
+			time.Sleep(60 * time.Millisecond) // outlasts the lease
+		}
+	}
+	j := newMemJournal()
+	c := fs.client(WithJournal(j), WithJournalLease(30*time.Millisecond),
+		WithRateLimitRetry(2, 5*time.Millisecond), WithCloseSettle(time.Millisecond))
+	fs.refuseClose.Store(http.StatusTooManyRequests)
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrLeaseLost)
+	assert.Equal(t, StepClose, se.Step)
+	assert.NotEmpty(t, se.ID, "the journal holds the draft since the first close")
+	assert.NotContains(t, se.Error(), "never to be closed")
+	e, _ := j.only()
+	assert.Equal(t, se.ID, e.DraftID)
+
+	recoverClosesOnce(t, c, j, fs)
 }

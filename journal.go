@@ -312,7 +312,8 @@ type Journal interface {
 	// stop. A LeaseUntil not after the caller's now ends the lease in the
 	// same write, as Release would (an expired lease is free in any case):
 	// an entry's last write needs no Release. A missing entry matches
-	// ErrNotFound.
+	// ErrNotFound. Either error means that nothing was written: Submit
+	// relies on it to tell a caller that a draft is never to be closed.
 	Update(ctx context.Context, e JournalEntry) error
 	// Claim leases to owner, until until, up to max unfinished entries whose
 	// lease is free or expired, oldest CreatedAt first, and returns them.

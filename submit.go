@@ -112,14 +112,16 @@ const (
 // and CloseSentAt is zero: only Recover can tell whether the journal holds
 // the draft's id, and it closes the draft only if it does);
 // only a refusal by the server (Err is an *APIError, such as
-// ErrInsufficientCredit: nothing was charged, and Recover leaves the draft
+// ErrInsufficientCredit, and does not match ErrOutcomeUnknown, which is to
+// be checked first: nothing was charged, and Recover leaves the draft
 // alone) lets you choose between Resume, once the cause is fixed, and a new
 // submission. With an idempotency key (WithIdempotencyKey) the choice is
-// made for you: Submit again with the same key, at any time and as often
-// as you like; it finishes this submission and never makes another.
+// made for you, whatever Err says: Submit again with the same key, at any
+// time and as often as you like; it finishes this submission and never
+// makes another.
 type SubmitError struct {
 	Step SubmitStep // StepDraft or StepClose
-	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it could not be journalled
+	ID   string     // the draft's id; "" when the draft's outcome is unknown, or it is proven not journalled
 	// Ref is the submission's client reference: its journal entry's key,
 	// also put in callback_data.data under CallbackRefKey. Reconcile
 	// recognises the richiesta by it (WithReconcileRef).
@@ -303,10 +305,14 @@ func (c *Client) createDraft(ctx context.Context, rec *record, body *richiestaBo
 //     submits again, with an error matching ErrOutcomeUnknown and no
 //     CloseSentAt, which tells the caller not to Resume.
 func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) error {
+	held := &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
+	if rec.e.DraftID == id {
+		return held // an earlier write recorded it: a close sent again after a 429
+	}
 	never := &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
 		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
 	if errors.Is(cause, ErrLeaseLost) || errors.Is(cause, ErrNotFound) {
-		return never // the write matched no entry: Update checks the lease first
+		return never // the write wrote nothing (see Journal.Update)
 	}
 	jctx, cancel := afterStep(ctx)
 	defer cancel()
@@ -318,7 +324,7 @@ func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) e
 				"so leave it to Recover, which closes the draft if the journal holds its id and otherwise reports it abandoned; "+
 				"neither submit again nor Resume: %w (%w)", bare(err), ErrOutcomeUnknown, cause)}
 	case err == nil && e.DraftID == id:
-		return &SubmitError{Step: StepClose, ID: id, Ref: rec.e.Ref, Err: errorf("visengine: close not sent: %w", cause)}
+		return held
 	}
 	return never
 }
