@@ -738,7 +738,10 @@ func TestKeyedReplayThatCannotReadTheDraftLeavesTheRefusalRecorded(t *testing.T)
 
 	get503.Store(true)
 	_, err = c.Submit(ctx, a2, validA2Values(t), WithIdempotencyKey("applicant-1"))
-	require.Error(t, err)
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepClose, se.Step)
+	assert.NotEmpty(t, se.ID)
 	e, _ := j.only()
 	assert.Equal(t, JournalFailed, e.Outcome, "no close was recorded: the refusal still holds")
 	get503.Store(false)
@@ -815,4 +818,50 @@ func TestLeaseLostOnACloseSentAgainKeepsTheDraftTheSubmissions(t *testing.T) {
 	assert.Equal(t, se.ID, e.DraftID)
 
 	recoverClosesOnce(t, c, j, fs)
+}
+
+// cancelOnClose ends the caller's context once a close is recorded, so
+// that the close is never sent.
+type cancelOnClose struct {
+	*memJournal
+	cancel context.CancelFunc
+}
+
+func (j *cancelOnClose) Update(ctx context.Context, e JournalEntry) error {
+	err := j.memJournal.Update(ctx, e)
+	if err == nil && j.cancel != nil && !e.CloseSentAt.IsZero() && e.LeaseUntil.After(time.Now()) {
+		j.cancel()
+	}
+	return err
+}
+
+// Recording a close re-opens a refused entry (recordClose). When Resume's
+// context then ends before the close is sent, the refusal is put back:
+// the caller, who still holds it, may submit anew, and Recover must not
+// close the old draft behind them.
+func TestResumeOfARefusalThatSendsNothingPutsTheRefusalBack(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &cancelOnClose{memJournal: newMemJournal()}
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrInsufficientCredit)
+
+	time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel = cancel
+	_, err := c.Resume(ctx, se.ID, WithNoCloseSent())
+	require.ErrorIs(t, err, context.Canceled)
+	j.cancel = nil
+	assert.EqualValues(t, 1, fs.closes.Load(), "only the refused close was sent")
+	e, _ := j.Get(context.Background(), se.Ref)
+	assert.Equal(t, JournalFailed, e.Outcome, "the refusal stands")
+
+	_, err = c.Submit(context.Background(), a2, validA2Values(t)) // the caller submits anew
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	_, err = c.Recover(context.Background(), j)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, fs.charges.Load())
 }

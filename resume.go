@@ -238,9 +238,10 @@ func (res *Resolution) unknown(reason string, err error) *Resolution {
 
 // closeAgain closes res.DraftID once, having recorded the close first.
 func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (*Resolution, error) {
+	before := rec.e // a refused entry, should this close not be sent
 	r, sent, err := c.sendClose(ctx, rec, res.DraftID)
 	if sent.IsZero() && err != nil {
-		return nil, errorf("visengine: close not sent: %w", err)
+		return nil, rec.unsent(ctx, before, errorf("visengine: close not sent: %w", err))
 	}
 	res.CloseSentAt = sent
 	var ou *OutcomeUnknownError
@@ -266,9 +267,25 @@ func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (
 		}
 		res.Status, res.Reason, res.Err = ResolutionFailed, note, err
 	default:
-		return nil, err // provably not sent (the context ended)
+		return nil, rec.unsent(ctx, before, err) // provably not sent (the context ended)
 	}
 	return res, nil
+}
+
+// unsent puts a refused entry's outcome back after a close that was not
+// sent: recording the close made the entry unfinished (recordClose), and
+// Recover would close its draft while the caller still holds the
+// refusal, free to submit anew. err says why the close was not sent; when
+// the refusal cannot be put back, the error says that Recover may close
+// the draft.
+func (r *record) unsent(ctx context.Context, before JournalEntry, err error) error {
+	if r.j == nil || before.Outcome != JournalFailed {
+		return err
+	}
+	if jerr := r.endErr(ctx, JournalFailed, before.Note); jerr != nil {
+		return errorf("%w; and the refusal recorded before could not be put back (%v), so a later Recover may close the draft", err, bare(jerr))
+	}
+	return err
 }
 
 // refusedAsClosed handles a close refused as already closed: the richiesta
