@@ -802,11 +802,11 @@ func TestLeaseLostOnACloseSentAgainKeepsTheDraftTheSubmissions(t *testing.T) {
 	var puts atomic.Int32
 	fs.hook = func(method, _ string, _ []byte) {
 		if method == http.MethodPut && puts.Add(1) == 1 {
-			time.Sleep(60 * time.Millisecond) // outlasts the lease
+			time.Sleep(600 * time.Millisecond) // outlasts the lease
 		}
 	}
 	j := newMemJournal()
-	c := fs.client(WithJournal(j), WithJournalLease(30*time.Millisecond),
+	c := fs.client(WithJournal(j), WithJournalLease(300*time.Millisecond),
 		WithRateLimitRetry(2, 5*time.Millisecond), WithCloseSettle(time.Millisecond))
 	fs.refuseClose.Store(http.StatusTooManyRequests)
 	se := failedSubmit(t, c, a2)
@@ -864,4 +864,71 @@ func TestResumeOfARefusalThatSendsNothingPutsTheRefusalBack(t *testing.T) {
 	_, err = c.Recover(context.Background(), j)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// When the refusal cannot be put back after a close that was not sent,
+// the entry stays unfinished and Recover will close the draft: the error
+// must say the outcome is unknown, never just that the close was not sent
+// (context.Canceled alone), which leaves the refusal standing in the
+// caller's eyes.
+func TestResumeOfARefusalThatCannotPutItBackIsUnknown(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &cancelOnClose{memJournal: newMemJournal()}
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrInsufficientCredit)
+
+	time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel = cancel
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.Outcome == JournalFailed {
+			return errors.New("visengine: journal: disk full")
+		}
+		return nil
+	}
+	_, err := c.Resume(ctx, se.ID, WithNoCloseSent())
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "Recover may close the draft")
+	j.cancel, j.fail = nil, nil
+	e, _ := j.Get(context.Background(), se.Ref)
+	assert.Equal(t, JournalUnfinished, e.Outcome)
+
+	recoverClosesOnce(t, c, j, fs) // the submission's one charge
+}
+
+// A close's record refused for a lost lease wrote nothing: the refusal
+// stands, Recover never looks at the entry, and the error must not say
+// that Recover may close the draft.
+func TestResumeOfARefusalWhoseLeaseRanOutLeavesTheRefusal(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	var slowGet atomic.Bool
+	fs.hook = func(method, _ string, _ []byte) {
+		if method == http.MethodGet && slowGet.Load() {
+			time.Sleep(600 * time.Millisecond) // outlasts Resume's lease
+		}
+	}
+	j := newMemJournal()
+	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond),
+		WithJournalLease(300*time.Millisecond))
+	fs.refuseClose.Store(http.StatusPaymentRequired)
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrInsufficientCredit)
+
+	time.Sleep(5 * time.Millisecond)
+	slowGet.Store(true)
+	_, err := c.Resume(context.Background(), se.ID, WithNoCloseSent())
+	slowGet.Store(false)
+	require.ErrorIs(t, err, ErrLeaseLost)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	assert.NotContains(t, err.Error(), "Recover may close")
+	e, _ := j.Get(context.Background(), se.Ref)
+	assert.Equal(t, JournalFailed, e.Outcome, "nothing was written: the refusal stands")
+	rep, err := c.Recover(context.Background(), j)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Resolutions, "Recover leaves a refused entry alone")
+	assert.EqualValues(t, 1, fs.closes.Load(), "only the refused close was sent")
 }

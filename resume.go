@@ -275,15 +275,20 @@ func (c *Client) closeAgain(ctx context.Context, rec *record, res *Resolution) (
 // unsent puts a refused entry's outcome back after a close that was not
 // sent: recording the close made the entry unfinished (recordClose), and
 // Recover would close its draft while the caller still holds the
-// refusal, free to submit anew. err says why the close was not sent; when
-// the refusal cannot be put back, the error says that Recover may close
-// the draft.
+// refusal, free to submit anew. err says why the close was not sent. A
+// record refused for a lost lease or a missing entry wrote nothing (see
+// Journal.Update), so the refusal stands. When it cannot be put back, the
+// outcome is unknown: a later Recover may close the draft.
 func (r *record) unsent(ctx context.Context, before JournalEntry, err error) error {
 	if r.j == nil || before.Outcome != JournalFailed {
 		return err
 	}
+	if r.e.Outcome == JournalFailed && (errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrNotFound)) {
+		return err // the record wrote nothing: the refusal stands
+	}
 	if jerr := r.endErr(ctx, JournalFailed, before.Note); jerr != nil {
-		return errorf("%w; and the refusal recorded before could not be put back (%v), so a later Recover may close the draft", err, bare(jerr))
+		return errorf("%w; the refusal recorded before could not be put back (%v), so a later Recover may close the draft: %w",
+			err, bare(jerr), ErrOutcomeUnknown)
 	}
 	return err
 }
