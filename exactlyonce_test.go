@@ -835,35 +835,52 @@ func (j *cancelOnClose) Update(ctx context.Context, e JournalEntry) error {
 	return err
 }
 
+// cutResume is a refused submission (402) whose draft Resume closes with
+// a context that ends as soon as the close is recorded: it is never sent.
+type cutResume struct {
+	a2  *Visura
+	fs  *flowServer
+	j   *cancelOnClose
+	c   *Client
+	se  *SubmitError // the refusal
+	err error        // Resume's
+}
+
+// resumeCutAtItsRecord runs a cutResume; fail, if not nil, is the
+// journal's fail hook during the Resume.
+func resumeCutAtItsRecord(t *testing.T, fail func(op string, e JournalEntry) error) cutResume {
+	t.Helper()
+	r := cutResume{a2: decodeVisura(t, "visura_a2.json"), fs: newFlowServer(t), j: &cancelOnClose{memJournal: newMemJournal()}}
+	r.c = r.fs.client(WithJournal(r.j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	r.fs.refuseClose.Store(http.StatusPaymentRequired)
+	r.se = failedSubmit(t, r.c, r.a2)
+	require.ErrorIs(t, r.se, ErrInsufficientCredit)
+
+	time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.j.cancel, r.j.fail = cancel, fail
+	_, r.err = r.c.Resume(ctx, r.se.ID, WithNoCloseSent())
+	r.j.cancel, r.j.fail = nil, nil
+	return r
+}
+
 // Recording a close re-opens a refused entry (recordClose). When Resume's
 // context then ends before the close is sent, the refusal is put back:
 // the caller, who still holds it, may submit anew, and Recover must not
 // close the old draft behind them.
 func TestResumeOfARefusalThatSendsNothingPutsTheRefusalBack(t *testing.T) {
-	a2 := decodeVisura(t, "visura_a2.json")
-	fs := newFlowServer(t)
-	j := &cancelOnClose{memJournal: newMemJournal()}
-	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
-	fs.refuseClose.Store(http.StatusPaymentRequired)
-	se := failedSubmit(t, c, a2)
-	require.ErrorIs(t, se, ErrInsufficientCredit)
-
-	time.Sleep(5 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	j.cancel = cancel
-	_, err := c.Resume(ctx, se.ID, WithNoCloseSent())
-	require.ErrorIs(t, err, context.Canceled)
-	j.cancel = nil
-	assert.EqualValues(t, 1, fs.closes.Load(), "only the refused close was sent")
-	e, _ := j.Get(context.Background(), se.Ref)
+	r := resumeCutAtItsRecord(t, nil)
+	require.ErrorIs(t, r.err, context.Canceled)
+	assert.EqualValues(t, 1, r.fs.closes.Load(), "only the refused close was sent")
+	e, _ := r.j.Get(context.Background(), r.se.Ref)
 	assert.Equal(t, JournalFailed, e.Outcome, "the refusal stands")
 
-	_, err = c.Submit(context.Background(), a2, validA2Values(t)) // the caller submits anew
+	_, err := r.c.Submit(context.Background(), r.a2, validA2Values(t)) // the caller submits anew
 	require.NoError(t, err)
 	time.Sleep(5 * time.Millisecond)
-	_, err = c.Recover(context.Background(), j)
+	_, err = r.c.Recover(context.Background(), r.j)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, fs.charges.Load())
+	assert.EqualValues(t, 1, r.fs.charges.Load())
 }
 
 // When the refusal cannot be put back after a close that was not sent,
@@ -872,31 +889,18 @@ func TestResumeOfARefusalThatSendsNothingPutsTheRefusalBack(t *testing.T) {
 // (context.Canceled alone), which leaves the refusal standing in the
 // caller's eyes.
 func TestResumeOfARefusalThatCannotPutItBackIsUnknown(t *testing.T) {
-	a2 := decodeVisura(t, "visura_a2.json")
-	fs := newFlowServer(t)
-	j := &cancelOnClose{memJournal: newMemJournal()}
-	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
-	fs.refuseClose.Store(http.StatusPaymentRequired)
-	se := failedSubmit(t, c, a2)
-	require.ErrorIs(t, se, ErrInsufficientCredit)
-
-	time.Sleep(5 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	j.cancel = cancel
-	j.fail = func(op string, e JournalEntry) error {
+	r := resumeCutAtItsRecord(t, func(op string, e JournalEntry) error {
 		if op == "Update" && e.Outcome == JournalFailed {
 			return errors.New("visengine: journal: disk full")
 		}
 		return nil
-	}
-	_, err := c.Resume(ctx, se.ID, WithNoCloseSent())
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	assert.Contains(t, err.Error(), "Recover may close the draft")
-	j.cancel, j.fail = nil, nil
-	e, _ := j.Get(context.Background(), se.Ref)
+	})
+	require.ErrorIs(t, r.err, ErrOutcomeUnknown)
+	assert.Contains(t, r.err.Error(), "Recover may close the draft")
+	e, _ := r.j.Get(context.Background(), r.se.Ref)
 	assert.Equal(t, JournalUnfinished, e.Outcome)
 
-	recoverClosesOnce(t, c, j, fs) // the submission's one charge
+	recoverClosesOnce(t, r.c, r.j, r.fs) // the submission's one charge
 }
 
 // A close's record refused for a lost lease wrote nothing: the refusal
