@@ -936,3 +936,43 @@ func TestResumeOfARefusalWhoseLeaseRanOutLeavesTheRefusal(t *testing.T) {
 	assert.Empty(t, rep.Resolutions, "Recover leaves a refused entry alone")
 	assert.EqualValues(t, 1, fs.closes.Load(), "only the refused close was sent")
 }
+
+// A Resume of a draft that no entry names, whose client reference names
+// an entry that never recorded it, sends nothing: Recover reports that
+// entry abandoned (submit again) and leaves its draft open, so closing it
+// would charge for a submission the journal says cost nothing. This is
+// the draft of an unreadable journal's unknown outcome, resumed against
+// the error's advice.
+func TestResumeLeavesADraftItsJournalEntryNeverRecorded(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
+			return errors.New("visengine: journal: connection refused")
+		}
+		return nil
+	}
+	j.down.Store(true)
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	cb, err := NewCallback("https://hooks.example.com/visengine", CallbackJSON)
+	require.NoError(t, err)
+	_, err = c.Submit(context.Background(), a2, validA2Values(t), WithCallback(cb))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, se, ErrOutcomeUnknown)
+	j.down.Store(false)
+	j.fail = nil
+
+	time.Sleep(5 * time.Millisecond)
+	res, err := c.Resume(context.Background(), se.ID, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
+	assert.Contains(t, res.Reason, "names a journal entry that does not hold it")
+	assert.Zero(t, fs.closes.Load())
+
+	rep, err := c.Recover(context.Background(), j)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
+	assert.Zero(t, fs.charges.Load())
+}

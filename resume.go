@@ -112,8 +112,10 @@ func WithNoCloseSent() ResumeOption { return func(c *resumeConfig) { c.noClose =
 // passed again in a retry loop never lets a second close out early. With
 // a journal entry for the draft, it closes only a draft proven to be that
 // entry's submission (the entry's client reference in its callback_data,
-// or the digest of its own values); otherwise it answers ResolutionUnknown
-// with the reason.
+// or the digest of its own values); without one, it closes no draft whose
+// client reference names an entry of the journal (an entry that never
+// recorded the draft, or may not have: Recover settles it); otherwise it
+// answers ResolutionUnknown with the reason.
 //
 // Resume must know whether and when a close was sent: from the journal
 // (WithJournal), whose entry for the draft it also leases, so that no
@@ -223,12 +225,36 @@ func (c *Client) finish(ctx context.Context, rec *record, id string, known bool,
 		res.Reason = "still a draft, but the last close may still be applied"
 		return res, nil
 	}
+	var why string
 	if rec.j != nil {
-		if ok, why := c.provenDraft(ctx, rec, r); !ok {
-			return res.unknown("not closed: "+why, nil), nil
-		}
+		_, why = c.provenDraft(ctx, rec, r)
+	} else {
+		why = c.disowned(ctx, r)
+	}
+	if why != "" {
+		return res.unknown("not closed: "+why, nil), nil
 	}
 	return c.closeAgain(ctx, rec, res)
+}
+
+// disowned says why the client's journal forbids closing r, a draft that
+// no entry names: its client reference names an entry that does not hold
+// it (the draft's id did not reach the journal, or may not have: Recover
+// leaves such a draft open, and its caller may have submitted again), or
+// that entry cannot be read. "" when the journal knows nothing of r.
+func (c *Client) disowned(ctx context.Context, r *Richiesta) string {
+	j, ref := c.keyJournal(), refOf(r)
+	if j == nil || ref == "" {
+		return ""
+	}
+	_, err := j.Get(ctx, ref)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidArgument): // not a reference of this journal
+		return ""
+	case err != nil:
+		return fmt.Sprintf("the journal's entry for the draft's client reference could not be read (%v)", bare(err))
+	}
+	return "the draft's client reference names a journal entry that does not hold it: Recover settles that entry, and leaves its draft open"
 }
 
 func (res *Resolution) unknown(reason string, err error) *Resolution {
