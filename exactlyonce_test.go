@@ -968,11 +968,110 @@ func TestResumeLeavesADraftItsJournalEntryNeverRecorded(t *testing.T) {
 	res, err := c.Resume(context.Background(), se.ID, WithNoCloseSent())
 	require.NoError(t, err)
 	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
-	assert.Contains(t, res.Reason, "names a journal entry that does not hold it")
+	assert.Contains(t, res.Reason, "Recover settles that entry")
 	assert.Zero(t, fs.closes.Load())
 
 	rep, err := c.Recover(context.Background(), j)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
 	assert.Zero(t, fs.charges.Load())
+}
+
+// Without a callback the draft carries no client reference, but its values
+// name the entry by their digest: the same draft, resumed against the
+// unknown outcome's advice, is not closed either.
+func TestResumeLeavesADraftWithoutACallbackItsJournalEntryNeverRecorded(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
+			return errors.New("visengine: journal: connection refused")
+		}
+		return nil
+	}
+	j.down.Store(true)
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	se := failedSubmit(t, c, a2)
+	require.ErrorIs(t, se, ErrOutcomeUnknown)
+	j.down.Store(false)
+	j.fail = nil
+
+	time.Sleep(5 * time.Millisecond)
+	rep, err := c.Recover(context.Background(), j)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Count(ResolutionAbandoned), "%+v", rep)
+	res, err := c.Resume(context.Background(), se.ID, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
+	assert.Contains(t, res.Reason, "Recover settles that entry")
+	assert.Zero(t, fs.closes.Load())
+}
+
+// gated holds the first record of a close until released, so that a test
+// can act while a Submit is under way.
+type gated struct {
+	*memJournal
+	reached, release chan struct{}
+}
+
+func (j gated) Update(ctx context.Context, e JournalEntry) error {
+	if e.DraftID != "" && !e.CloseSentAt.IsZero() && e.Outcome == JournalUnfinished {
+		select {
+		case j.reached <- struct{}{}:
+			<-j.release
+		default:
+		}
+	}
+	return j.memJournal.Update(ctx, e)
+}
+
+// A Resume of a draft whose Submit is still under way sends nothing and
+// says so: that Submit closes it, the submission's one charge.
+func TestResumeLeavesTheDraftOfASubmitUnderWay(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	j := gated{newMemJournal(), make(chan struct{}), make(chan struct{})}
+	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Submit(context.Background(), a2, validA2Values(t))
+		done <- err
+	}()
+	<-j.reached
+	fs.mu.Lock()
+	id := fs.ids[0]
+	fs.mu.Unlock()
+	res, err := c.Resume(context.Background(), id, WithNoCloseSent())
+	close(j.release)
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
+	assert.Contains(t, res.Reason, "may be under way")
+	require.NoError(t, <-done)
+	assert.EqualValues(t, 1, fs.charges.Load())
+}
+
+// Without a journal, the client's memory of keyed submissions plays its
+// part: the draft of a key's POST whose outcome was unknown is not closed,
+// and the reason says what finishes it (the same key), not Recover, which
+// cannot reach that memory.
+func TestResumeLeavesAKeyedDraftOfAnUnknownPOST(t *testing.T) {
+	a2 := decodeVisura(t, "visura_a2.json")
+	fs := newFlowServer(t)
+	c := fs.client(WithCloseSettle(time.Millisecond))
+	ctx := context.Background()
+	fs.dropCreateAfter.Store(true)
+	_, err := c.Submit(ctx, a2, validA2Values(t), WithIdempotencyKey("form-1"))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	fs.mu.Lock()
+	d1 := fs.ids[0]
+	fs.mu.Unlock()
+
+	res, err := c.Resume(ctx, d1, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
+	assert.Contains(t, res.Reason, "same key")
+	_, err = c.Submit(ctx, a2, validA2Values(t), WithIdempotencyKey("form-1"))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, fs.charges.Load())
 }
