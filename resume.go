@@ -112,10 +112,10 @@ func WithNoCloseSent() ResumeOption { return func(c *resumeConfig) { c.noClose =
 // passed again in a retry loop never lets a second close out early. With
 // a journal entry for the draft, it closes only a draft proven to be that
 // entry's submission (the entry's client reference in its callback_data,
-// or the digest of its own values); without one, it closes no draft that
-// belongs to an entry of the journal (or of the client's memory of keyed
-// submissions) holding no draft, by its client reference or else by its
-// values: that entry's draft id never reached the journal, or may not
+// or the digest of its own values); without one, it closes no draft whose
+// client reference (a submission with a callback) names an entry of the
+// journal, or of the client's memory of keyed submissions, that does not
+// hold it: that entry's draft id never reached the journal, or may not
 // have, and Recover leaves its draft open. In those cases it answers
 // ResolutionUnknown with the reason.
 //
@@ -241,68 +241,33 @@ func (c *Client) finish(ctx context.Context, rec *record, id string, known bool,
 
 // disowned says why the client's journal (without one, its memory of
 // keyed submissions) forbids closing r, a draft that no entry names by its
-// id: an entry it belongs to (claimants) holds no draft, so that its
-// draft's id never reached the journal, or may not have. Recover leaves
-// such a draft open, and the caller may have submitted again. "" when no
-// entry claims r.
+// id, although the entry its client reference names (a submission with a
+// callback) exists: that entry's draft id never reached the journal, or
+// may not have, and Recover leaves such a draft open while its caller
+// may have submitted again. "" when no entry claims r. A draft without a
+// reference is not matched by its values: one applicant's values may be
+// those of several submissions, some of which never made a draft.
 func (c *Client) disowned(ctx context.Context, r *Richiesta) string {
-	j := c.keyJournal()
-	if j == nil {
+	j, ref := c.keyJournal(), refOf(r)
+	if j == nil || ref == "" {
 		return ""
 	}
-	es, err := c.claimants(ctx, j, r)
-	if err != nil {
-		return fmt.Sprintf("the journal could not say whether the draft is one of its entries' (%v)", bare(err))
+	e, err := j.Get(ctx, ref)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidArgument): // not a reference of this journal
+		return ""
+	case err != nil:
+		return fmt.Sprintf("the journal's entry for the draft's client reference could not be read (%v)", bare(err))
+	case e.DraftID == r.ID:
+		return "a journal entry holds the draft, yet was not found by its id: try again"
+	case c.eo.journal == nil:
+		return "the draft belongs to a keyed submission that does not hold it: submit again with the same key"
+	case e.Finished():
+		return "the draft belongs to a journal entry settled without it: it stays open"
+	case e.LeaseOwner != "":
+		return "the draft belongs to a journal entry whose submission may be under way, or that Recover settles once its lease ends, leaving the draft open"
 	}
-	why := ""
-	for _, e := range es {
-		switch {
-		case e.DraftID == r.ID:
-			return "a journal entry holds the draft, yet was not found by its id: try again"
-		case !e.Finished() && e.LeaseOwner != "":
-			return "the draft belongs to a journal entry whose submission may be under way"
-		case c.eo.journal == nil:
-			why = "the draft belongs to a keyed submission that does not hold it: submit again with the same key"
-		default:
-			why = "the draft belongs to a journal entry that does not hold it: Recover settles that entry and leaves the draft open"
-		}
-	}
-	return why
-}
-
-// claimants returns the entries of j that r, a draft, may belong to: the
-// one its client reference names (a submission with a callback), or else
-// those of the digest of its own values that hold no draft (or r).
-func (c *Client) claimants(ctx context.Context, j Journal, r *Richiesta) ([]JournalEntry, error) {
-	if ref := refOf(r); ref != "" {
-		e, err := j.Get(ctx, ref)
-		switch {
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidArgument): // not a reference of this journal
-			return nil, nil
-		case err != nil:
-			return nil, err
-		}
-		return []JournalEntry{e}, nil
-	}
-	vals := submittedValues(r)
-	if vals == nil {
-		return nil, nil
-	}
-	secret, err := c.digestSecret(ctx, j)
-	if err != nil {
-		return nil, err
-	}
-	es, err := j.List(ctx, JournalFilter{HashVisura: r.HashVisura, Digest: entryDigest(secret, r.HashVisura, vals, opzioneNomi(r))})
-	if err != nil {
-		return nil, err
-	}
-	var out []JournalEntry
-	for _, e := range es {
-		if e.DraftID == "" || e.DraftID == r.ID {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return "the draft belongs to a journal entry that does not hold it: Recover settles that entry and leaves the draft open"
 }
 
 func (res *Resolution) unknown(reason string, err error) *Resolution {
