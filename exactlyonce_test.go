@@ -565,6 +565,28 @@ func failedSubmit(t *testing.T, c *Client, a2 *Visura) *SubmitError {
 	return se
 }
 
+// unreadableRefusingDraftIDs is an unreadable journal, down, that refuses
+// every draft id's write with err, writing nothing.
+func unreadableRefusingDraftIDs(err error) *unreadable {
+	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
+	j.fail = func(op string, e JournalEntry) error {
+		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
+			return err
+		}
+		return nil
+	}
+	j.down.Store(true)
+	return j
+}
+
+// journalFlow returns the A2 service, a flow server, a memJournal and a
+// client of both that tries each call once and settles in a millisecond.
+func journalFlow(t *testing.T) (*Visura, *flowServer, *memJournal, *Client) {
+	t.Helper()
+	fs, j := newFlowServer(t), newMemJournal()
+	return decodeVisura(t, "visura_a2.json"), fs, j, fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+}
+
 // recoverClosesOnce runs Recover once the settle time has passed and checks
 // that it closed the submission's draft, its only charge.
 func recoverClosesOnce(t *testing.T, c *Client, j Journal, fs *flowServer) {
@@ -621,14 +643,7 @@ func TestDraftIDUnreadableAfterAnErrorStaysTheSubmissions(t *testing.T) {
 func TestDraftIDRefusedForALostLeaseIsNeverClosed(t *testing.T) {
 	a2 := decodeVisura(t, "visura_a2.json")
 	fs := newFlowServer(t)
-	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
-	j.fail = func(op string, e JournalEntry) error {
-		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
-			return ErrLeaseLost
-		}
-		return nil
-	}
-	j.down.Store(true)
+	j := unreadableRefusingDraftIDs(ErrLeaseLost)
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
 	se := failedSubmit(t, c, a2)
 	assert.Equal(t, StepDraft, se.Step)
@@ -649,10 +664,7 @@ func TestDraftIDRefusedForALostLeaseIsNeverClosed(t *testing.T) {
 // Recover closes. Reported "failed" (nothing charged), it would invite a new
 // submission, and the next Recover would charge for the first as well.
 func TestRecoverUnrecordedRefusalIsNotARefusal(t *testing.T) {
-	a2 := decodeVisura(t, "visura_a2.json")
-	fs := newFlowServer(t)
-	j := newMemJournal()
-	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	a2, fs, j, c := journalFlow(t)
 	ctx := context.Background()
 	fs.dropCloseBefore.Store(true) // the close is lost before the server applies it
 	_, err := c.Submit(ctx, a2, validA2Values(t))
@@ -759,10 +771,7 @@ func TestKeyedReplayThatCannotReadTheDraftLeavesTheRefusalRecorded(t *testing.T)
 // failed (nothing charged) with that close behind it: recording the close
 // makes it unfinished again, and Recover completes it from the server.
 func TestResumeOfARefusalReopensTheEntryBeforeClosing(t *testing.T) {
-	a2 := decodeVisura(t, "visura_a2.json")
-	fs := newFlowServer(t)
-	j := newMemJournal()
-	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond))
+	a2, fs, j, c := journalFlow(t)
 	ctx := context.Background()
 	fs.refuseClose.Store(http.StatusPaymentRequired)
 	se := failedSubmit(t, c, a2)
@@ -946,14 +955,7 @@ func TestResumeOfARefusalWhoseLeaseRanOutLeavesTheRefusal(t *testing.T) {
 func TestResumeLeavesADraftItsJournalEntryNeverRecorded(t *testing.T) {
 	a2 := decodeVisura(t, "visura_a2.json")
 	fs := newFlowServer(t)
-	j := &unreadable{appliedButFailed: &appliedButFailed{memJournal: newMemJournal()}}
-	j.fail = func(op string, e JournalEntry) error {
-		if op == "Update" && e.DraftID != "" && e.Outcome == JournalUnfinished {
-			return errors.New("visengine: journal: connection refused")
-		}
-		return nil
-	}
-	j.down.Store(true)
+	j := unreadableRefusingDraftIDs(errors.New("visengine: journal: connection refused"))
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
 	cb, err := NewCallback("https://hooks.example.com/visengine", CallbackJSON)
 	require.NoError(t, err)
