@@ -1036,24 +1036,55 @@ func TestResumeLeavesTheDraftOfASubmitUnderWay(t *testing.T) {
 // and the reason says what finishes it (the same key), not Recover, which
 // cannot reach that memory.
 func TestResumeLeavesAKeyedDraftOfAnUnknownPOST(t *testing.T) {
-	a2 := decodeVisura(t, "visura_a2.json")
-	fs := newFlowServer(t)
-	c := fs.client(WithCloseSettle(time.Millisecond))
-	cb, err := NewCallback("https://hooks.example.com/visengine", CallbackJSON)
-	require.NoError(t, err)
-	ctx := context.Background()
-	fs.dropCreateAfter.Store(true)
-	_, err = c.Submit(ctx, a2, validA2Values(t), WithCallback(cb), WithIdempotencyKey("form-1"))
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	fs.mu.Lock()
-	d1 := fs.ids[0]
-	fs.mu.Unlock()
-
-	res, err := c.Resume(ctx, d1, WithNoCloseSent())
+	k := newLostKeyedDraft(t)
+	res, err := k.c.Resume(context.Background(), k.d1, WithNoCloseSent())
 	require.NoError(t, err)
 	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
 	assert.Contains(t, res.Reason, "same key")
-	_, err = c.Submit(ctx, a2, validA2Values(t), WithCallback(cb), WithIdempotencyKey("form-1"))
+	require.NoError(t, k.submitAgain(t))
+	assert.EqualValues(t, 1, k.fs.charges.Load())
+}
+
+// lostKeyedDraft is a client without a journal whose first Submit under
+// a key, with a callback, lost its POST's answer after the server made
+// draft d1.
+type lostKeyedDraft struct {
+	a2 *Visura
+	fs *flowServer
+	c  *Client
+	cb *Callback
+	d1 string
+}
+
+func newLostKeyedDraft(t *testing.T) lostKeyedDraft {
+	t.Helper()
+	k := lostKeyedDraft{a2: decodeVisura(t, "visura_a2.json"), fs: newFlowServer(t)}
+	k.c = k.fs.client(WithCloseSettle(time.Millisecond))
+	var err error
+	k.cb, err = NewCallback("https://hooks.example.com/visengine", CallbackJSON)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, fs.charges.Load())
+	k.fs.dropCreateAfter.Store(true)
+	require.ErrorIs(t, k.submitAgain(t), ErrOutcomeUnknown)
+	k.fs.mu.Lock()
+	k.d1 = k.fs.ids[0]
+	k.fs.mu.Unlock()
+	return k
+}
+
+// submitAgain submits the same values under the same key.
+func (k lostKeyedDraft) submitAgain(t *testing.T) error {
+	_, err := k.c.Submit(context.Background(), k.a2, validA2Values(t), WithCallback(k.cb), WithIdempotencyKey("form-1"))
+	return err
+}
+
+// A key whose submission completed with another draft replays that one:
+// submitting the key again would not close this draft, which stays open.
+func TestResumeLeavesTheOtherDraftOfACompletedKey(t *testing.T) {
+	k := newLostKeyedDraft(t)
+	require.NoError(t, k.submitAgain(t))
+	res, err := k.c.Resume(context.Background(), k.d1, WithNoCloseSent())
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionUnknown, res.Status, "%v", res)
+	assert.Contains(t, res.Reason, "settled without it")
+	assert.EqualValues(t, 1, k.fs.charges.Load())
 }

@@ -260,10 +260,10 @@ func (c *Client) disowned(ctx context.Context, r *Richiesta) string {
 		return fmt.Sprintf("the journal's entry for the draft's client reference could not be read (%v)", bare(err))
 	case e.DraftID == r.ID:
 		return "a journal entry holds the draft, yet was not found by its id: try again"
+	case e.Finished():
+		return "the draft belongs to a submission settled without it: it stays open"
 	case c.eo.journal == nil:
 		return "the draft belongs to a keyed submission that does not hold it: submit again with the same key"
-	case e.Finished():
-		return "the draft belongs to a journal entry settled without it: it stays open"
 	case e.LeaseOwner != "":
 		return "the draft belongs to a journal entry whose submission may be under way, or that Recover settles once its lease ends, leaving the draft open"
 	}
