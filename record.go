@@ -207,6 +207,13 @@ func (r *record) write(ctx context.Context, edit func(e *JournalEntry), last boo
 	return nil
 }
 
+// wroteNothing reports whether err, from a write, proves that the write
+// changed nothing: Journal.Update fails with ErrLeaseLost or ErrNotFound
+// only before it writes.
+func wroteNothing(err error) bool {
+	return errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrNotFound)
+}
+
 // end records an outcome after the step that decided it: best effort, since
 // the step was taken whatever the journal says; an entry left unfinished is
 // resolved by Recover from the server. The caller releases the lease.

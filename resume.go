@@ -322,7 +322,7 @@ func (r *record) unsent(ctx context.Context, before JournalEntry, err error) err
 	if r.j == nil || before.Outcome != JournalFailed {
 		return err
 	}
-	if r.e.Outcome == JournalFailed && (errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrNotFound)) {
+	if r.e.Outcome == JournalFailed && wroteNothing(err) {
 		return err // the record wrote nothing: the refusal stands
 	}
 	if jerr := r.endErr(ctx, JournalFailed, before.Note); jerr != nil {

@@ -311,8 +311,8 @@ func unrecordedDraft(ctx context.Context, rec *record, id string, cause error) e
 	}
 	never := &SubmitError{Step: StepDraft, Ref: rec.e.Ref, Err: errorf(
 		"visengine: draft %s made but not journalled, so left open and never to be closed; nothing was charged: %w", id, cause)}
-	if errors.Is(cause, ErrLeaseLost) || errors.Is(cause, ErrNotFound) {
-		return never // the write wrote nothing (see Journal.Update)
+	if wroteNothing(cause) {
+		return never
 	}
 	jctx, cancel := afterStep(ctx)
 	defer cancel()
