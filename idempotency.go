@@ -134,46 +134,65 @@ func (c *Client) takeKey(ctx context.Context, j Journal, ref, hash, digest strin
 	}
 	e := JournalEntry{Ref: ref, HashVisura: hash, Digest: digest, CreatedAt: created,
 		LeaseOwner: owner, LeaseUntil: now.Add(c.eo.lease)}
+	held := false // another call was seen holding the key
 	for wait := keyWaitMin; ; wait = min(wait*2, keyWaitMax) {
 		err := j.Create(ctx, e)
 		if err == nil {
 			return claimed(j, owner, c.eo.lease, e), true, nil
 		}
 		if !errors.Is(err, ErrJournalConflict) {
-			return nil, false, &SubmitError{Step: StepDraft, Ref: ref, Err: errorf("visengine: journal: recording the intent: %w", err)}
+			return nil, false, keyError(ctx, ref, held, errorf("visengine: journal: recording the intent: %w", err))
 		}
-		got, err := c.leaseKey(ctx, j, ref, owner, hash, digest)
-		if got != nil || err != nil {
-			return got, false, err
+		got, busy, err := c.leaseKey(ctx, j, ref, owner, hash, digest)
+		if err != nil {
+			return nil, false, keyError(ctx, ref, held, err)
 		}
+		if got != nil {
+			return got, false, nil
+		}
+		held = held || busy
 		if err := sleep(ctx, wait); err != nil {
-			return nil, false, &SubmitError{Step: StepDraft, Ref: ref, Err: errorf(
-				"visengine: idempotency key: its submission is under way in another call, which did not end in time: %w", err)}
+			return nil, false, keyError(ctx, ref, held, err)
 		}
 	}
 }
 
-// leaseKey leases the existing entry ref for the same service and values;
-// (nil, nil) when another call holds it, or it vanished, and the caller
-// should look again.
-func (c *Client) leaseKey(ctx context.Context, j Journal, ref, owner, hash, digest string) (*record, error) {
+// keyError is takeKey's error. A wait for another call that ends with the
+// context says so whichever step it ended in: a look at a slow journal is
+// as much a part of the wait as the pause between looks.
+func keyError(ctx context.Context, ref string, held bool, err error) error {
+	switch {
+	case errors.Is(err, ErrIdempotencyKeyReused):
+		return err
+	case held && ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		err = errorf("visengine: idempotency key: its submission is under way in another call, which did not end in time: %w", err)
+	}
+	return &SubmitError{Step: StepDraft, Ref: ref, Err: err}
+}
+
+// leaseKey leases the existing entry ref for the same service and values.
+// It returns no record and no error when the caller should look again:
+// held when another call holds the entry, or not when the entry vanished.
+func (c *Client) leaseKey(ctx context.Context, j Journal, ref, owner, hash, digest string) (_ *record, held bool, _ error) {
 	cur, err := j.Get(ctx, ref)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil, nil // forgotten meanwhile (a bounded memory): create it again
+		return nil, false, nil // forgotten meanwhile (a bounded memory): create it again
 	case err != nil:
-		return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: errorf("visengine: journal: %w", err)}
+		return nil, false, errorf("visengine: journal: %w", err)
 	case cur.HashVisura != hash || cur.Digest != digest:
-		return nil, errorf("visengine: idempotency key used before for another service, other values or other options: %w", ErrIdempotencyKeyReused)
+		return nil, false, errorf("visengine: idempotency key used before for another service, other values or other options: %w", ErrIdempotencyKeyReused)
 	}
 	e, err := j.ClaimRef(ctx, ref, owner, time.Now().Add(c.eo.lease))
 	switch {
 	case err == nil:
-		return claimed(j, owner, c.eo.lease, e), nil
-	case errors.Is(err, ErrLeaseHeld), errors.Is(err, ErrNotFound):
-		return nil, nil
+		return claimed(j, owner, c.eo.lease, e), false, nil
+	case errors.Is(err, ErrLeaseHeld):
+		return nil, true, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, false, nil
 	}
-	return nil, &SubmitError{Step: StepDraft, Ref: ref, Err: errorf("visengine: journal: %w", err)}
+	return nil, false, errorf("visengine: journal: %w", err)
 }
 
 // submitFresh submits a keyed entry's values: the credit check, the draft,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +143,47 @@ func TestKeyMemoryIsBounded(t *testing.T) {
 	all, err := m.List(ctx, JournalFilter{})
 	require.NoError(t, err)
 	assert.Len(t, all, 3)
+}
+
+// lookStallJournal is a memJournal whose reads of an entry, once armed and
+// after the first, last until the caller's context ends, as a busy disk's
+// can.
+type lookStallJournal struct {
+	*memJournal
+	armed *atomic.Bool
+	looks *atomic.Int32 // since armed
+}
+
+func (s lookStallJournal) Get(ctx context.Context, ref string) (JournalEntry, error) {
+	if !s.armed.Load() || s.looks.Add(1) == 1 {
+		return s.memJournal.Get(ctx, ref)
+	}
+	<-ctx.Done()
+	return JournalEntry{}, ctx.Err()
+}
+
+// A key held by another call whose wait ends inside a look at the journal,
+// not between looks, still says what it waited for: the other call, not a
+// journal fault.
+func TestKeyWaitEndingInAJournalLookSaysWhatItWaitedFor(t *testing.T) {
+	fs := newFlowServer(t)
+	j := lookStallJournal{newMemJournal().withSecret(), new(atomic.Bool), new(atomic.Int32)}
+	c := fs.client(WithJournal(j))
+	a2, key := decodeVisura(t, "visura_a2.json"), WithIdempotencyKey("pratica-12")
+	_, err := c.Submit(context.Background(), a2, validA2Values(t), key)
+	require.NoError(t, err)
+	_, err = j.ClaimRef(context.Background(), IdempotencyRef(j.secret, "pratica-12"), "another-replica", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+
+	j.armed.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = c.Submit(ctx, a2, validA2Values(t), key)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepDraft, se.Step)
+	assert.Contains(t, err.Error(), "under way in another call")
+	assert.EqualValues(t, 1, fs.creates.Load(), "nothing sent again")
+	assert.EqualValues(t, 2, j.looks.Load(), "the wait ended in its second look")
 }
