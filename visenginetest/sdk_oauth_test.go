@@ -183,18 +183,22 @@ func TestRenewalUnder100ConcurrentCallers(t *testing.T) {
 	ctx := testCtx(t)
 	oc := account(t, srv)
 	ts := tokenSource(t, oc)
-	c := sourceClient(t, srv, ts)
+	const callers = 100
+	// The requests carrying the revoked token are held until every caller
+	// has sent one, so that none hears its 401 before the others have taken
+	// the old token from the source (a caller that asks the source during
+	// the renewal waits for it and never sends the old token). A delay on
+	// the server cannot do it: the fake answers a revoked token's 401
+	// before any fault.
+	g := &revokedGate{n: callers, all: make(chan struct{}), next: http.DefaultTransport}
+	c := sourceClient(t, srv, ts, visengine.WithHTTPClient(&http.Client{Transport: g}))
 	_, err := c.GetVisura(ctx, hashA2)
 	require.NoError(t, err)
-	const callers = 100
 	old, err := ts.Token(ctx)
 	require.NoError(t, err)
 	require.NoError(t, oc.RevokeToken(ctx, old.Value))
-	// The first answers take a while, so that the callers send the revoked
-	// token before any of them hears the 401 (a caller that asks the
-	// source during the renewal waits for it and never sends the old
-	// token); the renewal too, so the refused callers queue for it.
-	srv.Fault(http.MethodGet, "/visure/*", visenginetest.Fault{Delay: 50 * time.Millisecond, Times: callers})
+	g.revoked.Store("Bearer " + old.Value)
+	// The renewal takes a while, so the refused callers queue for it.
 	srv.Fault(http.MethodPost, "/oauth/v2/tokens", visenginetest.Fault{Delay: 50 * time.Millisecond})
 	n := len(srv.Requests())
 
@@ -224,9 +228,33 @@ func TestRenewalUnder100ConcurrentCallers(t *testing.T) {
 			refused++
 		}
 	}
-	assert.Greater(t, refused, 1, "several callers were refused, and shared the renewal")
-	t.Logf("%d of %d callers sent the revoked token", refused, callers)
+	assert.Equal(t, callers, refused, "every caller was refused, and they shared the renewal")
 	assert.Equal(t, callers+refused, len(apiRequests(reqs)), "each refused call was sent once more, no more")
+}
+
+// revokedGate holds the first n requests carrying the revoked
+// Authorization until all n have come.
+type revokedGate struct {
+	n       int32
+	revoked atomic.Value // string: "Bearer " and the revoked token
+	arrived atomic.Int32
+	all     chan struct{}
+	next    http.RoundTripper
+}
+
+func (g *revokedGate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if v, _ := g.revoked.Load().(string); v != "" && r.Header.Get("Authorization") == v {
+		if k := g.arrived.Add(1); k == g.n {
+			close(g.all)
+		} else if k < g.n {
+			select {
+			case <-g.all:
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		}
+	}
+	return g.next.RoundTrip(r)
 }
 
 // A token that expires mid-run is renewed without a failed call: ahead of
