@@ -281,14 +281,15 @@ func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 }
 
 // assertPromptCancel cancels and checks that the call behind done returns
-// context.Canceled within 50 ms.
+// context.Canceled within a second: promptly beside the 10 s backoff or the
+// hour's poll interval it cuts, with room for a loaded machine.
 func assertPromptCancel(t *testing.T, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
 	cancelled := time.Now()
 	cancel()
 	select {
 	case err := <-done:
-		assert.Less(t, time.Since(cancelled), 50*time.Millisecond)
+		assert.Less(t, time.Since(cancelled), time.Second)
 		assert.ErrorIs(t, err, context.Canceled)
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancellation was ignored")

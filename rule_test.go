@@ -183,9 +183,16 @@ func manyFieldsRule(n int) string {
 
 func TestWorstCaseCompilesFastAndFallsBack(t *testing.T) {
 	expr := worstPairs(16)
-	start := time.Now()
-	r, err := ParseRule(expr)
-	elapsed := time.Since(start)
+	// The fastest of three: a blow-up shows in each, a pause of a loaded
+	// machine (scheduling, GC) rarely in all three.
+	var r *Rule
+	var err error
+	elapsed := time.Duration(1<<63 - 1)
+	for range 3 {
+		start := time.Now()
+		r, err = ParseRule(expr)
+		elapsed = min(elapsed, time.Since(start))
+	}
 	require.NoError(t, err)
 	assert.Nil(t, r.terms, "over the DNF cap")
 	assert.Less(t, elapsed, 50*time.Millisecond, "the 1 ms budget is checked by BenchmarkParseRuleWorst16Pairs; this allows for -race")
