@@ -154,6 +154,7 @@ func (s *Server) post(d delivery) (int, error) {
 
 // Callbacks returns the callback attempts made so far, oldest first.
 func (s *Server) Callbacks() []CallbackDelivery {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.callbacks)

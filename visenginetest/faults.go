@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -51,7 +53,9 @@ type Fault struct {
 	// ApplyAfter applies the request only this long after it arrived (after
 	// Delay), in the background, while the answer (Status, or
 	// Drop: DropAfterApply) goes out at once: the backend commits after the
-	// gateway has given up. A pending apply is counted as background work,
+	// gateway has given up. Whatever observes the server after that time
+	// (a request, Charges, Stato…) sees it applied, even when a loaded
+	// machine runs the background late. A pending apply is counted as background work,
 	// so Close stops it (it then never happens) and waits for it; it is
 	// never left running. It needs Status or DropAfterApply, since the
 	// answer cannot carry a result that does not exist yet.
@@ -269,31 +273,72 @@ func (s *Server) apply(r *http.Request, next http.Handler, f *Fault) *httptest.R
 	return rec
 }
 
-// applyLater applies r (a copy, with body) after f.ApplyAfter, in the
-// background, unless the server is closed first. The goroutine is counted
-// in s.bg, so Close waits for it.
+// applyLater applies r (a copy, with body) once f.ApplyAfter has passed:
+// in the background when its timer fires, or before whatever observes the
+// server first after that (a request, Charges, Stato…; see applyDue), so
+// a loaded machine that runs the timer late never shows a state the
+// backend would have left behind. It never happens once the server is
+// closed. The timer's goroutine is counted in s.bg, so Close waits for it.
 func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *Fault) {
 	later := r.Clone(s.ctx) // r and its context end with this handler
 	later.Body = io.NopCloser(bytes.NewReader(body))
+	l := &lateApply{due: time.Now().Add(f.ApplyAfter), run: func() {
+		if s.ctx.Err() == nil && !s.chargeAgain(later, body, f) {
+			s.apply(later, next, f)
+		}
+	}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
+	s.lmu.Lock()
+	s.late = append(s.late, l)
+	s.lmu.Unlock()
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		t := time.NewTimer(f.ApplyAfter)
+		t := time.NewTimer(f.ApplyAfter + s.lateSlack)
 		defer t.Stop()
 		select {
 		case <-t.C:
+			s.applyDue()
 		case <-s.ctx.Done():
-			return
-		}
-		if s.ctx.Err() == nil && !s.chargeAgain(later, body, f) {
-			s.apply(later, next, f)
 		}
 	}()
+}
+
+// lateApply is a request that ApplyAfter applies at due.
+type lateApply struct {
+	due  time.Time
+	once sync.Once
+	run  func()
+}
+
+// applyDue applies the requests whose ApplyAfter has passed, in the order
+// they fall due. A caller that finds one being applied by another waits
+// for it (sync.Once), so what it observes next includes it; each leaves
+// the list only once applied.
+func (s *Server) applyDue() {
+	now := time.Now()
+	s.lmu.Lock()
+	var due []*lateApply
+	for _, l := range s.late {
+		if !l.due.After(now) {
+			due = append(due, l)
+		}
+	}
+	s.lmu.Unlock()
+	if len(due) == 0 {
+		return
+	}
+	slices.SortStableFunc(due, func(a, b *lateApply) int { return a.due.Compare(b.due) })
+	for _, l := range due {
+		l.once.Do(l.run)
+	}
+	s.lmu.Lock()
+	s.late = slices.DeleteFunc(s.late, func(l *lateApply) bool { return slices.Contains(due, l) })
+	s.lmu.Unlock()
 }
 
 // chargeAgain applies a ChargeAgain fault's close of a richiesta closed

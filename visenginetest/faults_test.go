@@ -155,3 +155,25 @@ func TestFaultEveryAndChargeAgain(t *testing.T) {
 	assert.Panics(t, func() { srv.Fault("PUT", "/richiesta/{id}", Fault{Status: 504, ChargeAgain: true}) })
 	assert.Panics(t, func() { srv.Fault("GET", "/visure", Fault{Status: 429, Every: -1}) })
 }
+
+// An ApplyAfter whose timer fires late, as on a loaded machine, is applied
+// all the same before anything observes the server after its time: the
+// next request and Charges see the close it commits.
+func TestApplyAfterIsDueWhateverTheTimer(t *testing.T) {
+	srv := newServer(t)
+	srv.lateSlack = time.Hour
+	const commit = 50 * time.Millisecond
+	id := create(t, srv, map[string]any{"hash_visura": hashA2, "state": 0, "json_visura": a2Values()})
+	srv.Fault("PUT", "/richiesta/{id}", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
+	resp, err := rawDo(t, srv, "PUT", "/richiesta/"+id, `{"state":1}`)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	n, _ := srv.Charges()
+	assert.Zero(t, n, "not yet")
+	time.Sleep(commit)
+	n, _ = srv.Charges()
+	assert.Equal(t, 1, n, "applied on looking, its timer an hour away")
+	got := call(t, srv, "GET", "/richiesta/"+id, nil)
+	assert.EqualValues(t, 1, got.data(t)["state"], "%s", got.Raw)
+}

@@ -31,6 +31,13 @@ const (
 // of WithScopeHost), refund ("API refund - <host>"), recharge and
 // adjustment.
 func (s *Server) Ledger() []LedgerEntry {
+	s.applyDue()
+	return s.ledgerNow()
+}
+
+// ledgerNow is Ledger for the server's own handlers, which may be applying
+// a late request (applyDue) themselves.
+func (s *Server) ledgerNow() []LedgerEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.ledger)
@@ -63,6 +70,7 @@ func (s *Server) AddLedgerEntry(e LedgerEntry) {
 // operators may when they cannot deliver, and records it in the ledger. It
 // reports whether the richiesta had been charged.
 func (s *Server) Refund(id string) bool {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var total visengine.Price

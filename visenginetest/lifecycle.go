@@ -86,6 +86,7 @@ func (s *Server) cancelLocked(rq *richiesta) error {
 // "Dati disponibili" (the document is ready, the callback is sent) →
 // "Visura evasa". It returns the new stato_richiesta.
 func (s *Server) Advance(id string) (visengine.Stato, error) {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rq := s.richieste[id]
@@ -113,6 +114,7 @@ func (s *Server) Complete(id string) error {
 // Cancel annuls a richiesta (stato "Annullata"), as an operator would; a
 // draft can be cancelled too. The wallet is not refunded.
 func (s *Server) Cancel(id string) error {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rq := s.richieste[id]
@@ -124,6 +126,7 @@ func (s *Server) Cancel(id string) error {
 
 // Stato returns a richiesta's stato_richiesta, and whether it exists.
 func (s *Server) Stato(id string) (visengine.Stato, bool) {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rq := s.richieste[id]; rq != nil {

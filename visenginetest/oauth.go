@@ -79,11 +79,11 @@ func randomKey() string {
 // serverWallet shows the server's wallet to the OAuth service.
 type serverWallet struct{ s *Server }
 
-func (w serverWallet) BalanceMicros() int64 { return w.s.Balance().Micros() }
+func (w serverWallet) BalanceMicros() int64 { return w.s.balance().Micros() }
 
 // Transactions returns the server's ledger in the OAuth service's terms.
 func (w serverWallet) Transactions() []oauthfake.Transaction {
-	ledger := w.s.Ledger()
+	ledger := w.s.ledgerNow()
 	out := make([]oauthfake.Transaction, len(ledger))
 	for i, e := range ledger {
 		out[i] = oauthfake.Transaction{ID: e.ID, AmountMicros: e.Amount.Micros(), Time: e.Time, Description: e.Description}

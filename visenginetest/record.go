@@ -53,6 +53,7 @@ func (s *Server) chargeLocked(id, what string, amount visengine.Price) {
 // Charges returns how many times the wallet was debited and the total,
 // exactly.
 func (s *Server) Charges() (count int, total visengine.Price) {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.charges {
@@ -63,6 +64,7 @@ func (s *Server) Charges() (count int, total visengine.Price) {
 
 // ChargeLog returns every debit, oldest first.
 func (s *Server) ChargeLog() []Charge {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.charges)
@@ -70,6 +72,13 @@ func (s *Server) ChargeLog() []Charge {
 
 // Balance returns what is left in the wallet.
 func (s *Server) Balance() visengine.Price {
+	s.applyDue()
+	return s.balance()
+}
+
+// balance is Balance for the server's own handlers, which may be applying
+// a late request (applyDue) themselves.
+func (s *Server) balance() visengine.Price {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.wallet

@@ -92,6 +92,10 @@ type Server struct {
 	bg     sync.WaitGroup
 	close  sync.Once
 
+	lmu       sync.Mutex    // guards late; never held while applying
+	late      []*lateApply  // Fault.ApplyAfter's requests not yet applied
+	lateSlack time.Duration // tests: how late the ApplyAfter timer fires
+
 	mu        sync.Mutex
 	closed    bool
 	richieste map[string]*richiesta
@@ -258,6 +262,7 @@ func (s *Server) handler() http.Handler {
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer recoverPanic(w)
+		s.applyDue()
 		limit, ok := s.admit(w, r)
 		if !ok {
 			return
