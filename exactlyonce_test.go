@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,13 +233,29 @@ type gatewayBackend struct {
 	charges     int
 	closes      int
 	commitAfter time.Duration
+	commits     []time.Time // closes checked on arrival, each to charge at its time
 	wg          sync.WaitGroup
 }
 
 const gatewayID = "65f1c0ffee0123456789abcd"
 
+// commitDueLocked charges the closes whose commit time has come: on any
+// request as well as by their timers, so that a timer a loaded machine
+// runs late never shows a draft the backend has committed.
+func (g *gatewayBackend) commitDueLocked() {
+	now := time.Now()
+	g.commits = slices.DeleteFunc(g.commits, func(at time.Time) bool {
+		if at.After(now) {
+			return false
+		}
+		g.state, g.charges = 1, g.charges+1
+		return true
+	})
+}
+
 func (g *gatewayBackend) serve(_ int32, w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
+	g.commitDueLocked()
 	state := g.state
 	g.mu.Unlock()
 	item := func(state int) string {
@@ -250,17 +267,17 @@ func (g *gatewayBackend) serve(_ int32, w http.ResponseWriter, r *http.Request) 
 	case r.Method == http.MethodPut:
 		g.mu.Lock()
 		g.closes++
-		g.mu.Unlock()
-		if state == 0 { // checked on arrival...
+		if state == 0 { // checked on arrival, charged on commit
+			g.commits = append(g.commits, time.Now().Add(g.commitAfter))
 			g.wg.Add(1)
-			go func() { // ... charged on commit
+			time.AfterFunc(g.commitAfter, func() {
 				defer g.wg.Done()
-				time.Sleep(g.commitAfter)
 				g.mu.Lock()
-				g.state, g.charges = 1, g.charges+1
-				g.mu.Unlock()
-			}()
+				defer g.mu.Unlock()
+				g.commitDueLocked()
+			})
 		}
+		g.mu.Unlock()
 		time.Sleep(300 * time.Millisecond) // the gateway gives up
 		writeJSON(w, 504, "<html><body>504 Gateway Time-out</body></html>")
 	default:
@@ -801,6 +818,10 @@ func TestResumeOfARefusalReopensTheEntryBeforeClosing(t *testing.T) {
 	assert.EqualValues(t, 1, fs.charges.Load())
 }
 
+// testLease is the lease of the tests that outlast one on purpose: long
+// enough that the steps before the slow one keep it on a loaded machine.
+const testLease = time.Second
+
 // A close sent again after a 429 is recorded again first. When that second
 // write is refused for a lost lease (the 429's wait outlasted it), the
 // entry still holds the draft's id from the first write, and Recover will
@@ -811,11 +832,11 @@ func TestLeaseLostOnACloseSentAgainKeepsTheDraftTheSubmissions(t *testing.T) {
 	var puts atomic.Int32
 	fs.hook = func(method, _ string, _ []byte) {
 		if method == http.MethodPut && puts.Add(1) == 1 {
-			time.Sleep(600 * time.Millisecond) // outlasts the lease
+			time.Sleep(testLease + 200*time.Millisecond) // outlasts the lease
 		}
 	}
 	j := newMemJournal()
-	c := fs.client(WithJournal(j), WithJournalLease(300*time.Millisecond),
+	c := fs.client(WithJournal(j), WithJournalLease(testLease),
 		WithRateLimitRetry(2, 5*time.Millisecond), WithCloseSettle(time.Millisecond))
 	fs.refuseClose.Store(http.StatusTooManyRequests)
 	se := failedSubmit(t, c, a2)
@@ -921,12 +942,12 @@ func TestResumeOfARefusalWhoseLeaseRanOutLeavesTheRefusal(t *testing.T) {
 	var slowGet atomic.Bool
 	fs.hook = func(method, _ string, _ []byte) {
 		if method == http.MethodGet && slowGet.Load() {
-			time.Sleep(600 * time.Millisecond) // outlasts Resume's lease
+			time.Sleep(testLease + 200*time.Millisecond) // outlasts Resume's lease
 		}
 	}
 	j := newMemJournal()
 	c := fs.client(WithJournal(j), WithRetry(1, 0, 0), WithCloseSettle(time.Millisecond),
-		WithJournalLease(300*time.Millisecond))
+		WithJournalLease(testLease))
 	fs.refuseClose.Store(http.StatusPaymentRequired)
 	se := failedSubmit(t, c, a2)
 	require.ErrorIs(t, se, ErrInsufficientCredit)
