@@ -329,11 +329,11 @@ func TestCallbackFnFailureIsNotRemembered(t *testing.T) {
 
 func TestCallbackDedupeWindowAndCapacity(t *testing.T) {
 	rc := &recorder{}
-	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackDedupe(50*time.Millisecond, 1000))
+	h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackDedupe(500*time.Millisecond, 1000)) // room for two posts on a loaded machine
 	assert.Equal(t, 200, post(h, delivery(testSecret)))
 	assert.Equal(t, 200, post(h, delivery(testSecret)))
 	assert.Equal(t, 1, rc.calls())
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	assert.Equal(t, 200, post(h, delivery(testSecret)))
 	assert.Equal(t, 2, rc.calls(), "forgotten after the window")
 
@@ -737,13 +737,13 @@ func TestCallbackReadBackNeverRetried(t *testing.T) {
 		api.hits.Store(0)
 		api.fail.Store(code)
 		h := mustHandler(t, rc.fn, WithCallbackSecret(testSecret), WithCallbackClient(newTestClient(t, api.URL)),
-			WithCallbackRetryAfter(100*time.Millisecond))
+			WithCallbackRetryAfter(500*time.Millisecond)) // room for five posts on a loaded machine
 		for range 5 {
 			assert.Equal(t, 503, post(h, delivery(testSecret)))
 		}
 		assert.EqualValues(t, 1, api.hits.Load(), "%d: the API asked to slow down; nothing is read until the Retry-After", code)
 		api.fail.Store(0)
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(550 * time.Millisecond)
 		assert.Equal(t, 200, post(h, delivery(testSecret)), "%d: read again after the Retry-After", code)
 		assert.EqualValues(t, 2, api.hits.Load())
 	}

@@ -170,7 +170,8 @@ func TestREADMEExactlyOnce(t *testing.T) {
 	t.Cleanup(func() { _ = j.Close() })
 	// A settle time long enough that Submit's own read-back and journal
 	// writes (fsyncs, slow on a loaded machine) end within it.
-	c := srv.Client(visengine.WithJournal(j), visengine.WithCloseSettle(300*time.Millisecond))
+	const settle = time.Second
+	c := srv.Client(visengine.WithJournal(j), visengine.WithCloseSettle(settle))
 	ctx := context.Background()
 	v, err := c.GetVisura(ctx, ordinaria)
 	require.NoError(t, err)
@@ -185,7 +186,7 @@ func TestREADMEExactlyOnce(t *testing.T) {
 	var logged strings.Builder
 	log.SetOutput(&logged)
 	t.Cleanup(func() { log.SetOutput(os.Stderr) })
-	short, cancel := context.WithTimeout(ctx, 600*time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, settle+800*time.Millisecond) // past the settle time, with room
 	defer cancel()
 	assert.ErrorIs(t, keepRecovering(short, c, j, 50*time.Millisecond), context.DeadlineExceeded)
 	assert.Contains(t, logged.String(), "resumed:1", "the lost close was finished")

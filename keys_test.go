@@ -62,12 +62,13 @@ func settleOnTheJournalsClock(t *testing.T, inner skewJournal, j Journal) {
 // time of the last close has passed.
 func TestResumeUsesTheLatestCloseItSent(t *testing.T) {
 	fs := newFlowServer(t)
-	c := fs.client(WithCloseSettle(300 * time.Millisecond))
+	const settle = time.Second // the second Resume comes within it, on a loaded machine too
+	c := fs.client(WithCloseSettle(settle))
 	fs.dropCloseBefore.Store(true)
 	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
 	var se *SubmitError
 	require.ErrorAs(t, err, &se)
-	time.Sleep(310 * time.Millisecond)
+	time.Sleep(settle + 10*time.Millisecond)
 	fs.dropCloseBefore.Store(true) // the second close is lost too
 	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
 	require.NoError(t, err)
@@ -76,7 +77,7 @@ func TestResumeUsesTheLatestCloseItSent(t *testing.T) {
 	res, err = c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
 	require.NoError(t, err)
 	assert.Equal(t, ResolutionPending, res.Status, "the first close's settle time has passed, the second's has not: %v", res)
-	assert.True(t, res.RetryAt.After(se.CloseSentAt.Add(300*time.Millisecond)))
+	assert.True(t, res.RetryAt.After(se.CloseSentAt.Add(settle)))
 	assert.EqualValues(t, 2, fs.closes.Load(), "no third close")
 }
 

@@ -246,7 +246,7 @@ func TestSubmitCloseDroppedAfterApplyIsNotClosedTwice(t *testing.T) {
 func TestSubmitCloseDroppedBeforeApplyIsNotClosedAgain(t *testing.T) {
 	fs := newFlowServer(t)
 	fs.dropCloseBefore.Store(true)
-	const settle = 250 * time.Millisecond // ample for the first Resume to come within it
+	const settle = time.Second // ample for the first Resume to come within it, on a loaded machine too
 	c := fs.client(WithCloseSettle(settle))
 	before := time.Now()
 	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
@@ -540,7 +540,9 @@ func TestWaitEndsOnFailedSearch(t *testing.T) {
 
 func TestPollIntervalNeverBusyLoops(t *testing.T) {
 	srv := scriptedServer(t, richiestaIn(StatoInErogazione))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Room for the first poll on a loaded machine, well before a second
+	// one a second later.
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
 	_, err := newTestClient(t, srv.URL).Wait(ctx, "abc", WithPollInterval(0, 0))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
