@@ -3,7 +3,10 @@ package visengine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,6 +82,37 @@ func TestResumeUsesTheLatestCloseItSent(t *testing.T) {
 	assert.Equal(t, ResolutionPending, res.Status, "the first close's settle time has passed, the second's has not: %v", res)
 	assert.True(t, res.RetryAt.After(se.CloseSentAt.Add(settle)))
 	assert.EqualValues(t, 2, fs.closes.Load(), "no third close")
+}
+
+// A read-back sent within the settle time but answered after it shows the
+// draft as it was before the settle time ended: it proves nothing about a
+// close that may still be applied, so Resume does not close on it.
+func TestResumeJudgesTheSettleTimeWhenItsReadStarts(t *testing.T) {
+	const settle = time.Second // Resume's read starts within it, on a loaded machine too
+	fs := &flowServer{t: t, rich: map[string]*flowRichiesta{}}
+	var slowRead atomic.Bool
+	fs.srv = newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && slowRead.Load() && strings.HasPrefix(r.URL.Path, "/richiesta/") {
+			rec := httptest.NewRecorder()
+			fs.serve(rec, r)                          // the state on arrival
+			time.Sleep(settle + 200*time.Millisecond) // answered after the settle time
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		fs.serve(w, r)
+	})
+	fs.dropCloseBefore.Store(true)
+	c := fs.client(WithCloseSettle(settle))
+	_, err := c.Submit(context.Background(), decodeVisura(t, "visura_a2.json"), validA2Values(t))
+	var se *SubmitError
+	require.ErrorAs(t, err, &se)
+	slowRead.Store(true)
+	res, err := c.Resume(context.Background(), se.ID, WithCloseSentAt(se.CloseSentAt))
+	require.NoError(t, err)
+	assert.Equal(t, ResolutionPending, res.Status, "the read began within the settle time: %v", res)
+	assert.EqualValues(t, 1, fs.closes.Load(), "no second close on a read sent within the settle time")
 }
 
 // A close answered 429 is sent again after the wait; the journal never

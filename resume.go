@@ -200,6 +200,10 @@ func (c *Client) claimDraft(ctx context.Context, id string) (*record, error) {
 // none). rec is the submission's journal record, maybe without a journal.
 func (c *Client) finish(ctx context.Context, rec *record, id string, known bool, lastClose time.Time) (*Resolution, error) {
 	res := &Resolution{Ref: rec.e.Ref, HashVisura: rec.e.HashVisura, DraftID: id, CloseSentAt: lastClose}
+	// The settle time is judged when the read starts: a read sent within it
+	// may show a draft whose last close is still to be applied, however late
+	// its answer comes.
+	readAt := time.Now()
 	r, err := c.GetRichiesta(ctx, id)
 	if err != nil {
 		return nil, err
@@ -222,7 +226,7 @@ func (c *Client) finish(ctx context.Context, rec *record, id string, known bool,
 		return res, nil
 	case !known:
 		return res.unknown("no record of whether or when a close was sent: pass WithCloseSentAt, or WithNoCloseSent if none was", nil), nil
-	case !lastClose.IsZero() && time.Now().Before(lastClose.Add(c.eo.settle)):
+	case !lastClose.IsZero() && readAt.Before(lastClose.Add(c.eo.settle)):
 		res.Status, res.RetryAt = ResolutionPending, lastClose.Add(c.eo.settle)
 		res.Reason = "still a draft, but the last close may still be applied"
 		return res, nil
