@@ -112,6 +112,7 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	if sentAt.IsZero() || sentAt.After(time.Now().Add(cfg.skew)) {
 		return nil, invalidArg("sentAt", "must be when the lost request was sent (OutcomeUnknownError.SentAt)")
 	}
+	listedAt := time.Now() // the settle time is judged when the list is sent
 	entries, err := c.listEntries(ctx)
 	if err != nil {
 		return nil, errorf("visengine: reconcile: %w", err)
@@ -129,7 +130,7 @@ func (c *Client) Reconcile(ctx context.Context, hash string, values Values, sent
 	case found.match != nil:
 		return found.match, nil
 	}
-	return nil, reconcileMiss(q, cfg, found)
+	return nil, reconcileMiss(q, cfg, found, listedAt)
 }
 
 // lostQuery is what is known of a POST /richiesta whose answer was lost.
@@ -354,7 +355,7 @@ func refOf(r *Richiesta) string {
 }
 
 // reconcileMiss says why nothing was found, and whether that is conclusive.
-func reconcileMiss(q lostQuery, cfg reconcileConfig, found lostFound) error {
+func reconcileMiss(q lostQuery, cfg reconcileConfig, found lostFound, listedAt time.Time) error {
 	since := q.since.Add(-q.skew).UTC().Format(time.RFC3339)
 	around := fmt.Sprintf("%s created since %s", q.hash, since)
 	switch {
@@ -367,7 +368,7 @@ func reconcileMiss(q lostQuery, cfg reconcileConfig, found lostFound) error {
 	case !cfg.draft:
 		return errorf("visengine: reconcile: no richiesta of %s has these values, but the list may not show it yet: "+
 			"a paid POST's absence is never conclusive: %w", around, ErrOutcomeUnknown)
-	case time.Since(q.since) < cfg.settle:
+	case listedAt.Sub(q.since) < cfg.settle:
 		return errorf("visengine: reconcile: no richiesta of %s yet; ask again after %s: %w",
 			around, q.since.Add(cfg.settle).UTC().Format(time.RFC3339), ErrOutcomeUnknown)
 	}

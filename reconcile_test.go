@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,4 +159,35 @@ func TestLostCandidatesOrder(t *testing.T) {
 	assert.Equal(t, []string{"same-second-newer", "same-second-older", "late", "no-time"},
 		lostCandidates(entries, lostQuery{hash: "h", since: sent}), "no skew: nothing before the send's second")
 	assert.Empty(t, strings.Join(lostCandidates(nil, lostQuery{hash: "h", since: sent}), ""))
+}
+
+// slowEmptyList is an account whose list of richieste is empty when asked
+// and answered late, the first time only: it shows the account as it was
+// when the list was sent.
+func slowEmptyList(t *testing.T, late time.Duration) (*countingServer, *atomic.Int32) {
+	var lists atomic.Int32
+	srv := newCountingServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/richiesta" {
+			http.NotFound(w, r)
+			return
+		}
+		if lists.Add(1) == 1 {
+			time.Sleep(late)
+		}
+		writeJSON(w, 200, `{"data":[],"success":true,"message":"","error":null}`)
+	})
+	return srv, &lists
+}
+
+// A list sent within the settle time of a lost draft's POST but answered
+// after it shows the account as it was before the settle time ended: the
+// draft's absence from it is not conclusive.
+func TestReconcileJudgesTheSettleTimeWhenTheListStarts(t *testing.T) {
+	const settle = 2 * time.Second
+	srv, _ := slowEmptyList(t, 1500*time.Millisecond)
+	sentAt := time.Now().Add(-settle + time.Second) // the list starts about a second before the settle time ends
+	_, err := newTestClient(t, srv.URL).Reconcile(context.Background(), decodeVisura(t, "visura_a2.json").HashVisura,
+		validA2Values(t), sentAt, WithReconcileDraft(), WithReconcileSettle(settle))
+	assert.NotErrorIs(t, err, ErrNotFound, "the list began within the settle time: %v", err)
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
 }
