@@ -144,7 +144,7 @@ func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) 
 		return res
 	}
 	if e.DraftID == "" {
-		return c.recoverLost(ctx, rec, list, res)
+		return c.recoverLost(ctx, rec, list, res, last.Add(c.eo.settle))
 	}
 	out, err := c.finish(ctx, rec, e.DraftID, true, lastClose)
 	if err != nil {
@@ -154,9 +154,9 @@ func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) 
 }
 
 // recoverLost resolves an entry whose draft was never confirmed.
-func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, res Resolution) Resolution {
+func (c *Client) recoverLost(ctx context.Context, rec *record, list *lazyList, res Resolution, settled time.Time) Resolution {
 	e := rec.e
-	entries, err := list.get(ctx, c)
+	entries, err := list.get(ctx, c, settled)
 	if err != nil {
 		return *res.unknown("could not list the richieste: will try again", err)
 	}
@@ -198,18 +198,23 @@ func opzioneNomi(r *Richiesta) []string {
 	return nomi
 }
 
-// lazyList lists the account's richieste once per Recover, when first
-// needed, and keeps what the search for lost drafts learns of them (scan):
-// each is looked up in the journal and read at most once per Recover.
+// lazyList lists the account's richieste when first needed, and again for
+// an entry whose settle time ended after the list was sent (entries come
+// oldest first, so that is rare): a list sent before then may not show the
+// entry's richiesta yet. It keeps what the search for lost drafts learns
+// of them (scan): each is looked up in the journal and read at most once
+// per Recover.
 type lazyList struct {
 	done    bool
+	at      time.Time // when the list was sent
 	entries []listEntry
 	err     error
 	scan    *lostScan
 }
 
-func (l *lazyList) get(ctx context.Context, c *Client) ([]listEntry, error) {
-	if !l.done {
+func (l *lazyList) get(ctx context.Context, c *Client, notBefore time.Time) ([]listEntry, error) {
+	if !l.done || l.at.Before(notBefore) {
+		l.at = time.Now()
 		l.entries, l.err = c.listEntries(ctx)
 		l.done = l.err == nil // a failed list is tried again for the next entry
 	}

@@ -241,3 +241,29 @@ func TestRecoverReadsEachCandidateOnce(t *testing.T) {
 		assert.Equal(t, 1, n, "%s read %d times", id, n)
 	}
 }
+
+// Recover lists the account once for the entries whose draft was never
+// confirmed, but an entry whose settle time ended after that list was sent
+// is judged on a new one: the old list may not show its richiesta yet, and
+// "abandoned" tells the caller nothing was charged.
+func TestRecoverJudgesEachLostEntryOnAListSentAfterItsSettleTime(t *testing.T) {
+	const settle = 2 * time.Second
+	srv, lists := slowEmptyList(t, 1500*time.Millisecond)
+	hash := decodeVisura(t, "visura_a2.json").HashVisura
+	j, now := newMemJournal(), time.Now()
+	for i, created := range []time.Time{
+		now.Add(-time.Hour),            // settled long ago
+		now.Add(-settle + time.Second), // settles while the first list is under way
+	} {
+		require.NoError(t, j.Create(context.Background(), JournalEntry{Ref: fmt.Sprintf("%032x", i+1), HashVisura: hash,
+			Digest: JournalDigest(hash, Values{"$0": fmt.Sprint(i)}, nil), CreatedAt: created,
+			LeaseOwner: "dead", LeaseUntil: now.Add(-time.Second)}))
+	}
+	rep, err := newTestClient(t, srv.URL, WithCloseSettle(settle)).Recover(context.Background(), j)
+	require.NoError(t, err)
+	require.Len(t, rep.Resolutions, 2)
+	for _, res := range rep.Resolutions {
+		assert.Equal(t, ResolutionAbandoned, res.Status, "%v", res)
+	}
+	assert.EqualValues(t, 2, lists.Load(), "the second entry is judged on a list sent after its settle time")
+}
