@@ -278,11 +278,20 @@ func (s *Server) apply(r *http.Request, next http.Handler, f *Fault) *httptest.R
 // server first after that (a request, Charges, Stato…; see applyDue), so
 // a loaded machine that runs the timer late never shows a state the
 // backend would have left behind. It never happens once the server is
-// closed. The timer's goroutine is counted in s.bg, so Close waits for it.
+// closed. The timer's goroutine and the apply, whoever runs it, are
+// counted in s.bg, so Close waits for them.
 func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *Fault) {
 	later := r.Clone(s.ctx) // r and its context end with this handler
 	later.Body = io.NopCloser(bytes.NewReader(body))
 	l := &lateApply{due: time.Now().Add(f.ApplyAfter), run: func() {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		s.bg.Add(1)
+		s.mu.Unlock()
+		defer s.bg.Done()
 		if s.ctx.Err() == nil && !s.chargeAgain(later, body, f) {
 			s.apply(later, next, f)
 		}

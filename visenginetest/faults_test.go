@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +178,65 @@ func TestApplyAfterIsDueWhateverTheTimer(t *testing.T) {
 	assert.Equal(t, 1, n, "applied on looking, its timer an hour away")
 	got := call(t, srv, "GET", "/richiesta/"+id, nil)
 	assert.EqualValues(t, 1, got.data(t)["state"], "%s", got.Raw)
+}
+
+// SetBalance applies what is due first, whatever its timer: a close the
+// backend committed before the wallet was drained is charged, not refused
+// for want of credit.
+func TestSetBalanceAppliesWhatIsDueFirst(t *testing.T) {
+	srv := newServer(t)
+	srv.lateSlack = time.Hour
+	const commit = 50 * time.Millisecond
+	id := create(t, srv, map[string]any{"hash_visura": hashA2, "state": 0, "json_visura": a2Values()})
+	srv.Fault("PUT", "/richiesta/{id}", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
+	resp, err := rawDo(t, srv, "PUT", "/richiesta/"+id, `{"state":1}`)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	time.Sleep(commit)
+	srv.SetBalance(visengine.Euros(0))
+	n, _ := srv.Charges()
+	assert.Equal(t, 1, n, "the close was due before SetBalance")
+	assert.True(t, srv.Balance().IsZero(), "%v", srv.Balance())
+}
+
+// Close waits for an apply that an observer (Charges) runs, as it waits
+// for one its timer runs: the server's state never changes after Close.
+func TestCloseWaitsForAnApplyRunByAnObserver(t *testing.T) {
+	var blocking atomic.Bool
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := NewServer(WithTokenClock(func() time.Time {
+		if blocking.Load() { // inside the late request's token check
+			once.Do(func() { close(entered) })
+			<-release
+		}
+		return time.Now()
+	}))
+	defer srv.Close()
+	srv.lateSlack = time.Hour
+	tok := srv.IssueToken(time.Hour, "GET:visengine2.altravia.com/visure")
+	srv.Fault("GET", "/visure", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: 20 * time.Millisecond})
+	req, err := http.NewRequest("GET", srv.URL+"/visure", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := srv.ts.Client().Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	time.Sleep(50 * time.Millisecond)
+	blocking.Store(true)
+	go srv.Charges() // runs the due apply, which blocks in the token check
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the due apply never ran")
+	}
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Error("Close returned while an apply was running")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	<-closed
 }

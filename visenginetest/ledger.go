@@ -48,6 +48,7 @@ func (s *Server) ledgerNow() []LedgerEntry {
 // fake's flows: a test injects a double charge this way. A zero ID or Time
 // is filled in; the ledger stays in time order.
 func (s *Server) AddLedgerEntry(e LedgerEntry) {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e.Time.IsZero() {

@@ -88,6 +88,7 @@ func (s *Server) balance() visengine.Price {
 // ledger records the difference: a recharge when it adds, an adjustment
 // when it takes away.
 func (s *Server) SetBalance(balance visengine.Price) {
+	s.applyDue()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	diff := balance.Sub(s.wallet)
