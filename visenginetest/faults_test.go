@@ -158,6 +158,19 @@ func TestFaultEveryAndChargeAgain(t *testing.T) {
 	assert.Panics(t, func() { srv.Fault("GET", "/visure", Fault{Status: 429, Every: -1}) })
 }
 
+// lateClose closes a new draft through a gateway that answers 504 at once
+// while the backend commits the close commit later, and returns its id.
+func lateClose(t *testing.T, srv *Server, commit time.Duration) string {
+	t.Helper()
+	id := create(t, srv, map[string]any{"hash_visura": hashA2, "state": 0, "json_visura": a2Values()})
+	srv.Fault("PUT", "/richiesta/{id}", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
+	resp, err := rawDo(t, srv, "PUT", "/richiesta/"+id, `{"state":1}`)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	return id
+}
+
 // An ApplyAfter whose timer fires late, as on a loaded machine, is applied
 // all the same before anything observes the server after its time: the
 // next request and Charges see the close it commits.
@@ -165,12 +178,7 @@ func TestApplyAfterIsDueWhateverTheTimer(t *testing.T) {
 	srv := newServer(t)
 	srv.lateSlack = time.Hour
 	const commit = 50 * time.Millisecond
-	id := create(t, srv, map[string]any{"hash_visura": hashA2, "state": 0, "json_visura": a2Values()})
-	srv.Fault("PUT", "/richiesta/{id}", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
-	resp, err := rawDo(t, srv, "PUT", "/richiesta/"+id, `{"state":1}`)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	id := lateClose(t, srv, commit)
 	n, _ := srv.Charges()
 	assert.Zero(t, n, "not yet")
 	time.Sleep(commit)
@@ -187,11 +195,7 @@ func TestSetBalanceAppliesWhatIsDueFirst(t *testing.T) {
 	srv := newServer(t)
 	srv.lateSlack = time.Hour
 	const commit = 50 * time.Millisecond
-	id := create(t, srv, map[string]any{"hash_visura": hashA2, "state": 0, "json_visura": a2Values()})
-	srv.Fault("PUT", "/richiesta/{id}", Fault{Status: http.StatusGatewayTimeout, ApplyAfter: commit})
-	resp, err := rawDo(t, srv, "PUT", "/richiesta/"+id, `{"state":1}`)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
+	lateClose(t, srv, commit)
 	time.Sleep(commit)
 	srv.SetBalance(visengine.Euros(0))
 	n, _ := srv.Charges()
