@@ -139,12 +139,13 @@ func (c *Client) recoverEntry(ctx context.Context, rec *record, list *lazyList) 
 		return *res.unknown("could not read the journal's clock: will try again", err)
 	}
 	res.CloseSentAt = lastClose
-	if settled := last.Add(c.eo.settle); time.Now().Before(settled) {
+	settled := last.Add(c.eo.settle)
+	if time.Now().Before(settled) {
 		res.Status, res.RetryAt, res.Reason = ResolutionPending, settled, "its last step is too recent"
 		return res
 	}
 	if e.DraftID == "" {
-		return c.recoverLost(ctx, rec, list, res, last.Add(c.eo.settle))
+		return c.recoverLost(ctx, rec, list, res, settled)
 	}
 	out, err := c.finish(ctx, rec, e.DraftID, true, lastClose)
 	if err != nil {

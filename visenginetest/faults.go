@@ -55,10 +55,10 @@ type Fault struct {
 	// Drop: DropAfterApply) goes out at once: the backend commits after the
 	// gateway has given up. Whatever observes the server after that time
 	// (a request, Charges, Stato…) sees it applied, even when a loaded
-	// machine runs the background late. A pending apply is counted as background work,
-	// so Close stops it (it then never happens) and waits for it; it is
-	// never left running. It needs Status or DropAfterApply, since the
-	// answer cannot carry a result that does not exist yet.
+	// machine runs the background late. A pending apply is counted as
+	// background work, so Close stops it (it then never happens) and waits
+	// for it; it is never left running. It needs Status or DropAfterApply,
+	// since the answer cannot carry a result that does not exist yet.
 	ApplyAfter time.Duration
 	// StaleReads makes the next StaleReads GET /richiesta/{id} of the
 	// richiesta named in the faulted request's path answer with that
