@@ -201,8 +201,7 @@ func (c *cluster) startServer() error {
 		if c.port, err = freePort(); err != nil {
 			return err
 		}
-		opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off "+
-			"-c full_page_writes=off -c max_connections=200", c.port, c.dir)
+		opts := serverOpts(c.port, c.dir, Durable())
 		err = run(c.command(c.bins.pgCtl, "-D", c.data, "-l", filepath.Join(c.dir, "server.log"),
 			"-w", "-t", "60", "-o", opts, "start"))
 		if err == nil {
@@ -211,6 +210,18 @@ func (c *cluster) startServer() error {
 	}
 	log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
 	return fmt.Errorf("%w\nserver log:\n%s", err, tail(log, 2000))
+}
+
+// serverOpts are the server's options (pg_ctl -o): loopback on port, the
+// socket in dir, and unless durable none of the syncs that make a commit
+// survive an OS crash, which a throwaway cluster does not need and which
+// would slow every test.
+func serverOpts(port int, dir string, durable bool) string {
+	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c max_connections=200", port, dir)
+	if !durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	return opts
 }
 
 func tail(b []byte, n int) []byte {

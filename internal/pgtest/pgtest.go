@@ -11,6 +11,13 @@
 // saying how to run it, unless VISENGINE_REQUIRE_POSTGRES=1, when it fails
 // it: CI sets that, so that a missing server cannot pass for green.
 //
+// The cluster syncs nothing (fsync, synchronous_commit and
+// full_page_writes off): a crash of the machine may lose or corrupt it,
+// which a throwaway cluster can afford, and each commit costs no disk
+// flush. A benchmark that weighs a PostgreSQL journal against one that
+// syncs its files measures a server that syncs its WAL as a production one
+// does with VISENGINE_PGTEST_DURABLE=1 (see Durable).
+//
 // The package imports no database driver: Start returns a URL for the
 // test's driver (pgx's stdlib in this module's tests).
 package pgtest
@@ -27,6 +34,15 @@ import (
 // RequireEnv names the variable that turns a missing PostgreSQL into a
 // test failure when set to "1".
 const RequireEnv = "VISENGINE_REQUIRE_POSTGRES"
+
+// DurableEnv names the variable that, set to "1", starts the cluster with
+// PostgreSQL's default durability: every synchronous commit waits for its
+// WAL to be flushed to disk.
+const DurableEnv = "VISENGINE_PGTEST_DURABLE"
+
+// Durable reports whether the cluster syncs its WAL as a production server
+// does (DurableEnv), so that a benchmark can say which it measured.
+func Durable() bool { return os.Getenv(DurableEnv) == "1" }
 
 var (
 	mainUsed atomic.Bool

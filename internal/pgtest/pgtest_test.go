@@ -87,3 +87,25 @@ func TestStartSkipsOrFailsWithoutPostgres(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// The cluster syncs its WAL only under VISENGINE_PGTEST_DURABLE=1: the
+// server's own record of its command line (postmaster.opts) says which,
+// for this binary's cluster and for one a child starts with it set.
+func TestDurableEnvTurnsTheSyncsBackOn(t *testing.T) {
+	Start(t)
+	opts, err := os.ReadFile(filepath.Join(shared.data, "postmaster.opts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if noSync := strings.Contains(string(opts), "fsync=off"); noSync == Durable() {
+		t.Fatalf("%s=%q, but the server runs with %s", DurableEnv, os.Getenv(DurableEnv), opts)
+	}
+	if os.Getenv("PGTEST_DURABLE_CHILD") == "1" || Durable() {
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDurableEnvTurnsTheSyncsBackOn$", "-test.v")
+	cmd.Env = append(os.Environ(), "PGTEST_DURABLE_CHILD=1", DurableEnv+"=1", RequireEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	if out, err := cmd.CombinedOutput(); err != nil || !contains(out, "--- PASS") {
+		t.Fatalf("durable child: %v\n%s", err, out)
+	}
+}
