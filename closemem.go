@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// maxRememberedCloses bounds the closes a Client remembers (closeMemory).
-// A close is forgotten once its settle time has passed, when it no longer
-// holds anything back; the bound is only reached by more closes than that
-// within one settle time.
+// maxRememberedCloses is how many closes a Client remembers (closeMemory)
+// before it forgets those whose settle time has passed, which no longer
+// hold anything back. A close within its settle time is never forgotten:
+// more of them than that, within one settle time, grow the memory, and it
+// looks for closes to forget again only once it has doubled (pruneAt).
 const maxRememberedCloses = 1 << 16
 
 // closeMemory is what a Client remembers of the closes it sent itself:
@@ -20,13 +21,15 @@ const maxRememberedCloses = 1 << 16
 // (WithCloseSentAt of the first SubmitError, in a retry loop) never gets a
 // close sent before the settle time of the last one has passed.
 type closeMemory struct {
-	mu     sync.Mutex
-	settle time.Duration
-	sent   map[string]time.Time
+	mu      sync.Mutex
+	settle  time.Duration
+	sent    map[string]time.Time
+	pruneAt int // look for closes to forget once sent holds this many
+	prunes  int // looks so far, for the tests
 }
 
 func newCloseMemory(settle time.Duration) *closeMemory {
-	return &closeMemory{settle: settle, sent: map[string]time.Time{}}
+	return &closeMemory{settle: settle, sent: map[string]time.Time{}, pruneAt: maxRememberedCloses}
 }
 
 // remember records a close of id sent at t and returns what was known
@@ -35,8 +38,12 @@ func (m *closeMemory) remember(id string, t time.Time) time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev := m.sent[id]
-	if len(m.sent) >= maxRememberedCloses {
+	if len(m.sent) >= m.pruneAt {
 		m.pruneLocked(time.Now())
+		// A look reads every close: the next waits for as many new ones
+		// as it kept, at least, or a client with more closes within the
+		// settle time than the bound reads them all at each close.
+		m.pruneAt = max(maxRememberedCloses, 2*len(m.sent))
 	}
 	m.sent[id] = later(prev, t)
 	return prev
@@ -64,6 +71,7 @@ func (m *closeMemory) last(id string) time.Time {
 
 // pruneLocked forgets the closes whose settle time has passed.
 func (m *closeMemory) pruneLocked(now time.Time) {
+	m.prunes++
 	for id, t := range m.sent {
 		if !now.Before(t.Add(m.settle)) {
 			delete(m.sent, id)
