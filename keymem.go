@@ -60,13 +60,18 @@ func (m *keyMemory) Create(ctx context.Context, e JournalEntry) error {
 	return nil
 }
 
-// evictLocked forgets the oldest finished, unleased entry.
+// evictLocked forgets the oldest finished, unleased entry. Its Ref leaves
+// order by moving the older ones it passed (those under way) up one slot
+// and dropping the first: the cost is theirs, not the whole memory's, as it
+// was when every eviction of a full memory moved the 100,000 Refs behind it.
 func (m *keyMemory) evictLocked() bool {
 	now := time.Now()
 	for i, ref := range m.order {
 		if e := m.entries[ref]; e.Finished() && memFree(e, now) {
 			delete(m.entries, ref)
-			m.order = slices.Delete(m.order, i, i+1)
+			copy(m.order[1:i+1], m.order[:i])
+			m.order[0] = ""
+			m.order = m.order[1:]
 			return true
 		}
 	}
