@@ -313,21 +313,32 @@ func (d *Dir) Claim(ctx context.Context, owner string, until time.Time, max int)
 	}
 	defer d.mu.Unlock()
 	now := time.Now()
-	var out []visengine.JournalEntry
+	out := make([]visengine.JournalEntry, 0, min(max, len(d.idx.unfinished)))
 	for ref := range d.idx.unfinished {
 		if e := d.entries[ref]; free(e, now) {
-			out = append(out, e)
+			out = keepOldest(out, e, max)
 		}
-	}
-	sortEntries(out)
-	if len(out) > max {
-		out = out[:max]
 	}
 	for i := range out {
 		out[i].LeaseOwner, out[i].LeaseUntil = owner, normTime(until)
 		d.entries[out[i].Ref] = out[i]
 	}
 	return out, nil
+}
+
+// keepOldest adds e to out, the oldest entries seen so far in list order
+// (sortEntries), keeping at most max of them: Claim thus reads each free
+// unfinished entry once and copies and orders only the few it returns, not
+// every one (Recover claims ten at a time from what may be thousands).
+func keepOldest(out []visengine.JournalEntry, e visengine.JournalEntry, max int) []visengine.JournalEntry {
+	i, _ := slices.BinarySearchFunc(out, e, compareEntries)
+	if i >= max {
+		return out
+	}
+	if len(out) == max {
+		out = out[:max-1]
+	}
+	return slices.Insert(out, i, e)
 }
 
 // ClaimRef leases the entry ref to owner until until, unless another owner
@@ -415,9 +426,12 @@ func (d *Dir) List(ctx context.Context, f visengine.JournalFilter) ([]visengine.
 // sortEntries orders entries oldest first, then by Ref, as every journal
 // lists them.
 func sortEntries(es []visengine.JournalEntry) {
-	slices.SortFunc(es, func(a, b visengine.JournalEntry) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.Ref, b.Ref))
-	})
+	slices.SortFunc(es, compareEntries)
+}
+
+// compareEntries orders two entries as sortEntries does.
+func compareEntries(a, b visengine.JournalEntry) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.Ref, b.Ref))
 }
 
 // ListDrafts returns the entries whose DraftID is one of ids, through the
