@@ -252,10 +252,11 @@ func (d *Dir) put(ctx context.Context, e visengine.JournalEntry, check func(cur 
 	}
 	e.UpdatedAt = normTime(time.Now())
 	if ok {
-		d.idx.remove(cur)
+		d.idx.update(cur, e)
+	} else {
+		d.idx.add(e)
 	}
 	d.entries[e.Ref] = e
-	d.idx.add(e)
 	seq, err := d.w.write(e)
 	compact := d.compactDue()
 	d.mu.Unlock()
@@ -482,20 +483,38 @@ func (x dirIndex) add(e visengine.JournalEntry) {
 	}
 }
 
-func (x dirIndex) remove(e visengine.JournalEntry) {
-	drop := func(m map[string][]string, key string) {
-		refs := slices.DeleteFunc(m[key], func(r string) bool { return r == e.Ref })
-		if len(refs) == 0 {
-			delete(m, key)
-		} else {
-			m[key] = refs
+// update moves e's Ref from the keys of cur, its last write, to its own,
+// touching only the keys that changed: an Update keeps the digest, and
+// every entry of the same service and values shares one, so that moving
+// the Ref at each write cost as many steps as there were such entries.
+func (x dirIndex) update(cur, e visengine.JournalEntry) {
+	if cur.DraftID != e.DraftID {
+		if cur.DraftID != "" {
+			dropRef(x.drafts, cur.DraftID, cur.Ref)
+		}
+		if e.DraftID != "" {
+			x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
 		}
 	}
-	if e.DraftID != "" {
-		drop(x.drafts, e.DraftID)
+	if cur.Digest != e.Digest {
+		dropRef(x.digests, cur.Digest, cur.Ref)
+		x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
 	}
-	drop(x.digests, e.Digest)
-	delete(x.unfinished, e.Ref)
+	if e.Finished() {
+		delete(x.unfinished, e.Ref)
+	} else {
+		x.unfinished[e.Ref] = struct{}{}
+	}
+}
+
+// dropRef takes ref out of m[key].
+func dropRef(m map[string][]string, key, ref string) {
+	refs := slices.DeleteFunc(m[key], func(r string) bool { return r == ref })
+	if len(refs) == 0 {
+		delete(m, key)
+	} else {
+		m[key] = refs
+	}
 }
 
 // each calls fn with every entry f may select, from the narrowest index

@@ -115,3 +115,125 @@ func BenchmarkDirClaim(b *testing.B) {
 		})
 	}
 }
+
+// After any sequence of writes, each entry is under its own keys in the
+// Dir's index, once, and under no other: checked after random Creates
+// and Updates that change draft ids, digests and outcomes, or keep them.
+func TestDirIndexFollowsEveryWrite(t *testing.T) {
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, rng := context.Background(), rand.New(rand.NewPCG(3, 4))
+	outcomes := []visengine.JournalOutcome{visengine.JournalUnfinished, visengine.JournalCompleted, visengine.JournalFailed}
+	var refs []string
+	for step := range 600 {
+		e := visengine.JournalEntry{HashVisura: "abc", Digest: fmt.Sprintf("%064x", rng.IntN(3)), CreatedAt: time.Now(),
+			LeaseOwner: "o", LeaseUntil: time.Now().Add(time.Hour)}
+		if rng.IntN(4) > 0 {
+			e.DraftID = fmt.Sprintf("draft%d", rng.IntN(8))
+		}
+		e.Outcome = outcomes[rng.IntN(len(outcomes))]
+		if len(refs) == 0 || rng.IntN(3) == 0 {
+			e.Ref = fmt.Sprintf("%032x", step)
+			e.Outcome = visengine.JournalUnfinished
+			if err := d.Create(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			refs = append(refs, e.Ref)
+		} else {
+			cur := d.entries[refs[rng.IntN(len(refs))]]
+			e.Ref, e.CreatedAt = cur.Ref, cur.CreatedAt
+			if rng.IntN(2) == 0 { // keep the keys, as most Updates do
+				e.Digest, e.DraftID = cur.Digest, cur.DraftID
+			}
+			if err := d.Update(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkDirIndex(t, d)
+	}
+}
+
+// checkDirIndex fails t unless d's index holds exactly its entries' keys.
+func checkDirIndex(t *testing.T, d *Dir) {
+	t.Helper()
+	drafts, digests, unfinished := 0, 0, 0
+	for ref, e := range d.entries {
+		if e.DraftID != "" {
+			drafts++
+			if n := count(d.idx.drafts[e.DraftID], ref); n != 1 {
+				t.Fatalf("%s under its draft id %d times", ref, n)
+			}
+		}
+		digests++
+		if n := count(d.idx.digests[e.Digest], ref); n != 1 {
+			t.Fatalf("%s under its digest %d times", ref, n)
+		}
+		if _, ok := d.idx.unfinished[ref]; ok != !e.Finished() {
+			t.Fatalf("%s among the unfinished: %v, finished: %v", ref, ok, e.Finished())
+		}
+		if !e.Finished() {
+			unfinished++
+		}
+	}
+	if n := total(d.idx.drafts); n != drafts {
+		t.Fatalf("%d refs under draft ids, want %d", n, drafts)
+	}
+	if n := total(d.idx.digests); n != digests {
+		t.Fatalf("%d refs under digests, want %d", n, digests)
+	}
+	if len(d.idx.unfinished) != unfinished {
+		t.Fatalf("%d refs among the unfinished, want %d", len(d.idx.unfinished), unfinished)
+	}
+}
+
+func count(refs []string, ref string) int {
+	n := 0
+	for _, r := range refs {
+		if r == ref {
+			n++
+		}
+	}
+	return n
+}
+
+func total(m map[string][]string) int {
+	n := 0
+	for _, refs := range m {
+		n += len(refs)
+	}
+	return n
+}
+
+// BenchmarkDirUpdateSharedDigest is an Update (a note: nothing to sync) of
+// an entry whose digest n other entries share, as every submission of the
+// same service and values does (a load test repeating one applicant).
+func BenchmarkDirUpdateSharedDigest(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("sharing=%d", n), func(b *testing.B) {
+			d, err := OpenDir(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			ctx, now := context.Background(), time.Now()
+			digest := fmt.Sprintf("%064x", 7)
+			var e visengine.JournalEntry
+			for i := range n + 1 {
+				e = visengine.JournalEntry{Ref: fmt.Sprintf("%032x", i), HashVisura: "abc", Digest: digest, CreatedAt: now,
+					LeaseOwner: "o", LeaseUntil: now.Add(time.Hour)}
+				if err := d.Create(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for i := 0; b.Loop(); i++ {
+				e.Note = fmt.Sprintf("n%d", i&7)
+				if err := d.Update(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
