@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/visengine-go/visengine"
@@ -302,7 +303,7 @@ func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *
 		return
 	}
 	s.lmu.Lock()
-	s.late = append(s.late, l)
+	s.late = insertLate(s.late, l)
 	s.lmu.Unlock()
 	s.bg.Add(1)
 	go func() {
@@ -319,9 +320,23 @@ func (s *Server) applyLater(r *http.Request, body []byte, next http.Handler, f *
 
 // lateApply is a request that ApplyAfter applies at due.
 type lateApply struct {
-	due  time.Time
-	once sync.Once
-	run  func()
+	due     time.Time
+	once    sync.Once
+	run     func()
+	applied atomic.Bool // run has returned
+}
+
+// insertLate inserts l into late, which is in due order (equal dues in
+// the order they came): whatever is due is then at its front, and every
+// request finds it without reading the rest.
+func insertLate(late []*lateApply, l *lateApply) []*lateApply {
+	i, _ := slices.BinarySearchFunc(late, l.due, func(x *lateApply, due time.Time) int {
+		if x.due.After(due) {
+			return 1
+		}
+		return -1 // after those due at the same time
+	})
+	return slices.Insert(late, i, l)
 }
 
 // applyDue applies the requests whose ApplyAfter has passed, in the order
@@ -331,22 +346,26 @@ type lateApply struct {
 func (s *Server) applyDue() {
 	now := time.Now()
 	s.lmu.Lock()
-	var due []*lateApply
-	for _, l := range s.late {
-		if !l.due.After(now) {
-			due = append(due, l)
-		}
+	n := 0
+	for n < len(s.late) && !s.late[n].due.After(now) {
+		n++
 	}
+	due := slices.Clone(s.late[:n])
 	s.lmu.Unlock()
-	if len(due) == 0 {
+	for _, l := range due {
+		l.once.Do(func() {
+			defer l.applied.Store(true)
+			l.run()
+		})
+	}
+	if n == 0 {
 		return
 	}
-	slices.SortStableFunc(due, func(a, b *lateApply) int { return a.due.Compare(b.due) })
-	for _, l := range due {
-		l.once.Do(l.run)
-	}
 	s.lmu.Lock()
-	s.late = slices.DeleteFunc(s.late, func(l *lateApply) bool { return slices.Contains(due, l) })
+	for len(s.late) > 0 && s.late[0].applied.Load() {
+		s.late[0] = nil
+		s.late = s.late[1:]
+	}
 	s.lmu.Unlock()
 }
 
