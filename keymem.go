@@ -22,14 +22,15 @@ type keyMemory struct {
 	mu      sync.Mutex
 	max     int
 	entries map[string]JournalEntry
-	order   []string // Refs in creation order, for eviction
-	secret  []byte   // keys its digests; never leaves the process
+	order   []string            // Refs in creation order, for eviction
+	drafts  map[string][]string // DraftID → Refs: Resume looks an entry up by its draft
+	secret  []byte              // keys its digests; never leaves the process
 }
 
 func newKeyMemory(max int) *keyMemory {
 	secret := make([]byte, MinDigestSecret)
 	_, _ = rand.Read(secret)
-	return &keyMemory{max: max, entries: map[string]JournalEntry{}, secret: secret}
+	return &keyMemory{max: max, entries: map[string]JournalEntry{}, drafts: map[string][]string{}, secret: secret}
 }
 
 var _ Journal = (*keyMemory)(nil)
@@ -57,7 +58,27 @@ func (m *keyMemory) Create(ctx context.Context, e JournalEntry) error {
 	e.UpdatedAt = time.Now()
 	m.entries[e.Ref] = e
 	m.order = append(m.order, e.Ref)
+	m.moveDraftLocked(e.Ref, "", e.DraftID)
 	return nil
+}
+
+// moveDraftLocked files ref under draft id to instead of from ("" for
+// none).
+func (m *keyMemory) moveDraftLocked(ref, from, to string) {
+	if from == to {
+		return
+	}
+	if from != "" {
+		refs := slices.DeleteFunc(m.drafts[from], func(r string) bool { return r == ref })
+		if len(refs) == 0 {
+			delete(m.drafts, from)
+		} else {
+			m.drafts[from] = refs
+		}
+	}
+	if to != "" {
+		m.drafts[to] = append(m.drafts[to], ref)
+	}
 }
 
 // evictLocked forgets the oldest finished, unleased entry. Its Ref leaves
@@ -69,6 +90,7 @@ func (m *keyMemory) evictLocked() bool {
 	for i, ref := range m.order {
 		if e := m.entries[ref]; e.Finished() && memFree(e, now) {
 			delete(m.entries, ref)
+			m.moveDraftLocked(ref, e.DraftID, "")
 			copy(m.order[1:i+1], m.order[:i])
 			m.order[0] = ""
 			m.order = m.order[1:]
@@ -102,6 +124,7 @@ func (m *keyMemory) Update(ctx context.Context, e JournalEntry) error {
 	}
 	e.UpdatedAt = now
 	m.entries[e.Ref] = e
+	m.moveDraftLocked(e.Ref, cur.DraftID, e.DraftID)
 	return nil
 }
 
@@ -176,7 +199,8 @@ func (m *keyMemory) Get(ctx context.Context, ref string) (JournalEntry, error) {
 	return e, nil
 }
 
-// List returns the entries f selects, oldest first.
+// List returns the entries f selects, oldest first: by draft id through
+// the memory's index (Resume's lookup), otherwise from all of them.
 func (m *keyMemory) List(ctx context.Context, f JournalFilter) ([]JournalEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -184,9 +208,18 @@ func (m *keyMemory) List(ctx context.Context, f JournalFilter) ([]JournalEntry, 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []JournalEntry
-	for _, e := range m.entries {
+	keep := func(e JournalEntry) {
 		if f.Matches(e) {
 			out = append(out, e)
+		}
+	}
+	if f.DraftID != "" {
+		for _, ref := range m.drafts[f.DraftID] {
+			keep(m.entries[ref])
+		}
+	} else {
+		for _, e := range m.entries {
+			keep(e)
 		}
 	}
 	sortJournalEntries(out)
@@ -196,21 +229,18 @@ func (m *keyMemory) List(ctx context.Context, f JournalFilter) ([]JournalEntry, 
 	return out, nil
 }
 
-// ListDrafts returns the entries whose DraftID is one of ids.
+// ListDrafts returns the entries whose DraftID is one of ids, through the
+// memory's index.
 func (m *keyMemory) ListDrafts(ctx context.Context, ids []string) ([]JournalEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []JournalEntry
-	for _, e := range m.entries {
-		if e.DraftID != "" && want[e.DraftID] {
-			out = append(out, e)
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		for _, ref := range m.drafts[id] {
+			out = append(out, m.entries[ref])
 		}
 	}
 	return out, nil

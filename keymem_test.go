@@ -3,6 +3,7 @@ package visengine
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -82,5 +83,78 @@ func BenchmarkKeyMemoryFull(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Looked up by draft id (Resume) or by several (ListDrafts), the memory
+// finds exactly the entries a scan of all of them would, after random
+// Creates, Updates that set or change draft ids, and evictions.
+func TestKeyMemoryFindsDraftsAsAScanWould(t *testing.T) {
+	ctx := context.Background()
+	m := newKeyMemory(40)
+	rng := rand.New(rand.NewPCG(7, 8))
+	var refs []string
+	for step := range 800 {
+		draft := ""
+		if rng.IntN(4) > 0 {
+			draft = fmt.Sprintf("draft%d", rng.IntN(12))
+		}
+		if len(refs) == 0 || rng.IntN(3) == 0 {
+			e := memEntry(step, JournalUnfinished)
+			e.DraftID = draft
+			e.LeaseOwner, e.LeaseUntil = "o", time.Now().Add(time.Hour)
+			if err := m.Create(ctx, e); err != nil {
+				continue // full of entries under way: nothing to forget
+			}
+			refs = append(refs, e.Ref)
+		} else {
+			ref := refs[rng.IntN(len(refs))]
+			e, err := m.ClaimRef(ctx, ref, "o", time.Now().Add(time.Hour))
+			if err != nil {
+				continue // forgotten
+			}
+			e.DraftID = draft
+			if rng.IntN(2) == 0 {
+				e.Outcome, e.LeaseUntil = JournalCompleted, time.Now() // ends the lease: it may be forgotten
+			}
+			require.NoError(t, m.Update(ctx, e))
+		}
+		id := fmt.Sprintf("draft%d", rng.IntN(12))
+		got, err := m.List(ctx, JournalFilter{DraftID: id})
+		require.NoError(t, err)
+		var want []JournalEntry
+		for _, e := range m.entries {
+			if e.DraftID == id {
+				want = append(want, e)
+			}
+		}
+		sortJournalEntries(want)
+		require.Equal(t, want, got, "step %d, %s", step, id)
+		got, err = m.ListDrafts(ctx, []string{id, "draft0", id})
+		require.NoError(t, err)
+		for _, e := range m.entries {
+			if e.DraftID == "draft0" && id != "draft0" {
+				want = append(want, e)
+			}
+		}
+		require.ElementsMatch(t, want, got, "step %d, ListDrafts", step)
+	}
+}
+
+// BenchmarkKeyMemoryListDraft is Resume's lookup of a draft in a memory
+// full of DefaultKeyMemory entries.
+func BenchmarkKeyMemoryListDraft(b *testing.B) {
+	ctx := context.Background()
+	m := newKeyMemory(DefaultKeyMemory)
+	for n := range DefaultKeyMemory {
+		e := memEntry(n, JournalCompleted)
+		e.DraftID = fmt.Sprintf("draft%d", n)
+		require.NoError(b, m.Create(ctx, e))
+	}
+	for i := 0; b.Loop(); i++ {
+		es, err := m.List(ctx, JournalFilter{DraftID: fmt.Sprintf("draft%d", i%DefaultKeyMemory)})
+		if err != nil || len(es) != 1 {
+			b.Fatal(err, len(es))
+		}
 	}
 }
