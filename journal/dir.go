@@ -314,32 +314,18 @@ func (d *Dir) Claim(ctx context.Context, owner string, until time.Time, max int)
 	}
 	defer d.mu.Unlock()
 	now := time.Now()
-	out := make([]visengine.JournalEntry, 0, min(max, len(d.idx.unfinished)))
-	for ref := range d.idx.unfinished {
-		if e := d.entries[ref]; free(e, now) {
-			out = keepOldest(out, e, max)
+	var out []visengine.JournalEntry
+	d.idx.eachUnfinished(d.entries, func(e visengine.JournalEntry) bool {
+		if free(e, now) {
+			out = append(out, e)
 		}
-	}
+		return len(out) < max
+	})
 	for i := range out {
 		out[i].LeaseOwner, out[i].LeaseUntil = owner, normTime(until)
 		d.entries[out[i].Ref] = out[i]
 	}
 	return out, nil
-}
-
-// keepOldest adds e to out, the oldest entries seen so far in list order
-// (sortEntries), keeping at most max of them: Claim thus reads each free
-// unfinished entry once and copies and orders only the few it returns, not
-// every one (Recover claims ten at a time from what may be thousands).
-func keepOldest(out []visengine.JournalEntry, e visengine.JournalEntry, max int) []visengine.JournalEntry {
-	i, _ := slices.BinarySearchFunc(out, e, compareEntries)
-	if i >= max {
-		return out
-	}
-	if len(out) == max {
-		out = out[:max-1]
-	}
-	return slices.Insert(out, i, e)
 }
 
 // ClaimRef leases the entry ref to owner until until, unless another owner
@@ -462,32 +448,75 @@ func (d *Dir) JournalNow(ctx context.Context) (time.Time, error) {
 }
 
 // dirIndex finds a Dir's entries without looking at every one: by draft
-// id, by digest, and the unfinished ones. It holds Refs.
+// id, by digest, and the unfinished ones, also oldest first. It holds Refs.
 type dirIndex struct {
 	drafts     map[string][]string
 	digests    map[string][]string
-	unfinished map[string]struct{}
+	unfinished map[string]time.Time // Ref → CreatedAt
+	// byAge is the unfinished entries in list order (sortEntries), from
+	// which Claim takes the oldest free ones without reading the rest,
+	// and stale keys: of entries finished since, or whose CreatedAt
+	// changed. Claim drops those it passes at the front; the others go
+	// once they outnumber the live ones (add).
+	byAge []ageKey
+}
+
+// ageKey is an unfinished entry's place in byAge.
+type ageKey struct {
+	at  time.Time
+	ref string
+}
+
+func compareAge(a, b ageKey) int {
+	return cmp.Or(a.at.Compare(b.at), strings.Compare(a.ref, b.ref))
 }
 
 func newDirIndex() dirIndex {
-	return dirIndex{drafts: map[string][]string{}, digests: map[string][]string{}, unfinished: map[string]struct{}{}}
+	return dirIndex{drafts: map[string][]string{}, digests: map[string][]string{}, unfinished: map[string]time.Time{}}
 }
 
-func (x dirIndex) add(e visengine.JournalEntry) {
+func (x *dirIndex) add(e visengine.JournalEntry) {
 	if e.DraftID != "" {
 		x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
 	}
 	x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
-	if !e.Finished() {
-		x.unfinished[e.Ref] = struct{}{}
+	x.setUnfinished(e)
+}
+
+// setUnfinished files e among the unfinished entries, or takes it out,
+// as its outcome says. An entry is mostly created last, so its key goes
+// at or near the end of byAge.
+func (x *dirIndex) setUnfinished(e visengine.JournalEntry) {
+	if e.Finished() {
+		delete(x.unfinished, e.Ref) // its key is stale now
+		return
 	}
+	x.unfinished[e.Ref] = e.CreatedAt
+	k := ageKey{e.CreatedAt, e.Ref}
+	if i, found := slices.BinarySearchFunc(x.byAge, k, compareAge); !found {
+		x.byAge = slices.Insert(x.byAge, i, k)
+	}
+	if len(x.byAge) > 2*len(x.unfinished)+staleAgeKeys {
+		x.byAge = slices.DeleteFunc(x.byAge, func(k ageKey) bool { return !x.live(k) })
+	}
+}
+
+// staleAgeKeys is how many stale keys byAge may hold beyond as many as
+// the live ones before they are swept: a sweep reads every key, so that
+// it comes once per that many writes at least.
+const staleAgeKeys = 1024
+
+// live reports whether k is an unfinished entry's key in byAge.
+func (x *dirIndex) live(k ageKey) bool {
+	at, ok := x.unfinished[k.ref]
+	return ok && at.Equal(k.at)
 }
 
 // update moves e's Ref from the keys of cur, its last write, to its own,
 // touching only the keys that changed: an Update keeps the digest, and
 // every entry of the same service and values shares one, so that moving
 // the Ref at each write cost as many steps as there were such entries.
-func (x dirIndex) update(cur, e visengine.JournalEntry) {
+func (x *dirIndex) update(cur, e visengine.JournalEntry) {
 	if cur.DraftID != e.DraftID {
 		if cur.DraftID != "" {
 			dropRef(x.drafts, cur.DraftID, cur.Ref)
@@ -500,10 +529,8 @@ func (x dirIndex) update(cur, e visengine.JournalEntry) {
 		dropRef(x.digests, cur.Digest, cur.Ref)
 		x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
 	}
-	if e.Finished() {
-		delete(x.unfinished, e.Ref)
-	} else {
-		x.unfinished[e.Ref] = struct{}{}
+	if e.Finished() != cur.Finished() || !e.CreatedAt.Equal(cur.CreatedAt) {
+		x.setUnfinished(e)
 	}
 }
 
@@ -517,9 +544,32 @@ func dropRef(m map[string][]string, key, ref string) {
 	}
 }
 
+// eachUnfinished calls fn with the unfinished entries, oldest first, until
+// it returns false; the stale keys it passes at the front of byAge go.
+func (x *dirIndex) eachUnfinished(entries map[string]visengine.JournalEntry, fn func(visengine.JournalEntry) bool) {
+	front := true
+	for i, k := range x.byAge {
+		if !x.live(k) {
+			if front {
+				x.byAge[i] = ageKey{}
+			}
+			continue
+		}
+		if front {
+			x.byAge, front = x.byAge[i:], false
+		}
+		if !fn(entries[k.ref]) {
+			return
+		}
+	}
+	if front {
+		x.byAge = x.byAge[:0]
+	}
+}
+
 // each calls fn with every entry f may select, from the narrowest index
 // that applies (f.Matches still decides).
-func (x dirIndex) each(f visengine.JournalFilter, entries map[string]visengine.JournalEntry, fn func(visengine.JournalEntry)) {
+func (x *dirIndex) each(f visengine.JournalFilter, entries map[string]visengine.JournalEntry, fn func(visengine.JournalEntry)) {
 	switch {
 	case f.DraftID != "":
 		for _, ref := range x.drafts[f.DraftID] {

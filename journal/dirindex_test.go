@@ -11,30 +11,59 @@ import (
 	"github.com/visengine-go/visengine"
 )
 
-// keepOldest keeps what sorting every entry and taking the first max
-// would: checked against that on shuffled entries, some created at the
-// same time (ordered by Ref then), for max below, at and above their number.
-func TestKeepOldestMatchesSortingThemAll(t *testing.T) {
-	base := time.Now()
+// Claim takes what sorting every free unfinished entry and taking the
+// first max would: checked on Dirs of shuffled entries, some created at
+// the same time (ordered by Ref then), some finished, some leased to
+// another, some re-dated, for max below, at and above their number.
+func TestDirClaimMatchesSortingThemAll(t *testing.T) {
+	ctx, base := context.Background(), time.Now()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 200 {
-		n := 1 + rng.IntN(40)
-		es := make([]visengine.JournalEntry, n)
-		for i := range es {
-			es[i] = visengine.JournalEntry{Ref: fmt.Sprintf("%032x", rng.IntN(1000)+1000*i), CreatedAt: base.Add(time.Duration(rng.IntN(8)) * time.Second)}
+	for round := range 60 {
+		d, err := OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, max := range []int{1, 3, 10, n, n + 5} {
-			var got []visengine.JournalEntry
-			for _, e := range es {
-				got = keepOldest(got, e, max)
+		var free []visengine.JournalEntry
+		for i := range 1 + rng.IntN(40) {
+			e := visengine.JournalEntry{Ref: fmt.Sprintf("%032x", rng.IntN(1000)+1000*i), HashVisura: "abc",
+				Digest: fmt.Sprintf("%064x", i), CreatedAt: base.Add(time.Duration(rng.IntN(8)) * time.Second),
+				LeaseOwner: "o", LeaseUntil: base.Add(time.Hour)}
+			if err := d.Create(ctx, e); err != nil {
+				t.Fatal(err)
 			}
-			want := slices.Clone(es)
-			sortEntries(want)
-			want = want[:min(max, n)]
-			if !slices.EqualFunc(got, want, func(a, b visengine.JournalEntry) bool { return a.Ref == b.Ref }) {
-				t.Fatalf("round %d, max %d: got %v, want %v", round, max, refsOf(got), refsOf(want))
+			switch rng.IntN(5) {
+			case 0: // finished
+				e.Outcome = visengine.JournalCompleted
+				if err := d.Update(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			case 1: // held by another
+				continue
+			case 2: // re-dated: its first key goes stale
+				e.CreatedAt = e.CreatedAt.Add(-time.Duration(rng.IntN(8)) * time.Second)
+				if err := d.Update(ctx, e); err != nil {
+					t.Fatal(err)
+				}
 			}
+			if err := d.Release(ctx, e.Ref, "o"); err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := d.Get(ctx, e.Ref)
+			free = append(free, stored)
 		}
+		sortEntries(free)
+		max := 1 + rng.IntN(len(free)+5)
+		got, err := d.Claim(ctx, "claimer", base.Add(time.Hour), max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := free[:min(max, len(free))]
+		if !slices.EqualFunc(got, want, func(a, b visengine.JournalEntry) bool { return a.Ref == b.Ref }) {
+			t.Fatalf("round %d, max %d: got %v, want %v", round, max, refsOf(got), refsOf(want))
+		}
+		checkDirIndex(t, d)
+		_ = d.Close()
 	}
 }
 
@@ -68,10 +97,35 @@ func openUnfinished(b *testing.B, n int) *Dir {
 	return d
 }
 
+// drain claims d's unfinished entries ten at a time, as Recover does,
+// until none is left, and returns how many it claimed: it keeps them
+// leased, or, when resolve, records each completed before the next Claim.
+func drain(b *testing.B, d *Dir, resolve bool) int {
+	ctx, got := context.Background(), 0
+	for {
+		es, err := d.Claim(ctx, "r", time.Now().Add(time.Hour), 10)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(es) == 0 {
+			return got
+		}
+		got += len(es)
+		for _, e := range es {
+			if resolve {
+				e.Outcome = visengine.JournalCompleted
+				if err := d.Update(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkDirClaim is Recover's Claim of ten entries from a Dir holding
-// n unfinished ones ("one"); "drain" claims ten at a time, keeping them,
-// until none is left, as Recover does when every entry stays unfinished
-// (ms/drain).
+// n unfinished ones ("one"), and Recover's whole loop of Claims (ms/drain)
+// when every entry stays unfinished, leased to it ("drain"), and when each
+// is completed ("resolve": a completed outcome is not synced).
 func BenchmarkDirClaim(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{1_000, 5_000} {
@@ -89,30 +143,23 @@ func BenchmarkDirClaim(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("drain/unfinished=%d", n), func(b *testing.B) {
-			var spent time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				d := openUnfinished(b, n)
-				b.StartTimer()
-				start, got := time.Now(), 0
-				for {
-					es, err := d.Claim(ctx, "r", time.Now().Add(time.Hour), 10)
-					if err != nil {
-						b.Fatal(err)
+		for _, resolve := range []bool{false, true} {
+			name := map[bool]string{false: "drain", true: "resolve"}[resolve]
+			b.Run(fmt.Sprintf("%s/unfinished=%d", name, n), func(b *testing.B) {
+				var spent time.Duration
+				for b.Loop() {
+					b.StopTimer()
+					d := openUnfinished(b, n)
+					b.StartTimer()
+					start := time.Now()
+					if got := drain(b, d, resolve); got != n {
+						b.Fatalf("claimed %d of %d", got, n)
 					}
-					if len(es) == 0 {
-						break
-					}
-					got += len(es)
+					spent += time.Since(start)
 				}
-				spent += time.Since(start)
-				if got != n {
-					b.Fatalf("claimed %d of %d", got, n)
-				}
-			}
-			b.ReportMetric(float64(spent.Milliseconds())/float64(b.N), "ms/drain")
-		})
+				b.ReportMetric(float64(spent.Microseconds())/float64(b.N)/1000, "ms/drain")
+			})
+		}
 	}
 }
 
@@ -186,6 +233,49 @@ func checkDirIndex(t *testing.T, d *Dir) {
 	}
 	if len(d.idx.unfinished) != unfinished {
 		t.Fatalf("%d refs among the unfinished, want %d", len(d.idx.unfinished), unfinished)
+	}
+	live := 0
+	for i, k := range d.idx.byAge {
+		if i > 0 && compareAge(d.idx.byAge[i-1], k) >= 0 {
+			t.Fatalf("byAge out of order at %d", i)
+		}
+		if d.idx.live(k) {
+			live++
+		}
+	}
+	if live != unfinished {
+		t.Fatalf("%d live keys in byAge, want one per unfinished entry (%d)", live, unfinished)
+	}
+}
+
+// The keys of finished entries do not pile up in byAge: once they
+// outnumber the live ones by staleAgeKeys, the next intent sweeps them.
+func TestDirSweepsStaleAgeKeys(t *testing.T) {
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	for i := range 3 * staleAgeKeys {
+		e := visengine.JournalEntry{Ref: fmt.Sprintf("%032x", i), HashVisura: "abc", Digest: fmt.Sprintf("%064x", i),
+			CreatedAt: time.Now(), LeaseOwner: "o", LeaseUntil: time.Now().Add(time.Hour)}
+		if err := d.Create(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if n, live := len(d.idx.byAge), len(d.idx.unfinished); n > 2*live+staleAgeKeys {
+			t.Fatalf("after intent %d byAge holds %d keys for %d unfinished entries", i, n, live)
+		}
+		if i%10 > 0 { // a tenth stay unfinished
+			e.Outcome = visengine.JournalCompleted
+			if err := d.Update(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkDirIndex(t, d)
+	if n := len(d.idx.byAge); n > 2*len(d.idx.unfinished)+staleAgeKeys+2 {
+		t.Fatalf("byAge holds %d keys for %d unfinished entries", n, len(d.idx.unfinished))
 	}
 }
 
