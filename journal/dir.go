@@ -113,9 +113,7 @@ func (d *Dir) load() error {
 	}
 	w.legacy = legacy
 	d.entries, d.w = entries, w
-	for _, e := range entries {
-		d.idx.add(e)
-	}
+	d.idx.build(entries)
 	return nil
 }
 
@@ -473,6 +471,22 @@ func compareAge(a, b ageKey) int {
 
 func newDirIndex() dirIndex {
 	return dirIndex{drafts: map[string][]string{}, digests: map[string][]string{}, unfinished: map[string]time.Time{}}
+}
+
+// build indexes entries, read from the files: byAge is sorted once, not
+// kept in order at each of them.
+func (x *dirIndex) build(entries map[string]visengine.JournalEntry) {
+	for _, e := range entries {
+		if e.DraftID != "" {
+			x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
+		}
+		x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
+		if !e.Finished() {
+			x.unfinished[e.Ref] = e.CreatedAt
+			x.byAge = append(x.byAge, ageKey{e.CreatedAt, e.Ref})
+		}
+	}
+	slices.SortFunc(x.byAge, compareAge)
 }
 
 func (x *dirIndex) add(e visengine.JournalEntry) {

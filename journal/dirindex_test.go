@@ -327,3 +327,73 @@ func BenchmarkDirUpdateSharedDigest(b *testing.B) {
 		})
 	}
 }
+
+// A Dir opened again indexes what it reads as its writes did: its
+// unfinished entries in list order, whatever order they were written in.
+func TestDirIndexAfterReopen(t *testing.T) {
+	dir, ctx, base := t.TempDir(), context.Background(), time.Now()
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 300 {
+		e := visengine.JournalEntry{Ref: fmt.Sprintf("%032x", i), HashVisura: "abc", Digest: fmt.Sprintf("%064x", i%7),
+			CreatedAt: base.Add(time.Duration(rng.IntN(50)) * time.Second), LeaseOwner: "o", LeaseUntil: base.Add(time.Hour)}
+		if i%4 == 0 {
+			e.DraftID = fmt.Sprintf("draft%d", i)
+		}
+		if err := d.Create(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			e.Outcome = visengine.JournalCompleted
+			if err := d.Update(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := refsOf(d.claimOrder())
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = OpenDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	checkDirIndex(t, d)
+	if got := refsOf(d.claimOrder()); !slices.Equal(got, want) {
+		t.Fatalf("unfinished entries in another order after reopening")
+	}
+}
+
+// claimOrder is d's unfinished entries in the order Claim takes them.
+func (d *Dir) claimOrder() []visengine.JournalEntry {
+	var out []visengine.JournalEntry
+	d.idx.eachUnfinished(d.entries, func(e visengine.JournalEntry) bool {
+		out = append(out, e)
+		return true
+	})
+	return out
+}
+
+// BenchmarkOpenDirUnfinished opens a Dir holding n unfinished entries
+// (its index included).
+func BenchmarkOpenDirUnfinished(b *testing.B) {
+	for _, n := range []int{10_000, 50_000} {
+		b.Run(fmt.Sprintf("unfinished=%d", n), func(b *testing.B) {
+			d := openUnfinished(b, n)
+			path := d.path
+			if err := d.Close(); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				d, err := OpenDir(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = d.Close()
+			}
+		})
+	}
+}
