@@ -1006,7 +1006,10 @@ func TestResumeLeavesADraftItsJournalEntryNeverRecorded(t *testing.T) {
 }
 
 // gated holds the first record of a close until released, so that a test
-// can act while a Submit is under way.
+// can act while a Submit is under way. Its reached channel needs room for
+// that one signal: the gate does not wait for a receiver, and the Submit
+// may get there before the test waits (on a loaded machine it did, and the
+// test waited forever).
 type gated struct {
 	*memJournal
 	reached, release chan struct{}
@@ -1029,7 +1032,7 @@ func (j gated) Update(ctx context.Context, e JournalEntry) error {
 func TestResumeLeavesTheDraftOfASubmitUnderWay(t *testing.T) {
 	a2 := decodeVisura(t, "visura_a2.json")
 	fs := newFlowServer(t)
-	j := gated{newMemJournal(), make(chan struct{}), make(chan struct{})}
+	j := gated{newMemJournal(), make(chan struct{}, 1), make(chan struct{})}
 	c := fs.client(WithJournal(j), WithCloseSettle(time.Millisecond))
 	cb, err := NewCallback("https://hooks.example.com/visengine", CallbackJSON)
 	require.NoError(t, err)
