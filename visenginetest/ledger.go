@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/visengine-go/visengine"
+	"github.com/visengine-go/visengine/internal/oauthfake"
 )
 
 // LedgerEntry is one movement of the wallet as OAuth's GET
@@ -41,6 +42,15 @@ func (s *Server) ledgerNow() []LedgerEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.ledger)
+}
+
+// ledgerPage is a page of the ledger for GET /wallet/transactions
+// (oauthfake.NewestFirst), copied alone: the whole ledger is one entry per
+// charge.
+func (s *Server) ledgerPage(skip, limit int) []LedgerEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return oauthfake.NewestFirst(s.ledger, skip, limit)
 }
 
 // AddLedgerEntry writes e into the ledger and moves the balance by its

@@ -81,9 +81,10 @@ type serverWallet struct{ s *Server }
 
 func (w serverWallet) BalanceMicros() int64 { return w.s.balance().Micros() }
 
-// Transactions returns the server's ledger in the OAuth service's terms.
-func (w serverWallet) Transactions() []oauthfake.Transaction {
-	ledger := w.s.ledgerNow()
+// TransactionsPage returns a page of the server's ledger in the OAuth
+// service's terms.
+func (w serverWallet) TransactionsPage(skip, limit int) []oauthfake.Transaction {
+	ledger := w.s.ledgerPage(skip, limit)
 	out := make([]oauthfake.Transaction, len(ledger))
 	for i, e := range ledger {
 		out[i] = oauthfake.Transaction{ID: e.ID, AmountMicros: e.Amount.Micros(), Time: e.Time, Description: e.Description}

@@ -25,18 +25,23 @@ func (s *Server) v2Transactions(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 || limit > maxTransactionsPage {
 		limit = maxTransactionsPage
 	}
-	skip := max(queryInt(r, "skip", 0), 0)
-	all := l.Transactions()
-	slices.Reverse(all) // newest first
-	all = all[min(skip, len(all)):]
-	all = all[:min(limit, len(all))]
-	out := make([]transactionWire, len(all))
-	for i, t := range all {
+	page := l.TransactionsPage(max(queryInt(r, "skip", 0), 0), limit)
+	out := make([]transactionWire, len(page))
+	for i, t := range page {
 		out[i] = transactionWire{ID: t.ID, Amount: euro(t.AmountMicros), CreatedAt: isoTime(t.Time), Description: t.Description}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Data []transactionWire `json:"data"`
 	}{out})
+}
+
+// NewestFirst returns, in a new slice, at most limit of all (oldest
+// first), newest first, after skipping the skip newest: a Ledger's page.
+func NewestFirst[T any](all []T, skip, limit int) []T {
+	end := len(all) - min(max(skip, 0), len(all))
+	page := slices.Clone(all[max(end-max(limit, 0), 0):end])
+	slices.Reverse(page)
+	return page
 }
 
 // transactionWire is a WalletTransaction, its keys in the spec's order.
@@ -70,11 +75,11 @@ func (w *MemWallet) BalanceMicros() int64 {
 	return w.balance
 }
 
-// Transactions implements Ledger.
-func (w *MemWallet) Transactions() []Transaction {
+// TransactionsPage implements Ledger.
+func (w *MemWallet) TransactionsPage(skip, limit int) []Transaction {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return slices.Clone(w.ledger)
+	return NewestFirst(w.ledger, skip, limit)
 }
 
 // Add moves the balance by micros (negative for a charge) and records it.

@@ -39,8 +39,12 @@ type Wallet interface {
 // Ledger is a Wallet that also keeps its history; a wallet that implements
 // it is served on /v2/wallet/transactions (without one, that answers 404).
 type Ledger interface {
-	// Transactions returns the wallet's movements, oldest first.
-	Transactions() []Transaction
+	// TransactionsPage returns a page of GET /wallet/transactions: at most
+	// limit of the wallet's movements, newest first, after the skip newest
+	// (see NewestFirst). A page copies its movements only: a fake charged
+	// a hundred thousand times still answers each page of a hundred in
+	// microseconds.
+	TransactionsPage(skip, limit int) []Transaction
 }
 
 // Transaction is one movement of the wallet, as the v2 spec's
