@@ -58,7 +58,7 @@ func ExampleClient_Submit() {
 }
 
 func ExampleClient_Wait() {
-	srv := visenginetest.NewServer(visenginetest.WithAutoAdvance(20 * time.Millisecond))
+	srv := visenginetest.NewServer()
 	defer srv.Close()
 	c, ctx := srv.Client(), context.Background()
 
@@ -71,10 +71,17 @@ func ExampleClient_Wait() {
 		log.Fatal(err)
 	}
 	// Real services take hours: the default polling starts at 15s and
-	// backs off to 10m. The fake is fast, so poll every few milliseconds.
+	// backs off to 10m. The fake is fast, so poll every few milliseconds;
+	// and it moves a richiesta on only when told (Advance), which here is
+	// done as soon as Wait has seen it at work, whatever the machine's load.
 	r, err = c.Wait(ctx, r.ID,
 		visengine.WithPollInterval(5*time.Millisecond, 10*time.Millisecond),
-		visengine.WithOnChange(func(r *visengine.Richiesta) { fmt.Println("now:", r.StatoRichiesta) }))
+		visengine.WithOnChange(func(r *visengine.Richiesta) {
+			fmt.Println("now:", r.StatoRichiesta)
+			if r.StatoRichiesta == visengine.StatoInErogazione {
+				_, _ = srv.Advance(r.ID)
+			}
+		}))
 	if err != nil {
 		log.Fatal(err)
 	}
