@@ -459,7 +459,10 @@ type dirIndex struct {
 	byAge []ageKey
 }
 
-// ageKey is an unfinished entry's place in byAge.
+// ageKey is an unfinished entry's place in byAge. Its time is the entry's
+// CreatedAt as every path into the Dir normalizes it (normTime: UTC, no
+// monotonic reading), so that Compare, which orders byAge, and Equal, which
+// tells a live key, agree.
 type ageKey struct {
 	at  time.Time
 	ref string
@@ -559,7 +562,8 @@ func dropRef(m map[string][]string, key, ref string) {
 }
 
 // eachUnfinished calls fn with the unfinished entries, oldest first, until
-// it returns false; the stale keys it passes at the front of byAge go.
+// it returns false; the stale keys it passes at the front of byAge go. fn
+// must not write to the index, which it walks as it trims it.
 func (x *dirIndex) eachUnfinished(entries map[string]visengine.JournalEntry, fn func(visengine.JournalEntry) bool) {
 	front := true
 	for i, k := range x.byAge {
