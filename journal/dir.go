@@ -480,10 +480,7 @@ func newDirIndex() dirIndex {
 // kept in order at each of them.
 func (x *dirIndex) build(entries map[string]visengine.JournalEntry) {
 	for _, e := range entries {
-		if e.DraftID != "" {
-			x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
-		}
-		x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
+		x.file(e)
 		if !e.Finished() {
 			x.unfinished[e.Ref] = e.CreatedAt
 			x.byAge = append(x.byAge, ageKey{e.CreatedAt, e.Ref})
@@ -493,11 +490,16 @@ func (x *dirIndex) build(entries map[string]visengine.JournalEntry) {
 }
 
 func (x *dirIndex) add(e visengine.JournalEntry) {
+	x.file(e)
+	x.setUnfinished(e)
+}
+
+// file files a new entry's Ref under its draft id, if any, and its digest.
+func (x *dirIndex) file(e visengine.JournalEntry) {
 	if e.DraftID != "" {
 		x.drafts[e.DraftID] = append(x.drafts[e.DraftID], e.Ref)
 	}
 	x.digests[e.Digest] = append(x.digests[e.Digest], e.Ref)
-	x.setUnfinished(e)
 }
 
 // setUnfinished files e among the unfinished entries, or takes it out,
