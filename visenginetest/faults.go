@@ -350,6 +350,10 @@ func (s *Server) applyDue() {
 	for n < len(s.late) && !s.late[n].due.After(now) {
 		n++
 	}
+	if n == 0 { // what every request finds, mostly
+		s.lmu.Unlock()
+		return
+	}
 	due := slices.Clone(s.late[:n])
 	s.lmu.Unlock()
 	for _, l := range due {
@@ -357,9 +361,6 @@ func (s *Server) applyDue() {
 			defer l.applied.Store(true)
 			l.run()
 		})
-	}
-	if n == 0 {
-		return
 	}
 	s.lmu.Lock()
 	for len(s.late) > 0 && s.late[0].applied.Load() {

@@ -33,12 +33,6 @@ const (
 // adjustment.
 func (s *Server) Ledger() []LedgerEntry {
 	s.applyDue()
-	return s.ledgerNow()
-}
-
-// ledgerNow is Ledger for the server's own handlers, which may be applying
-// a late request (applyDue) themselves.
-func (s *Server) ledgerNow() []LedgerEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.ledger)
